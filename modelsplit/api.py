@@ -1,0 +1,108 @@
+"""One-shot functions: ``split``, ``solve`` and ``run`` (split, then solve).
+
+>>> plan = split("queens.mzn", ["queens.dzn"], "queens.plan", parts=16)
+>>> answer = solve(plan, workers=2)
+>>> answer.status, answer.n_solutions
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .collector import Answer
+from .dispatcher import Progress, solve_plan
+from .errors import SplitError
+from .model import Model, inspect
+from .plan import Plan, write_plan
+from .solvers import resolve_solver
+from .splitters import SplitRequest, get_splitter
+
+PathLike = str | os.PathLike[str]
+
+
+def split(
+    model: PathLike,
+    data: Sequence[PathLike] = (),
+    output: PathLike | None = None,
+    *,
+    parts: int | None = None,
+    on: Sequence[str] = (),
+    strategy: str | None = None,
+    solver: str | None = None,
+    all_solutions: bool = False,
+    workers: int | None = None,
+    force: bool = False,
+) -> Plan:
+    """Inspect ``model`` with ``data`` and write a plan of ``parts`` parts to ``output``.
+
+    ``parts=None`` picks a count from the worker count (4 parts per worker).
+    """
+    if parts is not None and parts < 1:
+        raise SplitError(f"--parts must be at least 1 (got {parts})")
+    if workers is not None and workers < 1:
+        raise SplitError(f"--workers must be at least 1 (got {workers})")
+    m = Model.from_files(model, data)
+    splitter = get_splitter(strategy)
+    resolved = resolve_solver(solver)
+    info = inspect(m, resolved.arg)
+    if on and any(_base(name) not in info.variables for name in on):
+        info = inspect(m, resolved.arg, all_variables=True)
+    if parts is None:
+        from .workers.local import default_workers
+
+        parts = 4 * (workers or default_workers())
+    request = SplitRequest(parts=parts, on=tuple(on), all_solutions=all_solutions)
+    cubes = splitter(info, request)
+    if output is None:
+        output = tempfile.mkdtemp(prefix="modelsplit-plan-")
+        force = True
+    return write_plan(
+        output,
+        m,
+        info,
+        cubes,
+        solver=resolved.tag,
+        all_solutions=all_solutions,
+        strategy=strategy or "ranges",
+        on=tuple(on),
+        force=force,
+    )
+
+
+def _base(name: str) -> str:
+    return name.split("[", 1)[0].strip()
+
+
+def solve(
+    plan: Plan | PathLike,
+    *,
+    workers: int | None = None,
+    time_limit: float | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Answer:
+    """Solve (or resume) a plan with local solver processes."""
+    if not isinstance(plan, Plan):
+        plan = Plan.load(plan)
+    return solve_plan(plan, workers=workers, time_limit=time_limit, on_progress=on_progress)
+
+
+def run(
+    model: PathLike,
+    data: Sequence[PathLike] = (),
+    *,
+    output: PathLike | None = None,
+    workers: int | None = None,
+    time_limit: float | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    **split_options,
+) -> Answer:
+    """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory)."""
+    if output is not None:
+        plan = split(model, data, output, workers=workers, **split_options)
+        return solve(plan, workers=workers, time_limit=time_limit, on_progress=on_progress)
+    with tempfile.TemporaryDirectory(prefix="modelsplit-run-") as tmp:
+        plan = split(model, data, Path(tmp) / "plan", workers=workers, **split_options)
+        return solve(plan, workers=workers, time_limit=time_limit, on_progress=on_progress)

@@ -1,0 +1,57 @@
+"""Options shared by several commands, each defined once."""
+
+from __future__ import annotations
+
+import click
+
+model_args = [
+    click.argument("model", type=click.Path(dir_okay=False)),
+    click.argument("data", nargs=-1, type=click.Path(dir_okay=False)),
+]
+
+split_options = [
+    click.option(
+        "--parts", "-n", type=int, default=None, show_default="4 per worker", help="How many parts to make."
+    ),
+    click.option(
+        "--on",
+        "on",
+        multiple=True,
+        metavar="VAR",
+        help="Split on this variable or array element (repeatable), e.g. --on x --on 'grid[1,2]'.",
+    ),
+    click.option("--strategy", default=None, metavar="NAME", help="Splitting strategy (default: ranges)."),
+    click.option(
+        "--solver",
+        default=None,
+        metavar="TAG",
+        help="MiniZinc solver tag (default: gecode, with a corrected library).",
+    ),
+    click.option("-a", "--all-solutions", is_flag=True, help="Find every solution (satisfaction models)."),
+]
+
+solve_options = [
+    click.option(
+        "--workers", "-w", type=int, default=None, help="Solver processes at once (default: cores)."
+    ),
+    click.option(
+        "--time-limit",
+        type=float,
+        default=None,
+        metavar="SEC",
+        help="Stop after SEC seconds of wall time; the answer so far is printed.",
+    ),
+    click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON object instead of MiniZinc-style text."
+    ),
+    click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr."),
+]
+
+
+def apply(options):
+    def deco(fn):
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+
+    return deco

@@ -1,0 +1,104 @@
+"""`modelsplit solve` and `modelsplit run`: solve a plan (or split and solve) and print the answer."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import api
+from ..collector import Answer
+from ..journal import Journal
+from ..output import summary, text_lines, to_json
+from ..plan import Plan
+from . import cli
+from .options import apply, model_args, solve_options, split_options
+from .progress import ProgressLine
+
+
+def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool) -> None:
+    journal = None
+    if answer.all_solutions and plan.journal_path.exists():
+        journal = Journal.open(plan.journal_path, plan.id, [])
+    try:
+        if as_json:
+            sols = [s.values for s in journal.solutions()] if journal else None
+            click.echo(to_json(answer, sols))
+        else:
+            outputs = (s.output for s in journal.solutions()) if journal else ()
+            for chunk in text_lines(answer, outputs):
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+    finally:
+        if journal:
+            journal.close()
+    if not quiet:
+        click.echo(summary(answer), err=True)
+        if answer.error:
+            click.echo(f"modelsplit: {answer.error}", err=True)
+    if answer.interrupted:
+        click.echo(f"modelsplit: stopped; resume with: modelsplit solve {plan.path}", err=True)
+
+
+def _exit_code(answer: Answer) -> int:
+    if answer.interrupted:
+        return 130
+    return 1 if answer.error and not answer.status.has_solution() else 0
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(file_okay=False))
+@apply(solve_options)
+def solve(plan, workers, time_limit, as_json, quiet):
+    """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
+    if workers is not None and workers < 1:
+        raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
+    loaded = Plan.load(plan)
+    progress = ProgressLine(quiet)
+    try:
+        answer = api.solve(loaded, workers=workers, time_limit=time_limit, on_progress=progress)
+    finally:
+        progress.clear()
+    _print(loaded, answer, as_json, quiet)
+    raise click.exceptions.Exit(_exit_code(answer))
+
+
+@cli.command()
+@apply(model_args)
+@apply(split_options)
+@apply(solve_options)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the plan in this directory (default: a temporary one, removed afterwards).",
+)
+def run(model, data, parts, on, strategy, solver, all_solutions, workers, time_limit, as_json, quiet, output):
+    """Split MODEL (with DATA files) and solve the parts: `split` and `solve` in one go."""
+    if workers is not None and workers < 1:
+        raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="modelsplit-run-") as tmp:
+        target = output or str(Path(tmp) / "plan")
+        plan = api.split(
+            model,
+            data,
+            target,
+            parts=parts,
+            on=on,
+            strategy=strategy,
+            solver=solver,
+            all_solutions=all_solutions,
+            workers=workers,
+        )
+        progress = ProgressLine(quiet)
+        try:
+            answer = api.solve(plan, workers=workers, time_limit=time_limit, on_progress=progress)
+        finally:
+            progress.clear()
+        _print(plan, answer, as_json, quiet)
+    raise click.exceptions.Exit(_exit_code(answer))

@@ -1,0 +1,46 @@
+"""`modelsplit split`: write a plan directory."""
+
+from __future__ import annotations
+
+import click
+
+from .. import api
+from . import cli
+from .options import apply, model_args, split_options
+
+
+@cli.command()
+@apply(model_args)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Plan directory to write (must not exist, or be empty).",
+)
+@apply(split_options)
+@click.option(
+    "--workers",
+    "-w",
+    type=int,
+    default=None,
+    help="Workers the plan is meant for (sets the default part count).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing plan directory.")
+def split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force):
+    """Split MODEL (with DATA files) into parts written to a plan directory."""
+    plan = api.split(
+        model,
+        data,
+        output,
+        parts=parts,
+        on=on,
+        strategy=strategy,
+        solver=solver,
+        all_solutions=all_solutions,
+        workers=workers,
+        force=force,
+    )
+    click.echo(f"wrote {len(plan.parts)} parts to {plan.path}", err=True)
+    click.echo(f"solve them with: modelsplit solve {plan.path}", err=True)

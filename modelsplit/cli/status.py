@@ -1,0 +1,60 @@
+"""`modelsplit status`: what a plan's journal says so far."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..collector import Collector
+from ..journal import Journal
+from ..plan import Plan
+from . import cli
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def status(plan, as_json):
+    """Show the state of every part of PLAN and the answer so far."""
+    loaded = Plan.load(plan)
+    journal = Journal.open(loaded.journal_path, loaded.id, [(p.id, p.key) for p in loaded.parts])
+    try:
+        answer = Collector(loaded, journal).answer()
+        records = journal.parts()
+    finally:
+        journal.close()
+    if as_json:
+        data = answer.to_json()
+        data["part_states"] = [
+            {
+                "id": r.id,
+                "state": r.state.value,
+                "status": r.status.value if r.status else None,
+                "attempts": r.attempts,
+                "n_solutions": r.n_solutions,
+                "objective": r.objective,
+                "elapsed": r.elapsed,
+                "error": r.error,
+                "cube": loaded.part(r.id).mzn,
+            }
+            for r in records
+        ]
+        click.echo(json.dumps(data))
+        return
+    click.echo(
+        f"plan {loaded.path}: {len(loaded.parts)} parts, solver {loaded.solver}, {loaded.solve_kind}"
+        + (" (all solutions)" if loaded.all_solutions else "")
+    )
+    click.echo(f"{'part':>6}  {'state':8} {'status':17} {'tries':>5} {'sols':>6} {'time':>8}  cube")
+    for r in records:
+        t = f"{r.elapsed:.2f}s" if r.elapsed is not None else "-"
+        click.echo(
+            f"{r.id:>6}  {r.state.value:8} {(r.status.value if r.status else '-'):17} {r.attempts:>5} "
+            f"{r.n_solutions:>6} {t:>8}  {loaded.part(r.id).mzn}"
+        )
+    line = f"answer so far: {answer.status.value}"
+    if answer.objective is not None:
+        line += f", objective {answer.objective}"
+    line += f", {answer.n_solutions} solution(s)"
+    click.echo(line)

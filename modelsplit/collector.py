@@ -1,0 +1,147 @@
+"""The Collector: merges part results into one answer and says when the run is finished.
+
+Rules, by kind of problem:
+
+- satisfy: the first solution of any part is the answer; UNSATISFIABLE when every part is.
+- all solutions: the union of the parts' solutions (they are disjoint by construction);
+  ALL_SOLUTIONS once every part is exhausted.
+- minimize / maximize: the best solution of any part; OPTIMAL_SOLUTION once every part is
+  exhausted (each part searched for something better than the bound it was given).
+
+A part that did not finish (time limit, stop, failure) leaves the answer unproven: SATISFIED when
+a solution is known, UNKNOWN (or ERROR, when parts failed) otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .journal import Journal, StoredSolution
+from .plan import Plan
+from .status import PartState, Status
+
+
+@dataclass
+class Answer:
+    status: Status
+    solve: str
+    all_solutions: bool
+    objective: int | float | None = None
+    solution: dict | None = None
+    output: str | None = None
+    n_solutions: int = 0
+    parts: dict[str, int] = field(default_factory=dict)
+    wall_time: float = 0.0
+    plan: str = ""
+    error: str | None = None
+    interrupted: bool = False
+
+    def to_json(self) -> dict:
+        data = {
+            "status": self.status.value,
+            "objective": self.objective,
+            "solution": self.solution,
+            "n_solutions": self.n_solutions,
+            "parts": self.parts,
+            "wall_time": round(self.wall_time, 3),
+            "plan": self.plan,
+        }
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+class Collector:
+    def __init__(self, plan: Plan, journal: Journal):
+        self.plan = plan
+        self.journal = journal
+        self.solve = plan.solve_kind
+        self.all_solutions = plan.all_solutions and self.solve == "satisfy"
+        self.n_solutions = journal.count_solutions()
+        best = journal.best_solution(self.solve) if self.solve != "satisfy" else None
+        self.incumbent: int | float | None = best.objective if best else None
+        self.found_any = self.n_solutions > 0
+        self.error: str | None = None
+
+    # ---- updates (the coordinator calls these) -------------------------------------------------
+    def on_solution(self, objective: int | float | None) -> bool:
+        """Count a solution; True when it improves the incumbent."""
+        self.n_solutions += 1
+        self.found_any = True
+        if self.solve == "satisfy" or objective is None:
+            return False
+        if self.incumbent is None or (
+            objective < self.incumbent if self.solve == "minimize" else objective > self.incumbent
+        ):
+            self.incumbent = objective
+            return True
+        return False
+
+    @property
+    def satisfied(self) -> bool:
+        """True when a satisfy run (not all solutions) has its answer."""
+        return self.solve == "satisfy" and not self.all_solutions and self.found_any
+
+    # ---- the answer --------------------------------------------------------------------------
+    def part_counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in PartState}
+        for rec in self.journal.parts():
+            counts[rec.state.value] += 1
+        total = sum(counts.values())
+        return {
+            "total": total,
+            "done": counts["done"],
+            "pending": counts["pending"],
+            "running": counts["running"],
+            "stopped": counts["stopped"],
+            "failed": counts["failed"],
+        }
+
+    def answer(self, wall_time: float = 0.0) -> Answer:
+        records = self.journal.parts()
+        all_done = all(r.state == PartState.DONE for r in records)
+        failed = any(r.state == PartState.FAILED for r in records)
+        chosen: StoredSolution | None
+        if self.solve == "satisfy":
+            chosen = self.journal.first_solution()
+        else:
+            chosen = self.journal.best_solution(self.solve)
+        n = self.journal.count_solutions()
+        if self.solve == "satisfy" and not self.all_solutions:
+            if chosen:
+                status = Status.SATISFIED
+            elif all_done:
+                status = Status.UNSATISFIABLE
+            else:
+                status = Status.ERROR if failed or self.error else Status.UNKNOWN
+        elif self.all_solutions:
+            if all_done:
+                status = Status.ALL_SOLUTIONS if n else Status.UNSATISFIABLE
+            elif n:
+                status = Status.SATISFIED
+            else:
+                status = Status.ERROR if failed or self.error else Status.UNKNOWN
+        else:
+            if all_done:
+                status = Status.OPTIMAL_SOLUTION if chosen else Status.UNSATISFIABLE
+            elif chosen:
+                status = Status.SATISFIED
+            else:
+                status = Status.ERROR if failed or self.error else Status.UNKNOWN
+        error = self.error
+        if error is None and failed:
+            first = next(r for r in records if r.state == PartState.FAILED)
+            error = f"part {first.id} failed: {first.error}"
+        return Answer(
+            status=status,
+            solve=self.solve,
+            all_solutions=self.all_solutions,
+            objective=chosen.objective if chosen and self.solve != "satisfy" else None,
+            solution=chosen.values if chosen else None,
+            output=chosen.output if chosen else None,
+            n_solutions=n if self.all_solutions else (1 if chosen else 0) if self.solve == "satisfy" else n,
+            parts=self.part_counts(),
+            wall_time=wall_time,
+            plan=str(self.plan.path),
+            error=error,
+        )

@@ -1,0 +1,85 @@
+"""Cubes (conjunctions of domain restrictions) and nogoods, and their MiniZinc text.
+
+A :class:`Restriction` bounds one slot (a scalar variable or one array element) to ``lo..hi``,
+where either end may be open. Open ends make a split cover every value the slot could take, with
+any solver's flattening, not only the domain one inspection saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .model import ModelInfo, Slot
+
+
+@dataclass(frozen=True)
+class Restriction:
+    slot: Slot
+    lo: int | None  # None: no lower bound
+    hi: int | None  # None: no upper bound
+
+    def holds(self, value: int) -> bool:
+        return (self.lo is None or value >= self.lo) and (self.hi is None or value <= self.hi)
+
+    def mzn(self, info: ModelInfo) -> str:
+        target = info.slot_text(self.slot)
+        lo, hi = self.lo, self.hi
+        if lo is not None and hi is not None:
+            if lo == hi:
+                return f"{target} = {info.value_text(self.slot, lo)}"
+            return f"{target} in {info.value_text(self.slot, lo)}..{info.value_text(self.slot, hi)}"
+        if lo is not None:
+            return f"{target} >= {info.value_text(self.slot, lo)}"
+        if hi is not None:
+            return f"{target} <= {info.value_text(self.slot, hi)}"
+        return "true"
+
+    def to_json(self) -> dict:
+        return {"var": self.slot.var, "index": list(self.slot.index), "lo": self.lo, "hi": self.hi}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Restriction:
+        return cls(Slot(data["var"], tuple(data["index"])), data["lo"], data["hi"])
+
+
+@dataclass(frozen=True)
+class Cube:
+    """A conjunction of restrictions; the empty cube is the whole search space."""
+
+    restrictions: tuple[Restriction, ...] = ()
+
+    def __and__(self, other: Cube) -> Cube:
+        return Cube(self.restrictions + other.restrictions)
+
+    def holds(self, values: Mapping[Slot, int]) -> bool:
+        """Whether a solution (its slot values) lies in this cube."""
+        return all(r.holds(values[r.slot]) for r in self.restrictions)
+
+    def mzn(self, info: ModelInfo) -> str:
+        if not self.restrictions:
+            return "true"
+        return " /\\ ".join(r.mzn(info) for r in self.restrictions)
+
+    def to_json(self) -> list[dict]:
+        return [r.to_json() for r in self.restrictions]
+
+    @classmethod
+    def from_json(cls, data: list) -> Cube:
+        return cls(tuple(Restriction.from_json(r) for r in data))
+
+
+@dataclass(frozen=True)
+class Nogood:
+    """A constraint that rules out search already done; ``kind`` says which sort."""
+
+    kind: str  # "bound" (objective bound) | "exclude" (solutions already found) | "text"
+    mzn: str
+
+    @classmethod
+    def objective_bound(cls, solve: str, best: int | float) -> Nogood:
+        op = "<" if solve == "minimize" else ">"
+        return cls("bound", f"_objective {op} {best}")
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "mzn": self.mzn}

@@ -1,0 +1,235 @@
+"""The only module that knows a `minizinc` executable exists: find it, ask it, spawn it, stop it.
+
+Solver processes run in a session of their own (``setsid``) and, where ``setpriv`` is available,
+receive SIGTERM when the thread that started them dies, so no ``minizinc`` or ``fzn-*`` process
+outlives the coordinator. Stopping a process sends SIGTERM to the ``minizinc`` driver (which stops
+its solver cleanly) and, after a grace period, SIGKILL to every process left in the session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .errors import ModelError, SolverNotFoundError
+
+INSTALL_HINT = "install it with `sudo apt-get install minizinc` (Debian/Ubuntu) or put it on PATH"
+
+
+def find_minizinc() -> str:
+    """Path of the `minizinc` executable (``$MODELSPLIT_MINIZINC`` or PATH)."""
+    exe = os.environ.get("MODELSPLIT_MINIZINC") or shutil.which("minizinc")
+    if not exe:
+        raise SolverNotFoundError(f"`minizinc` was not found on PATH; {INSTALL_HINT}")
+    return exe
+
+
+@cache
+def _query_json(exe: str, flag: str) -> object:
+    try:
+        out = subprocess.run([exe, flag], capture_output=True, text=True, timeout=60, check=False)
+    except OSError as exc:
+        raise SolverNotFoundError(f"cannot run {exe}: {exc}; {INSTALL_HINT}") from exc
+    if out.returncode != 0:
+        raise SolverNotFoundError(f"`{exe} {flag}` failed: {out.stderr.strip()[:300]}")
+    return json.loads(out.stdout)
+
+
+def installed_solvers() -> list[dict]:
+    """The solver configurations `minizinc --solvers-json` reports."""
+    return list(_query_json(find_minizinc(), "--solvers-json"))  # type: ignore[arg-type]
+
+
+def config_dirs() -> dict:
+    """What `minizinc --config-dirs` reports (stdlib location, solver search paths)."""
+    return dict(_query_json(find_minizinc(), "--config-dirs"))  # type: ignore[arg-type]
+
+
+def _session_members(sid: int) -> list[int]:
+    """PIDs of the processes whose session id is ``sid`` (Linux /proc)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read().decode(errors="replace")
+        except OSError:
+            continue
+        # the command name (field 2) may contain spaces or parentheses: split after the last ')'
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 3 and int(fields[3]) == sid:
+            pids.append(int(entry))
+    return pids
+
+
+def kill_session(sid: int) -> None:
+    """SIGKILL every process of session ``sid``."""
+    for pid in _session_members(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def session_alive(sid: int) -> bool:
+    return bool(_session_members(sid))
+
+
+@cache
+def _pdeathsig_prefix() -> tuple[str, ...]:
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        return ()
+    probe = subprocess.run([setpriv, "--pdeathsig", "TERM", "--", "true"], capture_output=True, check=False)
+    return (setpriv, "--pdeathsig", "TERM", "--") if probe.returncode == 0 else ()
+
+
+class SolverProcess:
+    """One running `minizinc --json-stream` process whose messages are read as they come."""
+
+    def __init__(self, args: Sequence[str], *, cwd: str | os.PathLike[str]):
+        self.args = [find_minizinc(), *args]
+        self._stderr = tempfile.TemporaryFile()
+        self._stopped = threading.Event()
+        self.proc = subprocess.Popen(
+            [*_pdeathsig_prefix(), *self.args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            start_new_session=True,
+        )
+        self.pid = self.proc.pid
+
+    def messages(self) -> Iterator[dict]:
+        """The JSON messages the process prints, until it closes its output."""
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                msg = json.loads(line)
+            except json.JSONDecodeError:
+                msg = {"type": "text", "text": line.decode(errors="replace")}
+            yield msg
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def stop(self, grace: float = 1.0) -> None:
+        """Stop the solver: SIGTERM to the driver, then SIGKILL to the whole session."""
+        self._stopped.set()
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        kill_session(self.pid)
+
+    def wait(self) -> int:
+        rc = self.proc.wait()
+        # the driver is gone; make sure nothing it started is left
+        kill_session(self.pid)
+        return rc
+
+    def stderr_text(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def close(self) -> None:
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self._stderr.close()
+
+
+def error_from_messages(messages: Sequence[dict], stderr: str = "") -> ModelError | None:
+    """The first `error` message of a json stream as a ModelError (None when there is none)."""
+    for msg in messages:
+        if msg.get("type") == "error":
+            loc = msg.get("location") or {}
+            where = None
+            if loc.get("filename"):
+                where = f"{loc['filename']}:{loc.get('firstLine', '?')}.{loc.get('firstColumn', '?')}"
+            text = " ".join(str(msg.get("message", "")).split())
+            what = msg.get("what")
+            return ModelError(text or "MiniZinc reported an error", location=where, what=what)
+    tail = [ln for ln in stderr.strip().splitlines() if ln.strip() and "deprecated" not in ln]
+    if tail:
+        return ModelError(" ".join(tail[-3:])[:500])
+    return None
+
+
+@dataclass(frozen=True)
+class Compiled:
+    fzn: Path
+    ozn: Path
+    messages: tuple[dict, ...]
+
+
+def compile_model(
+    files: Sequence[str | os.PathLike[str]],
+    *,
+    solver: str,
+    workdir: str | os.PathLike[str],
+    extra_args: Sequence[str] = (),
+    timeout: float | None = None,
+) -> Compiled:
+    """Flatten ``files`` for ``solver`` into ``workdir`` (raises ModelError with MiniZinc's words)."""
+    workdir = Path(workdir)
+    fzn, ozn = workdir / "model.fzn", workdir / "model.ozn"
+    args = [
+        find_minizinc(),
+        "--json-stream",
+        "--solver",
+        solver,
+        "-c",
+        *extra_args,
+        *[str(Path(f).resolve()) for f in files],
+        "--fzn",
+        str(fzn),
+        "--ozn",
+        str(ozn),
+    ]
+    try:
+        out = subprocess.run(
+            args,
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            start_new_session=True,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ModelError(
+            f"flattening the model took longer than {timeout:.0f} s; "
+            "check the model and data, or give a larger --compile-timeout"
+        ) from exc
+    messages = []
+    for line in out.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                messages.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    if out.returncode != 0 or not fzn.exists():
+        err = error_from_messages(messages, out.stderr)
+        raise err or ModelError(f"minizinc failed to flatten the model (exit {out.returncode})")
+    return Compiled(fzn=fzn, ozn=ozn, messages=tuple(messages))

@@ -1,0 +1,124 @@
+"""Just enough of a FlatZinc reader to learn what flattening made of the model's variables.
+
+It reads declarations (``var`` and ``array … of var``), their domains and output annotations, and
+the variable order of the solve item's search annotation. Constraints are not parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .domain import Domain
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_VAR_RE = re.compile(rf"^var\s+(?P<dom>.+?)\s*:\s*(?P<name>{_IDENT})(?P<rest>.*);\s*$")
+_ARRAY_RE = re.compile(
+    rf"^array\s*\[\s*1\s*\.\.\s*(?P<n>\d+)\s*\]\s*of\s+var\s+(?P<dom>.+?)\s*:\s*(?P<name>{_IDENT})"
+    r"(?P<rest>.*);\s*$"
+)
+_OUTPUT_ARRAY_RE = re.compile(r"output_array\(\s*\[(?P<sets>[^\]]*)\]\s*\)")
+_RANGE_RE = re.compile(r"(-?\d+)\s*\.\.\s*(-?\d+)")
+_FLOAT_RANGE_RE = re.compile(r"-?[\d.eE+-]+\s*\.\.\s*-?[\d.eE+-]+")
+_SEARCH_RE = re.compile(r"\b(?:int_search|bool_search)\s*\(\s*(\[[^\]]*\]|" + _IDENT + ")")
+
+
+def parse_domain(text: str) -> tuple[str, Domain | None]:
+    """(type, domain) of a FlatZinc variable type such as ``1..5``, ``{1,3}``, ``bool``, ``int``."""
+    text = text.strip()
+    if text == "bool":
+        return "bool", Domain.from_intervals([(0, 1)])
+    if text == "int":
+        return "int", None
+    m = _RANGE_RE.fullmatch(text)
+    if m:
+        return "int", Domain.from_intervals([(int(m.group(1)), int(m.group(2)))])
+    if text.startswith("float") or _FLOAT_RANGE_RE.fullmatch(text):
+        return "float", None
+    if text.startswith("set"):
+        return "set", None
+    if text.startswith("{") and text.endswith("}"):
+        inner = text[1:-1].strip()
+        values = [int(v) for v in inner.split(",") if v.strip()] if inner else []
+        return "int", Domain.from_values(values)
+    return "other", None
+
+
+@dataclass
+class FznVar:
+    name: str
+    type: str  # int | bool | float | set | other
+    domain: Domain | None
+    output: bool
+    fixed: int | None = None  # value when the declaration assigns a literal
+
+
+@dataclass
+class FznArray:
+    name: str
+    index_sets: list[tuple[int, int]]
+    elements: list[str]  # FlatZinc variable names or integer/bool literals
+
+
+@dataclass
+class Flat:
+    variables: dict[str, FznVar] = field(default_factory=dict)
+    arrays: dict[str, FznArray] = field(default_factory=dict)  # output arrays only
+    search: list[str] = field(default_factory=list)  # FlatZinc names, in search order
+    n_constraints: int = 0
+
+
+def _literal(value: str) -> int | None:
+    value = value.strip()
+    if value == "true":
+        return 1
+    if value == "false":
+        return 0
+    if re.fullmatch(r"-?\d+", value):
+        return int(value)
+    return None
+
+
+def read_flatzinc(text: str) -> Flat:
+    flat = Flat()
+    local_arrays: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line.startswith("constraint"):
+            flat.n_constraints += 1
+            continue
+        if line.startswith("var "):
+            m = _VAR_RE.match(line)
+            if not m:
+                continue
+            typ, dom = parse_domain(m.group("dom"))
+            rest = m.group("rest")
+            fixed = None
+            if "=" in rest:
+                fixed = _literal(rest.rsplit("=", 1)[1])
+                if fixed is not None and typ in ("int", "bool"):
+                    dom = Domain.from_values([fixed])
+            flat.variables[m.group("name")] = FznVar(
+                m.group("name"), typ, dom, output="output_var" in rest, fixed=fixed
+            )
+        elif line.startswith("array"):
+            m = _ARRAY_RE.match(line)
+            if not m:
+                continue
+            rest = m.group("rest")
+            elements: list[str] = []
+            if "=" in rest:
+                body = rest.split("=", 1)[1].strip()
+                if body.startswith("[") and body.endswith("]"):
+                    elements = [e.strip() for e in body[1:-1].split(",") if e.strip()]
+            local_arrays[m.group("name")] = elements
+            oa = _OUTPUT_ARRAY_RE.search(rest)
+            if oa:
+                sets = [(int(a), int(b)) for a, b in _RANGE_RE.findall(oa.group("sets"))]
+                flat.arrays[m.group("name")] = FznArray(m.group("name"), sets, elements)
+        elif line.startswith("solve"):
+            for target in _SEARCH_RE.findall(line):
+                if target.startswith("["):
+                    flat.search.extend(e.strip() for e in target[1:-1].split(",") if e.strip())
+                else:
+                    flat.search.extend(local_arrays.get(target, [target]))
+    return flat

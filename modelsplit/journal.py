@@ -1,0 +1,244 @@
+"""The Journal: mutable run state of a plan, in SQLite (``PLAN/journal.sqlite``, WAL mode).
+
+Only the coordinator writes it. Every solution and every change of a part's state is committed
+when it happens, so a run that stops (or is killed) can be resumed from what is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import PlanError
+from .status import PartState, Status
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS parts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    n_solutions INTEGER NOT NULL DEFAULT 0,
+    objective REAL,
+    bound REAL,
+    started REAL,
+    finished REAL,
+    elapsed REAL,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS solutions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    part_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    objective REAL,
+    vals TEXT NOT NULL,
+    output TEXT NOT NULL,
+    found REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS solutions_part ON solutions(part_id);
+"""
+
+
+@dataclass
+class PartRecord:
+    id: int
+    key: str
+    state: PartState
+    status: Status | None
+    attempts: int
+    n_solutions: int
+    objective: float | None
+    elapsed: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StoredSolution:
+    id: int
+    part_id: int
+    objective: float | int | None
+    values: dict
+    output: str
+
+
+def _num(value: float | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+class Journal:
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: str | Path, plan_id: str, parts: list[tuple[int, str]]) -> Journal:
+        """Open (creating if needed) the journal of a plan whose parts are (id, key) pairs."""
+        path = Path(path)
+        try:
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise PlanError(
+                f"the journal {path} cannot be used ({exc}); if it is damaged, move it away to "
+                "start the plan's run afresh"
+            ) from exc
+        journal = cls(path, conn)
+        known = journal._meta("plan_id")
+        if known is None:
+            with journal.transaction():
+                journal._set_meta("plan_id", plan_id)
+                journal._set_meta("created", str(time.time()))
+                conn.executemany(
+                    "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
+                    [(pid, key, PartState.PENDING.value) for pid, key in parts],
+                )
+        elif known != plan_id:
+            raise PlanError(
+                f"the journal {path} belongs to another plan ({known}, not {plan_id}); "
+                "move it away to start this plan's run afresh"
+            )
+        return journal
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ---- helpers ------------------------------------------------------------------------------
+    class _Tx:
+        def __init__(self, conn: sqlite3.Connection):
+            self.conn = conn
+
+        def __enter__(self):
+            self.conn.execute("BEGIN IMMEDIATE")
+
+        def __exit__(self, exc_type, exc, tb):
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def transaction(self) -> Journal._Tx:
+        return Journal._Tx(self.conn)
+
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def get_meta(self, key: str) -> str | None:
+        return self._meta(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._set_meta(key, value)
+
+    # ---- parts --------------------------------------------------------------------------------
+    def parts(self) -> list[PartRecord]:
+        rows = self.conn.execute(
+            "SELECT id, key, state, status, attempts, n_solutions, objective, elapsed, error "
+            "FROM parts ORDER BY id"
+        ).fetchall()
+        return [
+            PartRecord(
+                r[0],
+                r[1],
+                PartState(r[2]),
+                Status(r[3]) if r[3] else None,
+                r[4],
+                r[5],
+                _num(r[6]),
+                r[7],
+                r[8],
+            )
+            for r in rows
+        ]
+
+    def mark_running(self, part_id: int, attempt: int, bound: float | None) -> None:
+        self.conn.execute(
+            "UPDATE parts SET state = ?, attempts = ?, bound = ?, started = ?, status = NULL, "
+            "error = NULL WHERE id = ?",
+            (PartState.RUNNING.value, attempt, bound, time.time(), part_id),
+        )
+
+    def mark_finished(
+        self,
+        part_id: int,
+        state: PartState,
+        status: Status,
+        *,
+        n_solutions: int,
+        objective: float | None,
+        elapsed: float,
+        error: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
+            "finished = ?, error = ? WHERE id = ?",
+            (state.value, status.value, n_solutions, objective, elapsed, time.time(), error, part_id),
+        )
+
+    def mark_pending(self, part_id: int) -> None:
+        self.conn.execute("UPDATE parts SET state = ? WHERE id = ?", (PartState.PENDING.value, part_id))
+
+    def drop_solutions(self, part_id: int, attempt: int) -> None:
+        self.conn.execute("DELETE FROM solutions WHERE part_id = ? AND attempt = ?", (part_id, attempt))
+
+    def reset_unfinished(self, keep_solutions: bool) -> int:
+        """Make parts that were running, stopped or failed pending again (for a new run).
+
+        Their solutions are dropped unless ``keep_solutions`` (optimisation keeps them: they remain
+        valid incumbents; enumeration drops them, since the part is searched again).
+        """
+        unfinished = (PartState.RUNNING.value, PartState.STOPPED.value, PartState.FAILED.value)
+        with self.transaction():
+            ids = [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT id FROM parts WHERE state IN ({','.join('?' * len(unfinished))})",
+                    unfinished,
+                )
+            ]
+            if not keep_solutions and ids:
+                self.conn.executemany("DELETE FROM solutions WHERE part_id = ?", [(i,) for i in ids])
+            self.conn.executemany(
+                "UPDATE parts SET state = ?, n_solutions = 0 WHERE id = ?",
+                [(PartState.PENDING.value, i) for i in ids],
+            )
+        return len(ids)
+
+    # ---- solutions ----------------------------------------------------------------------------
+    def add_solution(self, part_id: int, attempt: int, objective, values: dict, output: str) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO solutions (part_id, attempt, objective, vals, output, found) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (part_id, attempt, objective, json.dumps(values), output, time.time()),
+        )
+        return int(cur.lastrowid or 0)
+
+    def solutions(self) -> Iterator[StoredSolution]:
+        for r in self.conn.execute("SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id"):
+            yield StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4])
+
+    def count_solutions(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM solutions").fetchone()[0])
+
+    def best_solution(self, solve: str) -> StoredSolution | None:
+        order = "ASC" if solve == "minimize" else "DESC"
+        r = self.conn.execute(
+            "SELECT id, part_id, objective, vals, output FROM solutions "
+            f"WHERE objective IS NOT NULL ORDER BY objective {order}, id ASC LIMIT 1"
+        ).fetchone()
+        return StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4]) if r else None
+
+    def first_solution(self) -> StoredSolution | None:
+        r = self.conn.execute(
+            "SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id LIMIT 1"
+        ).fetchone()
+        return StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4]) if r else None

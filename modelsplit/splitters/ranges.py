@@ -1,0 +1,92 @@
+"""``ranges``: contiguous value ranges of one or more variables, as a product of ranges.
+
+The first chosen slot is cut into ``min(N, |domain|)`` runs of consecutive domain values; the part
+budget left for each run is spread over the next slot, and so on, so exactly N cubes come out when
+the domains are large enough. The outermost runs are open-ended (``x <= 3``, ``x >= 8``), so the
+cubes cover every value whatever a solver's flattening makes of the domain.
+"""
+
+from __future__ import annotations
+
+from ..cube import Cube, Restriction
+from ..errors import SplitError
+from ..model import ModelInfo, Slot
+from . import SplitRequest, register
+
+
+def choose_slots(info: ModelInfo, request: SplitRequest) -> list[Slot]:
+    """The slots to split, in order: the requested ones, or the model's leading search variables."""
+    if request.on:
+        chosen: list[Slot] = []
+        for name in request.on:
+            slots = info.slots(name)
+            var = info.variables[slots[0].var]
+            if request.all_solutions and not var.output:
+                shown = [n for n, v in info.variables.items() if v.output]
+                raise SplitError(
+                    f"{var.name} is not shown by the model's output, so splitting on it would count "
+                    f"some solutions twice with --all-solutions; split on one of: {', '.join(shown)}"
+                )
+            bounded = [s for s in slots if info.domain(s) is not None]
+            if not bounded:
+                raise SplitError(
+                    f"{name} has no finite domain after flattening; give it bounds in the model "
+                    "or split on another variable"
+                )
+            chosen.extend(s for s in bounded if info.domain(s).size > 1)
+        if not chosen:
+            raise SplitError(
+                f"every value of {', '.join(request.on)} is already fixed by the model and data; "
+                "split on another variable"
+            )
+        return _unique(chosen)
+    order = list(info.search_order)
+    for var in info.variables.values():
+        order.extend(Slot(var.name, idx) for idx in var.indices()) if var.is_array else order.append(
+            Slot(var.name)
+        )
+    usable = []
+    for slot in _unique(order):
+        var = info.variables[slot.var]
+        dom = info.domain(slot)
+        if dom is None or dom.size < 2 or (request.all_solutions and not var.output):
+            continue
+        usable.append(slot)
+    return usable
+
+
+def _unique(slots: list[Slot]) -> list[Slot]:
+    seen: set[Slot] = set()
+    out = []
+    for s in slots:
+        if s not in seen:
+            seen.add(s)
+            out.append(s)
+    return out
+
+
+def product_of_ranges(info: ModelInfo, slots: list[Slot], parts: int) -> list[Cube]:
+    if parts <= 1 or not slots:
+        return [Cube()]
+    slot, rest = slots[0], slots[1:]
+    runs = info.domain(slot).chunks(parts)
+    if len(runs) == 1:
+        return product_of_ranges(info, rest, parts)
+    cubes = []
+    k = len(runs)
+    for i, (lo, hi) in enumerate(runs):
+        head = Cube((Restriction(slot, None if i == 0 else lo, None if i == k - 1 else hi),))
+        share = parts // k + (1 if i < parts % k else 0)
+        cubes.extend(head & tail for tail in product_of_ranges(info, rest, share))
+    return cubes
+
+
+@register("ranges")
+def ranges(info: ModelInfo, request: SplitRequest) -> list[Cube]:
+    if request.parts < 1:
+        raise SplitError(f"--parts must be at least 1 (got {request.parts})")
+    if request.parts == 1:
+        return [Cube()]
+    slots = choose_slots(info, request)
+    # with nothing left to split (flattening fixed every variable), the whole model is one part
+    return product_of_ranges(info, slots, request.parts)

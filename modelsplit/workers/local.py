@@ -1,0 +1,100 @@
+"""The local Executor: up to N parts at a time, each a solver process on this machine.
+
+Each running part has a thread that starts its solver process and waits on it; the solver
+processes do the work. Events (solutions, finished parts) reach the coordinator through one queue,
+in the order they happen.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from dataclasses import dataclass
+
+from .backend import Backend, PartResult, PartTask, Solution, StopToken
+
+
+@dataclass(frozen=True)
+class SolutionEvent:
+    part_id: int
+    attempt: int
+    solution: Solution
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    part_id: int
+    attempt: int
+    result: PartResult
+
+
+Event = SolutionEvent | DoneEvent
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+class LocalExecutor:
+    """Runs parts in local solver processes, ``workers`` at a time."""
+
+    name = "local"
+
+    def __init__(self, backend: Backend, workers: int | None = None):
+        self.backend = backend
+        self.workers = workers or default_workers()
+        self._events: queue.Queue[Event] = queue.Queue()
+        self._running: dict[int, tuple[StopToken, threading.Thread]] = {}
+
+    @property
+    def free(self) -> int:
+        return self.workers - len(self._running)
+
+    @property
+    def running(self) -> list[int]:
+        return list(self._running)
+
+    def start(self, task: PartTask) -> None:
+        token = StopToken()
+
+        def run() -> None:
+            try:
+                result = self.backend.solve(
+                    task,
+                    lambda sol: self._events.put(SolutionEvent(task.part_id, task.attempt, sol)),
+                    token,
+                )
+            except Exception as exc:  # a crash of the backend is a failed attempt, not a crash of the run
+                from ..status import Status
+
+                result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
+            self._events.put(DoneEvent(task.part_id, task.attempt, result))
+
+        thread = threading.Thread(target=run, name=f"part-{task.part_id}", daemon=True)
+        self._running[task.part_id] = (token, thread)
+        thread.start()
+
+    def next_event(self, timeout: float | None) -> Event | None:
+        try:
+            event = self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if isinstance(event, DoneEvent):
+            self._running.pop(event.part_id, None)
+        return event
+
+    def stop(self, part_id: int) -> None:
+        entry = self._running.get(part_id)
+        if entry:
+            entry[0].stop()
+
+    def stop_all(self) -> None:
+        for token, _ in list(self._running.values()):
+            token.stop()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop everything and wait for the part threads to finish."""
+        self.stop_all()
+        for _, thread in list(self._running.values()):
+            thread.join(timeout)

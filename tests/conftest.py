@@ -1,0 +1,72 @@
+"""Shared fixtures: the catalog of small models and oracles that run the unsplit model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+MODELS = HERE / "models"
+EXAMPLES = HERE.parent / "examples"
+CATALOG = json.loads((MODELS / "catalog.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def solver():
+    from modelsplit.solvers import resolve_solver
+
+    return resolve_solver("gecode")
+
+
+@dataclass(frozen=True)
+class Plain:
+    """What plain `minizinc` answers for the unsplit model."""
+
+    status: str
+    texts: tuple[str, ...]  # output of every solution printed
+    objective: float | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.texts)
+
+    def text_counter(self) -> Counter:
+        return Counter(self.texts)
+
+
+@cache
+def plain_minizinc(solver_arg: str, files: tuple[str, ...], all_solutions: bool) -> Plain:
+    """Run the unsplit model with the `minizinc` CLI and read its text output (the oracle).
+
+    The objective and status of optimisation models come from minizinc-python instead, an
+    independent reading of the same solver's answer.
+    """
+    args = ["minizinc", "--solver", solver_arg, *(["-a"] if all_solutions else []), *files]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    if "=====UNSATISFIABLE=====" in text:
+        return Plain("UNSATISFIABLE", ())
+    complete = text.rstrip().endswith("==========")
+    body = text.rsplit("==========", 1)[0] if complete else text
+    blocks = tuple(b for b in body.split("----------\n") if b.strip())
+    return Plain("complete" if complete else "SATISFIED", blocks)
+
+
+@cache
+def optimum(solver_arg: str, files: tuple[str, ...]) -> tuple[str, float | None]:
+    import minizinc
+
+    inst = minizinc.Instance(minizinc.Solver.load(Path(solver_arg)), minizinc.Model(list(files)))
+    result = inst.solve()
+    return result.status.name, result.objective
+
+
+def model_files(entry: dict) -> tuple[str, ...]:
+    return tuple(str(MODELS / f) for f in [entry["model"], *entry["data"]])

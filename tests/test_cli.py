@@ -1,0 +1,229 @@
+"""The command line: MiniZinc-style output, --json, and one clear line for every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import MODELS, plain_minizinc
+
+QUEENS6 = str(MODELS / "queens6.mzn")
+
+
+def ms(*args: str, env: dict | None = None, cwd: str | Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "modelsplit", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
+
+
+def assert_one_line_error(out: subprocess.CompletedProcess, *needles: str, code: int | None = None) -> str:
+    assert out.returncode != 0
+    if code is not None:
+        assert out.returncode == code
+    assert "Traceback" not in out.stderr
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, out.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_run_all_solutions_prints_like_minizinc(solver):
+    out = ms("run", QUEENS6, "-a", "--parts", "5", "--workers", "2")
+    assert out.returncode == 0, out.stderr
+    plain = plain_minizinc(solver.arg, (QUEENS6,), True)
+    assert out.stdout.endswith("==========\n")
+    blocks = [b for b in out.stdout.rsplit("==========", 1)[0].split("----------\n") if b.strip()]
+    assert sorted(blocks) == sorted(plain.texts)
+    assert "ALL_SOLUTIONS" in out.stderr  # the summary goes to stderr
+
+
+def test_run_json(solver):
+    out = ms("run", str(MODELS / "golomb5.mzn"), "--json", "--parts", "4", "-w", "2")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["status"] == "OPTIMAL_SOLUTION"
+    assert isinstance(data["objective"], int)
+    assert data["parts"]["total"] == 4 and data["parts"]["done"] == 4
+    assert set(data) >= {"status", "objective", "solution", "n_solutions", "parts", "wall_time"}
+
+
+def test_unsat_prints_unsatisfiable():
+    out = ms("run", str(MODELS / "queens3.mzn"), "--parts", "3", "-q")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "=====UNSATISFIABLE=====\n"
+    assert out.stderr == ""
+
+
+def test_split_then_solve_then_status(tmp_path):
+    plan = tmp_path / "plan"
+    out = ms("split", QUEENS6, "-o", str(plan), "--parts", "6", "-a")
+    assert out.returncode == 0, out.stderr
+    readme = (plan / "README.txt").read_text()
+    assert "minizinc --solver solver/" in readme
+    assert len(list((plan / "parts").glob("part-*.mzn"))) == 6
+    manifest = json.loads((plan / "manifest.json").read_text())
+    assert len(manifest["parts"]) == 6
+    assert all(len(h) == 64 for h in manifest["model"]["files"].values())
+    out = ms("solve", str(plan), "--json", "-w", "2")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["n_solutions"] == 4
+    out = ms("status", str(plan), "--json")
+    states = json.loads(out.stdout)["part_states"]
+    assert [s["state"] for s in states] == ["done"] * 6
+    # solving a finished plan again changes nothing
+    out = ms("solve", str(plan), "--json")
+    assert json.loads(out.stdout)["n_solutions"] == 4
+
+
+def test_readme_command_solves_a_part_with_plain_minizinc(tmp_path):
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-o", str(plan), "--parts", "2", "-a").returncode == 0
+    readme = (plan / "README.txt").read_text()
+    command = next(ln.strip() for ln in readme.splitlines() if ln.strip().startswith("minizinc "))
+    total = 0
+    for part in sorted((plan / "parts").glob("part-*.mzn")):
+        cmd = command.replace("parts/part-0001.mzn", f"parts/{part.name}")
+        out = subprocess.run(cmd, shell=True, cwd=plan, capture_output=True, text=True, check=False)
+        assert out.returncode == 0, out.stderr
+        total += out.stdout.count("----------")
+    assert total == 4
+
+
+def test_time_limit_reports_unknown_or_partial(tmp_path):
+    slow = tmp_path / "slow.mzn"
+    slow.write_text(
+        "int: n = 40; array[1..n] of var 1..n: x;\n"
+        "constraint forall(i,j in 1..n where i<j)(x[i] != x[j]);\n"
+        "constraint sum(i in 1..n)(i*x[i]) = 12345;\nsolve satisfy;\n"
+    )
+    out = ms("run", str(slow), "-a", "--time-limit", "2", "--parts", "4", "-w", "2", "--json")
+    data = json.loads(out.stdout)
+    assert data["status"] in ("UNKNOWN", "SATISFIED")
+    assert data["parts"]["done"] < 4
+    assert data["wall_time"] < 30
+
+
+# ---- bad input: one line, non-zero exit, no traceback -------------------------------------------
+
+
+def test_missing_model_file():
+    assert_one_line_error(ms("run", "no/such/model.mzn"), "model file not found", "no/such/model.mzn")
+
+
+def test_missing_data_file():
+    assert_one_line_error(ms("run", QUEENS6, "nosuch.dzn"), "data file not found", "nosuch.dzn")
+
+
+def test_syntax_error_passes_minizinc_message_and_location(tmp_path):
+    bad = tmp_path / "bad.mzn"
+    bad.write_text("var 1..3: x;\nconstraint x = ;\nsolve satisfy;\n")
+    line = assert_one_line_error(ms("split", str(bad), "-o", str(tmp_path / "p")), "syntax error")
+    assert "bad.mzn:2" in line
+    assert not (tmp_path / "p").exists()
+
+
+def test_type_error(tmp_path):
+    bad = tmp_path / "bad.mzn"
+    bad.write_text("var 1..3: x;\nconstraint x = y;\nsolve satisfy;\n")
+    assert_one_line_error(ms("run", str(bad)), "type error", "undefined identifier", "bad.mzn:2")
+
+
+def test_missing_data(tmp_path):
+    m = tmp_path / "m.mzn"
+    m.write_text("int: n;\narray[1..n] of var 1..n: x;\nsolve satisfy;\n")
+    assert_one_line_error(ms("run", str(m)), "`n' must be defined", "data file")
+
+
+def test_unknown_split_variable():
+    assert_one_line_error(
+        ms("run", QUEENS6, "--on", "nosuch"), "'nosuch' is not a decision variable", "splittable:"
+    )
+
+
+def test_split_variable_of_wrong_type(tmp_path):
+    m = tmp_path / "m.mzn"
+    m.write_text("var 1..3: x; var 0.0..1.0: f; var set of 1..3: s;\nconstraint x > 1;\nsolve satisfy;\n")
+    assert_one_line_error(ms("run", str(m), "--on", "f"), "f cannot be split on", "integer, bool and enum")
+    assert_one_line_error(ms("run", str(m), "--on", "s"), "s cannot be split on")
+
+
+def test_split_on_parameter(tmp_path):
+    assert_one_line_error(
+        ms("run", str(MODELS / "queens6.mzn"), "--on", "n"), "'n' is not a decision variable"
+    )
+
+
+def test_bad_index():
+    assert_one_line_error(ms("run", QUEENS6, "--on", "q[99]"), "outside", "index set")
+
+
+def test_parts_zero():
+    assert_one_line_error(ms("run", QUEENS6, "--parts", "0"), "--parts must be at least 1")
+    assert_one_line_error(ms("split", QUEENS6, "-o", "/tmp/x", "--parts", "-3"), "--parts must be at least 1")
+
+
+def test_workers_zero():
+    assert_one_line_error(ms("run", QUEENS6, "--workers", "0"), "--workers", "at least 1", code=2)
+
+
+def test_no_minizinc_on_path(tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path))
+    env.pop("MODELSPLIT_MINIZINC", None)
+    assert_one_line_error(ms("run", QUEENS6, env=env), "`minizinc` was not found", "apt-get install minizinc")
+
+
+def test_unknown_solver_lists_installed():
+    assert_one_line_error(
+        ms("run", QUEENS6, "--solver", "nosuchsolver"), "nosuchsolver", "installed:", "gecode"
+    )
+
+
+def test_unknown_strategy_lists_strategies():
+    assert_one_line_error(ms("run", QUEENS6, "--strategy", "nosuch"), "unknown strategy", "ranges")
+
+
+def test_plan_directory_errors(tmp_path):
+    assert_one_line_error(ms("solve", str(tmp_path / "nope")), "plan directory not found")
+    assert_one_line_error(ms("solve", str(tmp_path)), "is not a plan")
+    target = tmp_path / "full"
+    target.mkdir()
+    (target / "x").write_text("keep me")
+    assert_one_line_error(ms("split", QUEENS6, "-o", str(target)), "already exists")
+    assert (target / "x").read_text() == "keep me"
+
+
+def test_changed_model_file_is_detected(tmp_path):
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-o", str(plan), "--parts", "2").returncode == 0
+    model = plan / "model" / "queens6.mzn"
+    model.write_text(model.read_text() + "\n% edited\n")
+    assert_one_line_error(ms("solve", str(plan)), "was changed after the plan was made")
+
+
+def test_usage_error_is_one_line():
+    assert_one_line_error(ms("run", QUEENS6, "--parts", "many"), "'many' is not a valid integer", code=2)
+
+
+@pytest.mark.parametrize("command", ["split", "solve", "run", "status"])
+def test_every_command_has_help(command):
+    out = ms(command, "--help")
+    assert out.returncode == 0
+    assert "Usage:" in out.stdout and len(out.stdout.splitlines()) > 4
+
+
+def test_unbounded_split_variable():
+    line = assert_one_line_error(
+        ms("run", str(MODELS / "unbounded_int.mzn"), "--on", "b"), "b has no finite domain", "give it bounds"
+    )
+    assert "Traceback" not in line

@@ -1,0 +1,98 @@
+"""The merged answer of the parts equals the unsplit model's answer, on the catalog of small models.
+
+For every model and several choices of split variables and part counts: solution counts and the
+printed solutions (as multisets) for enumeration, the optimum for optimisation, UNSAT for UNSAT.
+Every solution must also lie in the cube of exactly the part that reported it.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from conftest import CATALOG, model_files, optimum, plain_minizinc
+
+from modelsplit import api
+from modelsplit.journal import Journal
+from modelsplit.status import Status
+
+PART_COUNTS = (2, 3, 7)
+
+
+def _cases():
+    for entry in CATALOG:
+        choices = [None, *entry["split"]]
+        for i, on in enumerate(choices):
+            parts = 4 if on is None else PART_COUNTS[i % len(PART_COUNTS)]
+            label = "auto" if on is None else "+".join(on)
+            yield pytest.param(entry, on, parts, id=f"{entry['name']}-{label}-{parts}")
+
+
+def _check_partition(plan) -> None:
+    """Each stored solution lies in its own part's cube and in no other part's."""
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    try:
+        for sol in journal.solutions():
+            values = plan.info.slot_values(sol.values)
+            holding = [p.id for p in plan.parts if p.cube.holds(values)]
+            assert holding == [sol.part_id], (sol.values, holding, sol.part_id)
+    finally:
+        journal.close()
+
+
+@pytest.mark.parametrize(("entry", "on", "parts"), list(_cases()))
+def test_split_answer_equals_unsplit(entry, on, parts, solver, tmp_path):
+    files = model_files(entry)
+    kind = entry["kind"]
+    enumerate_all = kind in ("all", "satisfy", "unsat")
+    plan = api.split(
+        files[0], files[1:], tmp_path / "plan", parts=parts, on=on or (), all_solutions=enumerate_all
+    )
+    assert 1 <= len(plan.parts) <= parts
+    answer = api.solve(plan, workers=2)
+    assert answer.parts["done"] == len(plan.parts)
+    if kind in ("minimize", "maximize"):
+        status, objective = optimum(solver.arg, files)
+        if status == "UNSATISFIABLE":
+            assert answer.status == Status.UNSATISFIABLE
+        else:
+            assert answer.status == Status.OPTIMAL_SOLUTION
+            assert answer.objective == objective
+    else:
+        plain = plain_minizinc(solver.arg, files, True)
+        if plain.status == "UNSATISFIABLE":
+            assert answer.status == Status.UNSATISFIABLE
+            assert answer.n_solutions == 0
+        else:
+            assert answer.status == Status.ALL_SOLUTIONS
+            assert answer.n_solutions == plain.count
+            journal = Journal.open(plan.journal_path, plan.id, [])
+            texts = [s.output for s in journal.solutions()]
+            journal.close()
+            assert sorted(texts) == sorted(plain.texts)
+    _check_partition(plan)
+
+
+SATISFY = [e for e in CATALOG if e["kind"] in ("satisfy", "all", "unsat")]
+
+
+@pytest.mark.parametrize("entry", SATISFY, ids=[e["name"] for e in SATISFY])
+def test_first_solution_is_a_solution(entry, solver, tmp_path):
+    """Without -a, the run stops at the first solution, which is one of the model's solutions."""
+    files = model_files(entry)
+    answer = api.run(files[0], files[1:], parts=5, workers=2)
+    plain = plain_minizinc(solver.arg, files, True)
+    if plain.status == "UNSATISFIABLE":
+        assert answer.status == Status.UNSATISFIABLE
+    else:
+        assert answer.status == Status.SATISFIED
+        assert answer.output in plain.texts
+        assert answer.n_solutions == 1
+
+
+def test_catalog_covers_the_kinds():
+    kinds = {e["kind"] for e in CATALOG}
+    assert {"satisfy", "all", "minimize", "maximize", "unsat"} <= kinds
+    assert len(CATALOG) >= 12
+    assert any(e["globals"] for e in CATALOG)
+    assert len(list(itertools.chain.from_iterable(e["split"] for e in CATALOG))) >= 24

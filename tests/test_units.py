@@ -1,0 +1,107 @@
+"""Pure pieces: domains, the FlatZinc reader, cubes and the ranges splitter (no solver needed)."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from modelsplit.cube import Cube, Nogood, Restriction
+from modelsplit.domain import Domain
+from modelsplit.fzn import parse_domain, read_flatzinc
+from modelsplit.model import ModelInfo, Slot, Variable
+from modelsplit.splitters import SplitRequest, get_splitter
+
+value_sets = st.sets(st.integers(-50, 50), min_size=1, max_size=30)
+
+
+@given(value_sets, st.integers(1, 40))
+def test_chunks_partition_the_domain(values, k):
+    dom = Domain.from_values(values)
+    runs = dom.chunks(k)
+    assert len(runs) == min(k, len(values))
+    covered = [v for lo, hi in runs for v in dom if lo <= v <= hi]
+    assert sorted(covered) == sorted(values)  # every value once
+    sizes = [sum(1 for v in dom if lo <= v <= hi) for lo, hi in runs]
+    assert max(sizes) - min(sizes) <= 1  # balanced
+
+
+def test_domain_basics():
+    d = Domain.from_values([5, 1, 2, 3, 9])
+    assert d.intervals == ((1, 3), (5, 5), (9, 9))
+    assert d.size == 5 and 5 in d and 4 not in d and str(d) == "{1..3, 5, 9}"
+    assert Domain.from_json(d.to_json()) == d
+    assert Domain.from_intervals([(0, 10**9)]).chunks(2) == [(0, 500000000), (500000001, 10**9)]
+
+
+def test_parse_domain():
+    assert parse_domain("1..5")[1] == Domain.from_intervals([(1, 5)])
+    assert parse_domain("-3..-1")[1] == Domain.from_intervals([(-3, -1)])
+    assert parse_domain("{1,3,5}")[1] == Domain.from_values([1, 3, 5])
+    assert parse_domain("bool") == ("bool", Domain.from_intervals([(0, 1)]))
+    assert parse_domain("int") == ("int", None)
+    assert parse_domain("0.0..1.5")[0] == "float"
+    assert parse_domain("float")[0] == "float"
+    assert parse_domain("set of 1..3")[0] == "set"
+
+
+def test_read_flatzinc():
+    flat = read_flatzinc(
+        "var 1..5: X_1;\nvar 1..5: X_2;\nvar {1,3}: s:: output_var;\n"
+        "var 1..1: k:: output_var = 1;\n"
+        "array [1..2] of var int: q:: output_array([1..2]) = [X_1,X_2];\n"
+        "array [1..4] of var int: g:: output_array([1..2,0..1]) = [X_1,3,X_2,X_1];\n"
+        "constraint int_ne(X_1,X_2);\n"
+        "solve :: int_search(q,input_order,indomain_min,complete) satisfy;\n"
+    )
+    assert flat.variables["s"].output and flat.variables["s"].domain == Domain.from_values([1, 3])
+    assert flat.variables["k"].fixed == 1
+    assert flat.arrays["g"].index_sets == [(1, 2), (0, 1)]
+    assert flat.arrays["q"].elements == ["X_1", "X_2"]
+    assert flat.search == ["X_1", "X_2"]
+    assert flat.n_constraints == 1
+
+
+def _info(doms: list[list[int]], enum_names=None) -> ModelInfo:
+    var = Variable(
+        "x",
+        "int",
+        "E" if enum_names else None,
+        (None,),
+        ((1, len(doms)),),
+        tuple(Domain.from_values(d) for d in doms),
+        True,
+    )
+    return ModelInfo("satisfy", {"x": var}, enums={"E": enum_names} if enum_names else {})
+
+
+@given(st.lists(value_sets.filter(lambda s: len(s) <= 6), min_size=1, max_size=3), st.integers(1, 30))
+def test_ranges_partition_every_assignment(doms, parts):
+    info = _info([sorted(d) for d in doms])
+    cubes = get_splitter("ranges")(info, SplitRequest(parts=parts))
+    assert 1 <= len(cubes) <= parts
+    slots = [Slot("x", (i,)) for i in range(1, len(doms) + 1)]
+    for combo in itertools.product(*[sorted(d) for d in doms]):
+        values = dict(zip(slots, combo))
+        assert sum(c.holds(values) for c in cubes) == 1
+
+
+def test_ranges_make_exactly_n_parts_when_domains_allow():
+    info = _info([list(range(1, 9))] * 3)
+    for n in (2, 5, 7, 8, 13, 64, 100):
+        assert len(get_splitter("ranges")(info, SplitRequest(parts=n))) == n
+
+
+def test_cube_text():
+    info = _info([[1, 2, 3]], enum_names=["Red", "Green", "Blue"])
+    s = Slot("x", (1,))
+    assert Restriction(s, 2, 3).mzn(info) == "x[1] in Green..Blue"
+    assert Restriction(s, None, 1).mzn(info) == "x[1] <= Red"
+    assert Restriction(s, 3, None).mzn(info) == "x[1] >= Blue"
+    assert Restriction(s, 2, 2).mzn(info) == "x[1] = Green"
+    assert Cube().mzn(info) == "true"
+    cube = Cube((Restriction(s, 2, 3),))
+    assert Cube.from_json(cube.to_json()) == cube
+    assert Nogood.objective_bound("minimize", 7).mzn == "_objective < 7"
+    assert Nogood.objective_bound("maximize", 7).mzn == "_objective > 7"
