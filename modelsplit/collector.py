@@ -64,15 +64,17 @@ class Collector:
         self.error: str | None = None
 
     # ---- updates (the coordinator calls these) -------------------------------------------------
+    def better(self, a: int | float, b: int | float) -> bool:
+        """Whether objective ``a`` is strictly better than ``b``."""
+        return a < b if self.solve == "minimize" else a > b
+
     def on_solution(self, objective: int | float | None) -> bool:
         """Count a solution; True when it improves the incumbent."""
         self.n_solutions += 1
         self.found_any = True
         if self.solve == "satisfy" or objective is None:
             return False
-        if self.incumbent is None or (
-            objective < self.incumbent if self.solve == "minimize" else objective > self.incumbent
-        ):
+        if self.incumbent is None or self.better(objective, self.incumbent):
             self.incumbent = objective
             return True
         return False

@@ -1,12 +1,14 @@
 """The dispatcher: hands a plan's parts to an executor, records what comes back, stops when done.
 
 It is the only writer of the journal. A part started after the incumbent improved gets the bound
-as a nogood (``_objective < best``). On a time limit, Ctrl-C or a decisive answer it stops the
-running solver processes, records what they had found, and returns the answer so far.
+as a nogood (``_objective < best``), and a part still running under a weaker bound is restarted
+with the better one. On a time limit, Ctrl-C or a decisive answer it stops the running solver
+processes, records what they had found, and returns the answer so far.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -19,9 +21,12 @@ from .plan import Part, Plan
 from .solvers import resolve_solver
 from .status import PartState, Status
 from .workers.backend import MiniZincBackend, PartTask
-from .workers.local import DoneEvent, LocalExecutor, SolutionEvent
+from .workers.local import LocalExecutor, SolutionEvent
 
 MAX_ATTEMPTS = 2  # a part whose solver process crashed is tried once more
+BATCH = 2000  # events recorded per journal transaction at most
+PROGRESS_INTERVAL = 0.25  # seconds between progress snapshots
+RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound
 
 
 @dataclass
@@ -56,6 +61,188 @@ def _task(plan: Plan, part: Part, attempt: int, solver_arg: str, values: str, bo
     )
 
 
+class Dispatcher:
+    """One run over a plan: starts parts, records events, restarts parts with better bounds."""
+
+    def __init__(self, plan: Plan, journal: Journal, executor, solver_arg: str, started: float):
+        self.plan = plan
+        self.journal = journal
+        self.executor = executor
+        self.solver_arg = solver_arg
+        self.started = started
+        self.optimise = plan.solve_kind != "satisfy"
+        self.enumerate = plan.all_solutions and not self.optimise
+        self.collector = Collector(plan, journal)
+        records = {r.id: r for r in journal.parts()}
+        self.pending = deque(p for p in plan.parts if records[p.id].state == PartState.PENDING)
+        self.attempts = {p.id: records[p.id].attempts for p in plan.parts}
+        self.values = plan.values_file.read_text()
+        self.current: dict[int, int] = {}  # part id -> attempt running
+        self.bound_of: dict[int, int | float | None] = {}  # part id -> bound it was started with
+        self.started_at: dict[int, float] = {}
+        self.found_incumbent: set[int] = set()  # running parts whose own search holds the incumbent
+        self.restarting: set[int] = set()
+
+    # ---- starting and restarting ----------------------------------------------------------------
+    def start_parts(self) -> None:
+        while self.executor.free > 0 and self.pending:
+            part = self.pending.popleft()
+            self.attempts[part.id] += 1
+            attempt = self.attempts[part.id]
+            bound = self.collector.incumbent if self.optimise else None
+            self.journal.mark_running(part.id, attempt, bound)
+            self.current[part.id] = attempt
+            self.bound_of[part.id] = bound
+            self.started_at[part.id] = time.monotonic()
+            self.found_incumbent.discard(part.id)
+            self.executor.start(_task(self.plan, part, attempt, self.solver_arg, self.values, bound))
+
+    def restart_stale(self) -> None:
+        """Restart running parts whose bound is weaker than the incumbent (optimisation).
+
+        A part started before the best solution was known searches a region the incumbent may
+        already rule out; restarted with the bound it can often finish at once. Parts that found
+        the incumbent themselves already search below it, and parts younger than RESTART_AFTER
+        seconds are left alone, so a quick series of improvements does not thrash.
+        """
+        best = self.collector.incumbent
+        if not self.optimise or best is None:
+            return
+        now = time.monotonic()
+        for part_id in list(self.current):
+            if part_id in self.restarting or part_id in self.found_incumbent:
+                continue
+            if now - self.started_at[part_id] < RESTART_AFTER:
+                continue
+            if self.bound_of[part_id] is not None and not self.collector.better(best, self.bound_of[part_id]):
+                continue
+            self.restarting.add(part_id)
+            self.executor.stop(part_id)
+
+    # ---- events ---------------------------------------------------------------------------------
+    def handle(self, event) -> None:
+        if self.current.get(event.part_id) != event.attempt:
+            return  # a late event of an attempt already given up
+        if isinstance(event, SolutionEvent):
+            self.on_solutions(event)
+        else:
+            self.on_done(event.result)
+
+    def on_solutions(self, event: SolutionEvent) -> None:
+        rows = []
+        reshape = self.plan.output_mode == "dzn" and self.plan.info.has_arrays_2d
+        for sol in event.solutions:
+            vals = json.dumps(self.plan.info.reshape(sol.values)) if reshape else sol.values_json
+            rows.append((event.attempt, sol.objective, vals, sol.text))
+            if self.collector.on_solution(sol.objective):
+                self.found_incumbent = {event.part_id}
+        self.journal.add_solutions(event.part_id, rows)
+
+    def on_done(self, res) -> None:
+        part_id = res.part_id
+        del self.current[part_id]
+        if part_id in self.restarting and res.stopped:
+            self.restarting.discard(part_id)
+            self.journal.mark_finished(
+                part_id,
+                PartState.PENDING,
+                res.status,
+                n_solutions=res.n_solutions,
+                objective=res.objective,
+                elapsed=res.elapsed,
+            )
+            self.pending.appendleft(self.plan.part(part_id))
+            return
+        self.restarting.discard(part_id)
+        if res.stopped:
+            state = PartState.STOPPED
+        elif res.status == Status.ERROR:
+            state = PartState.FAILED
+        elif res.status.is_complete() or (
+            not self.enumerate and not self.optimise and res.status == Status.SATISFIED
+        ):
+            state = PartState.DONE
+        else:
+            state = PartState.STOPPED
+        self.journal.mark_finished(
+            part_id,
+            state,
+            res.status,
+            n_solutions=res.n_solutions,
+            objective=res.objective,
+            elapsed=res.elapsed,
+            error=res.error,
+        )
+        if state == PartState.FAILED and res.crashed and self.attempts[part_id] < MAX_ATTEMPTS:
+            # try once more from scratch; solutions of the crashed attempt stay valid for
+            # optimisation but would be counted twice by an enumeration
+            if self.enumerate:
+                self.journal.drop_solutions(part_id, res.attempt)
+                self.collector.n_solutions = self.journal.count_solutions()
+            self.journal.mark_pending(part_id)
+            self.pending.appendleft(self.plan.part(part_id))
+        elif state == PartState.FAILED:
+            self.collector.error = f"part {part_id} failed: {res.error}"
+
+    def take_events(self, wait: float) -> bool:
+        """Record the next burst of events in one journal transaction; False when none came."""
+        event = self.executor.next_event(wait)
+        if event is None:
+            return False
+        with self.journal.transaction():
+            handled = 0
+            while event is not None:
+                self.handle(event)
+                handled += 1
+                event = self.executor.next_event(0) if handled < BATCH else None
+        return True
+
+    def drain(self, timeout: float) -> None:
+        """Wait for the running parts to report after being stopped."""
+        end = time.monotonic() + timeout
+        while self.current and time.monotonic() < end:
+            self.take_events(0.2)
+
+    def progress(self) -> Progress:
+        return Progress(
+            self.collector.part_counts(),
+            self.collector.n_solutions,
+            self.collector.incumbent,
+            time.monotonic() - self.started,
+        )
+
+    # ---- the loop -------------------------------------------------------------------------------
+    def run(self, deadline: float | None, on_progress: Callable[[Progress], None] | None) -> bool:
+        """Run until the answer is known, the deadline passes or Ctrl-C; True when interrupted."""
+        last = 0.0
+        try:
+            while not (self.collector.satisfied or self.collector.error):
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    break
+                self.start_parts()
+                if not self.current:
+                    break
+                wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - now))
+                if self.take_events(wait):
+                    self.restart_stale()
+                if on_progress and time.monotonic() - last >= PROGRESS_INTERVAL:
+                    last = time.monotonic()
+                    on_progress(self.progress())
+            return False
+        except KeyboardInterrupt:
+            return True
+        finally:
+            self.executor.stop_all()
+            self.restarting.clear()
+            self.drain(10.0)
+            self.executor.close()
+            for part_id in list(self.current):
+                self.journal.mark_finished(
+                    part_id, PartState.STOPPED, Status.UNKNOWN, n_solutions=0, objective=None, elapsed=0.0
+                )
+
+
 def solve_plan(
     plan: Plan,
     *,
@@ -65,124 +252,22 @@ def solve_plan(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> Answer:
     """Solve the unfinished parts of ``plan``; resumes whatever an earlier run left undone."""
-    start = time.monotonic()
+    started = time.monotonic()
     plan.check_files()
     solver = resolve_solver(plan.solver)
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:
         journal.reset_unfinished(keep_solutions=plan.solve_kind != "satisfy")
-        collector = Collector(plan, journal)
-        if collector.satisfied:
-            return collector.answer(time.monotonic() - start)
-        records = {r.id: r for r in journal.parts()}
-        pending = deque(p for p in plan.parts if records[p.id].state == PartState.PENDING)
-        attempts = {p.id: records[p.id].attempts for p in plan.parts}
-        values = plan.values_file.read_text()
         executor = executor or LocalExecutor(MiniZincBackend(), workers)
-        deadline = start + time_limit if time_limit else None
-        current: dict[int, int] = {}  # part id -> attempt running
-
-        def progress() -> None:
-            if on_progress:
-                on_progress(
-                    Progress(
-                        collector.part_counts(),
-                        collector.n_solutions,
-                        collector.incumbent,
-                        time.monotonic() - start,
-                    )
-                )
-
-        def handle(event) -> None:
-            if current.get(event.part_id) != event.attempt:
-                return  # a late event of an attempt already given up
-            if isinstance(event, SolutionEvent):
-                sol = event.solution
-                values = plan.info.reshape(sol.values) if plan.output_mode == "dzn" else sol.values
-                journal.add_solution(event.part_id, event.attempt, sol.objective, values, sol.text)
-                collector.on_solution(sol.objective)
-                return
-            assert isinstance(event, DoneEvent)
-            res = event.result
-            del current[event.part_id]
-            if res.stopped:
-                state = PartState.STOPPED
-            elif res.status == Status.ERROR:
-                state = PartState.FAILED
-            elif res.status.is_complete() or (
-                plan.solve_kind == "satisfy" and not plan.all_solutions and res.status == Status.SATISFIED
-            ):
-                state = PartState.DONE
-            else:
-                state = PartState.STOPPED
-            journal.mark_finished(
-                res.part_id,
-                state,
-                res.status,
-                n_solutions=res.n_solutions,
-                objective=res.objective,
-                elapsed=res.elapsed,
-                error=res.error,
-            )
-            if state == PartState.FAILED and res.crashed and attempts[res.part_id] < MAX_ATTEMPTS:
-                # try once more from scratch; solutions of the crashed attempt stay valid for
-                # optimisation but would be counted twice by an enumeration
-                if plan.all_solutions and plan.solve_kind == "satisfy":
-                    journal.drop_solutions(res.part_id, res.attempt)
-                    collector.n_solutions = journal.count_solutions()
-                journal.mark_pending(res.part_id)
-                pending.appendleft(plan.part(res.part_id))
-            elif state == PartState.FAILED:
-                collector.error = f"part {res.part_id} failed: {res.error}"
-
-        def drain(timeout: float) -> None:
-            """Wait for the running parts to report after being stopped."""
-            end = time.monotonic() + timeout
-            while current and time.monotonic() < end:
-                event = executor.next_event(0.2)
-                if event is not None:
-                    handle(event)
-
-        interrupted = False
-        try:
-            while True:
-                if collector.satisfied or collector.error:
-                    break
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
-                    break
-                while executor.free > 0 and pending:
-                    part = pending.popleft()
-                    attempts[part.id] += 1
-                    bound = collector.incumbent if plan.solve_kind != "satisfy" else None
-                    journal.mark_running(part.id, attempts[part.id], bound)
-                    current[part.id] = attempts[part.id]
-                    executor.start(_task(plan, part, attempts[part.id], solver.arg, values, bound))
-                if not current:
-                    break
-                wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - now))
-                event = executor.next_event(wait)
-                if event is not None:
-                    handle(event)
-                    progress()
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            executor.stop_all()
-            drain(10.0)
-            executor.close()
-            for part_id in list(current):
-                journal.mark_finished(
-                    part_id,
-                    PartState.STOPPED,
-                    Status.UNKNOWN,
-                    n_solutions=0,
-                    objective=None,
-                    elapsed=0.0,
-                )
-        answer = collector.answer(time.monotonic() - start)
+        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started)
+        if dispatcher.collector.satisfied:
+            return dispatcher.collector.answer(time.monotonic() - started)
+        deadline = started + time_limit if time_limit else None
+        interrupted = dispatcher.run(deadline, on_progress)
+        answer = dispatcher.collector.answer(time.monotonic() - started)
         answer.interrupted = interrupted
-        progress()
+        if on_progress:
+            on_progress(dispatcher.progress())
         return answer
     finally:
         journal.close()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -111,19 +112,6 @@ class SolverProcess:
         )
         self.pid = self.proc.pid
 
-    def messages(self) -> Iterator[dict]:
-        """The JSON messages the process prints, until it closes its output."""
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            line = raw.strip()
-            if not line:
-                continue
-            try:
-                msg = json.loads(line)
-            except json.JSONDecodeError:
-                msg = {"type": "text", "text": line.decode(errors="replace")}
-            yield msg
-
     @property
     def stopped(self) -> bool:
         return self._stopped.is_set()
@@ -169,9 +157,18 @@ def error_from_messages(messages: Sequence[dict], stderr: str = "") -> ModelErro
             text = " ".join(str(msg.get("message", "")).split())
             what = msg.get("what")
             return ModelError(text or "MiniZinc reported an error", location=where, what=what)
-    tail = [ln for ln in stderr.strip().splitlines() if ln.strip() and "deprecated" not in ln]
-    if tail:
-        return ModelError(" ".join(tail[-3:])[:500])
+    lines = [
+        ln.strip()
+        for ln in stderr.splitlines()
+        if ln.strip() and not ln.startswith("Warning") and "deprecated" not in ln
+    ]
+    first = next((i for i, ln in enumerate(lines) if ln.startswith("Error") or "error:" in ln), None)
+    if first is not None:
+        where = next((ln for ln in reversed(lines[:first]) if re.match(r"^\S+\.mzn:\d+", ln)), None)
+        text = " ".join(lines[first:])[:500]
+        return ModelError(text.removeprefix("Error: "), location=where.rstrip(":") if where else None)
+    if lines:
+        return ModelError(" ".join(lines[-3:])[:500])
     return None
 
 

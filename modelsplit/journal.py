@@ -214,13 +214,14 @@ class Journal:
         return len(ids)
 
     # ---- solutions ----------------------------------------------------------------------------
-    def add_solution(self, part_id: int, attempt: int, objective, values: dict, output: str) -> int:
-        cur = self.conn.execute(
+    def add_solutions(self, part_id: int, rows: list[tuple[int, object, str, str]]) -> None:
+        """Record solutions of one part: (attempt, objective, values as JSON text, output text)."""
+        now = time.time()
+        self.conn.executemany(
             "INSERT INTO solutions (part_id, attempt, objective, vals, output, found) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (part_id, attempt, objective, json.dumps(values), output, time.time()),
+            [(part_id, a, obj, vals, out, now) for a, obj, vals, out in rows],
         )
-        return int(cur.lastrowid or 0)
 
     def solutions(self) -> Iterator[StoredSolution]:
         for r in self.conn.execute("SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id"):

@@ -147,6 +147,10 @@ class ModelInfo:
                 out[Slot(name, idx)] = self._as_int(var, value)
         return out
 
+    @property
+    def has_arrays_2d(self) -> bool:
+        return any(len(v.index_sets) > 1 for v in self.variables.values())
+
     def reshape(self, values: dict) -> dict:
         """Nest the flat lists of multi-dimensional arrays as MiniZinc's JSON output does."""
         out = dict(values)

@@ -32,6 +32,7 @@ from .model import Model, ModelInfo
 
 FORMAT = 1
 MANIFEST = "manifest.json"
+VALUES_MARKER = "%%%modelsplit-values "  # starts the line of a solution's values (a dzn comment)
 
 
 def sha256_file(path: Path) -> str:
@@ -185,7 +186,8 @@ def _copy_model(model: Model, included: list[str], dest: Path) -> tuple[str, lis
 
 
 def _mzn_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 def values_section(info: ModelInfo) -> str:
@@ -205,7 +207,8 @@ def values_section(info: ModelInfo) -> str:
     for i, name in enumerate(names):
         pieces.append(_mzn_string(("{" if i == 0 else ", ") + json.dumps(name) + ": "))
         pieces.append(f"showJSON({name})")
-    pieces.append(_mzn_string("}" if names else "{}"))
+    pieces.append(_mzn_string("}\n" if names else "{}\n"))
+    pieces.insert(0, _mzn_string(VALUES_MARKER))
     return f'output :: "modelsplit" [{", ".join(pieces)}];\n'
 
 

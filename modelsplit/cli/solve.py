@@ -34,8 +34,8 @@ def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool) -> None:
             journal.close()
     if not quiet:
         click.echo(summary(answer), err=True)
-        if answer.error:
-            click.echo(f"modelsplit: {answer.error}", err=True)
+    if answer.error:
+        click.echo(f"modelsplit: error: {answer.error}", err=True)
     if answer.interrupted:
         click.echo(f"modelsplit: stopped; resume with: modelsplit solve {plan.path}", err=True)
 

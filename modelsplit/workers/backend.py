@@ -1,8 +1,9 @@
-"""Backends run one part with one solver: ``Backend.solve(task, on_solution, token) -> PartResult``.
+"""Backends run one part with one solver: ``Backend.solve(task, report, token) -> PartResult``.
 
 :class:`MiniZincBackend` runs the `minizinc` CLI with any installed solver. A task carries what a
 worker needs (model files, the part's constraint text, nogoods); results stream back as
-:class:`Solution` objects through a callback and end in one :class:`PartResult`.
+:class:`Solution` objects through the ``report`` callback (in batches while enumerating, at once
+otherwise) and end in one :class:`PartResult`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Protocol
 
 from ..driver import SolverProcess, error_from_messages
 from ..dzn import parse_solution
+from ..plan import VALUES_MARKER
 from ..status import Status
 
 
@@ -41,10 +43,19 @@ class PartTask:
 @dataclass(frozen=True)
 class Solution:
     part_id: int
-    values: dict
-    text: str
+    values_json: str  # the solution's values as a JSON object (kept as text: cheap to pass on)
+    text: str  # what minizinc prints for the solution
     objective: int | float | None
     time: float  # seconds since the part started
+
+    @property
+    def values(self) -> dict:
+        return json.loads(self.values_json)
+
+
+Report = Callable[[list[Solution]], None]
+FLUSH_EVERY = 0.05  # seconds: how long an enumerating part may hold solutions before reporting
+FLUSH_SIZE = 500  # solutions: ... and how many
 
 
 @dataclass
@@ -90,63 +101,86 @@ class StopToken:
 
 
 class Backend(Protocol):
-    def solve(
-        self, task: PartTask, on_solution: Callable[[Solution], None], token: StopToken
-    ) -> PartResult: ...
+    def solve(self, task: PartTask, report: Report, token: StopToken) -> PartResult: ...
+
+
+STATUS_LINES = {
+    "=====UNSATISFIABLE=====": Status.UNSATISFIABLE,
+    "=====UNKNOWN=====": Status.UNKNOWN,
+    "=====ERROR=====": Status.ERROR,
+    "=====UNBOUNDED=====": Status.UNBOUNDED,
+    "=====UNSATorUNBOUNDED=====": Status.UNSAT_OR_UNBOUNDED,
+}
+SEPARATOR = "----------"
+COMPLETE = "=========="
 
 
 @dataclass
 class MiniZincBackend:
-    """Runs a part with `minizinc --json-stream` in a scratch directory."""
+    """Runs a part with the `minizinc` CLI in a scratch directory and reads its text output.
+
+    The text protocol (solutions ended by ``----------``, a final ``==========`` or
+    ``=====STATUS=====``) costs the solver far less than ``--json-stream`` when parts print many
+    solutions. Solution values come from a line that the plan's values section prints last in each
+    solution (after ``VALUES_MARKER``), or, for models without an output item, from the dzn text.
+    """
 
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
-    def solve(self, task: PartTask, on_solution: Callable[[Solution], None], token: StopToken) -> PartResult:
+    def command(self, task: PartTask, extra: Path) -> list[str]:
+        flags: list[str] = []
+        if task.solve == "satisfy" and task.all_solutions:
+            flags.append("-a")
+        elif task.solve != "satisfy":
+            flags.append("--intermediate")
+        if task.output_mode == "dzn":
+            flags += ["--output-mode", "dzn"]
+            if task.solve != "satisfy":
+                flags.append("--output-objective")
+        return ["--solver", task.solver, *flags, *self.extra_args, *task.model_files, str(extra)]
+
+    def solve(self, task: PartTask, report: Report, token: StopToken) -> PartResult:
         start = time.monotonic()
         result = PartResult(task.part_id, task.attempt, Status.UNKNOWN)
         if token.stopped:
             result.stopped = True
             return result
+        final: Status | None = None
         with tempfile.TemporaryDirectory(prefix="modelsplit-part-") as tmp:
             extra = Path(tmp) / f"modelsplit_part_{task.part_id}.mzn"
             extra.write_text(task.constraints)
-            flags: list[str] = []
-            if task.solve == "satisfy" and task.all_solutions:
-                flags.append("-a")
-            elif task.solve != "satisfy":
-                flags.append("--intermediate")
-            if task.output_mode == "dzn":
-                flags += ["--output-mode", "dzn"]
-                if task.solve != "satisfy":
-                    flags.append("--output-objective")
-            args = [
-                "--json-stream",
-                "--solver",
-                task.solver,
-                *flags,
-                *self.extra_args,
-                *task.model_files,
-                str(extra),
-            ]
-            proc = SolverProcess(args, cwd=tmp)
+            proc = SolverProcess(self.command(task, extra), cwd=tmp)
             token.on_stop(proc.stop)
-            messages: list[dict] = []
-            final: Status | None = None
+            block: list[str] = []
+            batch: list[Solution] = []
+            batching = task.solve == "satisfy" and task.all_solutions
+            flushed = time.monotonic()
             try:
-                for msg in proc.messages():
-                    kind = msg.get("type")
-                    if kind == "solution":
-                        sol = _solution(task.part_id, msg, time.monotonic() - start)
+                assert proc.proc.stdout is not None
+                for raw in proc.proc.stdout:
+                    line = raw.decode(errors="replace")
+                    bare = line.rstrip("\r\n")
+                    if bare == SEPARATOR:
+                        sol = _solution(task, "".join(block), time.monotonic() - start)
+                        block = []
                         result.n_solutions += 1
                         if sol.objective is not None:
                             result.objective = sol.objective
-                        on_solution(sol)
-                    elif kind == "status":
-                        final = Status.from_minizinc(msg.get("status"))
-                    elif kind == "error":
-                        messages.append(msg)
+                        batch.append(sol)
+                        now = time.monotonic()
+                        if not batching or len(batch) >= FLUSH_SIZE or now - flushed >= FLUSH_EVERY:
+                            report(batch)
+                            batch, flushed = [], now
+                    elif bare == COMPLETE:
+                        final = _complete_status(task)
+                    elif bare in STATUS_LINES:
+                        final = STATUS_LINES[bare]
+                    else:
+                        block.append(line)
                 rc = proc.wait()
             finally:
+                if batch:
+                    report(batch)
                 proc.stop(grace=0.2)
                 stderr = proc.stderr_text()
                 proc.close()
@@ -155,11 +189,12 @@ class MiniZincBackend:
             result.stopped = True
             result.status = Status.SATISFIED if result.n_solutions else Status.UNKNOWN
             return result
-        if messages or (rc != 0 and final is None):
-            err = error_from_messages(messages, stderr)
+        if final == Status.ERROR or (rc != 0 and final is None):
+            err = error_from_messages([], stderr)
             result.status = Status.ERROR
             result.error = str(err) if err else f"minizinc exited with code {rc}"
-            result.crashed = not messages  # MiniZinc itself reported nothing
+            # killed by a signal, or died without a word from MiniZinc: worth another try
+            result.crashed = rc < 0 or rc > 128 or not stderr.strip()
             return result
         if final is None:
             final = Status.SATISFIED if result.n_solutions else Status.UNKNOWN
@@ -167,18 +202,33 @@ class MiniZincBackend:
         return result
 
 
+def _complete_status(task: PartTask) -> Status:
+    if task.solve == "satisfy":
+        return Status.ALL_SOLUTIONS if task.all_solutions else Status.SATISFIED
+    return Status.OPTIMAL_SOLUTION
+
+
 _OBJECTIVE_LINE = re.compile(r"^_objective = [^;]*;\n?", re.MULTILINE)
 
 
-def _solution(part_id: int, msg: dict, elapsed: float) -> Solution:
-    output = msg.get("output", {})
-    if "dzn" in output:  # a model without output item: the dzn text is what minizinc prints
-        text = output["dzn"]
-        values = parse_solution(text)
-        text = _OBJECTIVE_LINE.sub("", text)
+def _solution(task: PartTask, block: str, elapsed: float) -> Solution:
+    objective = None
+    if task.output_mode == "dzn":  # no output item: the dzn text is what minizinc prints
+        values = parse_solution(block)
+        objective = values.pop("_objective", None)
+        text = _OBJECTIVE_LINE.sub("", block)
+        values_json = json.dumps(values)
     else:
-        text = output.get("default", "")
-        raw = output.get("modelsplit")
-        values = json.loads(raw) if raw else {}
-    objective = values.pop("_objective", None)
-    return Solution(part_id, values, text, objective, elapsed)
+        cut = block.rfind(VALUES_MARKER)
+        if cut < 0:
+            text, values_json = block, "{}"
+        else:
+            text = block[:cut]
+            values_json = block[cut + len(VALUES_MARKER) :].strip()
+        if task.solve != "satisfy":
+            values = json.loads(values_json)
+            objective = values.pop("_objective", None)
+            values_json = json.dumps(values)
+    if text and not text.endswith("\n"):
+        text += "\n"  # minizinc ends a solution's text with a newline before the separator
+    return Solution(task.part_id, values_json, text, objective, elapsed)

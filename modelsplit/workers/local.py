@@ -19,7 +19,7 @@ from .backend import Backend, PartResult, PartTask, Solution, StopToken
 class SolutionEvent:
     part_id: int
     attempt: int
-    solution: Solution
+    solutions: list[Solution]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class LocalExecutor:
             try:
                 result = self.backend.solve(
                     task,
-                    lambda sol: self._events.put(SolutionEvent(task.part_id, task.attempt, sol)),
+                    lambda sols: self._events.put(SolutionEvent(task.part_id, task.attempt, sols)),
                     token,
                 )
             except Exception as exc:  # a crash of the backend is a failed attempt, not a crash of the run
