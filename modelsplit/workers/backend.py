@@ -145,38 +145,29 @@ class MiniZincBackend:
         if token.stopped:
             result.stopped = True
             return result
-        final: Status | None = None
         with tempfile.TemporaryDirectory(prefix="modelsplit-part-") as tmp:
             extra = Path(tmp) / f"modelsplit_part_{task.part_id}.mzn"
             extra.write_text(task.constraints)
             proc = SolverProcess(self.command(task, extra), cwd=tmp)
             token.on_stop(proc.stop)
-            block: list[str] = []
+            reader = OutputReader(task)
             batch: list[Solution] = []
             batching = task.solve == "satisfy" and task.all_solutions
             flushed = time.monotonic()
             try:
                 assert proc.proc.stdout is not None
                 for raw in proc.proc.stdout:
-                    line = raw.decode(errors="replace")
-                    bare = line.rstrip("\r\n")
-                    if bare == SEPARATOR:
-                        sol = _solution(task, "".join(block), time.monotonic() - start)
-                        block = []
-                        result.n_solutions += 1
-                        if sol.objective is not None:
-                            result.objective = sol.objective
-                        batch.append(sol)
-                        now = time.monotonic()
-                        if not batching or len(batch) >= FLUSH_SIZE or now - flushed >= FLUSH_EVERY:
-                            report(batch)
-                            batch, flushed = [], now
-                    elif bare == COMPLETE:
-                        final = _complete_status(task)
-                    elif bare in STATUS_LINES:
-                        final = STATUS_LINES[bare]
-                    else:
-                        block.append(line)
+                    sol = reader.feed(raw.decode(errors="replace"), time.monotonic() - start)
+                    if sol is None:
+                        continue
+                    result.n_solutions += 1
+                    if sol.objective is not None:
+                        result.objective = sol.objective
+                    batch.append(sol)
+                    now = time.monotonic()
+                    if not batching or len(batch) >= FLUSH_SIZE or now - flushed >= FLUSH_EVERY:
+                        report(batch)
+                        batch, flushed = [], now
                 rc = proc.wait()
             finally:
                 if batch:
@@ -185,6 +176,7 @@ class MiniZincBackend:
                 stderr = proc.stderr_text()
                 proc.close()
         result.elapsed = time.monotonic() - start
+        final = reader.status
         if token.stopped:
             result.stopped = True
             result.status = Status.SATISFIED if result.n_solutions else Status.UNKNOWN
@@ -200,6 +192,44 @@ class MiniZincBackend:
             final = Status.SATISFIED if result.n_solutions else Status.UNKNOWN
         result.status = final
         return result
+
+
+class OutputReader:
+    """Reads MiniZinc's text output for a part, line by line: solutions and the final status.
+
+    Used on live solver output and on result files that come back from other machines.
+    """
+
+    def __init__(self, task: PartTask):
+        self.task = task
+        self.block: list[str] = []
+        self.status: Status | None = None  # the final status line, once seen
+        self.n_solutions = 0
+
+    def feed(self, line: str, elapsed: float = 0.0) -> Solution | None:
+        """Take one line (with its newline); return the solution it completes, if any."""
+        bare = line.rstrip("\r\n")
+        if bare == SEPARATOR:
+            sol = _solution(self.task, "".join(self.block), elapsed)
+            self.block = []
+            self.n_solutions += 1
+            return sol
+        if bare == COMPLETE:
+            self.status = _complete_status(self.task)
+        elif bare in STATUS_LINES:
+            self.status = STATUS_LINES[bare]
+        else:
+            self.block.append(line)
+        return None
+
+    def read(self, text: str) -> list[Solution]:
+        """All solutions of a whole output text (status in ``self.status``)."""
+        sols = []
+        for line in text.splitlines(keepends=True):
+            sol = self.feed(line)
+            if sol is not None:
+                sols.append(sol)
+        return sols
 
 
 def _complete_status(task: PartTask) -> Status:
