@@ -58,6 +58,7 @@ def _task(plan: Plan, part: Part, attempt: int, solver_arg: str, values: str, bo
         all_solutions=plan.all_solutions,
         bound=bound,
         output_mode=plan.output_mode,
+        solver_tag=plan.solver,
     )
 
 

@@ -33,11 +33,12 @@ class PartTask:
     attempt: int
     model_files: tuple[str, ...]  # absolute paths: model first, then data
     constraints: str  # MiniZinc text: the cube, the nogoods and the values output section
-    solver: str  # value for `minizinc --solver`
+    solver: str  # value for `minizinc --solver` on this machine (may be a local .msc path)
     solve: str  # satisfy | minimize | maximize
     all_solutions: bool = False
     bound: float | int | None = None  # objective bound given to this attempt, for the record
     output_mode: str = "item"  # "item": the model's output item; "dzn": the model has none
+    solver_tag: str = "gecode"  # the solver as the plan names it: resolve it again elsewhere
 
 
 @dataclass(frozen=True)
