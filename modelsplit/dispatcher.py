@@ -26,6 +26,7 @@ from .workers.local import LocalExecutor, SolutionEvent
 MAX_ATTEMPTS = 2  # a part whose solver process crashed is tried once more
 BATCH = 2000  # events recorded per journal transaction at most
 PROGRESS_INTERVAL = 0.25  # seconds between progress snapshots
+EXCLUDE_AT_MOST = 10_000  # solutions a resumed part excludes by nogoods; beyond, it starts afresh
 RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound
 
 
@@ -39,10 +40,13 @@ class Progress:
     elapsed: float
 
 
-def _task(plan: Plan, part: Part, attempt: int, solver_arg: str, values: str, bound) -> PartTask:
+def _task(
+    plan: Plan, part: Part, attempt: int, solver_arg: str, values: str, bound, found: list[dict] = ()
+) -> PartTask:
     nogoods = []
     if bound is not None:
         nogoods.append(Nogood.objective_bound(plan.solve_kind, bound))
+    nogoods += [Nogood("exclude", plan.info.exclusion(v)) for v in found]
     lines = [f"% {part.name}", f"constraint {part.mzn};"]
     lines += [f"constraint {ng.mzn};  % nogood: {ng.kind}" for ng in nogoods]
     if values:
@@ -96,7 +100,9 @@ class Dispatcher:
             self.bound_of[part.id] = bound
             self.started_at[part.id] = time.monotonic()
             self.found_incumbent.discard(part.id)
-            self.executor.start(_task(self.plan, part, attempt, self.solver_arg, self.values, bound))
+            # an enumeration resumed after a stop: rule out what earlier attempts already found
+            found = self.journal.part_solutions(part.id) if self.enumerate else []
+            self.executor.start(_task(self.plan, part, attempt, self.solver_arg, self.values, bound, found))
 
     def restart_stale(self) -> None:
         """Restart running parts whose bound is weaker than the incumbent (optimisation).
@@ -175,15 +181,18 @@ class Dispatcher:
             error=res.error,
         )
         if state == PartState.FAILED and res.crashed and self.attempts[part_id] < MAX_ATTEMPTS:
-            # try once more from scratch; solutions of the crashed attempt stay valid for
-            # optimisation but would be counted twice by an enumeration
-            if self.enumerate:
+            # try once more; solutions of the crashed attempt stay (an enumeration excludes them
+            # by nogoods where it can, else searches the part again from scratch)
+            if self.enumerate and not self.can_exclude(part_id):
                 self.journal.drop_solutions(part_id, res.attempt)
                 self.collector.n_solutions = self.journal.count_solutions()
             self.journal.mark_pending(part_id)
             self.pending.appendleft(self.plan.part(part_id))
         elif state == PartState.FAILED:
             self.collector.error = f"part {part_id} failed: {res.error}"
+
+    def can_exclude(self, part_id: int) -> bool:
+        return self.plan.info.values_complete and self.journal.count_solutions(part_id) <= EXCLUDE_AT_MOST
 
     def take_events(self, wait: float) -> bool:
         """Record the next burst of events in one journal transaction; False when none came."""
@@ -258,7 +267,10 @@ def solve_plan(
     solver = resolve_solver(plan.solver)
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:
-        journal.reset_unfinished(keep_solutions=plan.solve_kind != "satisfy")
+        journal.reset_unfinished(
+            keep_solutions=plan.solve_kind != "satisfy" or (plan.all_solutions and plan.info.values_complete),
+            keep_at_most=None if plan.solve_kind != "satisfy" else EXCLUDE_AT_MOST,
+        )
         executor = executor or LocalExecutor(MiniZincBackend(), workers)
         dispatcher = Dispatcher(plan, journal, executor, solver.arg, started)
         if dispatcher.collector.satisfied:

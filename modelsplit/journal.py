@@ -7,6 +7,7 @@ when it happens, so a run that stops (or is killed) can be resumed from what is 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -73,28 +74,70 @@ def _num(value: float | None) -> int | float | None:
     return int(value) if float(value).is_integer() else value
 
 
+def _unwritable(path: Path, exc: Exception) -> PlanError:
+    where = path.parent
+    if not os.access(where, os.W_OK) or "readonly" in str(exc) or "read-only" in str(exc):
+        return PlanError(
+            f"cannot write the journal in {where} (read-only?): copy the plan directory somewhere "
+            "writable and solve it there"
+        )
+    return PlanError(f"cannot open the journal {path} ({exc}); check the plan directory's permissions")
+
+
 class Journal:
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
         self.conn = conn
 
     @classmethod
-    def open(cls, path: str | Path, plan_id: str, parts: list[tuple[int, str]]) -> Journal:
-        """Open (creating if needed) the journal of a plan whose parts are (id, key) pairs."""
+    def open(
+        cls, path: str | Path, plan_id: str, parts: list[tuple[int, str]], *, readonly: bool = False
+    ) -> Journal:
+        """Open (creating if needed) the journal of a plan whose parts are (id, key) pairs.
+
+        ``readonly`` opens an existing journal without writing (for `status` on a read-only plan).
+        """
         path = Path(path)
         try:
-            conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
+            if readonly:
+                conn = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                if not os.access(path.parent, os.W_OK):  # WAL files cannot be made: read as immutable
+                    conn.close()
+                    conn = sqlite3.connect(
+                        f"{path.resolve().as_uri()}?immutable=1",
+                        uri=True,
+                        isolation_level=None,
+                        check_same_thread=False,
+                    )
+            else:
+                conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            check = conn.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else '?'}")
+            if not readonly:
+                conn.executescript(SCHEMA)
+        except sqlite3.OperationalError as exc:
+            raise _unwritable(path, exc) from exc
         except sqlite3.DatabaseError as exc:
             raise PlanError(
-                f"the journal {path} cannot be used ({exc}); if it is damaged, move it away to "
-                "start the plan's run afresh"
+                f"the journal {path} is damaged ({exc}); move it away to run the plan afresh "
+                "(the plan itself is intact)"
             ) from exc
         journal = cls(path, conn)
-        known = journal._meta("plan_id")
-        if known is None:
+        try:
+            known = journal._meta("plan_id")
+        except sqlite3.DatabaseError as exc:
+            raise PlanError(
+                f"the journal {path} is damaged ({exc}); move it away to run the plan afresh"
+            ) from exc
+        if known is None and not readonly:
             with journal.transaction():
                 journal._set_meta("plan_id", plan_id)
                 journal._set_meta("created", str(time.time()))
@@ -102,7 +145,7 @@ class Journal:
                     "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
                     [(pid, key, PartState.PENDING.value) for pid, key in parts],
                 )
-        elif known != plan_id:
+        elif known is not None and known != plan_id:
             raise PlanError(
                 f"the journal {path} belongs to another plan ({known}, not {plan_id}); "
                 "move it away to start this plan's run afresh"
@@ -190,11 +233,12 @@ class Journal:
     def drop_solutions(self, part_id: int, attempt: int) -> None:
         self.conn.execute("DELETE FROM solutions WHERE part_id = ? AND attempt = ?", (part_id, attempt))
 
-    def reset_unfinished(self, keep_solutions: bool) -> int:
+    def reset_unfinished(self, keep_solutions: bool, keep_at_most: int | None = None) -> int:
         """Make parts that were running, stopped or failed pending again (for a new run).
 
-        Their solutions are dropped unless ``keep_solutions`` (optimisation keeps them: they remain
-        valid incumbents; enumeration drops them, since the part is searched again).
+        Their solutions stay when ``keep_solutions`` (optimisation: they remain valid incumbents;
+        enumeration: the next attempt excludes them by nogoods), except for a part with more than
+        ``keep_at_most`` of them, which is searched again from scratch.
         """
         unfinished = (PartState.RUNNING.value, PartState.STOPPED.value, PartState.FAILED.value)
         with self.transaction():
@@ -205,8 +249,10 @@ class Journal:
                     unfinished,
                 )
             ]
-            if not keep_solutions and ids:
-                self.conn.executemany("DELETE FROM solutions WHERE part_id = ?", [(i,) for i in ids])
+            for part_id in ids:
+                n = self.count_solutions(part_id)
+                if not keep_solutions or (keep_at_most is not None and n > keep_at_most):
+                    self.conn.execute("DELETE FROM solutions WHERE part_id = ?", (part_id,))
             self.conn.executemany(
                 "UPDATE parts SET state = ?, n_solutions = 0 WHERE id = ?",
                 [(PartState.PENDING.value, i) for i in ids],
@@ -227,8 +273,16 @@ class Journal:
         for r in self.conn.execute("SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id"):
             yield StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4])
 
-    def count_solutions(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM solutions").fetchone()[0])
+    def count_solutions(self, part_id: int | None = None) -> int:
+        if part_id is None:
+            return int(self.conn.execute("SELECT COUNT(*) FROM solutions").fetchone()[0])
+        row = self.conn.execute("SELECT COUNT(*) FROM solutions WHERE part_id = ?", (part_id,))
+        return int(row.fetchone()[0])
+
+    def part_solutions(self, part_id: int) -> list[dict]:
+        """Values of the solutions recorded for one part (all attempts)."""
+        rows = self.conn.execute("SELECT vals FROM solutions WHERE part_id = ? ORDER BY id", (part_id,))
+        return [json.loads(r[0]) for r in rows]
 
     def best_solution(self, solve: str) -> StoredSolution | None:
         order = "ASC" if solve == "minimize" else "DESC"

@@ -100,6 +100,9 @@ class ModelInfo:
     included_files: list[str] = field(default_factory=list)
     n_constraints: int = 0
     others: list[str] = field(default_factory=list)  # decision variables that cannot be split
+    # True when the recorded values of a solution cover every variable the model's output shows
+    # (no set or float variables among them): then a solution can be excluded by a nogood
+    values_complete: bool = True
 
     # ---- rendering MiniZinc text -------------------------------------------------------------
     def enum_value(self, enum: str | None, value: int) -> str:
@@ -160,6 +163,27 @@ class ModelInfo:
                 out[name] = _nest(_flatten(value), [hi - lo + 1 for lo, hi in var.index_sets])
         return out
 
+    def literal(self, name: str, value) -> str:
+        """A MiniZinc literal for a variable's value as recorded in a solution."""
+        var = self.variables[name]
+        if not var.is_array:
+            return self._scalar_literal(var, value)
+        items = ", ".join(self._scalar_literal(var, v) for v in _flatten(value))
+        sets = [t if t else f"{lo}..{hi}" for t, (lo, hi) in zip(var.index_types, var.index_sets)]
+        return f"array{len(sets)}d({', '.join(sets)}, [{items}])"
+
+    def _scalar_literal(self, var: Variable, value) -> str:
+        if isinstance(value, bool) or var.type == "bool":
+            return "true" if value else "false"
+        if isinstance(value, dict) and "e" in value:
+            return self.enum_value(var.enum, self._as_int(var, value))
+        return self.enum_value(var.enum, int(value)) if var.enum else str(int(value))
+
+    def exclusion(self, values: dict) -> str:
+        """A constraint that rules out exactly this solution (over the variables its values hold)."""
+        terms = [f"{name} = {self.literal(name, values[name])}" for name in values if name in self.variables]
+        return "not (" + " /\\ ".join(terms) + ")" if terms else "true"
+
     def _as_int(self, var: Variable, value) -> int:
         if isinstance(value, bool):
             return int(value)
@@ -213,6 +237,7 @@ class ModelInfo:
             "solve": self.solve,
             "enums": self.enums,
             "has_output_item": self.has_output_item,
+            "values_complete": self.values_complete,
             "search_order": [s.key() for s in self.search_order],
             "variables": {
                 name: {
@@ -246,6 +271,7 @@ class ModelInfo:
             variables=variables,
             enums=data.get("enums", {}),
             has_output_item=data.get("has_output_item", False),
+            values_complete=data.get("values_complete", False),
         )
         for key in data.get("search_order", []):
             info.search_order.extend(info.slots(key))
@@ -358,6 +384,7 @@ def inspect(
         included_files=list(iface.get("included_files", [])),
         n_constraints=flat.n_constraints,
         others=others,
+        values_complete=_values_complete(flat, variables),
     )
 
 
@@ -385,6 +412,17 @@ def _variable_from_flat(flat, name, typ, tinfo, is_output, by_fzn_name) -> Varia
         by_fzn_name.setdefault(name, Slot(name))
         return Variable(name, typ, enum, (), (), (fv.domain,), is_output)
     return None
+
+
+def _values_complete(flat, variables: dict[str, Variable]) -> bool:
+    """Whether the values section records every variable the model's output shows.
+
+    Only then can a nogood exclude a solution exactly (see ModelInfo.exclusion): an output that
+    shows a set, float or defined variable is not covered.
+    """
+    shown = {n for n, v in variables.items() if v.output}
+    outputs = [n for n, fv in flat.variables.items() if fv.output] + list(flat.arrays)
+    return all(name in shown for name in outputs)
 
 
 def _nest(flat: list, widths: list[int]) -> list:

@@ -18,7 +18,13 @@ from . import cli
 def status(plan, as_json):
     """Show the state of every part of PLAN and the answer so far."""
     loaded = Plan.load(plan)
-    journal = Journal.open(loaded.journal_path, loaded.id, [(p.id, p.key) for p in loaded.parts])
+    if not loaded.journal_path.exists():
+        click.echo(
+            f"plan {loaded.path}: {len(loaded.parts)} parts, not solved yet "
+            f"(solve it with: modelsplit solve {loaded.path})"
+        )
+        return
+    journal = Journal.open(loaded.journal_path, loaded.id, [], readonly=True)
     try:
         answer = Collector(loaded, journal).answer()
         records = journal.parts()

@@ -1,0 +1,186 @@
+"""Stop anywhere, resume anywhere: kill -9 of the coordinator, killed solvers, SIGTERM, a read-only
+plan and a damaged journal. Real solver, real processes; the final answer must equal the unsplit
+model's, and no solver process may be left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import EXAMPLES, optimum, plain_minizinc
+from test_solve import solver_processes
+
+from modelsplit import api
+
+QUEENS = (str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn"))  # 14200 solutions, ~2.5 s
+KNAPSACK = (str(EXAMPLES / "knapsack.mzn"), str(EXAMPLES / "knapsack.dzn"))  # ~5 s to prove
+
+
+def start_solve(plan: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "modelsplit", "solve", str(plan), "-w", "2", "--json", "-q", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_no_solvers(timeout: float = 10.0) -> list[str]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        left = solver_processes()
+        if not left:
+            return []
+        time.sleep(0.2)
+    return solver_processes()
+
+
+def finish(plan: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "modelsplit", "solve", str(plan), "-w", "2", "--json", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_kill_9_repeatedly_then_resume_all_solutions(tmp_path, solver):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=12, all_solutions=True).path
+    rng = random.Random(7)
+    for _ in range(3):
+        proc = start_solve(plan)
+        time.sleep(rng.uniform(0.4, 1.6))
+        proc.kill()  # SIGKILL: no chance to clean up
+        proc.wait()
+        assert wait_no_solvers() == []  # the solvers die with their parent
+    data = finish(plan)
+    plain = plain_minizinc(solver.arg, QUEENS, True)
+    assert data["status"] == "ALL_SOLUTIONS"
+    assert data["n_solutions"] == plain.count == 14200
+    texts = [
+        s
+        for s in subprocess.run(
+            [sys.executable, "-m", "modelsplit", "solve", str(plan), "-q"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.rsplit("==========", 1)[0]
+        .split("----------\n")
+        if s.strip()
+    ]
+    assert sorted(texts) == sorted(plain.texts)  # each solution exactly once
+
+
+def test_kill_9_repeatedly_then_resume_optimisation(tmp_path, solver):
+    plan = api.split(KNAPSACK[0], KNAPSACK[1:], tmp_path / "plan", parts=8).path
+    rng = random.Random(11)
+    for _ in range(3):
+        proc = start_solve(plan)
+        time.sleep(rng.uniform(0.5, 2.5))
+        proc.kill()
+        proc.wait()
+        assert wait_no_solvers() == []
+    data = finish(plan)
+    status, best = optimum(solver.arg, KNAPSACK)
+    assert data["status"] == "OPTIMAL_SOLUTION" and data["objective"] == best
+
+
+def test_sigterm_stops_cleanly_and_says_how_to_resume(tmp_path):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=8, all_solutions=True).path
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelsplit", "solve", str(plan), "-w", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert f"resume with: modelsplit solve {plan}" in err
+    assert "Traceback" not in err
+    assert wait_no_solvers(2.0) == []
+    assert finish(plan)["n_solutions"] == 14200
+
+
+def test_killed_solver_process_is_retried(tmp_path, solver):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=4, all_solutions=True).path
+    proc = start_solve(plan)
+    victim = None
+    end = time.monotonic() + 20
+    while victim is None and time.monotonic() < end:
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if b"fzn-gecode" in cmd:
+                    victim = int(pid)
+                    break
+        time.sleep(0.05)
+    assert victim is not None
+    os.kill(victim, signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    data = json.loads(out)
+    assert data["status"] == "ALL_SOLUTIONS", err
+    assert data["n_solutions"] == 14200
+    status = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "modelsplit", "status", str(plan), "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert max(p["attempts"] for p in status["part_states"]) == 2
+
+
+def test_read_only_plan_gives_a_clear_error(tmp_path):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=2, all_solutions=True).path
+    script = (
+        f"mount --bind -o ro {plan} {plan} && "
+        f"{sys.executable} -m modelsplit solve {plan}; echo rc=$?; "
+        f"{sys.executable} -m modelsplit status {plan}"
+    )
+    out = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script], capture_output=True, text=True, check=False
+    )
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert lines == [lines[0]] and "read-only" in lines[0] and "copy the plan directory" in lines[0], (
+        out.stderr
+    )
+    assert "rc=1" in out.stdout
+    assert "not solved yet" in out.stdout  # status still reads a read-only plan
+    assert solver_processes() == []
+
+
+def test_damaged_journal_is_refused_never_a_silent_answer(tmp_path):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=2, all_solutions=True)
+    api.solve(plan, workers=2)
+    journal = plan.journal_path
+    data = bytearray(journal.read_bytes())
+    for cut in (len(data) // 2, 100):
+        journal.write_bytes(bytes(data[:cut]) + b"\x00garbage" * 50)
+        for leftover in ("-wal", "-shm"):
+            Path(str(journal) + leftover).unlink(missing_ok=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "modelsplit", "solve", str(plan.path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert out.returncode == 1
+        assert out.stdout == ""  # no answer printed from a damaged journal
+        lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "journal" in lines[0] and "move it away" in lines[0], out.stderr
