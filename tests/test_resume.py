@@ -184,3 +184,17 @@ def test_damaged_journal_is_refused_never_a_silent_answer(tmp_path):
         assert out.stdout == ""  # no answer printed from a damaged journal
         lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and "journal" in lines[0] and "move it away" in lines[0], out.stderr
+
+
+def test_half_solved_plan_moves_to_another_directory_and_resumes(tmp_path, solver):
+    import shutil
+
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "here", parts=8, all_solutions=True)
+    first = api.solve(plan, workers=2, time_limit=1.0)
+    assert first.parts["done"] < 8
+    moved = tmp_path / "elsewhere" / "plan"
+    shutil.copytree(plan.path, moved)
+    shutil.rmtree(plan.path)
+    data = finish(moved)
+    assert data["status"] == "ALL_SOLUTIONS"
+    assert data["n_solutions"] == plain_minizinc(solver.arg, QUEENS, True).count
