@@ -18,7 +18,9 @@ from .errors import SplitError
 from .model import Model, inspect
 from .plan import Plan, write_plan
 from .solvers import resolve_solver
-from .splitters import SplitRequest, get_splitter
+from .splitters import SplitRequest, get_splitter, split_model
+from .workers.local import default_workers
+from .workers.probe import RootProbe
 
 PathLike = str | os.PathLike[str]
 
@@ -36,26 +38,25 @@ def split(
     workers: int | None = None,
     force: bool = False,
 ) -> Plan:
-    """Inspect ``model`` with ``data`` and write a plan of ``parts`` parts to ``output``.
+    """Inspect ``model`` with ``data`` and write a plan to ``output``.
 
-    ``parts=None`` picks a count from the worker count (4 parts per worker).
+    ``parts=None`` lets the strategy choose the count from the worker count; ``strategy=None`` is
+    ``auto``. What the strategy chose is in the plan (``plan.note``).
     """
     if parts is not None and parts < 1:
         raise SplitError(f"--parts must be at least 1 (got {parts})")
     if workers is not None and workers < 1:
         raise SplitError(f"--workers must be at least 1 (got {workers})")
     m = Model.from_files(model, data)
-    splitter = get_splitter(strategy)
+    get_splitter(strategy)  # an unknown strategy is refused before any work
     resolved = resolve_solver(solver)
     info = inspect(m, resolved.arg)
     if on and any(_base(name) not in info.variables for name in on):
         info = inspect(m, resolved.arg, all_variables=True)
-    if parts is None:
-        from .workers.local import default_workers
-
-        parts = 4 * (workers or default_workers())
-    request = SplitRequest(parts=parts, on=tuple(on), all_solutions=all_solutions)
-    cubes = splitter(info, request)
+    n_workers = workers or default_workers()
+    probe = RootProbe.for_solver(info, resolved.arg, resolved.tag, n_workers)
+    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
+    result = split_model(info, request, strategy)
     if output is None:
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
@@ -63,12 +64,14 @@ def split(
         output,
         m,
         info,
-        cubes,
+        result.cubes,
         solver=resolved.tag,
         all_solutions=all_solutions,
-        strategy=strategy or "ranges",
+        strategy=result.strategy,
         on=tuple(on),
         force=force,
+        note=result.note,
+        dropped=result.dropped,
     )
 
 

@@ -103,6 +103,10 @@ class ModelInfo:
     # True when the recorded values of a solution cover every variable the model's output shows
     # (no set or float variables among them): then a solution can be excluded by a nogood
     values_complete: bool = True
+    # the flattened model (for the solver it was inspected with) and each slot's name in it, or
+    # its value when flattening fixed it; kept in memory for splitters that ask the solver
+    fzn_text: str = field(default="", repr=False, compare=False)
+    fzn_names: dict[Slot, str] = field(default_factory=dict, repr=False, compare=False)
 
     # ---- rendering MiniZinc text -------------------------------------------------------------
     def enum_value(self, enum: str | None, value: int) -> str:
@@ -339,7 +343,8 @@ def inspect(
             aux.write_text(f'output :: "modelsplit_enums" [{shown}];\n')
             files = [*files, str(aux)]
         compiled = driver.compile_model(files, solver=solver_arg, workdir=tmp, timeout=compile_timeout)
-        flat = read_flatzinc(compiled.fzn.read_text())
+        fzn_text = compiled.fzn.read_text()
+        flat = read_flatzinc(fzn_text)
         ozn = compiled.ozn.read_text() if compiled.ozn.exists() else ""
         flats = [(flat, True)]
         if all_variables:
@@ -375,6 +380,13 @@ def inspect(
                 variables.setdefault(name, var)
                 break
     search = [by_fzn_name[n] for n in flat.search if n in by_fzn_name]
+    fzn_names: dict[Slot, str] = {}
+    for name, var in variables.items():
+        if name in flat.arrays:
+            for idx, element in zip(var.indices(), flat.arrays[name].elements):
+                fzn_names[Slot(name, idx)] = element
+        elif name in flat.variables and not var.is_array:
+            fzn_names[Slot(name)] = name
     return ModelInfo(
         solve=method,
         variables=variables,
@@ -385,6 +397,8 @@ def inspect(
         n_constraints=flat.n_constraints,
         others=others,
         values_complete=_values_complete(flat, variables),
+        fzn_text=fzn_text,
+        fzn_names=fzn_names,
     )
 
 

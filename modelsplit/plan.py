@@ -72,6 +72,8 @@ class Plan:
     on: tuple[str, ...] = ()
     created: float = field(default_factory=time.time)
     id: str = ""
+    note: str = ""  # what the strategy chose
+    dropped: int = 0  # cubes the solver refuted while splitting (they hold no solution)
 
     @property
     def solve_kind(self) -> str:
@@ -132,6 +134,8 @@ class Plan:
             on=tuple(data["split"]["on"]),
             created=data.get("created", 0.0),
             id=data["id"],
+            note=data["split"].get("note", ""),
+            dropped=data["split"].get("dropped", 0),
         )
 
     def check_files(self) -> None:
@@ -223,7 +227,7 @@ def part_key(files: dict[str, str], solver: str, all_solutions: bool, cube_mzn: 
 README = """\
 This directory is a modelsplit plan: {n} parts of {model}{data_note}.
 Each part is the whole model plus one extra constraint file (parts/part-NNNN.mzn); together the
-parts cover every solution exactly once.
+parts cover every solution exactly once.{dropped_note}
 
 Solve them all, on this machine, with:
     modelsplit solve {plan_arg}
@@ -250,6 +254,8 @@ def write_plan(
     strategy: str,
     on: tuple[str, ...] = (),
     force: bool = False,
+    note: str = "",
+    dropped: int = 0,
 ) -> Plan:
     """Write a plan directory atomically (a temporary sibling renamed into place)."""
     dest = Path(dest)
@@ -295,7 +301,9 @@ def write_plan(
             "model": {"main": main, "data": data, "files": files},
             "solver": solver,
             "options": {"all_solutions": all_solutions},
-            "split": {"strategy": strategy, "on": list(on), "parts": len(parts)},
+            "split": {
+                "strategy": strategy, "on": list(on), "parts": len(parts), "note": note, "dropped": dropped,
+            },
             "inspection": info.to_json(),
             "parts": [
                 {"id": p.id, "file": p.file, "mzn": p.mzn, "key": p.key, "cube": p.cube.to_json()}
@@ -311,6 +319,10 @@ def write_plan(
                 plan_arg=dest,
                 command=command,
                 solver_note=solver_note,
+                dropped_note=(
+                    f"\n({dropped} more parts were refuted by the solver's propagation while splitting:"
+                    " they hold no solution.)" if dropped else ""
+                ),
             )
         )
         if dest.exists():

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelsplit.cube import Cube, Nogood, Restriction
 from modelsplit.domain import Domain
 from modelsplit.fzn import parse_domain, read_flatzinc
 from modelsplit.model import ModelInfo, Slot, Variable
-from modelsplit.splitters import SplitRequest, get_splitter
+from modelsplit.splitters import SplitRequest, split_model
 
 value_sets = st.sets(st.integers(-50, 50), min_size=1, max_size=30)
 
@@ -76,21 +77,55 @@ def _info(doms: list[list[int]], enum_names=None) -> ModelInfo:
     return ModelInfo("satisfy", {"x": var}, enums={"E": enum_names} if enum_names else {})
 
 
-@given(st.lists(value_sets.filter(lambda s: len(s) <= 6), min_size=1, max_size=3), st.integers(1, 30))
-def test_ranges_partition_every_assignment(doms, parts):
+@pytest.mark.parametrize("strategy", ["ranges", "values", "cubes", "eps", "auto"])
+@settings(max_examples=60, deadline=None)
+@given(
+    doms=st.lists(value_sets.filter(lambda s: len(s) <= 6), min_size=1, max_size=3),
+    parts=st.integers(1, 30),
+    workers=st.integers(1, 4),
+)
+def test_every_strategy_partitions_every_assignment(strategy, doms, parts, workers):
+    """Without a solver probe nothing is dropped: each assignment lies in exactly one cube."""
     info = _info([sorted(d) for d in doms])
-    cubes = get_splitter("ranges")(info, SplitRequest(parts=parts))
-    assert 1 <= len(cubes) <= parts
+    split = split_model(info, SplitRequest(parts=parts, workers=workers), strategy)
+    assert split.dropped == 0 and split.cubes
     slots = [Slot("x", (i,)) for i in range(1, len(doms) + 1)]
     for combo in itertools.product(*[sorted(d) for d in doms]):
         values = dict(zip(slots, combo))
-        assert sum(c.holds(values) for c in cubes) == 1
+        assert sum(c.holds(values) for c in split.cubes) == 1
 
 
 def test_ranges_make_exactly_n_parts_when_domains_allow():
     info = _info([list(range(1, 9))] * 3)
     for n in (2, 5, 7, 8, 13, 64, 100):
-        assert len(get_splitter("ranges")(info, SplitRequest(parts=n))) == n
+        assert len(split_model(info, SplitRequest(parts=n), "ranges").cubes) == n
+
+
+def test_eps_reaches_its_target_without_overshooting():
+    info = _info([list(range(1, 13))] * 4)
+    for target in (10, 30, 60, 100):
+        n = len(split_model(info, SplitRequest(parts=target), "eps").cubes)
+        assert target <= n <= target + 12
+
+
+def test_eps_drops_what_the_probe_refutes():
+    class EvenFirstRefuted:  # refutes every cube whose x[1] run starts at an even value
+        def refuted(self, cubes):
+            return [any(r.lo is not None and r.lo % 2 == 0 for r in c.restrictions if r.slot.index == (1,))
+                    for c in cubes]
+
+    info = _info([list(range(1, 9))] * 2)
+    split = split_model(info, SplitRequest(parts=8, probe=EvenFirstRefuted()), "eps")
+    assert split.dropped > 0
+    assert all(not (r.lo is not None and r.lo % 2 == 0) for c in split.cubes for r in c.restrictions
+               if r.slot.index == (1,))
+
+
+def test_auto_sizes_from_workers_and_says_what_it_chose():
+    info = _info([list(range(1, 13))] * 3)
+    split = split_model(info, SplitRequest(workers=2, all_solutions=True), "auto")
+    assert split.note.startswith("auto chose")
+    assert len(split.cubes) >= 16  # 8 per worker for an exhaustive search
 
 
 def test_cube_text():

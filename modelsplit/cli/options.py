@@ -11,7 +11,7 @@ model_args = [
 
 split_options = [
     click.option(
-        "--parts", "-n", type=int, default=None, show_default="4 per worker", help="How many parts to make."
+        "--parts", "-n", type=int, default=None, show_default="4 per worker", help="How many parts to make (default: the strategy chooses from the worker count)."
     ),
     click.option(
         "--on",
@@ -20,7 +20,7 @@ split_options = [
         metavar="VAR",
         help="Split on this variable or array element (repeatable), e.g. --on x --on 'grid[1,2]'.",
     ),
-    click.option("--strategy", default=None, metavar="NAME", help="Splitting strategy (default: ranges)."),
+    click.option("--strategy", default=None, metavar="NAME", help="Splitting strategy (default: auto; see `modelsplit strategies`)."),
     click.option(
         "--solver",
         default=None,

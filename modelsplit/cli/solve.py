@@ -95,6 +95,8 @@ def run(model, data, parts, on, strategy, solver, all_solutions, workers, time_l
             all_solutions=all_solutions,
             workers=workers,
         )
+        if not quiet:
+            click.echo(f"modelsplit: {plan.note}", err=True)
         progress = ProgressLine(quiet)
         try:
             answer = api.solve(plan, workers=workers, time_limit=time_limit, on_progress=progress)

@@ -42,5 +42,17 @@ def split(model, data, output, parts, on, strategy, solver, all_solutions, worke
         workers=workers,
         force=force,
     )
+    click.echo(f"modelsplit: {plan.note}", err=True)
     click.echo(f"wrote {len(plan.parts)} parts to {plan.path}", err=True)
     click.echo(f"solve them with: modelsplit solve {plan.path}", err=True)
+
+
+@cli.command()
+def strategies():
+    """List the splitting strategies (for --strategy)."""
+    from ..splitters import DEFAULT_STRATEGY
+    from ..splitters import strategies as available
+
+    for name, doc in available().items():
+        mark = " (default)" if name == DEFAULT_STRATEGY else ""
+        click.echo(f"{name:8} {doc}{mark}")

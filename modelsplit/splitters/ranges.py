@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..cube import Cube, Restriction
 from ..errors import SplitError
 from ..model import ModelInfo, Slot
-from . import SplitRequest, register
+from . import Split, SplitRequest, register
 
 
 def choose_slots(info: ModelInfo, request: SplitRequest) -> list[Slot]:
@@ -65,6 +65,12 @@ def _unique(slots: list[Slot]) -> list[Slot]:
     return out
 
 
+def run_restriction(slot: Slot, runs: list[tuple[int, int]], i: int) -> Restriction:
+    """The restriction to run ``i`` of ``runs``; the outermost runs are open-ended."""
+    lo, hi = runs[i]
+    return Restriction(slot, None if i == 0 else lo, None if i == len(runs) - 1 else hi)
+
+
 def product_of_ranges(info: ModelInfo, slots: list[Slot], parts: int) -> list[Cube]:
     if parts <= 1 or not slots:
         return [Cube()]
@@ -74,19 +80,21 @@ def product_of_ranges(info: ModelInfo, slots: list[Slot], parts: int) -> list[Cu
         return product_of_ranges(info, rest, parts)
     cubes = []
     k = len(runs)
-    for i, (lo, hi) in enumerate(runs):
-        head = Cube((Restriction(slot, None if i == 0 else lo, None if i == k - 1 else hi),))
+    for i in range(k):
+        head = Cube((run_restriction(slot, runs, i),))
         share = parts // k + (1 if i < parts % k else 0)
         cubes.extend(head & tail for tail in product_of_ranges(info, rest, share))
     return cubes
 
 
 @register("ranges")
-def ranges(info: ModelInfo, request: SplitRequest) -> list[Cube]:
-    if request.parts < 1:
-        raise SplitError(f"--parts must be at least 1 (got {request.parts})")
-    if request.parts == 1:
-        return [Cube()]
+def ranges(info: ModelInfo, request: SplitRequest) -> Split:
+    """Contiguous value ranges of the chosen variables, exactly N parts where domains allow."""
+    parts = request.parts_or(4)
+    if parts == 1:
+        return Split([Cube()], "ranges", "ranges: 1 part (the whole model)")
     slots = choose_slots(info, request)
     # with nothing left to split (flattening fixed every variable), the whole model is one part
-    return product_of_ranges(info, slots, request.parts)
+    cubes = product_of_ranges(info, slots, parts)
+    used = sorted({r.slot.key() for c in cubes for r in c.restrictions})
+    return Split(cubes, "ranges", f"ranges: {len(cubes)} parts on {', '.join(used) or 'nothing'}")

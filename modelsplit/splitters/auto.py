@@ -1,0 +1,31 @@
+"""``auto``: choose strategy, variables and part count from the model and the worker count."""
+
+from __future__ import annotations
+
+from ..model import ModelInfo
+from . import Split, SplitRequest, register
+
+# Parts per worker. Each part costs one MiniZinc start-up (flattening, ~0.1 s), so fewer than the
+# 30-100 per worker of Embarrassingly Parallel Search; enough for the load to balance.
+EXHAUSTIVE_PER_WORKER = 8
+SATISFY_PER_WORKER = 2
+
+
+@register("auto")
+def auto(info: ModelInfo, request: SplitRequest) -> Split:
+    """Chooses for you: ranges on --on variables, else eps (cubes where the solver cannot be asked)."""
+    from .cubes import cubes
+    from .eps import eps
+    from .ranges import ranges
+
+    exhaustive = request.all_solutions or info.solve != "satisfy"
+    per_worker = EXHAUSTIVE_PER_WORKER if exhaustive else SATISFY_PER_WORKER
+    parts = request.parts_or(per_worker)
+    sized = SplitRequest(parts, request.on, request.all_solutions, request.workers, request.probe)
+    if request.on:
+        chosen = ranges(info, sized)
+    elif request.probe is not None:
+        chosen = eps(info, sized)
+    else:
+        chosen = cubes(info, sized)
+    return Split(chosen.cubes, chosen.strategy, f"auto chose {chosen.note}", chosen.dropped)

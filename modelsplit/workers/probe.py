@@ -1,0 +1,100 @@
+"""Ask the solver whether propagation at the root already refutes a cube.
+
+The model is flattened once (during inspection); each cube becomes a few FlatZinc constraints
+(``int_le``, ``bool_eq``) inserted before the solve item, and Gecode runs with a failure limit of
+one: ``=====UNSATISFIABLE=====`` means its propagation refuted the cube without any search, so the
+part can be dropped without losing a solution. Anything else keeps the part. A probe costs about
+10-40 ms, and probes run in parallel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..cube import Cube
+from ..model import ModelInfo
+
+PROBE_TIMEOUT = 20.0  # seconds for one probe; a probe that takes longer keeps its cube
+
+
+class RootProbe:
+    def __init__(self, info: ModelInfo, executable: str, workers: int = 2):
+        self.info = info
+        self.executable = executable
+        self.workers = max(1, workers)
+        text = info.fzn_text
+        cut = text.rfind("\nsolve")
+        self._head, self._tail = (text[: cut + 1], text[cut + 1 :]) if cut >= 0 else (text, "")
+        self.probes = 0
+
+    @classmethod
+    def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> RootProbe | None:
+        """A probe for the Gecode solver configuration, or None where the solver has no such use."""
+        if tag != "gecode" or not info.fzn_text or not solver_arg.endswith(".msc"):
+            return None
+        try:
+            config = json.loads(Path(solver_arg).read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+        exe = config.get("executable")
+        return cls(info, exe, workers) if exe and os.path.exists(exe) else None
+
+    def constraints(self, cube: Cube) -> list[str] | None:
+        """FlatZinc constraints for a cube; None when a fixed value already violates it."""
+        out = []
+        for r in cube.restrictions:
+            name = self.info.fzn_names.get(r.slot)
+            if name is None:
+                continue  # not in this flattening: leaving it out only weakens the probe
+            if name in ("true", "false") or name.lstrip("-").isdigit():
+                value = 1 if name == "true" else 0 if name == "false" else int(name)
+                if not r.holds(value):
+                    return None
+                continue
+            if self.info.variables[r.slot.var].type == "bool":
+                if r.lo is not None and r.lo == r.hi:
+                    out.append(f"constraint bool_eq({name}, {'true' if r.lo else 'false'});")
+                elif r.lo is not None and r.lo >= 1:
+                    out.append(f"constraint bool_eq({name}, true);")
+                elif r.hi is not None and r.hi <= 0:
+                    out.append(f"constraint bool_eq({name}, false);")
+                continue
+            if r.lo is not None:
+                out.append(f"constraint int_le({r.lo}, {name});")
+            if r.hi is not None:
+                out.append(f"constraint int_le({name}, {r.hi});")
+        return out
+
+    def _refuted(self, cube: Cube) -> bool:
+        lines = self.constraints(cube)
+        if lines is None:
+            return True
+        if not lines:
+            return False
+        with tempfile.NamedTemporaryFile("w", suffix=".fzn", prefix="modelsplit-probe-", delete=False) as fh:
+            fh.write(self._head + "\n".join(lines) + "\n" + self._tail)
+            path = fh.name
+        try:
+            out = subprocess.run(
+                [self.executable, "-fail", "1", path],
+                capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False,
+                start_new_session=True,
+            )
+        except subprocess.TimeoutExpired:
+            return False
+        finally:
+            os.unlink(path)
+        return "=====UNSATISFIABLE=====" in out.stdout
+
+    def refuted(self, cubes: list[Cube]) -> list[bool]:
+        """For each cube, whether root propagation refutes it."""
+        self.probes += len(cubes)
+        if len(cubes) <= 1 or self.workers == 1:
+            return [self._refuted(c) for c in cubes]
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(pool.map(self._refuted, cubes))
