@@ -85,11 +85,16 @@ def solve(
     workers: int | None = None,
     time_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    race: float = 0.0,
 ) -> Answer:
-    """Solve (or resume) a plan with local solver processes."""
+    """Solve (or resume) a plan with local solver processes.
+
+    ``race`` seconds: on a plan not yet started, the whole model runs that long beside the first
+    parts and answers alone if it finishes (the command line's default is 3 s; 0 disables).
+    """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
-    return solve_plan(plan, workers=workers, time_limit=time_limit, on_progress=on_progress)
+    return solve_plan(plan, workers=workers, time_limit=time_limit, on_progress=on_progress, race=race)
 
 
 def run(
@@ -100,12 +105,13 @@ def run(
     workers: int | None = None,
     time_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    race: float = 0.0,
     **split_options,
 ) -> Answer:
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory)."""
     if output is not None:
         plan = split(model, data, output, workers=workers, **split_options)
-        return solve(plan, workers=workers, time_limit=time_limit, on_progress=on_progress)
+        return solve(plan, workers=workers, time_limit=time_limit, on_progress=on_progress, race=race)
     with tempfile.TemporaryDirectory(prefix="modelsplit-run-") as tmp:
         plan = split(model, data, Path(tmp) / "plan", workers=workers, **split_options)
-        return solve(plan, workers=workers, time_limit=time_limit, on_progress=on_progress)
+        return solve(plan, workers=workers, time_limit=time_limit, on_progress=on_progress, race=race)

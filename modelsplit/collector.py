@@ -62,6 +62,7 @@ class Collector:
         self.incumbent: int | float | None = best.objective if best else None
         self.found_any = self.n_solutions > 0
         self.error: str | None = None
+        self.race_done = journal.race_state() == "done"  # the whole model's race answered
 
     # ---- updates (the coordinator calls these) -------------------------------------------------
     def better(self, a: int | float, b: int | float) -> bool:
@@ -84,6 +85,11 @@ class Collector:
         """True when a satisfy run (not all solutions) has its answer."""
         return self.solve == "satisfy" and not self.all_solutions and self.found_any
 
+    @property
+    def finished(self) -> bool:
+        """True when the answer is known before every part has run."""
+        return self.satisfied or self.race_done
+
     # ---- the answer --------------------------------------------------------------------------
     def part_counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in PartState}
@@ -101,7 +107,7 @@ class Collector:
 
     def answer(self, wall_time: float = 0.0) -> Answer:
         records = self.journal.parts()
-        all_done = all(r.state == PartState.DONE for r in records)
+        all_done = self.race_done or all(r.state == PartState.DONE for r in records)
         failed = any(r.state == PartState.FAILED for r in records)
         chosen: StoredSolution | None
         if self.solve == "satisfy":
@@ -131,7 +137,7 @@ class Collector:
             else:
                 status = Status.ERROR if failed or self.error else Status.UNKNOWN
         error = self.error
-        if error is None and failed:
+        if error is None and failed and not self.race_done:
             first = next(r for r in records if r.state == PartState.FAILED)
             error = f"part {first.id} failed: {first.error}"
         return Answer(

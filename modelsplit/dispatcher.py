@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .collector import Answer, Collector
-from .cube import Nogood
-from .journal import Journal
+from .cube import Cube, Nogood
+from .journal import RACE, Journal
 from .plan import Part, Plan
 from .solvers import resolve_solver
 from .status import PartState, Status
@@ -69,7 +69,9 @@ def _task(
 class Dispatcher:
     """One run over a plan: starts parts, records events, restarts parts with better bounds."""
 
-    def __init__(self, plan: Plan, journal: Journal, executor, solver_arg: str, started: float):
+    def __init__(
+        self, plan: Plan, journal: Journal, executor, solver_arg: str, started: float, race: float = 0.0
+    ):
         self.plan = plan
         self.journal = journal
         self.executor = executor
@@ -87,6 +89,19 @@ class Dispatcher:
         self.started_at: dict[int, float] = {}
         self.found_incumbent: set[int] = set()  # running parts whose own search holds the incumbent
         self.restarting: set[int] = set()
+        self.race_part = Part(RACE, "", Cube(), "true", f"race-{plan.id}")
+        self.race_budget = race
+        if journal.race_state() == "running":  # the last run died during its race: it did not answer
+            journal.end_race(answered=False, keep_solutions=self.optimise)
+        self.promote_incumbent_part()  # a resumed optimisation: its best region first
+        fresh = journal.race_state() is None and all(a == 0 for a in self.attempts.values())
+        if race > 0 and fresh and plan.parts:
+            journal.start_race(self.race_part.key)
+            self.attempts[RACE] = 0
+            self.pending.appendleft(self.race_part)
+
+    def part(self, part_id: int) -> Part:
+        return self.race_part if part_id == RACE else self.plan.part(part_id)
 
     # ---- starting and restarting ----------------------------------------------------------------
     def start_parts(self) -> None:
@@ -102,7 +117,8 @@ class Dispatcher:
             self.found_incumbent.discard(part.id)
             # an enumeration resumed after a stop: rule out what earlier attempts already found
             found = self.journal.part_solutions(part.id) if self.enumerate else []
-            self.executor.start(_task(self.plan, part, attempt, self.solver_arg, self.values, bound, found))
+            task = _task(self.plan, part, attempt, self.solver_arg, self.values, bound, found)
+            self.executor.start(task)
 
     def restart_stale(self) -> None:
         """Restart running parts whose bound is weaker than the incumbent (optimisation).
@@ -117,7 +133,7 @@ class Dispatcher:
             return
         now = time.monotonic()
         for part_id in list(self.current):
-            if part_id in self.restarting or part_id in self.found_incumbent:
+            if part_id == RACE or part_id in self.restarting or part_id in self.found_incumbent:
                 continue
             if now - self.started_at[part_id] < RESTART_AFTER:
                 continue
@@ -136,6 +152,8 @@ class Dispatcher:
             self.on_done(event.result)
 
     def on_solutions(self, event: SolutionEvent) -> None:
+        if self.enumerate and self.collector.race_done and event.part_id != RACE:
+            return  # the race's solutions are the answer; the parts' would count twice
         rows = []
         reshape = self.plan.output_mode == "dzn" and self.plan.info.has_arrays_2d
         for sol in event.solutions:
@@ -158,9 +176,12 @@ class Dispatcher:
                 objective=res.objective,
                 elapsed=res.elapsed,
             )
-            self.pending.appendleft(self.plan.part(part_id))
+            self.pending.appendleft(self.part(part_id))
             return
         self.restarting.discard(part_id)
+        if part_id == RACE:
+            self.on_race_done(res)
+            return
         if res.stopped:
             state = PartState.STOPPED
         elif res.status == Status.ERROR:
@@ -187,9 +208,62 @@ class Dispatcher:
                 self.journal.drop_solutions(part_id, res.attempt)
                 self.collector.n_solutions = self.journal.count_solutions()
             self.journal.mark_pending(part_id)
-            self.pending.appendleft(self.plan.part(part_id))
+            self.pending.appendleft(self.part(part_id))
         elif state == PartState.FAILED:
             self.collector.error = f"part {part_id} failed: {res.error}"
+
+    def on_race_done(self, res) -> None:
+        """The whole model's race ended: its answer is the answer if it finished in time."""
+        answered = not res.stopped and (
+            res.status.is_complete()
+            or (not self.enumerate and not self.optimise and res.status == Status.SATISFIED)
+        )
+        self.journal.mark_finished(
+            RACE,
+            PartState.DONE if answered else PartState.STOPPED,
+            res.status,
+            n_solutions=res.n_solutions,
+            objective=res.objective,
+            elapsed=res.elapsed,
+            error=res.error,
+        )
+        # an enumeration keeps one side's solutions only: the race's, or the parts' (which will
+        # find the race's again); optimisation keeps all (every one is a valid incumbent)
+        self.journal.end_race(answered, keep_solutions=not self.enumerate)
+        self.collector.n_solutions = self.journal.count_solutions()
+        self.collector.race_done = answered
+        if not answered:
+            self.promote_incumbent_part()
+
+    def promote_incumbent_part(self) -> None:
+        """Optimisation: run first the pending part whose cube holds the best solution so far.
+
+        Its region is known to hold a good solution, so searching it early tightens the bound
+        that every later part receives.
+        """
+        if not self.optimise:
+            return
+        best = self.journal.best_solution(self.plan.solve_kind)
+        if best is None:
+            return
+        try:
+            values = self.plan.info.slot_values(best.values)
+        except (KeyError, ValueError, TypeError):
+            return
+        for i, part in enumerate(self.pending):
+            if (
+                part.id != RACE
+                and all(r.slot in values for r in part.cube.restrictions)
+                and part.cube.holds(values)
+            ):
+                del self.pending[i]
+                self.pending.appendleft(part)
+                return
+
+    def check_race(self) -> None:
+        if RACE in self.current and RACE not in self.restarting:
+            if time.monotonic() - self.started_at[RACE] >= self.race_budget:
+                self.executor.stop(RACE)
 
     def can_exclude(self, part_id: int) -> bool:
         return self.plan.info.values_complete and self.journal.count_solutions(part_id) <= EXCLUDE_AT_MOST
@@ -226,7 +300,7 @@ class Dispatcher:
         """Run until the answer is known, the deadline passes or Ctrl-C; True when interrupted."""
         last = 0.0
         try:
-            while not (self.collector.satisfied or self.collector.error):
+            while not (self.collector.finished or self.collector.error):
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
                     break
@@ -236,6 +310,7 @@ class Dispatcher:
                 wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - now))
                 if self.take_events(wait):
                     self.restart_stale()
+                self.check_race()
                 if on_progress and time.monotonic() - last >= PROGRESS_INTERVAL:
                     last = time.monotonic()
                     on_progress(self.progress())
@@ -260,8 +335,14 @@ def solve_plan(
     time_limit: float | None = None,
     executor=None,
     on_progress: Callable[[Progress], None] | None = None,
+    race: float = 0.0,
 ) -> Answer:
-    """Solve the unfinished parts of ``plan``; resumes whatever an earlier run left undone."""
+    """Solve the unfinished parts of ``plan``; resumes whatever an earlier run left undone.
+
+    ``race`` > 0 first gives the whole model that many seconds beside the first parts (on a plan
+    not yet started): if it finishes, its answer is the answer; otherwise its solutions seed the
+    bound (optimisation).
+    """
     started = time.monotonic()
     plan.check_files()
     solver = resolve_solver(plan.solver)
@@ -272,8 +353,8 @@ def solve_plan(
             keep_at_most=None if plan.solve_kind != "satisfy" else EXCLUDE_AT_MOST,
         )
         executor = executor or LocalExecutor(MiniZincBackend(), workers)
-        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started)
-        if dispatcher.collector.satisfied:
+        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race)
+        if dispatcher.collector.finished:
             return dispatcher.collector.answer(time.monotonic() - started)
         deadline = started + time_limit if time_limit else None
         interrupted = dispatcher.run(deadline, on_progress)

@@ -46,6 +46,9 @@ CREATE INDEX IF NOT EXISTS solutions_part ON solutions(part_id);
 """
 
 
+RACE = 0  # part id of the racing start: the whole model, run briefly before or beside the parts
+
+
 @dataclass
 class PartRecord:
     id: int
@@ -184,9 +187,11 @@ class Journal:
 
     # ---- parts --------------------------------------------------------------------------------
     def parts(self) -> list[PartRecord]:
+        """The plan's parts (not the race, see ``RACE``)."""
         rows = self.conn.execute(
             "SELECT id, key, state, status, attempts, n_solutions, objective, elapsed, error "
-            "FROM parts ORDER BY id"
+            "FROM parts WHERE id != ? ORDER BY id",
+            (RACE,),
         ).fetchall()
         return [
             PartRecord(
@@ -226,6 +231,24 @@ class Journal:
             "finished = ?, error = ? WHERE id = ?",
             (state.value, status.value, n_solutions, objective, elapsed, time.time(), error, part_id),
         )
+
+    def race_state(self) -> str | None:
+        """None (no race), "running", "done" (the race answered) or "stopped"."""
+        return self._meta("race")
+
+    def start_race(self, key: str) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
+            (RACE, key, PartState.PENDING.value),
+        )
+        self._set_meta("race", "running")
+
+    def end_race(self, answered: bool, keep_solutions: bool) -> None:
+        """Record how the race ended; drop solutions the answer does not need (enumeration)."""
+        self._set_meta("race", "done" if answered else "stopped")
+        if not keep_solutions:
+            other = "!=" if answered else "="  # the race's own, or everyone else's
+            self.conn.execute(f"DELETE FROM solutions WHERE part_id {other} ?", (RACE,))
 
     def mark_pending(self, part_id: int) -> None:
         self.conn.execute("UPDATE parts SET state = ? WHERE id = ?", (PartState.PENDING.value, part_id))

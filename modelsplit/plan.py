@@ -302,7 +302,11 @@ def write_plan(
             "solver": solver,
             "options": {"all_solutions": all_solutions},
             "split": {
-                "strategy": strategy, "on": list(on), "parts": len(parts), "note": note, "dropped": dropped,
+                "strategy": strategy,
+                "on": list(on),
+                "parts": len(parts),
+                "note": note,
+                "dropped": dropped,
             },
             "inspection": info.to_json(),
             "parts": [
@@ -321,7 +325,9 @@ def write_plan(
                 solver_note=solver_note,
                 dropped_note=(
                     f"\n({dropped} more parts were refuted by the solver's propagation while splitting:"
-                    " they hold no solution.)" if dropped else ""
+                    " they hold no solution.)"
+                    if dropped
+                    else ""
                 ),
             )
         )

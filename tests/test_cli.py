@@ -49,7 +49,7 @@ def test_run_all_solutions_prints_like_minizinc(solver):
 
 
 def test_run_json(solver):
-    out = ms("run", str(MODELS / "golomb5.mzn"), "--json", "--parts", "4", "-w", "2")
+    out = ms("run", str(MODELS / "golomb5.mzn"), "--json", "--parts", "4", "-w", "2", "--race", "0")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["status"] == "OPTIMAL_SOLUTION"
@@ -75,7 +75,7 @@ def test_split_then_solve_then_status(tmp_path):
     manifest = json.loads((plan / "manifest.json").read_text())
     assert len(manifest["parts"]) == 6
     assert all(len(h) == 64 for h in manifest["model"]["files"].values())
-    out = ms("solve", str(plan), "--json", "-w", "2")
+    out = ms("solve", str(plan), "--json", "-w", "2", "--race", "0")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["n_solutions"] == 4
     out = ms("status", str(plan), "--json")

@@ -115,7 +115,7 @@ def test_sigterm_stops_cleanly_and_says_how_to_resume(tmp_path):
 
 def test_killed_solver_process_is_retried(tmp_path, solver):
     plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=4, all_solutions=True).path
-    proc = start_solve(plan)
+    proc = start_solve(plan, "--race", "0")
     victim = None
     end = time.monotonic() + 20
     while victim is None and time.monotonic() < end:

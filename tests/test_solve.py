@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -91,3 +92,70 @@ def test_later_parts_get_the_incumbent_as_a_bound(tmp_path, solver):
     assert bounds[0] is None
     assert all(b is not None for b in bounds[1:])
     assert sorted(bounds[1:], reverse=True) == bounds[1:]  # a minimisation's bound only tightens
+
+
+QUEENS12 = (
+    str(Path(__file__).parent.parent / "examples" / "queens.mzn"),
+    str(Path(__file__).parent.parent / "examples" / "queens.dzn"),
+)
+
+
+def test_race_that_answers_an_enumeration_counts_each_solution_once(tmp_path, solver):
+    """The whole model wins the race while parts are running: only its solutions count."""
+    plan = api.split(QUEENS12[0], QUEENS12[1:], tmp_path / "plan", parts=16, all_solutions=True)
+    answer = api.solve(plan, workers=2, race=60)
+    assert answer.status == Status.ALL_SOLUTIONS
+    assert answer.n_solutions == plain_minizinc(solver.arg, QUEENS12, True).count == 14200
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    assert journal.race_state() in ("done", "stopped")
+    journal.close()
+    again = api.solve(plan, workers=2, race=60)  # a finished plan just answers
+    assert again.n_solutions == 14200
+
+
+def test_race_stopped_at_its_budget_leaves_the_parts_exact(tmp_path, solver):
+    plan = api.split(QUEENS12[0], QUEENS12[1:], tmp_path / "plan", parts=8, all_solutions=True)
+    answer = api.solve(plan, workers=2, race=0.3)
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    assert journal.race_state() == "stopped"
+    journal.close()
+    assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 14200
+    assert answer.parts["done"] == 8
+
+
+def test_race_on_optimisation(tmp_path, solver):
+    files = (str(MODELS / "golomb6.mzn"),)
+    best = optimum(solver.arg, files)[1]
+    for race in (0.05, 30):  # stopped early (its incumbent seeds the bound), or answering alone
+        plan = api.split(files[0], [], tmp_path / f"plan{race}", parts=6)
+        answer = api.solve(plan, workers=2, race=race)
+        assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == best
+
+
+def test_race_answers_a_satisfaction_problem(tmp_path, solver):
+    files = (str(MODELS / "queens8.mzn"),)
+    answer = api.run(files[0], [], parts=4, workers=2, race=30)
+    assert answer.status == Status.SATISFIED
+    assert answer.output in plain_minizinc(solver.arg, files, True).texts
+
+
+def test_the_part_holding_the_incumbent_runs_first_after_the_race(tmp_path, solver):
+    data = tmp_path / "m10.dzn"
+    data.write_text("m = 10;\n")  # about 0.6 s to prove: the 0.2 s race stops with an incumbent
+    golomb = str(Path(__file__).parent.parent / "examples" / "golomb.mzn")
+    plan = api.split(golomb, [data], tmp_path / "plan", strategy="ranges", parts=6, on=["mark[10]"])
+    answer = api.solve(plan, workers=1, race=0.2)  # one worker: the race, then parts one by one
+    assert answer.status == Status.OPTIMAL_SOLUTION
+    assert answer.objective == optimum(solver.arg, (golomb, str(data)))[1]
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    assert journal.race_state() == "stopped"
+    race_best = journal.conn.execute(
+        "SELECT vals FROM solutions WHERE part_id = 0 ORDER BY objective LIMIT 1"
+    ).fetchone()
+    started = [r[0] for r in journal.conn.execute("SELECT id FROM parts WHERE id != 0 ORDER BY started")]
+    journal.close()
+    assert race_best is not None
+    values = plan.info.slot_values(json.loads(race_best[0]))
+    holder = next(p.id for p in plan.parts if p.cube.holds(values))
+    assert holder != 1  # not the part that would have run first anyway
+    assert started[0] == holder

@@ -40,8 +40,12 @@ def test_cubes_dropped_by_the_probe_hold_no_solution(solver, tmp_path):
     for cube in recording.refuted_cubes:
         part = tmp_path / "cube.mzn"
         part.write_text(f"constraint {cube.mzn(info)};\n")
-        out = subprocess.run(["minizinc", "--solver", solver.arg, "-a", QUEENS8, str(part)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            ["minizinc", "--solver", solver.arg, "-a", QUEENS8, str(part)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert out.stdout.strip() == "=====UNSATISFIABLE=====", cube.mzn(info)
     plan = api.split(QUEENS8, [], tmp_path / "plan", strategy="eps", parts=40, all_solutions=True)
     assert plan.dropped > 0

@@ -111,14 +111,20 @@ def test_eps_reaches_its_target_without_overshooting():
 def test_eps_drops_what_the_probe_refutes():
     class EvenFirstRefuted:  # refutes every cube whose x[1] run starts at an even value
         def refuted(self, cubes):
-            return [any(r.lo is not None and r.lo % 2 == 0 for r in c.restrictions if r.slot.index == (1,))
-                    for c in cubes]
+            return [
+                any(r.lo is not None and r.lo % 2 == 0 for r in c.restrictions if r.slot.index == (1,))
+                for c in cubes
+            ]
 
     info = _info([list(range(1, 9))] * 2)
     split = split_model(info, SplitRequest(parts=8, probe=EvenFirstRefuted()), "eps")
     assert split.dropped > 0
-    assert all(not (r.lo is not None and r.lo % 2 == 0) for c in split.cubes for r in c.restrictions
-               if r.slot.index == (1,))
+    assert all(
+        not (r.lo is not None and r.lo % 2 == 0)
+        for c in split.cubes
+        for r in c.restrictions
+        if r.slot.index == (1,)
+    )
 
 
 def test_auto_sizes_from_workers_and_says_what_it_chose():

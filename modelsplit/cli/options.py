@@ -11,7 +11,12 @@ model_args = [
 
 split_options = [
     click.option(
-        "--parts", "-n", type=int, default=None, show_default="4 per worker", help="How many parts to make (default: the strategy chooses from the worker count)."
+        "--parts",
+        "-n",
+        type=int,
+        default=None,
+        show_default="4 per worker",
+        help="How many parts to make (default: the strategy chooses from the worker count).",
     ),
     click.option(
         "--on",
@@ -20,7 +25,12 @@ split_options = [
         metavar="VAR",
         help="Split on this variable or array element (repeatable), e.g. --on x --on 'grid[1,2]'.",
     ),
-    click.option("--strategy", default=None, metavar="NAME", help="Splitting strategy (default: auto; see `modelsplit strategies`)."),
+    click.option(
+        "--strategy",
+        default=None,
+        metavar="NAME",
+        help="Splitting strategy (default: auto; see `modelsplit strategies`).",
+    ),
     click.option(
         "--solver",
         default=None,
@@ -45,6 +55,15 @@ solve_options = [
         "--json", "as_json", is_flag=True, help="Print one JSON object instead of MiniZinc-style text."
     ),
     click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr."),
+    click.option(
+        "--race",
+        type=float,
+        default=3.0,
+        show_default=True,
+        metavar="SEC",
+        help="On a plan not yet started, let the whole model race beside the parts for SEC seconds; "
+        "if it finishes, that is the answer (0 disables).",
+    ),
 ]
 
 

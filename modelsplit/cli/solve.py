@@ -49,14 +49,14 @@ def _exit_code(answer: Answer) -> int:
 @cli.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @apply(solve_options)
-def solve(plan, workers, time_limit, as_json, quiet):
+def solve(plan, workers, time_limit, race, as_json, quiet):
     """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
     if workers is not None and workers < 1:
         raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
     loaded = Plan.load(plan)
     progress = ProgressLine(quiet)
     try:
-        answer = api.solve(loaded, workers=workers, time_limit=time_limit, on_progress=progress)
+        answer = api.solve(loaded, workers=workers, time_limit=time_limit, on_progress=progress, race=race)
     finally:
         progress.clear()
     _print(loaded, answer, as_json, quiet)
@@ -75,7 +75,9 @@ def solve(plan, workers, time_limit, as_json, quiet):
     default=None,
     help="Keep the plan in this directory (default: a temporary one, removed afterwards).",
 )
-def run(model, data, parts, on, strategy, solver, all_solutions, workers, time_limit, as_json, quiet, output):
+def run(
+    model, data, parts, on, strategy, solver, all_solutions, workers, time_limit, race, as_json, quiet, output
+):
     """Split MODEL (with DATA files) and solve the parts: `split` and `solve` in one go."""
     if workers is not None and workers < 1:
         raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
@@ -99,7 +101,7 @@ def run(model, data, parts, on, strategy, solver, all_solutions, workers, time_l
             click.echo(f"modelsplit: {plan.note}", err=True)
         progress = ProgressLine(quiet)
         try:
-            answer = api.solve(plan, workers=workers, time_limit=time_limit, on_progress=progress)
+            answer = api.solve(plan, workers=workers, time_limit=time_limit, on_progress=progress, race=race)
         finally:
             progress.clear()
         _print(plan, answer, as_json, quiet)

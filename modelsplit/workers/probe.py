@@ -82,7 +82,10 @@ class RootProbe:
         try:
             out = subprocess.run(
                 [self.executable, "-fail", "1", path],
-                capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False,
+                capture_output=True,
+                text=True,
+                timeout=PROBE_TIMEOUT,
+                check=False,
                 start_new_session=True,
             )
         except subprocess.TimeoutExpired:
