@@ -86,15 +86,25 @@ def solve(
     time_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     race: float = 0.0,
+    part_budget: float | None = None,
 ) -> Answer:
     """Solve (or resume) a plan with local solver processes.
 
     ``race`` seconds: on a plan not yet started, the whole model runs that long beside the first
     parts and answers alone if it finishes (the command line's default is 3 s; 0 disables).
+    ``part_budget`` seconds: a part running longer while workers are idle is cut into finer parts
+    (None: adaptive, several times the median part time; 0: never).
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
-    return solve_plan(plan, workers=workers, time_limit=time_limit, on_progress=on_progress, race=race)
+    return solve_plan(
+        plan,
+        workers=workers,
+        time_limit=time_limit,
+        on_progress=on_progress,
+        race=race,
+        part_budget=part_budget,
+    )
 
 
 def run(
@@ -106,12 +116,27 @@ def run(
     time_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     race: float = 0.0,
+    part_budget: float | None = None,
     **split_options,
 ) -> Answer:
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory)."""
     if output is not None:
         plan = split(model, data, output, workers=workers, **split_options)
-        return solve(plan, workers=workers, time_limit=time_limit, on_progress=on_progress, race=race)
+        return solve(
+            plan,
+            workers=workers,
+            time_limit=time_limit,
+            on_progress=on_progress,
+            race=race,
+            part_budget=part_budget,
+        )
     with tempfile.TemporaryDirectory(prefix="modelsplit-run-") as tmp:
         plan = split(model, data, Path(tmp) / "plan", workers=workers, **split_options)
-        return solve(plan, workers=workers, time_limit=time_limit, on_progress=on_progress, race=race)
+        return solve(
+            plan,
+            workers=workers,
+            time_limit=time_limit,
+            on_progress=on_progress,
+            race=race,
+            part_budget=part_budget,
+        )

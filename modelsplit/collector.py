@@ -95,7 +95,7 @@ class Collector:
         counts = {s.value: 0 for s in PartState}
         for rec in self.journal.parts():
             counts[rec.state.value] += 1
-        total = sum(counts.values())
+        total = sum(counts.values()) - counts["resplit"]  # a resplit part lives on in its children
         return {
             "total": total,
             "done": counts["done"],
@@ -103,11 +103,12 @@ class Collector:
             "running": counts["running"],
             "stopped": counts["stopped"],
             "failed": counts["failed"],
+            "resplit": counts["resplit"],
         }
 
     def answer(self, wall_time: float = 0.0) -> Answer:
         records = self.journal.parts()
-        all_done = self.race_done or all(r.state == PartState.DONE for r in records)
+        all_done = self.race_done or all(r.state in (PartState.DONE, PartState.RESPLIT) for r in records)
         failed = any(r.state == PartState.FAILED for r in records)
         chosen: StoredSolution | None
         if self.solve == "satisfy":

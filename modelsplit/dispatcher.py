@@ -9,6 +9,7 @@ processes, records what they had found, and returns the answer so far.
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections import deque
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from .collector import Answer, Collector
 from .cube import Cube, Nogood
 from .journal import RACE, Journal
-from .plan import Part, Plan
+from .plan import Part, Plan, part_key
 from .solvers import resolve_solver
 from .status import PartState, Status
 from .workers.backend import MiniZincBackend, PartTask
@@ -27,6 +28,9 @@ MAX_ATTEMPTS = 2  # a part whose solver process crashed is tried once more
 BATCH = 2000  # events recorded per journal transaction at most
 PROGRESS_INTERVAL = 0.25  # seconds between progress snapshots
 EXCLUDE_AT_MOST = 10_000  # solutions a resumed part excludes by nogoods; beyond, it starts afresh
+MIN_PART_BUDGET = 1.0  # seconds: a part is never re-split sooner
+RESPLIT_FACTOR = 4.0  # ... nor before it ran this many times the median finished part
+MAX_RESPLIT_DEPTH = 8  # re-splits of re-splits at most
 RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound
 
 
@@ -70,7 +74,14 @@ class Dispatcher:
     """One run over a plan: starts parts, records events, restarts parts with better bounds."""
 
     def __init__(
-        self, plan: Plan, journal: Journal, executor, solver_arg: str, started: float, race: float = 0.0
+        self,
+        plan: Plan,
+        journal: Journal,
+        executor,
+        solver_arg: str,
+        started: float,
+        race: float = 0.0,
+        part_budget: float | None = None,
     ):
         self.plan = plan
         self.journal = journal
@@ -80,15 +91,24 @@ class Dispatcher:
         self.optimise = plan.solve_kind != "satisfy"
         self.enumerate = plan.all_solutions and not self.optimise
         self.collector = Collector(plan, journal)
-        records = {r.id: r for r in journal.parts()}
-        self.pending = deque(p for p in plan.parts if records[p.id].state == PartState.PENDING)
-        self.attempts = {p.id: records[p.id].attempts for p in plan.parts}
+        # sub-parts made by earlier re-splits live in the journal, beside the plan's parts
+        self.subparts: dict[int, Part] = {}
+        self.depth: dict[int, int] = {}
+        for sub_id, _, depth, cube, mzn in journal.subparts():
+            self.subparts[sub_id] = Part(sub_id, "", Cube.from_json(cube), mzn, f"{plan.id}-sub{sub_id}")
+            self.depth[sub_id] = depth
+        records = journal.parts()
+        self.pending = deque(self.part(r.id) for r in records if r.state == PartState.PENDING)
+        self.attempts = {r.id: r.attempts for r in records}
         self.values = plan.values_file.read_text()
         self.current: dict[int, int] = {}  # part id -> attempt running
         self.bound_of: dict[int, int | float | None] = {}  # part id -> bound it was started with
         self.started_at: dict[int, float] = {}
         self.found_incumbent: set[int] = set()  # running parts whose own search holds the incumbent
         self.restarting: set[int] = set()
+        self.resplitting: set[int] = set()
+        self.part_budget = part_budget  # None: adaptive; 0: never re-split
+        self.finished_times: list[float] = []
         self.race_part = Part(RACE, "", Cube(), "true", f"race-{plan.id}")
         self.race_budget = race
         if journal.race_state() == "running":  # the last run died during its race: it did not answer
@@ -101,7 +121,83 @@ class Dispatcher:
             self.pending.appendleft(self.race_part)
 
     def part(self, part_id: int) -> Part:
-        return self.race_part if part_id == RACE else self.plan.part(part_id)
+        if part_id == RACE:
+            return self.race_part
+        return self.subparts[part_id] if part_id in self.subparts else self.plan.part(part_id)
+
+    # ---- re-splitting parts that take too long --------------------------------------------------
+    def budget(self) -> float:
+        if self.part_budget is not None:
+            return self.part_budget
+        if len(self.finished_times) < 2:
+            return MIN_PART_BUDGET * 2
+        return max(MIN_PART_BUDGET, RESPLIT_FACTOR * statistics.median(self.finished_times))
+
+    def maybe_resplit(self) -> None:
+        """While workers are idle and nothing waits, cut the longest-running part into finer parts."""
+        if self.part_budget == 0 or self.pending or self.executor.free <= 0 or self.resplitting:
+            return
+        now = time.monotonic()
+        budget = self.budget()
+        running = [
+            p
+            for p in self.current
+            if p != RACE and p not in self.restarting and self.depth.get(p, 0) < MAX_RESPLIT_DEPTH
+        ]
+        for part_id in sorted(running, key=lambda p: self.started_at[p]):
+            if now - self.started_at[part_id] >= budget:
+                self.resplitting.add(part_id)
+                self.executor.stop(part_id)
+                return
+
+    def resplit(self, res) -> None:
+        """Replace a part stopped for taking too long by finer parts of its own cube."""
+        from .splitters.ranges import refine
+
+        parent = self.part(res.part_id)
+        capacity = len(self.current) + self.executor.free
+        cubes = refine(self.plan.info, parent.cube, max(2, 2 * capacity), self.plan.all_solutions)
+        if len(cubes) < 2:  # nothing left to cut: run it again as it is, and leave it alone
+            self.depth[parent.id] = MAX_RESPLIT_DEPTH
+            self.journal.mark_pending(parent.id)
+            self.pending.appendleft(parent)
+            return
+        depth = self.depth.get(parent.id, 0) + 1
+        children = [
+            (
+                c.to_json(),
+                c.mzn(self.plan.info),
+                part_key({}, self.plan.solver, self.plan.all_solutions, parent.key + c.mzn(self.plan.info)),
+            )
+            for c in cubes
+        ]
+        ids = self.journal.add_subparts(parent.id, depth, children)
+        for sub_id, cube, (_, mzn, key) in zip(ids, cubes, children):
+            self.subparts[sub_id] = Part(sub_id, "", cube, mzn, key)
+            self.depth[sub_id] = depth
+            self.attempts[sub_id] = 0
+        self.journal.mark_finished(
+            parent.id,
+            PartState.RESPLIT,
+            res.status,
+            n_solutions=res.n_solutions,
+            objective=res.objective,
+            elapsed=res.elapsed,
+            cpu=res.cpu,
+        )
+        if self.enumerate:
+            # the parent's solutions stay counted; each child excludes those in its own cube
+            found = self.journal.part_solution_ids(parent.id)
+            if found and self.plan.info.values_complete:
+                for sol_id, values in found:
+                    slot_values = self.plan.info.slot_values(values)
+                    owner = next((i for i, c in zip(ids, cubes) if c.holds(slot_values)), None)
+                    if owner is not None:
+                        self.journal.move_solutions([sol_id], owner)
+            elif found:
+                self.journal.drop_solutions(parent.id, res.attempt)
+                self.collector.n_solutions = self.journal.count_solutions()
+        self.pending.extendleft(reversed([self.subparts[i] for i in ids]))
 
     # ---- starting and restarting ----------------------------------------------------------------
     def start_parts(self) -> None:
@@ -133,7 +229,9 @@ class Dispatcher:
             return
         now = time.monotonic()
         for part_id in list(self.current):
-            if part_id == RACE or part_id in self.restarting or part_id in self.found_incumbent:
+            if part_id == RACE or part_id in self.restarting or part_id in self.resplitting:
+                continue
+            if part_id in self.found_incumbent:
                 continue
             if now - self.started_at[part_id] < RESTART_AFTER:
                 continue
@@ -175,6 +273,7 @@ class Dispatcher:
                 n_solutions=res.n_solutions,
                 objective=res.objective,
                 elapsed=res.elapsed,
+                cpu=res.cpu,
             )
             self.pending.appendleft(self.part(part_id))
             return
@@ -182,6 +281,11 @@ class Dispatcher:
         if part_id == RACE:
             self.on_race_done(res)
             return
+        if part_id in self.resplitting:
+            self.resplitting.discard(part_id)
+            if res.stopped:
+                self.resplit(res)
+                return
         if res.stopped:
             state = PartState.STOPPED
         elif res.status == Status.ERROR:
@@ -199,6 +303,7 @@ class Dispatcher:
             n_solutions=res.n_solutions,
             objective=res.objective,
             elapsed=res.elapsed,
+            cpu=res.cpu,
             error=res.error,
         )
         if state == PartState.FAILED and res.crashed and self.attempts[part_id] < MAX_ATTEMPTS:
@@ -225,6 +330,7 @@ class Dispatcher:
             n_solutions=res.n_solutions,
             objective=res.objective,
             elapsed=res.elapsed,
+            cpu=res.cpu,
             error=res.error,
         )
         # an enumeration keeps one side's solutions only: the race's, or the parts' (which will
@@ -311,6 +417,7 @@ class Dispatcher:
                 if self.take_events(wait):
                     self.restart_stale()
                 self.check_race()
+                self.maybe_resplit()
                 if on_progress and time.monotonic() - last >= PROGRESS_INTERVAL:
                     last = time.monotonic()
                     on_progress(self.progress())
@@ -320,6 +427,7 @@ class Dispatcher:
         finally:
             self.executor.stop_all()
             self.restarting.clear()
+            self.resplitting.clear()
             self.drain(10.0)
             self.executor.close()
             for part_id in list(self.current):
@@ -336,12 +444,14 @@ def solve_plan(
     executor=None,
     on_progress: Callable[[Progress], None] | None = None,
     race: float = 0.0,
+    part_budget: float | None = None,
 ) -> Answer:
     """Solve the unfinished parts of ``plan``; resumes whatever an earlier run left undone.
 
     ``race`` > 0 first gives the whole model that many seconds beside the first parts (on a plan
     not yet started): if it finishes, its answer is the answer; otherwise its solutions seed the
-    bound (optimisation).
+    bound (optimisation). ``part_budget``: seconds after which a running part may be cut into
+    finer parts while workers are idle (None: adaptive, 0: never).
     """
     started = time.monotonic()
     plan.check_files()
@@ -353,7 +463,7 @@ def solve_plan(
             keep_at_most=None if plan.solve_kind != "satisfy" else EXCLUDE_AT_MOST,
         )
         executor = executor or LocalExecutor(MiniZincBackend(), workers)
-        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race)
+        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget)
         if dispatcher.collector.finished:
             return dispatcher.collector.answer(time.monotonic() - started)
         deadline = started + time_limit if time_limit else None

@@ -43,6 +43,14 @@ class Domain:
         for lo, hi in self.intervals:
             yield from range(lo, hi + 1)
 
+    def clip(self, lo: int | None, hi: int | None) -> Domain:
+        """The values within lo..hi (either end open)."""
+        lo = self.lo if lo is None else lo
+        hi = self.hi if hi is None else hi
+        return Domain.from_intervals(
+            (max(a, lo), min(b, hi)) for a, b in self.intervals if a <= hi and b >= lo
+        )
+
     def nth(self, k: int) -> int:
         """The k-th smallest value (0-based)."""
         for lo, hi in self.intervals:

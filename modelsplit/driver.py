@@ -111,6 +111,7 @@ class SolverProcess:
             start_new_session=True,
         )
         self.pid = self.proc.pid
+        self.cpu: float | None = None
 
     @property
     def stopped(self) -> bool:
@@ -131,10 +132,17 @@ class SolverProcess:
         kill_session(self.pid)
 
     def wait(self) -> int:
-        rc = self.proc.wait()
+        """Wait for the driver; record the CPU seconds it and its solver used (``self.cpu``)."""
+        try:
+            _, status, usage = os.wait4(self.pid, 0)
+            self.proc.returncode = os.waitstatus_to_exitcode(status)
+            # reaped children (the solver) are accounted to the driver when it waits for them
+            self.cpu = usage.ru_utime + usage.ru_stime
+        except ChildProcessError:  # already reaped (a stop() raced with us)
+            self.proc.wait()
         # the driver is gone; make sure nothing it started is left
         kill_session(self.pid)
-        return rc
+        return self.proc.returncode
 
     def stderr_text(self) -> str:
         self._stderr.seek(0)

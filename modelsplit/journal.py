@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS parts (
     started REAL,
     finished REAL,
     elapsed REAL,
-    error TEXT
+    error TEXT,
+    cpu REAL
 );
 CREATE TABLE IF NOT EXISTS solutions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -43,6 +44,13 @@ CREATE TABLE IF NOT EXISTS solutions (
     found REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS solutions_part ON solutions(part_id);
+CREATE TABLE IF NOT EXISTS subparts (
+    id INTEGER PRIMARY KEY,
+    parent INTEGER NOT NULL,
+    depth INTEGER NOT NULL,
+    cube TEXT NOT NULL,
+    mzn TEXT NOT NULL
+);
 """
 
 
@@ -225,11 +233,37 @@ class Journal:
         objective: float | None,
         elapsed: float,
         error: str | None = None,
+        cpu: float | None = None,
     ) -> None:
         self.conn.execute(
             "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
-            "finished = ?, error = ? WHERE id = ?",
-            (state.value, status.value, n_solutions, objective, elapsed, time.time(), error, part_id),
+            "finished = ?, error = ?, cpu = ? WHERE id = ?",
+            (state.value, status.value, n_solutions, objective, elapsed, time.time(), error, cpu, part_id),
+        )
+
+    # ---- sub-parts: finer parts that replace a part stopped for taking too long ---------------
+    def add_subparts(self, parent: int, depth: int, children: list[tuple[list, str, str]]) -> list[int]:
+        """Record children (cube as JSON-able list, cube text, key) of ``parent``; their new ids."""
+        first = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM parts").fetchone()[0]) + 1
+        ids = list(range(first, first + len(children)))
+        self.conn.executemany(
+            "INSERT INTO parts (id, key, state) VALUES (?, ?, ?)",
+            [(i, key, PartState.PENDING.value) for i, (_, _, key) in zip(ids, children)],
+        )
+        self.conn.executemany(
+            "INSERT INTO subparts (id, parent, depth, cube, mzn) VALUES (?, ?, ?, ?, ?)",
+            [(i, parent, depth, json.dumps(cube), mzn) for i, (cube, mzn, _) in zip(ids, children)],
+        )
+        return ids
+
+    def subparts(self) -> list[tuple[int, int, int, list, str]]:
+        """(id, parent, depth, cube as loaded JSON, cube text) of every sub-part."""
+        rows = self.conn.execute("SELECT id, parent, depth, cube, mzn FROM subparts ORDER BY id")
+        return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def move_solutions(self, solution_ids: list[int], part_id: int) -> None:
+        self.conn.executemany(
+            "UPDATE solutions SET part_id = ? WHERE id = ?", [(part_id, i) for i in solution_ids]
         )
 
     def race_state(self) -> str | None:
@@ -306,6 +340,10 @@ class Journal:
         """Values of the solutions recorded for one part (all attempts)."""
         rows = self.conn.execute("SELECT vals FROM solutions WHERE part_id = ? ORDER BY id", (part_id,))
         return [json.loads(r[0]) for r in rows]
+
+    def part_solution_ids(self, part_id: int) -> list[tuple[int, dict]]:
+        rows = self.conn.execute("SELECT id, vals FROM solutions WHERE part_id = ? ORDER BY id", (part_id,))
+        return [(r[0], json.loads(r[1])) for r in rows]
 
     def best_solution(self, solve: str) -> StoredSolution | None:
         order = "ASC" if solve == "minimize" else "DESC"

@@ -42,10 +42,15 @@ class Status(str, enum.Enum):
 
 
 class PartState(str, enum.Enum):
-    """Where a part is in its life: pending → running → done | failed | stopped."""
+    """Where a part is in its life: pending → running → done | failed | stopped | resplit.
+
+    A resplit part was stopped and replaced by finer parts of its own cube (see the journal's
+    sub-parts); it counts as finished when they are.
+    """
 
     PENDING = "pending"
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
     STOPPED = "stopped"
+    RESPLIT = "resplit"

@@ -159,3 +159,55 @@ def test_the_part_holding_the_incumbent_runs_first_after_the_race(tmp_path, solv
     holder = next(p.id for p in plan.parts if p.cube.holds(values))
     assert holder != 1  # not the part that would have run first anyway
     assert started[0] == holder
+
+
+def _cubes_by_part(plan, journal):
+    cubes = {p.id: p.cube for p in plan.parts}
+    from modelsplit.cube import Cube
+
+    cubes.update({sub_id: Cube.from_json(cube) for sub_id, _, _, cube, _ in journal.subparts()})
+    return cubes
+
+
+def test_resplit_enumeration_counts_each_solution_once(tmp_path, solver):
+    plan = api.split(
+        QUEENS12[0], QUEENS12[1:], tmp_path / "plan", strategy="ranges", parts=3, all_solutions=True
+    )
+    answer = api.solve(plan, workers=2, part_budget=0.2)
+    assert answer.status == Status.ALL_SOLUTIONS
+    assert answer.n_solutions == plain_minizinc(solver.arg, QUEENS12, True).count
+    assert answer.parts["resplit"] >= 1
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    try:
+        cubes = _cubes_by_part(plan, journal)
+        assert len(journal.subparts()) >= 2
+        for sol in journal.solutions():  # every solution lies in the cube of the part holding it
+            assert cubes[sol.part_id].holds(plan.info.slot_values(sol.values))
+        states = {r.id: r.state for r in journal.parts()}
+        for sub_id, parent, _, _, _ in journal.subparts():
+            assert states[parent] == PartState.RESPLIT  # replaced by its children ...
+            assert states[sub_id] in (PartState.DONE, PartState.RESPLIT)  # ... which finished, or were cut again
+    finally:
+        journal.close()
+
+
+def test_resplit_optimisation_keeps_the_optimum(tmp_path, solver):
+    data = tmp_path / "m10.dzn"
+    data.write_text("m = 10;\n")
+    golomb = str(Path(__file__).parent.parent / "examples" / "golomb.mzn")
+    plan = api.split(golomb, [data], tmp_path / "plan", strategy="ranges", parts=2)
+    answer = api.solve(plan, workers=2, part_budget=0.15)
+    assert answer.status == Status.OPTIMAL_SOLUTION
+    assert answer.objective == optimum(solver.arg, (golomb, str(data)))[1]
+    assert answer.parts["resplit"] >= 1
+
+
+def test_plan_with_subparts_resumes_exactly(tmp_path, solver):
+    plan = api.split(
+        QUEENS12[0], QUEENS12[1:], tmp_path / "plan", strategy="ranges", parts=2, all_solutions=True
+    )
+    first = api.solve(plan, workers=2, part_budget=0.2, time_limit=1.2)
+    assert first.parts["done"] < first.parts["total"]
+    second = api.solve(plan, workers=2, part_budget=0.2)
+    assert second.status == Status.ALL_SOLUTIONS
+    assert second.n_solutions == 14200

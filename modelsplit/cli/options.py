@@ -64,6 +64,14 @@ solve_options = [
         help="On a plan not yet started, let the whole model race beside the parts for SEC seconds; "
         "if it finishes, that is the answer (0 disables).",
     ),
+    click.option(
+        "--part-budget",
+        type=float,
+        default=None,
+        metavar="SEC",
+        help="Cut a part that runs longer than SEC while workers are idle into finer parts "
+        "(default: adaptive, several times the median part time; 0 never).",
+    ),
 ]
 
 

@@ -49,14 +49,21 @@ def _exit_code(answer: Answer) -> int:
 @cli.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @apply(solve_options)
-def solve(plan, workers, time_limit, race, as_json, quiet):
+def solve(plan, workers, time_limit, race, part_budget, as_json, quiet):
     """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
     if workers is not None and workers < 1:
         raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
     loaded = Plan.load(plan)
     progress = ProgressLine(quiet)
     try:
-        answer = api.solve(loaded, workers=workers, time_limit=time_limit, on_progress=progress, race=race)
+        answer = api.solve(
+            loaded,
+            workers=workers,
+            time_limit=time_limit,
+            on_progress=progress,
+            race=race,
+            part_budget=part_budget,
+        )
     finally:
         progress.clear()
     _print(loaded, answer, as_json, quiet)
@@ -76,7 +83,20 @@ def solve(plan, workers, time_limit, race, as_json, quiet):
     help="Keep the plan in this directory (default: a temporary one, removed afterwards).",
 )
 def run(
-    model, data, parts, on, strategy, solver, all_solutions, workers, time_limit, race, as_json, quiet, output
+    model,
+    data,
+    parts,
+    on,
+    strategy,
+    solver,
+    all_solutions,
+    workers,
+    time_limit,
+    race,
+    part_budget,
+    as_json,
+    quiet,
+    output,
 ):
     """Split MODEL (with DATA files) and solve the parts: `split` and `solve` in one go."""
     if workers is not None and workers < 1:
@@ -101,7 +121,14 @@ def run(
             click.echo(f"modelsplit: {plan.note}", err=True)
         progress = ProgressLine(quiet)
         try:
-            answer = api.solve(plan, workers=workers, time_limit=time_limit, on_progress=progress, race=race)
+            answer = api.solve(
+                plan,
+                workers=workers,
+                time_limit=time_limit,
+                on_progress=progress,
+                race=race,
+                part_budget=part_budget,
+            )
         finally:
             progress.clear()
         _print(plan, answer, as_json, quiet)

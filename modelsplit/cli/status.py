@@ -28,6 +28,8 @@ def status(plan, as_json):
     try:
         answer = Collector(loaded, journal).answer()
         records = journal.parts()
+        cubes = {p.id: p.mzn for p in loaded.parts}
+        cubes.update({sub_id: mzn for sub_id, _, _, _, mzn in journal.subparts()})
     finally:
         journal.close()
     if as_json:
@@ -42,7 +44,7 @@ def status(plan, as_json):
                 "objective": r.objective,
                 "elapsed": r.elapsed,
                 "error": r.error,
-                "cube": loaded.part(r.id).mzn,
+                "cube": cubes.get(r.id, ""),
             }
             for r in records
         ]
@@ -57,7 +59,7 @@ def status(plan, as_json):
         t = f"{r.elapsed:.2f}s" if r.elapsed is not None else "-"
         click.echo(
             f"{r.id:>6}  {r.state.value:8} {(r.status.value if r.status else '-'):17} {r.attempts:>5} "
-            f"{r.n_solutions:>6} {t:>8}  {loaded.part(r.id).mzn}"
+            f"{r.n_solutions:>6} {t:>8}  {cubes.get(r.id, '')}"
         )
     line = f"answer so far: {answer.status.value}"
     if answer.objective is not None:

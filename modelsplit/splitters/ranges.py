@@ -9,6 +9,7 @@ cubes cover every value whatever a solver's flattening makes of the domain.
 from __future__ import annotations
 
 from ..cube import Cube, Restriction
+from ..domain import Domain
 from ..errors import SplitError
 from ..model import ModelInfo, Slot
 from . import Split, SplitRequest, register
@@ -98,3 +99,41 @@ def ranges(info: ModelInfo, request: SplitRequest) -> Split:
     cubes = product_of_ranges(info, slots, parts)
     used = sorted({r.slot.key() for c in cubes for r in c.restrictions})
     return Split(cubes, "ranges", f"ranges: {len(cubes)} parts on {', '.join(used) or 'nothing'}")
+
+
+def refine(info: ModelInfo, cube: Cube, parts: int, all_solutions: bool = False) -> list[Cube]:
+    """Finer cubes that partition ``cube``: ranges over the values its region still allows.
+
+    Variables are taken in the model's search order; a variable the cube already restricts is cut
+    further when more than one of its values remain. Returns ``[cube]`` when nothing is left to cut.
+    """
+    bounds: dict[Slot, tuple[int | None, int | None]] = {}
+    for r in cube.restrictions:
+        lo, hi = bounds.get(r.slot, (None, None))
+        lo = r.lo if lo is None else (lo if r.lo is None else max(lo, r.lo))
+        hi = r.hi if hi is None else (hi if r.hi is None else min(hi, r.hi))
+        bounds[r.slot] = (lo, hi)
+    slots = []
+    domains = {}
+    for slot in choose_slots(info, SplitRequest(all_solutions=all_solutions)):
+        dom = info.domain(slot).clip(*bounds.get(slot, (None, None)))
+        if dom.size >= 2:
+            slots.append(slot)
+            domains[slot] = dom
+    if not slots:
+        return [cube]
+    return [cube & sub for sub in _product(domains, slots, parts)]
+
+
+def _product(domains: dict[Slot, Domain], slots: list[Slot], parts: int) -> list[Cube]:
+    if parts <= 1 or not slots:
+        return [Cube()]
+    slot, rest = slots[0], slots[1:]
+    runs = domains[slot].chunks(parts)
+    if len(runs) == 1:
+        return _product(domains, rest, parts)
+    out = []
+    for i in range(len(runs)):
+        share = parts // len(runs) + (1 if i < parts % len(runs) else 0)
+        out.extend(Cube((run_restriction(slot, runs, i),)) & t for t in _product(domains, rest, share))
+    return out

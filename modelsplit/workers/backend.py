@@ -70,6 +70,7 @@ class PartResult:
     error: str | None = None
     stopped: bool = False
     crashed: bool = False  # the solver died without saying why (signal, crash): worth a retry
+    cpu: float | None = None  # CPU seconds of the solver processes, when known
 
 
 class StopToken:
@@ -177,6 +178,7 @@ class MiniZincBackend:
                 stderr = proc.stderr_text()
                 proc.close()
         result.elapsed = time.monotonic() - start
+        result.cpu = proc.cpu
         final = reader.status
         if token.stopped:
             result.stopped = True

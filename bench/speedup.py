@@ -1,0 +1,190 @@
+"""Speed of modelsplit against one solver process and against the solver's own parallel search.
+
+    python bench/speedup.py                          # the bundled examples
+    python bench/speedup.py --workers 2 DIR_OR_MODEL [...] --limit 3 --timeout 120
+
+For each instance: plain `minizinc` (sequential), `minizinc -p W` (the solver's own parallel
+search, when it has one), and modelsplit (split, then solve with W local workers); the answers are
+compared. A directory adds every model in it with each data file beside it (at most --limit data
+files per model). Columns:
+
+- seq, -p W, modelsplit: wall seconds; speedups of modelsplit over both
+- parts: part count (and how many the solver refuted while splitting); split: seconds to split
+- cpu: total CPU of the parts / CPU of the sequential run (the overhead of splitting)
+- imbal: longest part / median part
+- sim 8/32/128: simulated speedup over the sequential run with that many workers, from the
+  measured part times (list scheduling in plan order; bound sharing between parts is not
+  simulated, so optimisation figures are estimates)
+
+Prints a Markdown table. Timing belongs here, never in the tests: this machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+EXAMPLES = [
+    ("queens n=12", ["examples/queens.mzn", "examples/queens.dzn"], True),
+    ("golomb m=11", ["examples/golomb.mzn", "examples/golomb.dzn"], False),
+    ("jobshop 7x7", ["examples/jobshop.mzn", "examples/jobshop.dzn"], False),
+    ("knapsack 28", ["examples/knapsack.mzn", "examples/knapsack.dzn"], False),
+]
+
+
+def instances(paths: list[str], limit: int, all_solutions: bool) -> list[tuple[str, list[str], bool]]:
+    found = []
+    for p in map(Path, paths):
+        if p.is_file():
+            found.append((p.stem, [str(p)], all_solutions))
+            continue
+        for mzn in sorted(p.rglob("*.mzn")):
+            datas = sorted(mzn.parent.glob("*.dzn")) + sorted(mzn.parent.glob("*.json"))
+            if not datas:
+                found.append((mzn.stem, [str(mzn)], all_solutions))
+            for d in datas[:limit]:
+                found.append((f"{mzn.stem}/{d.stem}", [str(mzn), str(d)], all_solutions))
+    return found
+
+
+def timed(args: list[str], timeout: float) -> tuple[float, float, str, bool]:
+    """Wall seconds, CPU seconds (process and its children), stdout, finished in time."""
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, 9)
+                _, status, usage = os.wait4(proc.pid, 0)
+                return timeout, usage.ru_utime + usage.ru_stime, "", False
+            time.sleep(0.01)
+        wall = time.monotonic() - start
+        out.seek(0)
+        return wall, usage.ru_utime + usage.ru_stime, out.read().decode(errors="replace"), True
+
+
+def answer_of(text: str, all_solutions: bool) -> str:
+    if "=====UNSATISFIABLE=====" in text:
+        return "UNSAT"
+    if all_solutions:
+        return f"{text.count('----------')} sols" + ("" if "==========" in text else " (incomplete)")
+    return "optimal" if "==========" in text else "incomplete"
+
+
+def simulate(times: list[float], workers: int) -> float:
+    free = [0.0] * workers
+    for t in times:
+        heapq.heapreplace(free, free[0] + t)
+    return max(free)
+
+
+def run_modelsplit(files, all_solutions, workers, parts, race, timeout):
+    from modelsplit import api
+    from modelsplit.journal import Journal
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.monotonic()
+        plan = api.split(
+            files[0], files[1:], Path(tmp) / "plan", parts=parts, all_solutions=all_solutions, workers=workers
+        )
+        split_time = time.monotonic() - t0
+        answer = api.solve(plan, workers=workers, race=race, time_limit=timeout)
+        wall = time.monotonic() - t0
+        journal = Journal.open(plan.journal_path, plan.id, [])
+        rows = journal.conn.execute("SELECT elapsed, cpu FROM parts WHERE id != 0 ORDER BY id").fetchall()
+        journal.close()
+    elapsed = [r[0] for r in rows if r[0] is not None]
+    cpu = sum(r[1] or 0.0 for r in rows)
+    return answer, plan, split_time, wall, elapsed, cpu
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("paths", nargs="*", help="model files or directories (default: the examples)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--parts", type=int, default=None, help="parts per instance (default: auto)")
+    ap.add_argument("--race", type=float, default=0.0, help="racing start in seconds (default 0: parts only)")
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--limit", type=int, default=2, help="data files per model from a directory")
+    ap.add_argument("-a", "--all-solutions", action="store_true", help="enumerate (directory instances)")
+    args = ap.parse_args()
+
+    from modelsplit.solvers import resolve_solver
+
+    solver = resolve_solver("gecode")
+    W = args.workers
+    cases = (
+        [(n, [str(ROOT / f) for f in fs], a) for n, fs, a in EXAMPLES]
+        if not args.paths
+        else instances(args.paths, args.limit, args.all_solutions)
+    )
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores, "
+        f"workers={W}, race={args.race}"
+    )
+    print(
+        "| instance | task | seq s | -p W s | modelsplit s | vs seq | vs -p | parts | split s | cpu | "
+        "imbal | sim 8 | sim 32 | sim 128 | agrees |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, files, all_solutions in cases:
+        flags = ["-a"] if all_solutions else []
+        seq_wall, seq_cpu, seq_out, seq_ok = timed(
+            ["minizinc", "--solver", solver.arg, *flags, *files], args.timeout
+        )
+        par = "-"
+        par_wall = None
+        if solver.supports("-p"):
+            par_wall, _, par_out, par_ok = timed(
+                ["minizinc", "--solver", solver.arg, "-p", str(W), *flags, *files], args.timeout
+            )
+            par = f"{par_wall:.2f}" if par_ok else "timeout"
+        try:
+            answer, plan, split_time, wall, elapsed, cpu = run_modelsplit(
+                files, all_solutions, W, args.parts, args.race, args.timeout
+            )
+        except Exception as exc:  # report and go on with the next instance
+            print(f"| {name} | error: {str(exc)[:80]} |")
+            continue
+        expected = answer_of(seq_out, all_solutions) if seq_ok else "timeout"
+        got = (
+            "UNSAT"
+            if answer.status.value == "UNSATISFIABLE"
+            else f"{answer.n_solutions} sols"
+            if all_solutions
+            else "optimal"
+            if answer.status.value == "OPTIMAL_SOLUTION"
+            else answer.status.value.lower()
+        )
+        agrees = "yes" if got == expected else ("?" if not seq_ok else f"NO ({got} vs {expected})")
+        if not all_solutions and seq_ok and answer.objective is not None:
+            agrees += f", obj {answer.objective}"
+        med = statistics.median(elapsed) if elapsed else 0
+        imbal = f"{max(elapsed) / med:.1f}" if med else "-"
+        sims = [f"{seq_wall / simulate(elapsed, w):.1f}" if elapsed and seq_ok else "-" for w in (8, 32, 128)]
+        vs_par = f"{par_wall / wall:.2f}x" if par_wall and par != "timeout" else "-"
+        print(
+            f"| {name} | {'all' if all_solutions else 'solve'} | {seq_wall:.2f}{'' if seq_ok else '+'} | "
+            f"{par} | {wall:.2f} | {seq_wall / wall:.2f}x | {vs_par} | {len(plan.parts)} ({plan.dropped}) | "
+            f"{split_time:.2f} | {cpu / seq_cpu if seq_cpu else 0:.2f} | {imbal} | {' | '.join(sims)} | {agrees} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
