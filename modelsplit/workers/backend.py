@@ -8,8 +8,11 @@ otherwise) and end in one :class:`PartResult`.
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -147,7 +150,7 @@ class MiniZincBackend:
         if token.stopped:
             result.stopped = True
             return result
-        with tempfile.TemporaryDirectory(prefix="modelsplit-part-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="modelsplit-part-", dir=scratch_root()) as tmp:
             extra = Path(tmp) / f"modelsplit_part_{task.part_id}.mzn"
             extra.write_text(task.constraints)
             proc = SolverProcess(self.command(task, extra), cwd=tmp)
@@ -195,6 +198,33 @@ class MiniZincBackend:
             final = Status.SATISFIED if result.n_solutions else Status.UNKNOWN
         result.status = final
         return result
+
+
+_SCRATCH: Path | None = None
+_SCRATCH_LOCK = threading.Lock()
+
+
+def scratch_root() -> Path:
+    """This process's directory for part scratch files, made on first use.
+
+    Roots of processes that died without cleaning up (kill -9) are removed here, so repeated
+    crashes do not fill the temporary directory.
+    """
+    global _SCRATCH
+    with _SCRATCH_LOCK:
+        if _SCRATCH is None or not _SCRATCH.exists():
+            base = Path(tempfile.gettempdir())
+            for old in base.glob("modelsplit-scratch-*-*"):
+                try:
+                    pid = int(old.name.split("-")[2])
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    shutil.rmtree(old, ignore_errors=True)
+                except (ValueError, IndexError, PermissionError):
+                    pass
+            _SCRATCH = Path(tempfile.mkdtemp(prefix=f"modelsplit-scratch-{os.getpid()}-"))
+            atexit.register(shutil.rmtree, _SCRATCH, True)
+        return _SCRATCH
 
 
 class OutputReader:
