@@ -41,19 +41,29 @@ def ms(*args: str, timeout: float) -> subprocess.CompletedProcess | None:
         return None
 
 
-def plain(solver: str, files: list[str], timeout: float) -> str | None:
+def plain(solver: str, files: list[str], timeout: float) -> tuple[str, object] | None:
+    """Status and objective of plain `minizinc` (None when it does not finish in time)."""
     try:
-        out = subprocess.run(["minizinc", "--solver", solver, *files], capture_output=True, text=True,
-                             timeout=timeout, check=False)
+        out = subprocess.run(
+            ["minizinc", "--solver", solver, "--output-mode", "json", "--output-objective", *files],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )
     except subprocess.TimeoutExpired:
         return None
     text = out.stdout
+    objective = None
+    for block in text.split("----------"):
+        if "_objective" in block:
+            try:
+                objective = json.loads(block.strip())["_objective"]
+            except (json.JSONDecodeError, KeyError, IndexError):
+                pass
     if "=====UNSATISFIABLE=====" in text:
-        return "UNSATISFIABLE"
+        return "UNSATISFIABLE", None
     if "==========" in text:
-        return "OPTIMAL_SOLUTION"
+        return "OPTIMAL_SOLUTION", objective
     if "----------" in text:
-        return "SATISFIED"
+        return "SATISFIED", objective
     return None
 
 
@@ -71,8 +81,8 @@ def check(mzn: Path, datas: list[Path], args, solver: str) -> tuple[str, str]:
         note = err[0].removeprefix("modelsplit: ") if err else ""
         if not args.solve:
             return "plan", f"{name}: {note}"
-        expected = plain(solver, files, args.solve)
-        if expected is None:
+        result = plain(solver, files, args.solve)
+        if result is None:
             return "plan", f"{name}: {note} (plain minizinc > {args.solve:.0f} s, not compared)"
         run = ms("solve", f"{tmp}/plan", "--json", "-q", "-w", "2", "--race", "0", timeout=max(60, 6 * args.solve))
         if run is None:
@@ -81,9 +91,14 @@ def check(mzn: Path, datas: list[Path], args, solver: str) -> tuple[str, str]:
             data = json.loads(run.stdout)
         except json.JSONDecodeError:
             return "INTERNAL", f"{name}: solve printed no JSON: {run.stderr.strip()[-200:]}"
+        expected, objective = result
         got = data["status"]
         same = got == expected or (expected == "SATISFIED" and got in ("SATISFIED", "OPTIMAL_SOLUTION"))
-        return ("agree" if same else "DIFFER"), f"{name}: {got} vs minizinc {expected}"
+        if expected == "OPTIMAL_SOLUTION" and got == expected:
+            same = data.get("objective") == objective
+        detail = f"{got} {data.get('objective')}" if data.get("objective") is not None else got
+        plain_detail = f"{expected} {objective}" if objective is not None else expected
+        return ("agree" if same else "DIFFER"), f"{name}: {detail} vs minizinc {plain_detail}"
 
 
 def main() -> None:
