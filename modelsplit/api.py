@@ -37,6 +37,7 @@ def split(
     all_solutions: bool = False,
     workers: int | None = None,
     force: bool = False,
+    resumable: bool = False,
 ) -> Plan:
     """Inspect ``model`` with ``data`` and write a plan to ``output``.
 
@@ -57,6 +58,13 @@ def split(
     probe = RootProbe.for_solver(info, resolved.arg, resolved.tag, n_workers)
     request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
     result = split_model(info, request, strategy)
+    search = None
+    if resumable:
+        if info.solve != "satisfy" or not all_solutions:
+            raise SplitError("--resumable is for finding all solutions (-a) of a satisfaction model")
+        from .resumable import search_annotation
+
+        search = search_annotation(info)
     if output is None:
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
@@ -72,6 +80,7 @@ def split(
         force=force,
         note=result.note,
         dropped=result.dropped,
+        search=search,
     )
 
 

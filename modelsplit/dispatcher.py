@@ -50,8 +50,17 @@ def _task(
     nogoods = []
     if bound is not None:
         nogoods.append(Nogood.objective_bound(plan.solve_kind, bound))
-    nogoods += [Nogood("exclude", plan.info.exclusion(v)) for v in found]
+    if found and plan.resumable:  # the search is lexicographic: skip all up to the last solution
+        from .resumable import lex_key, lex_nogood
+
+        nogoods.append(
+            Nogood("explored", lex_nogood(plan.info, max(found, key=lambda v: lex_key(plan.info, v))))
+        )
+    else:
+        nogoods += [Nogood("exclude", plan.info.exclusion(v)) for v in found]
     lines = [f"% {part.name}", f"constraint {part.mzn};"]
+    if any(ng.kind == "explored" for ng in nogoods):
+        lines.append('include "lex_greater.mzn";')
     lines += [f"constraint {ng.mzn};  % nogood: {ng.kind}" for ng in nogoods]
     if values:
         lines.append(values)
@@ -372,6 +381,8 @@ class Dispatcher:
                 self.executor.stop(RACE)
 
     def can_exclude(self, part_id: int) -> bool:
+        if self.plan.resumable:  # one lexicographic nogood, however many solutions
+            return True
         return self.plan.info.values_complete and self.journal.count_solutions(part_id) <= EXCLUDE_AT_MOST
 
     def take_events(self, wait: float) -> bool:
@@ -460,7 +471,7 @@ def solve_plan(
     try:
         journal.reset_unfinished(
             keep_solutions=plan.solve_kind != "satisfy" or (plan.all_solutions and plan.info.values_complete),
-            keep_at_most=None if plan.solve_kind != "satisfy" else EXCLUDE_AT_MOST,
+            keep_at_most=None if plan.solve_kind != "satisfy" or plan.resumable else EXCLUDE_AT_MOST,
         )
         executor = executor or LocalExecutor(MiniZincBackend(), workers)
         dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget)

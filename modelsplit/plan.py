@@ -74,6 +74,7 @@ class Plan:
     id: str = ""
     note: str = ""  # what the strategy chose
     dropped: int = 0  # cubes the solver refuted while splitting (they hold no solution)
+    resumable: bool = False  # the model's copy searches in a fixed lexicographic order
 
     @property
     def solve_kind(self) -> str:
@@ -136,6 +137,7 @@ class Plan:
             id=data["id"],
             note=data["split"].get("note", ""),
             dropped=data["split"].get("dropped", 0),
+            resumable=data["options"].get("resumable", False),
         )
 
     def check_files(self) -> None:
@@ -256,6 +258,7 @@ def write_plan(
     force: bool = False,
     note: str = "",
     dropped: int = 0,
+    search: str | None = None,
 ) -> Plan:
     """Write a plan directory atomically (a temporary sibling renamed into place)."""
     dest = Path(dest)
@@ -266,6 +269,12 @@ def write_plan(
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
         main, data, files = _copy_model(model, info.included_files, tmp)
+        if search is not None:  # --resumable: the copy searches in a fixed lexicographic order
+            from .resumable import rewrite_solve
+
+            copy = tmp / main
+            copy.write_text(rewrite_solve(copy.read_text(), search))
+            files[main] = sha256_file(copy)
         (tmp / "parts").mkdir()
         (tmp / "support").mkdir()
         (tmp / "support" / "values.mzn").write_text(values_section(info))
@@ -300,7 +309,7 @@ def write_plan(
             "modelsplit": __version__,
             "model": {"main": main, "data": data, "files": files},
             "solver": solver,
-            "options": {"all_solutions": all_solutions},
+            "options": {"all_solutions": all_solutions, "resumable": search is not None},
             "split": {
                 "strategy": strategy,
                 "on": list(on),

@@ -198,3 +198,54 @@ def test_half_solved_plan_moves_to_another_directory_and_resumes(tmp_path, solve
     data = finish(moved)
     assert data["status"] == "ALL_SOLUTIONS"
     assert data["n_solutions"] == plain_minizinc(solver.arg, QUEENS, True).count
+
+
+def test_resumable_plan_continues_after_the_last_solution(tmp_path, solver):
+    """--resumable: each stopped part resumes past its last solution (one lex nogood), so short
+    slices of work add up to the exact answer without searching anything twice."""
+    plan = api.split(
+        QUEENS[0],
+        QUEENS[1:],
+        tmp_path / "plan",
+        parts=4,
+        strategy="ranges",
+        all_solutions=True,
+        resumable=True,
+    )
+    assert "seq_search" in (plan.path / plan.model).read_text()
+    counts = []
+    for _ in range(3):
+        counts.append(api.solve(plan, workers=2, time_limit=0.8).n_solutions)
+    assert counts == sorted(counts) and counts[-1] > counts[0]  # progress kept across stops
+    final = finish(plan.path)
+    assert final["status"] == "ALL_SOLUTIONS"
+    texts = [
+        s
+        for s in subprocess.run(
+            [sys.executable, "-m", "modelsplit", "solve", str(plan.path), "-q"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.rsplit("==========", 1)[0]
+        .split("----------\n")
+        if s.strip()
+    ]
+    assert sorted(texts) == sorted(plain_minizinc(solver.arg, QUEENS, True).texts)
+
+
+def test_resumable_needs_enumeration_of_integer_outputs(tmp_path):
+    from conftest import MODELS
+
+    from modelsplit.errors import SplitError
+
+    for model, kwargs, needle in [
+        (MODELS / "golomb5.mzn", {}, "for finding all solutions"),
+        (MODELS / "mapcolor.mzn", {"all_solutions": True}, "not enums"),
+    ]:
+        try:
+            api.split(model, [], tmp_path / model.stem, resumable=True, **kwargs)
+        except SplitError as exc:
+            assert needle in str(exc)
+        else:
+            raise AssertionError(f"{model.name}: --resumable accepted")

@@ -146,3 +146,27 @@ def test_cube_text():
     assert Cube.from_json(cube.to_json()) == cube
     assert Nogood.objective_bound("minimize", 7).mzn == "_objective < 7"
     assert Nogood.objective_bound("maximize", 7).mzn == "_objective > 7"
+
+
+def test_rewrite_solve_finds_the_solve_item_only():
+    from modelsplit.resumable import rewrite_solve
+
+    text = (
+        "int: n = 3; % solve minimize x;\n/* solve */ var 1..3: resolve;\n"
+        'output ["solve;"];\n% the search\nsolve :: int_search([resolve], first_fail, indomain_max) satisfy;\n'
+    )
+    out = rewrite_solve(text, "ANN")
+    assert out.endswith("solve :: ANN satisfy;\n")
+    assert out.count("solve :: ANN") == 1 and '"solve;"' in out and "% solve minimize x;" in out
+
+
+def test_reader_ignores_a_separator_without_values():
+    from modelsplit.plan import VALUES_MARKER
+    from modelsplit.workers.backend import OutputReader, PartTask
+
+    task = PartTask(1, "k", 1, (), "", "gecode", "satisfy", all_solutions=True)
+    text = f'x = 1\n{VALUES_MARKER}{{"x": 1}}\n----------\n\n----------\n==========\n'
+    reader = OutputReader(task)
+    sols = reader.read(text)
+    assert [s.values for s in sols] == [{"x": 1}] and sols[0].text == "x = 1\n"
+    assert reader.status.value == "ALL_SOLUTIONS"

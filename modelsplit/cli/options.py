@@ -38,6 +38,12 @@ split_options = [
         help="MiniZinc solver tag (default: gecode, with a corrected library).",
     ),
     click.option("-a", "--all-solutions", is_flag=True, help="Find every solution (satisfaction models)."),
+    click.option(
+        "--resumable",
+        is_flag=True,
+        help="With -a: search in a fixed lexicographic order, so a stopped part resumes after its "
+        "last solution instead of searching again.",
+    ),
 ]
 
 solve_options = [

@@ -90,6 +90,7 @@ def run(
     strategy,
     solver,
     all_solutions,
+    resumable,
     workers,
     time_limit,
     race,
@@ -116,6 +117,7 @@ def run(
             solver=solver,
             all_solutions=all_solutions,
             workers=workers,
+            resumable=resumable,
         )
         if not quiet:
             click.echo(f"modelsplit: {plan.note}", err=True)

@@ -28,7 +28,7 @@ from .options import apply, model_args, split_options
     help="Workers the plan is meant for (sets the default part count).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing plan directory.")
-def split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force):
+def split(model, data, output, parts, on, strategy, solver, all_solutions, resumable, workers, force):
     """Split MODEL (with DATA files) into parts written to a plan directory."""
     plan = api.split(
         model,
@@ -41,6 +41,7 @@ def split(model, data, output, parts, on, strategy, solver, all_solutions, worke
         all_solutions=all_solutions,
         workers=workers,
         force=force,
+        resumable=resumable,
     )
     click.echo(f"modelsplit: {plan.note}", err=True)
     click.echo(f"wrote {len(plan.parts)} parts to {plan.path}", err=True)

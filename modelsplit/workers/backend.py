@@ -245,6 +245,8 @@ class OutputReader:
         if bare == SEPARATOR:
             sol = _solution(self.task, "".join(self.block), elapsed)
             self.block = []
+            if sol is None:
+                return None  # not a solution: a separator printed while the solver was stopped
             self.n_solutions += 1
             return sol
         if bare == COMPLETE:
@@ -274,20 +276,26 @@ def _complete_status(task: PartTask) -> Status:
 _OBJECTIVE_LINE = re.compile(r"^_objective = [^;]*;\n?", re.MULTILINE)
 
 
-def _solution(task: PartTask, block: str, elapsed: float) -> Solution:
+def _solution(task: PartTask, block: str, elapsed: float) -> Solution | None:
+    """The solution a block of output describes; None for a block that is none.
+
+    Every solution of a part prints its values (the values line, or the dzn assignments), so a
+    block without them is not a solution: MiniZinc can print a bare separator when it is stopped.
+    """
     objective = None
     if task.output_mode == "dzn":  # no output item: the dzn text is what minizinc prints
-        values = parse_solution(block)
+        values = parse_solution(block) if block.strip() else {}
+        if not values:
+            return None
         objective = values.pop("_objective", None)
         text = _OBJECTIVE_LINE.sub("", block)
         values_json = json.dumps(values)
     else:
         cut = block.rfind(VALUES_MARKER)
         if cut < 0:
-            text, values_json = block, "{}"
-        else:
-            text = block[:cut]
-            values_json = block[cut + len(VALUES_MARKER) :].strip()
+            return None
+        text = block[:cut]
+        values_json = block[cut + len(VALUES_MARKER) :].strip()
         if task.solve != "satisfy":
             values = json.loads(values_json)
             objective = values.pop("_objective", None)
