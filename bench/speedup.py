@@ -26,7 +26,6 @@ import heapq
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,22 +59,10 @@ def instances(paths: list[str], limit: int, all_solutions: bool) -> list[tuple[s
 
 def timed(args: list[str], timeout: float) -> tuple[float, float, str, bool]:
     """Wall seconds, CPU seconds (process and its children), stdout, finished in time."""
-    start = time.monotonic()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                os.killpg(proc.pid, 9)
-                _, status, usage = os.wait4(proc.pid, 0)
-                return timeout, usage.ru_utime + usage.ru_stime, "", False
-            time.sleep(0.01)
-        wall = time.monotonic() - start
-        out.seek(0)
-        return wall, usage.ru_utime + usage.ru_stime, out.read().decode(errors="replace"), True
+    from modelsplit.driver import run_limited
+
+    done = run_limited(args, timeout)
+    return done.wall, done.cpu, done.stdout, done.returncode is not None
 
 
 def answer_of(text: str, all_solutions: bool) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -33,22 +32,22 @@ def instances(root: Path, match: str | None):
         yield mzn, datas[:1]
 
 
-def ms(*args: str, timeout: float) -> subprocess.CompletedProcess | None:
-    try:
-        return subprocess.run([sys.executable, "-m", "modelsplit", *args], capture_output=True, text=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return None
+def ms(*args: str, timeout: float):
+    """`modelsplit ARGS` with a time limit (None when it ran out), leaving no process behind."""
+    from modelsplit.driver import run_limited
+
+    done = run_limited([sys.executable, "-m", "modelsplit", *args], timeout)
+    return None if done.returncode is None else done
 
 
 def plain(solver: str, files: list[str], timeout: float) -> tuple[str, object] | None:
     """Status and objective of plain `minizinc` (None when it does not finish in time)."""
-    try:
-        out = subprocess.run(
-            ["minizinc", "--solver", solver, "--output-mode", "json", "--output-objective", *files],
-            capture_output=True, text=True, timeout=timeout, check=False,
-        )
-    except subprocess.TimeoutExpired:
+    from modelsplit.driver import run_limited
+
+    out = run_limited(
+        ["minizinc", "--solver", solver, "--output-mode", "json", "--output-objective", *files], timeout
+    )
+    if out.returncode is None:
         return None
     text = out.stdout
     objective = None
@@ -84,7 +83,9 @@ def check(mzn: Path, datas: list[Path], args, solver: str) -> tuple[str, str]:
         result = plain(solver, files, args.solve)
         if result is None:
             return "plan", f"{name}: {note} (plain minizinc > {args.solve:.0f} s, not compared)"
-        run = ms("solve", f"{tmp}/plan", "--json", "-q", "-w", "2", "--race", "0", timeout=max(60, 6 * args.solve))
+        run = ms(
+            "solve", f"{tmp}/plan", "--json", "-q", "-w", "2", "--race", "0", timeout=max(60, 6 * args.solve)
+        )
         if run is None:
             return "DIFFER", f"{name}: modelsplit timed out where minizinc took < {args.solve} s"
         try:
@@ -104,8 +105,12 @@ def check(mzn: Path, datas: list[Path], args, solver: str) -> tuple[str, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dir", type=Path)
-    ap.add_argument("--solve", type=float, default=0, help="also compare answers for instances plain "
-                    "minizinc solves within SEC seconds")
+    ap.add_argument(
+        "--solve",
+        type=float,
+        default=0,
+        help="also compare answers for instances plain minizinc solves within SEC seconds",
+    )
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=60, help="seconds allowed for splitting")
     ap.add_argument("--match", default=None, help="only paths containing this text")

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -129,18 +130,10 @@ def run(
     **split_options,
 ) -> Answer:
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory)."""
-    if output is not None:
+    with contextlib.ExitStack() as stack:
+        if output is None:
+            output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-"))) / "plan"
         plan = split(model, data, output, workers=workers, **split_options)
-        return solve(
-            plan,
-            workers=workers,
-            time_limit=time_limit,
-            on_progress=on_progress,
-            race=race,
-            part_budget=part_budget,
-        )
-    with tempfile.TemporaryDirectory(prefix="modelsplit-run-") as tmp:
-        plan = split(model, data, Path(tmp) / "plan", workers=workers, **split_options)
         return solve(
             plan,
             workers=workers,

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -178,6 +179,63 @@ def error_from_messages(messages: Sequence[dict], stderr: str = "") -> ModelErro
     if lines:
         return ModelError(" ".join(lines[-3:])[:500])
     return None
+
+
+@dataclass(frozen=True)
+class Finished:
+    returncode: int | None  # None when the time limit stopped it
+    stdout: str
+    stderr: str
+    wall: float
+    cpu: float  # CPU seconds of the process and the children it waited for
+
+
+def run_limited(
+    args: Sequence[str], timeout: float, *, cwd: str | os.PathLike[str] | None = None
+) -> Finished:
+    """Run a command (e.g. `minizinc`) with a time limit, leaving no process behind.
+
+    The command runs in a session of its own; at the limit it gets SIGTERM (a `minizinc` driver
+    then stops its solver), and after a grace period every process left in the session is killed.
+    SIGKILL of the driver alone would orphan the solver, which runs in a process group of its own.
+    """
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            args, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = start + timeout
+        code: int | None = None
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                code = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() > deadline:
+                os.kill(proc.pid, signal.SIGTERM)
+                grace = time.monotonic() + 1.0
+                while time.monotonic() < grace:
+                    pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                    if pid:
+                        break
+                    time.sleep(0.02)
+                else:
+                    kill_session(proc.pid)
+                    _, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.01)
+        kill_session(proc.pid)
+        proc.returncode = -1 if code is None else code
+        wall = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        return Finished(
+            code,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            wall,
+            usage.ru_utime + usage.ru_stime,
+        )
 
 
 @dataclass(frozen=True)

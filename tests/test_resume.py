@@ -41,6 +41,17 @@ def wait_no_solvers(timeout: float = 10.0) -> list[str]:
     return solver_processes()
 
 
+def printed_solutions(plan: Path) -> list[str]:
+    """The solution texts `modelsplit solve PLAN` prints for a finished enumeration."""
+    out = subprocess.run(
+        [sys.executable, "-m", "modelsplit", "solve", str(plan), "-q"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [s for s in out.rsplit("==========", 1)[0].split("----------\n") if s.strip()]
+
+
 def finish(plan: Path) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "modelsplit", "solve", str(plan), "-w", "2", "--json", "-q"],
@@ -66,18 +77,7 @@ def test_kill_9_repeatedly_then_resume_all_solutions(tmp_path, solver):
     plain = plain_minizinc(solver.arg, QUEENS, True)
     assert data["status"] == "ALL_SOLUTIONS"
     assert data["n_solutions"] == plain.count == 14200
-    texts = [
-        s
-        for s in subprocess.run(
-            [sys.executable, "-m", "modelsplit", "solve", str(plan), "-q"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.rsplit("==========", 1)[0]
-        .split("----------\n")
-        if s.strip()
-    ]
+    texts = printed_solutions(plan)
     assert sorted(texts) == sorted(plain.texts)  # each solution exactly once
 
 
@@ -219,18 +219,7 @@ def test_resumable_plan_continues_after_the_last_solution(tmp_path, solver):
     assert counts == sorted(counts) and counts[-1] > counts[0]  # progress kept across stops
     final = finish(plan.path)
     assert final["status"] == "ALL_SOLUTIONS"
-    texts = [
-        s
-        for s in subprocess.run(
-            [sys.executable, "-m", "modelsplit", "solve", str(plan.path), "-q"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.rsplit("==========", 1)[0]
-        .split("----------\n")
-        if s.strip()
-    ]
+    texts = printed_solutions(plan.path)
     assert sorted(texts) == sorted(plain_minizinc(solver.arg, QUEENS, True).texts)
 
 

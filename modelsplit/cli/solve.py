@@ -46,18 +46,11 @@ def _exit_code(answer: Answer) -> int:
     return 1 if answer.error and not answer.status.has_solution() else 0
 
 
-@cli.command()
-@click.argument("plan", type=click.Path(file_okay=False))
-@apply(solve_options)
-def solve(plan, workers, time_limit, race, part_budget, as_json, quiet):
-    """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
-    if workers is not None and workers < 1:
-        raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
-    loaded = Plan.load(plan)
+def _solve_and_print(plan: Plan, workers, time_limit, race, part_budget, as_json: bool, quiet: bool) -> None:
     progress = ProgressLine(quiet)
     try:
         answer = api.solve(
-            loaded,
+            plan,
             workers=workers,
             time_limit=time_limit,
             on_progress=progress,
@@ -66,8 +59,18 @@ def solve(plan, workers, time_limit, race, part_budget, as_json, quiet):
         )
     finally:
         progress.clear()
-    _print(loaded, answer, as_json, quiet)
+    _print(plan, answer, as_json, quiet)
     raise click.exceptions.Exit(_exit_code(answer))
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(file_okay=False))
+@apply(solve_options)
+def solve(plan, workers, time_limit, race, part_budget, as_json, quiet):
+    """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
+    if workers is not None and workers < 1:
+        raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
+    _solve_and_print(Plan.load(plan), workers, time_limit, race, part_budget, as_json, quiet)
 
 
 @cli.command()
@@ -121,17 +124,4 @@ def run(
         )
         if not quiet:
             click.echo(f"modelsplit: {plan.note}", err=True)
-        progress = ProgressLine(quiet)
-        try:
-            answer = api.solve(
-                plan,
-                workers=workers,
-                time_limit=time_limit,
-                on_progress=progress,
-                race=race,
-                part_budget=part_budget,
-            )
-        finally:
-            progress.clear()
-        _print(plan, answer, as_json, quiet)
-    raise click.exceptions.Exit(_exit_code(answer))
+        _solve_and_print(plan, workers, time_limit, race, part_budget, as_json, quiet)
