@@ -99,8 +99,11 @@ def _pdeathsig_prefix() -> tuple[str, ...]:
 class SolverProcess:
     """One running `minizinc --json-stream` process whose messages are read as they come."""
 
-    def __init__(self, args: Sequence[str], *, cwd: str | os.PathLike[str]):
+    def __init__(self, args: Sequence[str], *, cwd: str | os.PathLike[str], label: str | None = None):
+        """``label`` goes into the environment as MODELSPLIT_PART, inherited by the solver the
+        driver starts: it tells which part a process on the machine belongs to."""
         self.args = [find_minizinc(), *args]
+        env = dict(os.environ, MODELSPLIT_PART=label) if label else None
         self._stderr = tempfile.TemporaryFile()
         self._stopped = threading.Event()
         self.proc = subprocess.Popen(
@@ -110,6 +113,7 @@ class SolverProcess:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             start_new_session=True,
+            env=env,
         )
         self.pid = self.proc.pid
         self.cpu: float | None = None

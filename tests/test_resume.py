@@ -17,6 +17,7 @@ from conftest import EXAMPLES, optimum, plain_minizinc
 from test_solve import solver_processes
 
 from modelsplit import api
+from modelsplit.plan import Plan
 
 QUEENS = (str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn"))  # 14200 solutions, ~2.5 s
 KNAPSACK = (str(EXAMPLES / "knapsack.mzn"), str(EXAMPLES / "knapsack.dzn"))  # ~5 s to prove
@@ -31,14 +32,14 @@ def start_solve(plan: Path, *extra: str) -> subprocess.Popen:
     )
 
 
-def wait_no_solvers(timeout: float = 10.0) -> list[str]:
+def wait_no_solvers(plan, timeout: float = 10.0) -> list[str]:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        left = solver_processes()
+        left = solver_processes(plan)
         if not left:
             return []
         time.sleep(0.2)
-    return solver_processes()
+    return solver_processes(plan)
 
 
 def printed_solutions(plan: Path) -> list[str]:
@@ -72,7 +73,7 @@ def test_kill_9_repeatedly_then_resume_all_solutions(tmp_path, solver):
         time.sleep(rng.uniform(0.4, 1.6))
         proc.kill()  # SIGKILL: no chance to clean up
         proc.wait()
-        assert wait_no_solvers() == []  # the solvers die with their parent
+        assert wait_no_solvers(plan) == []  # the solvers die with their parent
     data = finish(plan)
     plain = plain_minizinc(solver.arg, QUEENS, True)
     assert data["status"] == "ALL_SOLUTIONS"
@@ -89,7 +90,7 @@ def test_kill_9_repeatedly_then_resume_optimisation(tmp_path, solver):
         time.sleep(rng.uniform(0.5, 2.5))
         proc.kill()
         proc.wait()
-        assert wait_no_solvers() == []
+        assert wait_no_solvers(plan) == []
     data = finish(plan)
     status, best = optimum(solver.arg, KNAPSACK)
     assert data["status"] == "OPTIMAL_SOLUTION" and data["objective"] == best
@@ -109,13 +110,14 @@ def test_sigterm_stops_cleanly_and_says_how_to_resume(tmp_path):
     assert proc.returncode == 130
     assert f"resume with: modelsplit solve {plan}" in err
     assert "Traceback" not in err
-    assert wait_no_solvers(2.0) == []
+    assert wait_no_solvers(plan, 2.0) == []
     assert finish(plan)["n_solutions"] == 14200
 
 
 def test_killed_solver_process_is_retried(tmp_path, solver):
     plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=4, all_solutions=True).path
     proc = start_solve(plan, "--race", "0")
+    keys = {p.key.encode() for p in Plan.load(plan).parts}
     victim = None
     end = time.monotonic() + 20
     while victim is None and time.monotonic() < end:
@@ -123,9 +125,10 @@ def test_killed_solver_process_is_retried(tmp_path, solver):
             if pid.isdigit():
                 try:
                     cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
                 except OSError:
                     continue
-                if b"fzn-gecode" in cmd:
+                if b"fzn-gecode" in cmd and any(e.removeprefix(b"MODELSPLIT_PART=") in keys for e in environ):
                     victim = int(pid)
                     break
         time.sleep(0.05)
@@ -162,7 +165,7 @@ def test_read_only_plan_gives_a_clear_error(tmp_path):
     )
     assert "rc=1" in out.stdout
     assert "not solved yet" in out.stdout  # status still reads a read-only plan
-    assert solver_processes() == []
+    assert solver_processes(plan) == []
 
 
 def test_damaged_journal_is_refused_never_a_silent_answer(tmp_path):

@@ -14,18 +14,32 @@ from modelsplit.journal import Journal
 from modelsplit.status import PartState, Status
 
 
-def solver_processes() -> list[str]:
-    """Command lines of solver processes started for modelsplit parts (their files live in a
-    scratch directory named modelsplit-part-*)."""
+def solver_processes(plan=None) -> list[str]:
+    """Command lines of live solver processes of modelsplit parts (of ``plan``'s parts only, when
+    given): every such process carries MODELSPLIT_PART=<part key> in its environment."""
+    keys = None
+    if plan is not None:
+        from modelsplit.plan import Plan
+
+        loaded = plan if isinstance(plan, Plan) else Plan.load(plan)
+        keys = {p.key for p in loaded.parts} | {f"race-{loaded.id}"}
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            stat = Path(f"/proc/{pid}/stat").read_text()
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if "modelsplit-part-" in cmd:
+        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
+            continue  # a zombie is dead already
+        label = next(
+            (e[len(b"MODELSPLIT_PART=") :].decode() for e in environ if e.startswith(b"MODELSPLIT_PART=")),
+            None,
+        )
+        if label is not None and (keys is None or label in keys):
             found.append(cmd)
     return found
 
@@ -50,11 +64,12 @@ def test_satisfy_stops_the_other_parts(tmp_path):
         "solve :: int_search(x, input_order, indomain_min) satisfy;\n"
     )
     start = time.monotonic()
-    answer = api.run(model, [], parts=4, on=["x[1]"], workers=4)
+    plan = api.split(model, [], tmp_path / "plan", parts=4, on=["x[1]"])
+    answer = api.solve(plan, workers=4)
     assert answer.status == Status.SATISFIED
     assert time.monotonic() - start < 60
     assert answer.parts["stopped"] >= 1
-    assert solver_processes() == []
+    assert solver_processes(plan) == []
 
 
 def test_time_limit_kills_everything_and_solve_continues(tmp_path):
@@ -64,7 +79,7 @@ def test_time_limit_kills_everything_and_solve_continues(tmp_path):
     answer = api.solve(plan, workers=2, time_limit=1.5)
     assert answer.status in (Status.UNKNOWN, Status.SATISFIED)  # incomplete either way
     assert answer.parts["done"] == 0 and answer.parts["stopped"] >= 1
-    assert solver_processes() == []
+    assert solver_processes(plan) == []
     journal = Journal.open(plan.journal_path, plan.id, [])
     assert {r.state for r in journal.parts()} <= {PartState.STOPPED, PartState.PENDING}
     journal.close()

@@ -153,7 +153,7 @@ class MiniZincBackend:
         with tempfile.TemporaryDirectory(prefix="modelsplit-part-", dir=scratch_root()) as tmp:
             extra = Path(tmp) / f"modelsplit_part_{task.part_id}.mzn"
             extra.write_text(task.constraints)
-            proc = SolverProcess(self.command(task, extra), cwd=tmp)
+            proc = SolverProcess(self.command(task, extra), cwd=tmp, label=task.key)
             token.on_stop(proc.stop)
             reader = OutputReader(task)
             batch: list[Solution] = []
