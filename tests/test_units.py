@@ -170,3 +170,20 @@ def test_reader_ignores_a_separator_without_values():
     sols = reader.read(text)
     assert [s.values for s in sols] == [{"x": 1}] and sols[0].text == "x = 1\n"
     assert reader.status.value == "ALL_SOLUTIONS"
+
+
+def test_reader_finds_the_values_line_before_or_after_the_output():
+    from modelsplit.plan import VALUES_MARKER
+    from modelsplit.workers.backend import OutputReader, PartTask
+
+    task = PartTask(1, "k", 1, (), "", "gecode", "minimize")
+    before = f'{VALUES_MARKER}{{"x": 2, "_objective": 5}}\nx = 2\nobjective = 5\n----------\n'
+    after = f'x = 2\nobjective = 5\n{VALUES_MARKER}{{"x": 2, "_objective": 5}}\n----------\n'
+    glued = f'x = 2{VALUES_MARKER}{{"x": 2, "_objective": 5}}\n----------\n'
+    for text, shown in (
+        (before, "x = 2\nobjective = 5\n"),
+        (after, "x = 2\nobjective = 5\n"),
+        (glued, "x = 2\n"),
+    ):
+        (sol,) = OutputReader(task).read(text)
+        assert sol.values == {"x": 2} and sol.objective == 5 and sol.text == shown

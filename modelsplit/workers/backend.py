@@ -291,11 +291,15 @@ def _solution(task: PartTask, block: str, elapsed: float) -> Solution | None:
         text = _OBJECTIVE_LINE.sub("", block)
         values_json = json.dumps(values)
     else:
+        # the values line may come before or after the model's own output (MiniZinc does not
+        # fix the order of output sections): cut out exactly that line, wherever it is
         cut = block.rfind(VALUES_MARKER)
         if cut < 0:
             return None
-        text = block[:cut]
-        values_json = block[cut + len(VALUES_MARKER) :].strip()
+        end = block.find("\n", cut)
+        end = len(block) if end < 0 else end
+        values_json = block[cut + len(VALUES_MARKER) : end].strip()
+        text = block[:cut] + block[end + 1 :]
         if task.solve != "satisfy":
             values = json.loads(values_json)
             objective = values.pop("_objective", None)
