@@ -97,9 +97,14 @@ def solve(
     on_progress: Callable[[Progress], None] | None = None,
     race: float = 0.0,
     part_budget: float | None = None,
+    dask: str | None = None,
 ) -> Answer:
-    """Solve (or resume) a plan with local solver processes.
+    """Solve (or resume) a plan with local solver processes, or on a Dask cluster.
 
+    ``dask``: the address of a Dask scheduler (``tcp://host:8786``), or ``"local"`` for a cluster
+    of ``workers`` single-threaded worker processes on this machine (see
+    :mod:`modelsplit.workers.dask`). On Dask, ``on_progress`` receives a ``ClusterProgress``,
+    a ``Progress`` that also carries the address of the cluster's dashboard (None without one).
     ``race`` seconds: on a plan not yet started, the whole model runs that long beside the first
     parts and answers alone if it finishes (the command line's default is 3 s; 0 disables).
     ``part_budget`` seconds: a part running longer while workers are idle is cut into finer parts
@@ -107,14 +112,37 @@ def solve(
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
-    return solve_plan(
-        plan,
-        workers=workers,
-        time_limit=time_limit,
-        on_progress=on_progress,
-        race=race,
-        part_budget=part_budget,
-    )
+    if dask is None:
+        return solve_plan(
+            plan,
+            workers=workers,
+            time_limit=time_limit,
+            on_progress=on_progress,
+            race=race,
+            part_budget=part_budget,
+        )
+    from .workers.dask import ClusterProgress, DaskExecutor
+
+    plan.check_files()  # a damaged plan is refused before a cluster is started
+    executor = DaskExecutor(dask, workers, solver=plan.solver, time_limit=time_limit)
+    try:
+        report = None
+        if on_progress is not None:
+            dashboard = executor.dashboard
+
+            def report(p: Progress) -> None:
+                on_progress(ClusterProgress(**vars(p), dashboard=dashboard))
+
+        return solve_plan(
+            plan,
+            time_limit=time_limit,
+            executor=executor,
+            on_progress=report,
+            race=race,
+            part_budget=part_budget,
+        )
+    finally:
+        executor.close()
 
 
 def run(
@@ -127,6 +155,7 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
     race: float = 0.0,
     part_budget: float | None = None,
+    dask: str | None = None,
     **split_options,
 ) -> Answer:
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory)."""
@@ -141,4 +170,5 @@ def run(
             on_progress=on_progress,
             race=race,
             part_budget=part_budget,
+            dask=dask,
         )

@@ -51,6 +51,14 @@ solve_options = [
         "--workers", "-w", type=int, default=None, help="Solver processes at once (default: cores)."
     ),
     click.option(
+        "--dask",
+        "dask",
+        default=None,
+        metavar="ADDRESS",
+        help="Run the parts on a Dask cluster: a scheduler address (tcp://HOST:8786), or 'local' "
+        "for --workers single-threaded worker processes on this machine.",
+    ),
+    click.option(
         "--time-limit",
         type=float,
         default=None,

@@ -46,16 +46,43 @@ def _exit_code(answer: Answer) -> int:
     return 1 if answer.error and not answer.status.has_solution() else 0
 
 
-def _solve_and_print(plan: Plan, workers, time_limit, race, part_budget, as_json: bool, quiet: bool) -> None:
+def _check_dask(dask: str | None) -> None:
+    if dask is not None and dask != "local" and ":" not in dask:
+        raise click.BadParameter(
+            f"expected a scheduler address such as tcp://HOST:8786, or 'local' (got {dask!r})",
+            param_hint="--dask",
+        )
+
+
+def _with_dashboard(progress: ProgressLine, quiet: bool):
+    """Say once where the Dask dashboard is, then show progress as usual."""
+    told = False
+
+    def show(p) -> None:
+        nonlocal told
+        dashboard = getattr(p, "dashboard", None)
+        if dashboard and not told and not quiet:
+            told = True
+            progress.clear()
+            click.echo(f"modelsplit: Dask dashboard: {dashboard}", err=True)
+        progress(p)
+
+    return show
+
+
+def _solve_and_print(
+    plan: Plan, workers, time_limit, race, part_budget, as_json: bool, quiet: bool, dask=None
+) -> None:
     progress = ProgressLine(quiet)
     try:
         answer = api.solve(
             plan,
             workers=workers,
             time_limit=time_limit,
-            on_progress=progress,
+            on_progress=_with_dashboard(progress, quiet) if dask else progress,
             race=race,
             part_budget=part_budget,
+            dask=dask,
         )
     finally:
         progress.clear()
@@ -66,11 +93,12 @@ def _solve_and_print(plan: Plan, workers, time_limit, race, part_budget, as_json
 @cli.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @apply(solve_options)
-def solve(plan, workers, time_limit, race, part_budget, as_json, quiet):
+def solve(plan, workers, dask, time_limit, race, part_budget, as_json, quiet):
     """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
     if workers is not None and workers < 1:
         raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
-    _solve_and_print(Plan.load(plan), workers, time_limit, race, part_budget, as_json, quiet)
+    _check_dask(dask)
+    _solve_and_print(Plan.load(plan), workers, time_limit, race, part_budget, as_json, quiet, dask)
 
 
 @cli.command()
@@ -95,6 +123,7 @@ def run(
     all_solutions,
     resumable,
     workers,
+    dask,
     time_limit,
     race,
     part_budget,
@@ -105,6 +134,7 @@ def run(
     """Split MODEL (with DATA files) and solve the parts: `split` and `solve` in one go."""
     if workers is not None and workers < 1:
         raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
+    _check_dask(dask)
     import tempfile
     from pathlib import Path
 
@@ -124,4 +154,4 @@ def run(
         )
         if not quiet:
             click.echo(f"modelsplit: {plan.note}", err=True)
-        _solve_and_print(plan, workers, time_limit, race, part_budget, as_json, quiet)
+        _solve_and_print(plan, workers, time_limit, race, part_budget, as_json, quiet, dask)
