@@ -15,13 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CATALOG, model_files, optimum, plain_minizinc
+from conftest import CATALOG, model_files, optimum, plain_minizinc, solver_processes
 
 pytest.importorskip("distributed")
 
 from modelsplit import api  # noqa: E402
 from modelsplit.errors import SolverNotFoundError  # noqa: E402
-from modelsplit.plan import Plan  # noqa: E402
 from modelsplit.status import Status  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -113,29 +112,6 @@ def cluster(tmp_path_factory):
         yield c
     finally:
         c.close()
-
-
-def solver_processes(plan) -> list[str]:
-    """Command lines of live solver processes of ``plan``'s parts on this machine (every worker
-    of these tests runs here): minizinc and its solver carry MODELSPLIT_PART=<part key>."""
-    loaded = plan if isinstance(plan, Plan) else Plan.load(plan)
-    keys = {p.key.encode() for p in loaded.parts} | {f"race-{loaded.id}".encode()}
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-            continue
-        label = next((e.split(b"=", 1)[1] for e in environ if e.startswith(b"MODELSPLIT_PART=")), None)
-        if label in keys:
-            found.append(cmd)
-    return found
 
 
 def no_solver_left(plan, within: float = 5.0) -> list[str]:

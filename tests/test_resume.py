@@ -13,8 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import EXAMPLES, optimum, plain_minizinc
-from test_solve import solver_processes
+from conftest import EXAMPLES, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
 from modelsplit.plan import Plan

@@ -3,46 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
-from conftest import CATALOG, MODELS, model_files, optimum, plain_minizinc
+from conftest import CATALOG, MODELS, model_files, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
 from modelsplit.journal import Journal
 from modelsplit.status import PartState, Status
-
-
-def solver_processes(plan=None) -> list[str]:
-    """Command lines of live solver processes of modelsplit parts (of ``plan``'s parts only, when
-    given): every such process carries MODELSPLIT_PART=<part key> in its environment."""
-    keys = None
-    if plan is not None:
-        from modelsplit.plan import Plan
-
-        loaded = plan if isinstance(plan, Plan) else Plan.load(plan)
-        keys = {p.key for p in loaded.parts} | {f"race-{loaded.id}"}
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-            continue  # a zombie is dead already
-        label = next(
-            (e[len(b"MODELSPLIT_PART=") :].decode() for e in environ if e.startswith(b"MODELSPLIT_PART=")),
-            None,
-        )
-        if label is not None and (keys is None or label in keys):
-            found.append(cmd)
-    return found
-
 
 SLOW = """
 int: n = 40;
