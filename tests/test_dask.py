@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,11 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import CATALOG, model_files, optimum, plain_minizinc, solver_processes
 
-pytest.importorskip("distributed")
-
-from modelsplit import api  # noqa: E402
-from modelsplit.errors import SolverNotFoundError  # noqa: E402
-from modelsplit.status import Status  # noqa: E402
+from modelsplit import api
+from modelsplit.errors import SolverNotFoundError
+from modelsplit.status import Status
 
 ROOT = Path(__file__).parent.parent
 QUEENS13 = """
@@ -34,6 +33,12 @@ constraint alldifferent(i in 1..n)(q[i] - i);
 solve satisfy;
 output ["\\(q)\\n"];
 """
+
+
+# the `dask` command of this Python environment (a venv's bin/ need not be on PATH)
+DASK = str(Path(sys.executable).with_name("dask"))
+if not Path(DASK).exists():
+    DASK = shutil.which("dask") or "dask"
 
 
 class Cluster:
@@ -72,7 +77,7 @@ class Cluster:
     def _spawn(self, *args: str) -> subprocess.Popen:
         log = open(self.tmp / f"dask-{len(self.procs)}.log", "wb")  # noqa: SIM115
         return subprocess.Popen(
-            ["dask", *args],
+            [DASK, *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
