@@ -592,6 +592,8 @@ class DaskExecutor:
             flag = self._flags.pop((part_id, attempt), None)
             if flag:
                 self._unflag.put(flag)  # cleared by the reader thread: no waiting for the scheduler here
+            if outcome.get("worker"):
+                outcome["result"].worker = outcome["worker"]
             self._ready.append(DoneEvent(part_id, attempt, outcome["result"]))
 
     def _forward(self, part_id: int, attempt: int, rows: list) -> None:
