@@ -30,11 +30,11 @@ def speedup_curve(times: Sequence[float], workers: Iterable[int]) -> list[tuple[
 
 
 def worker_counts(n_parts: int, most: int = 128) -> list[int]:
-    """1, 2, 4, ... up to the part count (more workers than parts gain nothing), at most ``most``."""
+    """1, 2, 4, ... up to the first power of two that reaches the part count, at most ``most``.
+
+    More workers than parts gain nothing, so the curve ends where it flattens.
+    """
     counts = [1]
-    while counts[-1] * 2 <= min(max(n_parts, 1), most):
+    while counts[-1] < min(max(n_parts, 1), most):
         counts.append(counts[-1] * 2)
-    top = min(max(n_parts, 1), most)
-    if counts[-1] != top:
-        counts.append(top)
     return counts
