@@ -150,7 +150,11 @@ def test_progress_panel_fields_and_dashboard():
     snaps = [(1.0, 0, 90), (2.0, 2, 80), (4.0, 4, 75), (6.0, 6, 75)]
     for elapsed, done, best in snaps:
         p = ClusterProgress(
-            dict(parts, done=done, pending=8 - done), 3, best, elapsed, dashboard="http://127.0.0.1:8787/status"
+            dict(parts, done=done, pending=8 - done),
+            3,
+            best,
+            elapsed,
+            dashboard="http://127.0.0.1:8787/status",
         )
         display(p)
     console = Console(record=True, width=140, file=open(os.devnull, "w"))  # noqa: SIM115
@@ -178,7 +182,11 @@ def test_status_shows_the_worker_of_every_part(solved):
     header = next(ln for ln in text.splitlines() if ln.strip().startswith("part"))
     assert header.split()[:7] == ["part", "state", "status", "tries", "worker", "sols", "best"]
     assert f"{host}/1" in text
-    assert text.rstrip().splitlines()[-1].startswith(f"answer so far: OPTIMAL_SOLUTION, objective {data['objective']}")
+    assert (
+        text.rstrip()
+        .splitlines()[-1]
+        .startswith(f"answer so far: OPTIMAL_SOLUTION, objective {data['objective']}")
+    )
 
 
 def test_status_shows_the_dask_worker_address(tmp_path):
@@ -246,7 +254,7 @@ def test_report_of_a_finished_plan(tmp_path, solved):
     assert out.returncode == 0, out.stderr
     page = _check_report(tmp_path / "out" / "report.html", {"part-times", "gantt", "incumbent", "speedup"})
     assert "OPTIMAL_SOLUTION" in page
-    assert page.count("<tr><td class=\"n\">") >= 8  # a row per part (and per simulated worker count)
+    assert page.count('<tr><td class="n">') >= 8  # a row per part (and per simulated worker count)
     rep = write_report(solved, tmp_path / "again.html")
     runs = [r for r in runs_of(solved) if r.part_id != 0]
     assert set(rep.part_times) == {r.part_id for r in runs}
@@ -307,7 +315,9 @@ def test_config_search_and_precedence(tmp_path):
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
     assert config.load(deep).path is None or not str(config.load(deep).path).startswith(str(tmp_path))
-    (tmp_path / "modelsplit.toml").write_text('workers = 3\ntime-limit = 60\npart_budget = 0\ndask = "local"\n')
+    (tmp_path / "modelsplit.toml").write_text(
+        'workers = 3\ntime-limit = 60\npart_budget = 0\ndask = "local"\n'
+    )
     found = config.load(deep)
     assert found.path == tmp_path / "modelsplit.toml"
     assert found.values == {"workers": 3, "time_limit": 60.0, "part_budget": 0.0, "dask": "local"}
@@ -357,7 +367,9 @@ def test_bad_pyproject_table_names_it(tmp_path):
 
 
 def test_command_line_overrides_config_overrides_defaults(tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[tool.modelsplit]\nstrategy = "ranges"\nworkers = 1\nrace = 0\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.modelsplit]\nstrategy = "ranges"\nworkers = 1\nrace = 0\n'
+    )
     queens = str(MODELS / "queens6.mzn")
     assert ms("split", queens, "-o", "p1", "-a", cwd=tmp_path).returncode == 0
     assert json.loads((tmp_path / "p1" / "manifest.json").read_text())["split"]["strategy"] == "ranges"
