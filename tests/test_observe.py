@@ -410,3 +410,12 @@ def test_every_command_has_help_and_is_in_the_readme():
         summary = (command.help or "").strip()
         assert summary and summary.split("\n")[0] in " ".join(out.stdout.split()), name
         assert f"modelsplit {name}" in readme, f"README.md does not mention `modelsplit {name}`"
+
+
+def test_dask_time_limit_counts_from_when_the_cluster_is_up():
+    """Workers stop their parts at the deadline on their own: it must not include cluster start-up
+    (a LocalCluster takes seconds), or every part of a time-limited run is stopped at once."""
+    from modelsplit.workers.dask import DaskExecutor
+
+    with DaskExecutor("local", 1, time_limit=5.0) as executor:
+        assert executor.deadline - time.time() > 4.5
