@@ -83,6 +83,61 @@ class _Data:
         return min(starts) if starts else time.time()
 
 
+class Timeline:
+    """Wall time as the figures draw it: seconds since the first start, long idle gaps cut out.
+
+    A plan solved in several sessions (stopped, resumed hours later) would otherwise be a thin
+    sliver of bars at each end of the axis. A gap in which nothing ran, longer than
+    ``max(GAP_MIN, GAP_SHARE * busy time)``, is drawn ``keep`` seconds wide.
+    """
+
+    GAP_MIN = 30.0
+    GAP_SHARE = 0.25
+
+    def __init__(self, spans: list[tuple[float, float]]):
+        merged: list[list[float]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.t0 = merged[0][0] if merged else 0.0
+        busy = sum(end - start for start, end in merged)
+        self.keep = max(0.5, 0.03 * busy)
+        limit = max(self.GAP_MIN, self.GAP_SHARE * busy)
+        self.cuts = [(a[1], b[0]) for a, b in zip(merged, merged[1:]) if b[0] - a[1] > limit]
+
+    def __call__(self, t: float) -> float:
+        x = t - self.t0
+        for start, end in self.cuts:
+            if t >= end:
+                x -= (end - start) - self.keep
+            elif t > start:
+                x -= (t - start) - min(t - start, self.keep)
+        return x
+
+    def mark(self, ax) -> None:
+        """Draw each cut as a dashed line saying how long nothing ran."""
+        for start, end in self.cuts:
+            x = self(start) + self.keep / 2
+            ax.axvline(
+                x, color="#555555", linestyle="--", linewidth=1, label=f"idle {_span(end - start)}, cut out"
+            )
+
+    @property
+    def label(self) -> str:
+        text = "wall time since the first part started (s)"
+        return text + (", idle gaps cut" if self.cuts else "")
+
+
+def _span(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _read(plan: Plan) -> _Data:
     if not plan.journal_path.exists():
         raise PlanError(
@@ -163,6 +218,7 @@ def _histogram(data: _Data, times: dict[int, float], report: Report):
         edges = [lo * (hi / lo) ** (i / 24) for i in range(25)]
         edges[0], edges[-1] = lo * 0.999, hi * 1.001
         ax.set_xscale("log")
+        _plain_log_ticks(ax.xaxis, lo, hi)
     else:
         edges = 20
     series = [
@@ -192,6 +248,18 @@ def _histogram(data: _Data, times: dict[int, float], report: Report):
     return fig
 
 
+def _plain_log_ticks(axis, lo: float, hi: float) -> None:
+    """Ticks at 1, 2, 5 times powers of ten, written as plain numbers (0.5, 1, 2, 5, 10 ...)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    ticks = [
+        m * 10**e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in (1, 2, 5)
+    ]
+    axis.set_major_locator(FixedLocator([t for t in ticks if lo / 1.5 <= t <= hi * 1.5]))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def _gantt(data: _Data, times: dict[int, float], report: Report):
     runs = data.runs
     workers = sorted({r.worker or "unknown" for r in runs}, key=_worker_order)
@@ -201,19 +269,19 @@ def _gantt(data: _Data, times: dict[int, float], report: Report):
         ax.text(0.5, 0.5, "no part has run yet", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    t0 = data.t0
-    span = max(r.finished for r in runs) - t0 or 1.0
+    at = Timeline([(r.started, r.finished) for r in runs])
+    span = at(max(r.finished for r in runs)) or 1.0
     row = {w: i for i, w in enumerate(workers)}
     seen = set()
     for r in runs:
         y = row[r.worker or "unknown"]
         colour = RACE_COLOUR if r.part_id == RACE else STATE_COLOURS.get(r.state, "#7f8c8d")
         label = "whole model (race)" if r.part_id == RACE else STATE_LABELS.get(r.state, r.state.value)
-        width = max(r.finished - r.started, span / 2000)
+        width = max(at(r.finished) - at(r.started), span / 2000)
         ax.barh(
             y,
             width,
-            left=r.started - t0,
+            left=at(r.started),
             height=0.7,
             color=colour,
             edgecolor="white",
@@ -223,11 +291,12 @@ def _gantt(data: _Data, times: dict[int, float], report: Report):
         seen.add(label)
         if width > span / 25:
             text = "race" if r.part_id == RACE else str(r.part_id)
-            ax.text(r.started - t0 + width / 2, y, text, ha="center", va="center", fontsize=8, color="white")
+            ax.text(at(r.started) + width / 2, y, text, ha="center", va="center", fontsize=8, color="white")
     ax.set_yticks(range(len(workers)), workers)
     ax.invert_yaxis()
     ax.set_xlim(0, span * 1.01)
-    ax.set_xlabel("wall time since the first part started (s)")
+    at.mark(ax)
+    ax.set_xlabel(at.label)
     ax.set_title(f"Parts per worker: {len(runs)} attempts on {len(workers)} worker(s)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, frameon=False, fontsize=8)
     ax.grid(axis="x", alpha=0.3)
@@ -246,15 +315,15 @@ def _incumbent(data: _Data, times: dict[int, float], report: Report):
     sols = [(t, obj) for t, obj in data.solutions if obj is not None]
     if not sols:
         return None
-    t0 = data.t0
+    at = Timeline([(r.started, r.finished) for r in data.runs] + [(t, t) for t, _ in sols])
     xs, ys = [], []
     best = None
     for t, obj in sols:
         if best is None or (obj < best if kind == "minimize" else obj > best):
             best = obj
-            xs.append(t - t0)
+            xs.append(at(t))
             ys.append(obj)
-    end = max([r.finished for r in data.runs] + [sols[-1][0]]) - t0
+    end = at(max([r.finished for r in data.runs] + [sols[-1][0]]))
     fig, ax = _figure()
     ax.step(xs + [end], ys + [ys[-1]], where="post", color="#3b7dd8", linewidth=1.8)
     ax.plot(xs, ys, "o", color="#3b7dd8", markersize=5)
@@ -266,9 +335,12 @@ def _incumbent(data: _Data, times: dict[int, float], report: Report):
         xytext=(6, 8 if kind == "minimize" else -14),
         fontsize=9,
     )
-    ax.set_xlabel("wall time since the first part started (s)")
+    ax.set_xlabel(at.label)
     ax.set_ylabel("objective")
     ax.set_xlim(0, max(end, 1e-3) * 1.02)
+    at.mark(ax)
+    if at.cuts:
+        ax.legend(frameon=False, fontsize=8)
     ax.set_title(f"Incumbent over time ({kind}): {len(xs)} improvement(s)")
     ax.grid(alpha=0.3)
     return fig

@@ -305,6 +305,19 @@ def test_list_scheduling():
         simulate([1.0], 0)
 
 
+def test_timeline_cuts_long_idle_gaps():
+    """A plan resumed hours later: the figures cut out the idle gap, keeping a little of it."""
+    from modelsplit.report import Timeline
+
+    at = Timeline([(100.0, 110.0), (105.0, 112.0), (1100.0, 1110.0)])
+    assert at.cuts == [(112.0, 1100.0)]
+    assert at(100.0) == 0 and at(112.0) == 12
+    assert at(1100.0) == pytest.approx(12 + at.keep) and at(1110.0) == pytest.approx(22 + at.keep)
+    assert "idle gaps cut" in at.label
+    short = Timeline([(0.0, 10.0), (25.0, 30.0)])  # 15 s of idle time is shown as it was
+    assert short.cuts == [] and short(25.0) == 25.0
+
+
 def test_bench_uses_the_library_simulation():
     text = (ROOT / "bench" / "speedup.py").read_text()
     assert "from modelsplit.schedule import simulate" in text and "def simulate" not in text
