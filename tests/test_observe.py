@@ -118,7 +118,7 @@ def test_progress_display_on_a_terminal(tmp_path, golomb, solver):
     assert re.search(r"parts\s+\S*\s*\d+/\d+ done, \d+ running, \d+ pending", text), text
     assert re.search(r"solutions\s+\d+", text), text
     assert re.search(r"incumbent\s+(none yet|\d+)", text), text
-    assert re.search(r"elapsed\s+\d+\.\d s, (estimating|about .* left)", text), text
+    assert re.search(r"elapsed\s+\d+\.\d s, (estimating|about .* left|finishing)", text), text
     # then the answer and the one-line summary
     status, best = optimum(solver.arg, (str(golomb),))
     assert f"length = {int(best)}" in text

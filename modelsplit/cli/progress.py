@@ -71,6 +71,8 @@ class ProgressDisplay:
             t0, done0 = self._first_done
             finished = parts["done"] - done0
             remaining = parts["total"] - parts["done"]
+            if remaining <= 0:
+                return "finishing"
             if finished > 0 and p.elapsed > t0:
                 left = (p.elapsed - t0) / finished * remaining
                 if left_by_limit is not None and left >= left_by_limit:
