@@ -22,7 +22,6 @@ Prints a Markdown table. Timing belongs here, never in the tests: this machine i
 from __future__ import annotations
 
 import argparse
-import heapq
 import os
 import platform
 import statistics
@@ -33,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from modelsplit.schedule import simulate  # noqa: E402
 
 EXAMPLES = [
     ("queens n=12", ["examples/queens.mzn", "examples/queens.dzn"], True),
@@ -71,13 +72,6 @@ def answer_of(text: str, all_solutions: bool) -> str:
     if all_solutions:
         return f"{text.count('----------')} sols" + ("" if "==========" in text else " (incomplete)")
     return "optimal" if "==========" in text else "incomplete"
-
-
-def simulate(times: list[float], workers: int) -> float:
-    free = [0.0] * workers
-    for t in times:
-        heapq.heapreplace(free, free[0] + t)
-    return max(free)
 
 
 def run_modelsplit(files, all_solutions, workers, parts, race, timeout):

@@ -224,6 +224,9 @@ class Dispatcher:
             found = self.journal.part_solutions(part.id) if self.enumerate else []
             task = _task(self.plan, part, attempt, self.solver_arg, self.values, bound, found)
             self.executor.start(task)
+            placement = getattr(self.executor, "placement", None)  # known at once for local processes
+            if placement is not None:
+                self.journal.set_worker(part.id, placement(part.id))
 
     def restart_stale(self) -> None:
         """Restart running parts whose bound is weaker than the incumbent (optimisation).
@@ -273,6 +276,7 @@ class Dispatcher:
     def on_done(self, res) -> None:
         part_id = res.part_id
         del self.current[part_id]
+        self.journal.set_worker(part_id, res.worker)  # a Dask worker is known once the part ran
         if part_id in self.restarting and res.stopped:
             self.restarting.discard(part_id)
             self.journal.mark_finished(

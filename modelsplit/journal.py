@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS parts (
     finished REAL,
     elapsed REAL,
     error TEXT,
-    cpu REAL
+    cpu REAL,
+    worker TEXT
 );
 CREATE TABLE IF NOT EXISTS solutions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,6 +52,14 @@ CREATE TABLE IF NOT EXISTS subparts (
     cube TEXT NOT NULL,
     mzn TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS runs (
+    part_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    worker TEXT,
+    started REAL,
+    finished REAL,
+    state TEXT NOT NULL
+);
 """
 
 
@@ -68,6 +77,20 @@ class PartRecord:
     objective: float | None
     elapsed: float | None
     error: str | None
+    worker: str | None = None  # where the last attempt ran: host/slot (local) or a Dask worker
+    started: float | None = None  # when the last attempt started (Unix time)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One attempt of a part, from start to end (the race is part ``RACE``)."""
+
+    part_id: int
+    attempt: int
+    worker: str | None
+    started: float
+    finished: float
+    state: PartState
 
 
 @dataclass(frozen=True)
@@ -95,10 +118,20 @@ def _unwritable(path: Path, exc: Exception) -> PlanError:
     return PlanError(f"cannot open the journal {path} ({exc}); check the plan directory's permissions")
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a journal written by an earlier version up to this schema (additive only)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
+    if "worker" not in columns:
+        conn.execute("ALTER TABLE parts ADD COLUMN worker TEXT")
+
+
 class Journal:
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
         self.conn = conn
+        # journals written before parts had a worker column, or runs a table, open all the same
+        self._columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
+        self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     @classmethod
     def open(
@@ -134,6 +167,7 @@ class Journal:
                 raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else '?'}")
             if not readonly:
                 conn.executescript(SCHEMA)
+                _migrate(conn)
         except sqlite3.OperationalError as exc:
             raise _unwritable(path, exc) from exc
         except sqlite3.DatabaseError as exc:
@@ -196,9 +230,10 @@ class Journal:
     # ---- parts --------------------------------------------------------------------------------
     def parts(self) -> list[PartRecord]:
         """The plan's parts (not the race, see ``RACE``)."""
+        worker = "worker" if "worker" in self._columns else "NULL"
         rows = self.conn.execute(
-            "SELECT id, key, state, status, attempts, n_solutions, objective, elapsed, error "
-            "FROM parts WHERE id != ? ORDER BY id",
+            "SELECT id, key, state, status, attempts, n_solutions, objective, elapsed, error, "
+            f"{worker}, started FROM parts WHERE id != ? ORDER BY id",
             (RACE,),
         ).fetchall()
         return [
@@ -212,14 +247,48 @@ class Journal:
                 _num(r[6]),
                 r[7],
                 r[8],
+                r[9],
+                r[10],
             )
             for r in rows
         ]
 
+    def runs(self) -> list[Run]:
+        """Every attempt that ended, in the order they started (the race included).
+
+        Attempts that ended before the journal recorded every attempt (an earlier version wrote
+        it) appear as far as the parts table remembers them: each part's last attempt.
+        """
+        worker = "worker" if "worker" in self._columns else "NULL"
+        last = (
+            f"SELECT id, attempts, {worker}, started, finished, state FROM parts AS p "
+            "WHERE started IS NOT NULL AND finished >= started AND state != 'running'"
+        )
+        if "runs" in self._tables:
+            query = (
+                "SELECT part_id, attempt, worker, started, finished, state FROM runs "
+                f"WHERE finished >= started UNION ALL {last} AND NOT EXISTS "
+                "(SELECT 1 FROM runs AS r WHERE r.part_id = p.id AND r.attempt = p.attempts)"
+            )
+        else:
+            query = last
+        rows = self.conn.execute(f"SELECT * FROM ({query}) ORDER BY 4, 1").fetchall()
+        return [Run(r[0], r[1], r[2], r[3], r[4], PartState(r[5])) for r in rows]
+
+    def solution_times(self) -> list[tuple[float, float | int | None]]:
+        """(Unix time found, objective) of every recorded solution, oldest first."""
+        rows = self.conn.execute("SELECT found, objective FROM solutions ORDER BY found, id")
+        return [(r[0], _num(r[1])) for r in rows]
+
+    def set_worker(self, part_id: int, worker: str | None) -> None:
+        """Record where the running attempt of a part runs (or ran)."""
+        if worker:
+            self.conn.execute("UPDATE parts SET worker = ? WHERE id = ?", (worker, part_id))
+
     def mark_running(self, part_id: int, attempt: int, bound: float | None) -> None:
         self.conn.execute(
             "UPDATE parts SET state = ?, attempts = ?, bound = ?, started = ?, status = NULL, "
-            "error = NULL WHERE id = ?",
+            "error = NULL, worker = NULL WHERE id = ?",
             (PartState.RUNNING.value, attempt, bound, time.time(), part_id),
         )
 
@@ -239,6 +308,12 @@ class Journal:
             "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
             "finished = ?, error = ?, cpu = ? WHERE id = ?",
             (state.value, status.value, n_solutions, objective, elapsed, time.time(), error, cpu, part_id),
+        )
+        self.conn.execute(
+            "INSERT INTO runs (part_id, attempt, worker, started, finished, state) "
+            "SELECT id, attempts, worker, started, finished, state FROM parts "
+            "WHERE id = ? AND started IS NOT NULL",
+            (part_id,),
         )
 
     # ---- sub-parts: finer parts that replace a part stopped for taking too long ---------------

@@ -18,12 +18,20 @@ from ..errors import ModelsplitError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="modelsplit")
-def cli() -> None:
-    """Split a constraint model into independent parts and solve them in parallel."""
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Split a constraint model into independent parts and solve them in parallel.
+
+    Defaults for the options of split, solve and run can be set in modelsplit.toml, or in the
+    [tool.modelsplit] table of pyproject.toml (the first found from here upwards).
+    """
+    from .options import load_defaults
+
+    load_defaults(ctx)
 
 
 def _register() -> None:
-    from . import solve, split, status  # noqa: F401  (each module adds its commands to `cli`)
+    from . import report, solve, split, status  # noqa: F401  (each module adds its commands to `cli`)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -96,3 +96,21 @@ def apply(options):
         return fn
 
     return deco
+
+
+CONFIGURED = ("split", "solve", "run")  # the commands whose options a configuration file may set
+
+
+def load_defaults(ctx: click.Context) -> None:
+    """Make the configuration file's settings the defaults of the command about to run.
+
+    Precedence: the command line, then the file (see :mod:`modelsplit.config`), then the
+    defaults above. Other commands never read the file, so a broken one cannot stop them.
+    """
+    if ctx.invoked_subcommand not in CONFIGURED:
+        return
+    from ..config import load
+
+    settings = load().values
+    if settings:
+        ctx.default_map = {name: dict(settings) for name in CONFIGURED}

@@ -13,7 +13,7 @@ from ..output import summary, text_lines, to_json
 from ..plan import Plan
 from . import cli
 from .options import apply, model_args, solve_options, split_options
-from .progress import ProgressLine
+from .progress import ProgressDisplay
 
 
 def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool) -> None:
@@ -54,16 +54,15 @@ def _check_dask(dask: str | None) -> None:
         )
 
 
-def _with_dashboard(progress: ProgressLine, quiet: bool):
-    """Say once where the Dask dashboard is, then show progress as usual."""
+def _with_dashboard(progress: ProgressDisplay, quiet: bool):
+    """Without the live display (stderr not a terminal), say once where the Dask dashboard is."""
     told = False
 
     def show(p) -> None:
         nonlocal told
         dashboard = getattr(p, "dashboard", None)
-        if dashboard and not told and not quiet:
+        if dashboard and not told and not quiet and not progress.enabled:
             told = True
-            progress.clear()
             click.echo(f"modelsplit: Dask dashboard: {dashboard}", err=True)
         progress(p)
 
@@ -73,7 +72,8 @@ def _with_dashboard(progress: ProgressLine, quiet: bool):
 def _solve_and_print(
     plan: Plan, workers, time_limit, race, part_budget, as_json: bool, quiet: bool, dask=None
 ) -> None:
-    progress = ProgressLine(quiet)
+    goal = plan.solve_kind if plan.solve_kind != "satisfy" else "all" if plan.all_solutions else "first"
+    progress = ProgressDisplay(quiet, goal=goal, time_limit=time_limit)
     try:
         answer = api.solve(
             plan,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import click
 
@@ -43,6 +44,8 @@ def status(plan, as_json):
                 "n_solutions": r.n_solutions,
                 "objective": r.objective,
                 "elapsed": r.elapsed,
+                "worker": r.worker,
+                "started": r.started,
                 "error": r.error,
                 "cube": cubes.get(r.id, ""),
             }
@@ -54,12 +57,24 @@ def status(plan, as_json):
         f"plan {loaded.path}: {len(loaded.parts)} parts, solver {loaded.solver}, {loaded.solve_kind}"
         + (" (all solutions)" if loaded.all_solutions else "")
     )
-    click.echo(f"{'part':>6}  {'state':8} {'status':17} {'tries':>5} {'sols':>6} {'time':>8}  cube")
+    optimise = loaded.solve_kind != "satisfy"
+    width = max([len(r.worker or "") for r in records] + [6])
+    click.echo(
+        f"{'part':>6}  {'state':8} {'status':17} {'tries':>5} {'worker':{width}} {'sols':>6} "
+        + (f"{'best':>8} " if optimise else "")
+        + f"{'time':>9}  cube"
+    )
+    now = time.time()
     for r in records:
         t = f"{r.elapsed:.2f}s" if r.elapsed is not None else "-"
+        if r.state.value == "running" and r.started is not None:
+            t = f"{now - r.started:.1f}s+"  # still running (as far as the journal knows)
+        best = "-" if r.objective is None else f"{r.objective}"
         click.echo(
             f"{r.id:>6}  {r.state.value:8} {(r.status.value if r.status else '-'):17} {r.attempts:>5} "
-            f"{r.n_solutions:>6} {t:>8}  {cubes.get(r.id, '')}"
+            f"{r.worker or '-':{width}} {r.n_solutions:>6} "
+            + (f"{best:>8} " if optimise else "")
+            + f"{t:>9}  {cubes.get(r.id, '')}"
         )
     line = f"answer so far: {answer.status.value}"
     if answer.objective is not None:

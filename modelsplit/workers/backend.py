@@ -74,6 +74,7 @@ class PartResult:
     stopped: bool = False
     crashed: bool = False  # the solver died without saying why (signal, crash): worth a retry
     cpu: float | None = None  # CPU seconds of the solver processes, when known
+    worker: str | None = None  # where it ran, as the executor names it (host/slot, a Dask worker)
 
 
 class StopToken:

@@ -285,7 +285,6 @@ class DaskExecutor:
 
         self.address = address
         self.job = uuid.uuid4().hex[:10]
-        self.deadline = time.time() + time_limit if time_limit else None
         self._cluster = None
         self._closed = False
         self._futures: dict[int, distributed.Future] = {}
@@ -333,6 +332,9 @@ class DaskExecutor:
                 f"no Dask worker joined the scheduler at {address} within {WORKER_TIMEOUT:.0f} s; "
                 f"start workers with `dask worker {address}`"
             ) from None
+        # the time limit counts from here, as the coordinator's does: not from before the cluster
+        # started (a LocalCluster takes seconds), else workers stop their parts too early
+        self.deadline = time.time() + time_limit if time_limit else None
         self._stream = distributed.Queue(_queue_name(self.job), client=self.client)
         self._reading = threading.Event()
         self._reader = threading.Thread(target=self._read, name="modelsplit-dask-stream", daemon=True)
@@ -592,6 +594,8 @@ class DaskExecutor:
             flag = self._flags.pop((part_id, attempt), None)
             if flag:
                 self._unflag.put(flag)  # cleared by the reader thread: no waiting for the scheduler here
+            if outcome.get("worker"):
+                outcome["result"].worker = outcome["worker"]
             self._ready.append(DoneEvent(part_id, attempt, outcome["result"]))
 
     def _forward(self, part_id: int, attempt: int, rows: list) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -46,6 +47,8 @@ class LocalExecutor:
         self.workers = workers or default_workers()
         self._events: queue.Queue[Event] = queue.Queue()
         self._running: dict[int, tuple[StopToken, threading.Thread]] = {}
+        self._slots: dict[int, int] = {}  # part id -> worker slot (1..workers) it runs in
+        self._host = socket.gethostname()
 
     @property
     def free(self) -> int:
@@ -55,8 +58,16 @@ class LocalExecutor:
     def running(self) -> list[int]:
         return list(self._running)
 
+    def placement(self, part_id: int) -> str | None:
+        """Where a running part runs: ``host/slot``."""
+        slot = self._slots.get(part_id)
+        return None if slot is None else f"{self._host}/{slot}"
+
     def start(self, task: PartTask) -> None:
         token = StopToken()
+        used = set(self._slots.values())
+        self._slots[task.part_id] = min(set(range(1, len(used) + 2)) - used)
+        where = self.placement(task.part_id)
 
         def run() -> None:
             try:
@@ -69,6 +80,7 @@ class LocalExecutor:
                 from ..status import Status
 
                 result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
+            result.worker = where
             self._events.put(DoneEvent(task.part_id, task.attempt, result))
 
         thread = threading.Thread(target=run, name=f"part-{task.part_id}", daemon=True)
@@ -82,6 +94,7 @@ class LocalExecutor:
             return None
         if isinstance(event, DoneEvent):
             self._running.pop(event.part_id, None)
+            self._slots.pop(event.part_id, None)
         return event
 
     def stop(self, part_id: int) -> None:

@@ -1,0 +1,434 @@
+"""Seeing what a run does: the progress display, `status`, `report`, the configuration file, help."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+from conftest import MODELS, optimum
+
+from modelsplit import api, config
+from modelsplit.errors import InputError
+from modelsplit.journal import Journal
+from modelsplit.plan import Plan
+from modelsplit.schedule import simulate, speedup_curve, worker_counts
+
+ROOT = Path(__file__).parent.parent
+GOLOMB = """
+include "alldifferent.mzn";
+int: m = 9;
+array[1..m] of var 0..m*m: mark;
+array[int] of var 1..m*m: diffs = [mark[j] - mark[i] | i in 1..m, j in i+1..m];
+constraint mark[1] = 0;
+constraint forall(i in 1..m-1) (mark[i] < mark[i + 1]);
+constraint alldifferent(diffs);
+constraint mark[2] - mark[1] < mark[m] - mark[m - 1];
+solve :: int_search(mark, input_order, indomain_min) minimize mark[m];
+output ["length = \\(mark[m])\\n"];
+"""
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def runs_of(plan: Path) -> list:
+    journal = Journal.open(plan / "journal.sqlite", Plan.load(plan).id, [], readonly=True)
+    try:
+        return journal.runs()
+    finally:
+        journal.close()
+
+
+def ms(*args: str, cwd: str | Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "modelsplit", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def on_terminal(args: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str]:
+    """Run a command with stdin, stdout and stderr on a pseudo-terminal; exit code and all it wrote."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec at once
+        os.chdir(cwd)
+        os.execv(args[0], args)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+    chunks = []
+    end = time.monotonic() + timeout
+    try:
+        while time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def golomb(tmp_path_factory, solver) -> Path:
+    path = tmp_path_factory.mktemp("golomb") / "golomb9.mzn"
+    path.write_text(GOLOMB)
+    return path
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory, golomb) -> Path:
+    """A finished optimisation plan (2 local workers)."""
+    plan = tmp_path_factory.mktemp("solved") / "plan"
+    api.split(golomb, [], plan, parts=8, on=["mark[2]", "mark[3]"], strategy="ranges")
+    answer = api.solve(plan, workers=2, part_budget=0)
+    assert answer.status.value == "OPTIMAL_SOLUTION"
+    return plan
+
+
+# ---- the progress display -------------------------------------------------------------------------
+def test_progress_display_on_a_terminal(tmp_path, golomb, solver):
+    plan = tmp_path / "plan"
+    api.split(golomb, [], plan, parts=12, on=["mark[2]", "mark[3]"], strategy="ranges")
+    exe = str(Path(sys.executable).parent / "modelsplit")
+    code, out = on_terminal([exe, "solve", str(plan), "-w", "2", "--race", "1"], tmp_path)
+    assert code == 0, out
+    text = ANSI.sub("", out).replace("\r", "")
+    # the panel's fields, as drawn while the parts ran
+    assert re.search(r"parts\s+\S*\s*\d+/\d+ done, \d+ running, \d+ pending", text), text
+    assert re.search(r"solutions\s+\d+", text), text
+    assert re.search(r"incumbent\s+(none yet|\d+)", text), text
+    assert re.search(r"elapsed\s+\d+\.\d s, (estimating|about .* left|finishing)", text), text
+    # then the answer and the one-line summary
+    status, best = optimum(solver.arg, (str(golomb),))
+    assert f"length = {int(best)}" in text
+    assert re.search(rf"modelsplit: OPTIMAL_SOLUTION, objective {int(best)}, .* parts done", text), text
+
+
+def test_nothing_but_the_summary_when_stderr_is_not_a_terminal(tmp_path, golomb):
+    plan = tmp_path / "plan"
+    api.split(golomb, [], plan, parts=6, on=["mark[2]"], strategy="ranges")
+    out = ms("solve", str(plan), "-w", "2")
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("modelsplit: OPTIMAL_SOLUTION, objective ")
+    assert "\x1b" not in out.stderr and "\r" not in out.stderr
+    assert ms("solve", str(plan), "-q").stderr == ""
+
+
+def test_progress_panel_fields_and_dashboard():
+    """The panel drawn into a recording console: incumbent history, estimate, Dask dashboard."""
+    from rich.console import Console
+
+    from modelsplit.cli.progress import ProgressDisplay, duration
+    from modelsplit.workers.dask import ClusterProgress
+
+    display = ProgressDisplay(goal="minimize", time_limit=100)
+    assert not display.enabled  # stderr of a test is not a terminal
+    parts = {"total": 10, "done": 0, "pending": 8, "running": 2, "stopped": 0, "failed": 0, "resplit": 0}
+    snaps = [(1.0, 0, 90), (2.0, 2, 80), (4.0, 4, 75), (6.0, 6, 75)]
+    for elapsed, done, best in snaps:
+        p = ClusterProgress(
+            dict(parts, done=done, pending=8 - done),
+            3,
+            best,
+            elapsed,
+            dashboard="http://127.0.0.1:8787/status",
+        )
+        display(p)
+    console = Console(record=True, width=140, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(display.render(p))
+    text = console.export_text()
+    assert "6/10 done, 2 running, 2 pending" in text
+    assert "75  (from 90 at 1.0 s; 2 improvements, last at 4.0 s)" in text
+    # 6 parts in the 5 s since the first snapshot: 4 left take about 3.3 s
+    assert "about 3.3 s left, at most 1 min 34 s (time limit)" in text
+    assert "dashboard  http://127.0.0.1:8787/status" in text
+    assert duration(3725) == "1 h 02 min"
+
+
+# ---- status: where parts ran ----------------------------------------------------------------------
+def test_status_shows_the_worker_of_every_part(solved):
+    out = ms("status", str(solved), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    host = socket.gethostname()
+    workers = {s["worker"] for s in data["part_states"]}
+    assert all(s["state"] == "done" for s in data["part_states"])
+    assert workers <= {f"{host}/1", f"{host}/2"} and f"{host}/1" in workers, workers
+    assert data["status"] == "OPTIMAL_SOLUTION"
+    text = ms("status", str(solved)).stdout
+    header = next(ln for ln in text.splitlines() if ln.strip().startswith("part"))
+    assert header.split()[:7] == ["part", "state", "status", "tries", "worker", "sols", "best"]
+    assert f"{host}/1" in text
+    assert (
+        text.rstrip()
+        .splitlines()[-1]
+        .startswith(f"answer so far: OPTIMAL_SOLUTION, objective {data['objective']}")
+    )
+
+
+def test_status_shows_the_dask_worker_address(tmp_path):
+    plan = tmp_path / "plan"
+    api.split(MODELS / "queens6.mzn", [], plan, parts=4, all_solutions=True)
+    answer = api.solve(plan, dask="local", workers=2)
+    assert answer.n_solutions == 4
+    data = json.loads(ms("status", str(plan), "--json").stdout)
+    assert all(re.fullmatch(r"tcp://127\.0\.0\.1:\d+", s["worker"]) for s in data["part_states"]), data
+
+
+def _make_old(plan: Path) -> None:
+    """Turn a plan's journal into one written before workers and attempts were recorded."""
+    conn = sqlite3.connect(plan / "journal.sqlite")
+    conn.execute("ALTER TABLE parts DROP COLUMN worker")
+    conn.execute("DROP TABLE runs")
+    conn.commit()
+    conn.close()
+
+
+def test_an_old_journal_still_opens_and_is_migrated(tmp_path, golomb, solver):
+    plan = tmp_path / "plan"
+    api.split(golomb, [], plan, parts=8, on=["mark[2]", "mark[3]"], strategy="ranges")
+    api.solve(plan, workers=2, time_limit=1.0, part_budget=0)
+    _make_old(plan)
+    # read-only commands work on it as it is
+    out = ms("status", str(plan), "--json")
+    assert out.returncode == 0, out.stderr
+    assert all(s["worker"] is None for s in json.loads(out.stdout)["part_states"])
+    out = ms("report", str(plan), "-o", str(tmp_path / "old.html"))
+    assert out.returncode == 0, out.stderr
+    columns = {r[1] for r in sqlite3.connect(plan / "journal.sqlite").execute("PRAGMA table_info(parts)")}
+    assert "worker" not in columns  # status and report did not write
+    # solving it migrates it, and the answer is still the unsplit model's
+    answer = api.solve(plan, workers=2)
+    _, best = optimum(solver.arg, (str(golomb),))
+    assert answer.status.value == "OPTIMAL_SOLUTION" and answer.objective == best
+    conn = sqlite3.connect(plan / "journal.sqlite")
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
+    assert "worker" in columns
+    assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] > 0
+    conn.close()
+
+
+# ---- report ---------------------------------------------------------------------------------------
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _check_report(html_path: Path, expected: set[str]) -> str:
+    page = html_path.read_text()
+    for name in expected:
+        png = html_path.with_name(f"{html_path.stem}-{name}.png")
+        assert png.read_bytes()[:8] == PNG, png
+        assert png.stat().st_size > 5000, png  # a drawn figure, not an empty canvas
+        assert f'src="{png.name}"' in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing from the network
+    assert "<script" not in page
+    return page
+
+
+def test_report_of_a_finished_plan(tmp_path, solved):
+    from modelsplit.report import write_report
+
+    out = ms("report", str(solved), "-o", str(tmp_path / "out" / "report.html"))
+    assert out.returncode == 0, out.stderr
+    page = _check_report(tmp_path / "out" / "report.html", {"part-times", "gantt", "incumbent", "speedup"})
+    assert "OPTIMAL_SOLUTION" in page
+    assert page.count('<tr><td class="n">') >= 8  # a row per part (and per simulated worker count)
+    rep = write_report(solved, tmp_path / "again.html")
+    runs = [r for r in runs_of(solved) if r.part_id != 0]
+    assert set(rep.part_times) == {r.part_id for r in runs}
+    assert sum(rep.part_times.values()) == pytest.approx(sum(r.finished - r.started for r in runs))
+    # the simulated curve: one worker is the sum, and no schedule beats the longest part
+    times = list(rep.part_times.values())
+    assert rep.speedup[0] == (1, pytest.approx(1.0))
+    assert all(s <= sum(times) / max(times) + 1e-9 for _, s in rep.speedup)
+
+
+def test_report_of_a_partly_solved_plan(tmp_path):
+    slow = tmp_path / "slow.mzn"
+    slow.write_text(
+        "int: n = 40; array[1..n] of var 1..n: x;\n"
+        "constraint forall(i,j in 1..n where i<j)(x[i] != x[j]);\n"
+        "constraint sum(i in 1..n)(i*x[i]) = 12345;\nsolve satisfy;\n"
+    )
+    plan = tmp_path / "plan"
+    api.split(slow, [], plan, parts=6, all_solutions=True, on=["x[1]"], strategy="ranges")
+    answer = api.solve(plan, workers=2, time_limit=1.5, part_budget=0)
+    assert answer.parts["done"] < 6
+    out = ms("report", str(plan), "-o", str(tmp_path / "partial.html"))
+    assert out.returncode == 0, out.stderr
+    page = _check_report(tmp_path / "partial.html", {"part-times", "gantt", "speedup"})
+    assert not (tmp_path / "partial-incumbent.png").exists()  # not an optimisation
+    assert re.search(r"\d+ pending", page)
+    assert "stopped" in page
+
+
+def test_report_errors_are_one_line(tmp_path, golomb):
+    plan = tmp_path / "plan"
+    api.split(golomb, [], plan, parts=2)
+    out = ms("report", str(plan), "-o", str(tmp_path / "r.html"))
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert "has not been solved yet" in out.stderr and "modelsplit solve" in out.stderr
+    out = ms("report", str(plan), "-o", str(tmp_path / "r.png"))
+    assert out.returncode == 1 and "NAME.html" in out.stderr
+
+
+def test_list_scheduling():
+    assert simulate([3, 3, 2, 2, 2], 2) == 7  # 3+2+2 on one, 3+2 on the other
+    assert simulate([1, 2, 3], 1) == 6
+    assert simulate([5, 1, 1, 1], 4) == 5
+    assert speedup_curve([2, 2, 2, 2], [1, 2, 4]) == [(1, 1.0), (2, 2.0), (4, 4.0)]
+    assert worker_counts(36) == [1, 2, 4, 8, 16, 32, 64]
+    assert worker_counts(1) == [1] and worker_counts(500)[-1] == 128
+    with pytest.raises(ValueError):
+        simulate([1.0], 0)
+
+
+def test_timeline_cuts_long_idle_gaps():
+    """A plan resumed hours later: the figures cut out the idle gap, keeping a little of it."""
+    from modelsplit.report import Timeline
+
+    at = Timeline([(100.0, 110.0), (105.0, 112.0), (1100.0, 1110.0)])
+    assert at.cuts == [(112.0, 1100.0)]
+    assert at(100.0) == 0 and at(112.0) == 12
+    assert at(1100.0) == pytest.approx(12 + at.keep) and at(1110.0) == pytest.approx(22 + at.keep)
+    assert "idle gaps cut" in at.label
+    short = Timeline([(0.0, 10.0), (25.0, 30.0)])  # 15 s of idle time is shown as it was
+    assert short.cuts == [] and short(25.0) == 25.0
+
+
+def test_bench_uses_the_library_simulation():
+    text = (ROOT / "bench" / "speedup.py").read_text()
+    assert "from modelsplit.schedule import simulate" in text and "def simulate" not in text
+
+
+# ---- configuration --------------------------------------------------------------------------------
+def test_config_search_and_precedence(tmp_path):
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert config.load(deep).path is None or not str(config.load(deep).path).startswith(str(tmp_path))
+    (tmp_path / "modelsplit.toml").write_text(
+        'workers = 3\ntime-limit = 60\npart_budget = 0\ndask = "local"\n'
+    )
+    found = config.load(deep)
+    assert found.path == tmp_path / "modelsplit.toml"
+    assert found.values == {"workers": 3, "time_limit": 60.0, "part_budget": 0.0, "dask": "local"}
+    # a pyproject.toml without [tool.modelsplit] is passed over; one with it is found first
+    (tmp_path / "a" / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert config.load(deep).path == tmp_path / "modelsplit.toml"
+    (tmp_path / "a" / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.modelsplit]\nrace = 0\n')
+    assert config.load(deep).values == {"race": 0.0}
+    # in one directory modelsplit.toml wins
+    (tmp_path / "a" / "modelsplit.toml").write_text('solver = "gecode"\n')
+    assert config.load(deep).values == {"solver": "gecode"}
+
+
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ("wrokers = 2\n", "unknown key 'wrokers'"),
+        ('workers = "2"\n', "workers must be an integer of at least 1 (got '2')"),
+        ("workers = true\n", "workers must be an integer"),
+        ("time-limit = 0\n", "time-limit must be a number of seconds above 0"),
+        ('race = "fast"\n', "race must be a number of seconds"),
+        ("workers = \n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_line_naming_file_and_key(tmp_path, text, needle):
+    (tmp_path / "modelsplit.toml").write_text(text)
+    out = ms("solve", str(tmp_path / "no-plan"), cwd=tmp_path)
+    assert out.returncode == 1
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
+    assert lines[0].startswith(f"modelsplit: error: {tmp_path / 'modelsplit.toml'}:")
+    assert needle in lines[0]
+    with pytest.raises(InputError, match=re.escape(needle)):
+        config.load(tmp_path)
+
+
+def test_bad_pyproject_table_names_it(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.modelsplit]\nstrategy = 3\n")
+    out = ms("split", str(MODELS / "queens6.mzn"), "-o", str(tmp_path / "p"), cwd=tmp_path)
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        f"modelsplit: error: {tmp_path / 'pyproject.toml'}: [tool.modelsplit] strategy must be a non-empty "
+        "string (got 3)"
+    )
+    # commands that take none of these options do not read the file
+    assert ms("strategies", cwd=tmp_path).returncode == 0
+
+
+def test_command_line_overrides_config_overrides_defaults(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.modelsplit]\nstrategy = "ranges"\nworkers = 1\nrace = 0\n'
+    )
+    queens = str(MODELS / "queens6.mzn")
+    assert ms("split", queens, "-o", "p1", "-a", cwd=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "p1" / "manifest.json").read_text())["split"]["strategy"] == "ranges"
+    assert ms("split", queens, "-o", "p2", "-a", "--strategy", "values", cwd=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "p2" / "manifest.json").read_text())["split"]["strategy"] == "values"
+    # workers = 1 from the file: every part on slot 1; -w 2 on the command line: two slots
+    host = socket.gethostname()
+    out = ms("solve", "p1", "--json", cwd=tmp_path)
+    assert json.loads(out.stdout)["n_solutions"] == 4
+    status = json.loads(ms("status", "p1", "--json", cwd=tmp_path).stdout)
+    assert {s["worker"] for s in status["part_states"]} == {f"{host}/1"}
+    assert json.loads(ms("solve", "p2", "--json", "-w", "2", cwd=tmp_path).stdout)["n_solutions"] == 4
+    assert 0 not in {r.part_id for r in runs_of(tmp_path / "p2")}  # race = 0 from the file: no race
+    # without the file, the built-in default races
+    (tmp_path / "pyproject.toml").unlink()
+    assert ms("split", queens, "-o", "p3", "-a", "-n", "4", cwd=tmp_path).returncode == 0
+    assert json.loads(ms("solve", "p3", "--json", cwd=tmp_path).stdout)["n_solutions"] == 4
+    assert 0 in {r.part_id for r in runs_of(tmp_path / "p3")}
+
+
+def test_help_shows_the_configured_default(tmp_path):
+    (tmp_path / "modelsplit.toml").write_text("race = 0.5\n")
+    assert "[default: 0.5]" in ms("solve", "--help", cwd=tmp_path).stdout
+    assert "[default: 3.0]" in ms("solve", "--help", cwd=tmp_path.parent).stdout
+
+
+# ---- every command has help and is in the README --------------------------------------------------
+def test_every_command_has_help_and_is_in_the_readme():
+    from modelsplit.cli import _register, cli
+
+    _register()
+    readme = (ROOT / "README.md").read_text()
+    assert len(cli.commands) >= 6
+    for name, command in sorted(cli.commands.items()):
+        out = ms(name, "--help")
+        assert out.returncode == 0, (name, out.stderr)
+        assert out.stdout.startswith(f"Usage: modelsplit {name}"), name
+        summary = (command.help or "").strip()
+        assert summary and summary.split("\n")[0] in " ".join(out.stdout.split()), name
+        assert f"modelsplit {name}" in readme, f"README.md does not mention `modelsplit {name}`"
+
+
+def test_dask_time_limit_counts_from_when_the_cluster_is_up():
+    """Workers stop their parts at the deadline on their own: it must not include cluster start-up
+    (a LocalCluster takes seconds), or every part of a time-limited run is stopped at once."""
+    from modelsplit.workers.dask import DaskExecutor
+
+    with DaskExecutor("local", 1, time_limit=5.0) as executor:
+        assert executor.deadline - time.time() > 4.5
