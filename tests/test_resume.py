@@ -41,6 +41,17 @@ def wait_no_solvers(plan, timeout: float = 10.0) -> list[str]:
     return solver_processes(plan)
 
 
+def wait_for_solvers(plan, timeout: float = 30.0) -> list[str]:
+    """Wait until solver processes of ``plan``'s parts run (the run is under way)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        running = solver_processes(plan)
+        if running:
+            return running
+        time.sleep(0.05)
+    return []
+
+
 def printed_solutions(plan: Path) -> list[str]:
     """The solution texts `modelsplit solve PLAN` prints for a finished enumeration."""
     out = subprocess.run(
@@ -103,7 +114,7 @@ def test_sigterm_stops_cleanly_and_says_how_to_resume(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)
+    assert wait_for_solvers(plan), "no solver process of the plan started"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
