@@ -159,6 +159,99 @@ class SolverProcess:
         self._stderr.close()
 
 
+class FlatZincProcess:
+    """A FlatZinc solver run directly, its output turned into the model's text by MiniZinc.
+
+    ``solver_args`` start the solver's FlatZinc executable on a ``.fzn`` (e.g. ``fzn-gecode -a
+    part.fzn``); its raw output goes through ``minizinc --ozn-file model.ozn`` (MiniZinc's
+    solution printer, which evaluates the model's output item), whose stdout is ``self.proc.stdout``:
+    the same text ``minizinc`` prints when it flattens and solves the model itself. Same interface
+    as :class:`SolverProcess`; both processes run in sessions of their own.
+    """
+
+    def __init__(self, solver_args: Sequence[str], ozn: str | os.PathLike[str], *, cwd, label=None):
+        env = dict(os.environ, MODELSPLIT_PART=label) if label else None
+        self._stderr = tempfile.TemporaryFile()
+        self._stopped = threading.Event()
+        self.solver = subprocess.Popen(
+            [*_pdeathsig_prefix(), *solver_args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            start_new_session=True,
+            env=env,
+        )
+        try:
+            self.proc = subprocess.Popen(
+                [*_pdeathsig_prefix(), find_minizinc(), "--ozn-file", str(ozn)],
+                cwd=cwd,
+                stdin=self.solver.stdout,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                start_new_session=True,
+                env=env,
+            )
+        except BaseException:
+            kill_session(self.solver.pid)
+            self.solver.wait()
+            raise
+        assert self.solver.stdout is not None
+        self.solver.stdout.close()  # the printer holds the pipe now: it sees the solver's end
+        self.pid = self.proc.pid
+        self.cpu: float | None = None
+        self.solver_returncode: int | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def stop(self, grace: float = 1.0) -> None:
+        """Stop the solver (SIGTERM, then SIGKILL); the printer ends when its input does."""
+        self._stopped.set()
+        if self.solver.poll() is None:
+            try:
+                os.kill(self.solver.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.solver.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        kill_session(self.solver.pid)
+        try:
+            self.proc.wait(timeout=grace)  # it prints what it has read, then ends
+        except subprocess.TimeoutExpired:
+            pass
+        kill_session(self.proc.pid)
+
+    def wait(self) -> int:
+        """Wait for both processes; the solver's failure wins over the printer's exit code."""
+        cpu = 0.0
+        codes = []
+        for proc in (self.proc, self.solver):
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                cpu += usage.ru_utime + usage.ru_stime
+            except ChildProcessError:
+                proc.wait()
+            kill_session(proc.pid)
+            codes.append(proc.returncode)
+        self.cpu = cpu
+        self.solver_returncode = codes[1]
+        return codes[1] if codes[1] else codes[0]
+
+    def stderr_text(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def close(self) -> None:
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self._stderr.close()
+
+
 def error_from_messages(messages: Sequence[dict], stderr: str = "") -> ModelError | None:
     """The first `error` message of a json stream as a ModelError (None when there is none)."""
     for msg in messages:
@@ -256,13 +349,16 @@ def compile_model(
     workdir: str | os.PathLike[str],
     extra_args: Sequence[str] = (),
     timeout: float | None = None,
+    json_stream: bool = True,
 ) -> Compiled:
-    """Flatten ``files`` for ``solver`` into ``workdir`` (raises ModelError with MiniZinc's words)."""
+    """Flatten ``files`` for ``solver`` into ``workdir`` (raises ModelError with MiniZinc's words).
+
+    ``json_stream=False`` for a ``.ozn`` that prints text: the stream mode is written into it."""
     workdir = Path(workdir)
     fzn, ozn = workdir / "model.fzn", workdir / "model.ozn"
     args = [
         find_minizinc(),
-        "--json-stream",
+        *(["--json-stream"] if json_stream else []),
         "--solver",
         solver,
         "-c",

@@ -380,13 +380,7 @@ def inspect(
                 variables.setdefault(name, var)
                 break
     search = [by_fzn_name[n] for n in flat.search if n in by_fzn_name]
-    fzn_names: dict[Slot, str] = {}
-    for name, var in variables.items():
-        if name in flat.arrays:
-            for idx, element in zip(var.indices(), flat.arrays[name].elements):
-                fzn_names[Slot(name, idx)] = element
-        elif name in flat.variables and not var.is_array:
-            fzn_names[Slot(name)] = name
+    fzn_names = slot_names(variables, flat)
     return ModelInfo(
         solve=method,
         variables=variables,
@@ -400,6 +394,22 @@ def inspect(
         fzn_text=fzn_text,
         fzn_names=fzn_names,
     )
+
+
+def slot_names(variables: dict[str, Variable], flat) -> dict[Slot, str]:
+    """Each slot's name in a flattening (or its value, where flattening fixed it).
+
+    Only variables the flattening shows (``output_var``/``output_array``, or plain declarations of
+    scalars) are found; other slots are missing from the result.
+    """
+    names: dict[Slot, str] = {}
+    for name, var in variables.items():
+        if name in flat.arrays:
+            for idx, element in zip(var.indices(), flat.arrays[name].elements):
+                names[Slot(name, idx)] = element
+        elif name in flat.variables and not var.is_array:
+            names[Slot(name)] = name
+    return names
 
 
 def _variable_from_flat(flat, name, typ, tinfo, is_output, by_fzn_name) -> Variable | None:
