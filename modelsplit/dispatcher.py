@@ -13,6 +13,7 @@ import statistics
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .collector import Answer, Collector
@@ -101,10 +102,10 @@ class Dispatcher:
         started: float,
         race: float = 0.0,
         part_budget: float | None = None,
-        flat: FlatModel | None = None,
+        flat: FlatModel | Future | None = None,
     ):
         self.plan = plan
-        self.flat = flat
+        self._flat = flat
         self.journal = journal
         self.executor = executor
         self.solver_arg = solver_arg
@@ -140,6 +141,15 @@ class Dispatcher:
             journal.start_race(self.race_part.key)
             self.attempts[RACE] = 0
             self.pending.appendleft(self.race_part)
+
+    def flat(self, wait: bool = True) -> FlatModel | None:
+        """The plan's one flattening (None: parts run through the CLI). The race does not wait
+        for it: on an easy model the race's own `minizinc` run is the whole cost."""
+        if isinstance(self._flat, Future):
+            if not wait and not self._flat.done():
+                return None
+            self._flat = self._flat.result() if self._flat.exception() is None else None
+        return self._flat
 
     def part(self, part_id: int) -> Part:
         if part_id == RACE:
@@ -234,7 +244,8 @@ class Dispatcher:
             self.found_incumbent.discard(part.id)
             # an enumeration resumed after a stop: rule out what earlier attempts already found
             found = self.journal.part_solutions(part.id) if self.enumerate else []
-            task = _task(self.plan, part, attempt, self.solver_arg, self.values, bound, found, self.flat)
+            flat = self.flat(wait=part.id != RACE)
+            task = _task(self.plan, part, attempt, self.solver_arg, self.values, bound, found, flat)
             self.executor.start(task)
 
     def restart_stale(self) -> None:
@@ -459,6 +470,9 @@ class Dispatcher:
                 )
 
 
+_FLATTENER = ThreadPoolExecutor(1, thread_name_prefix="flatten")
+
+
 def solve_plan(
     plan: Plan,
     *,
@@ -491,7 +505,8 @@ def solve_plan(
         executor = executor or LocalExecutor(MiniZincBackend(), workers)
         flat = None
         if flatten and getattr(executor, "name", "") == "local":  # the .fzn lives on this machine
-            flat = flatten_plan(plan, solver.arg, solver.tag, scratch_root())
+            # flattened while the race (if any) starts at once through the CLI
+            flat = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
         dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, flat)
         if dispatcher.collector.finished:
             return dispatcher.collector.answer(time.monotonic() - started)

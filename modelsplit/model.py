@@ -12,6 +12,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -330,8 +331,15 @@ def inspect(
     """
     files = [str(f.resolve()) for f in model.files]
     with tempfile.TemporaryDirectory(prefix="modelsplit-inspect-") as tmp:
-        iface = _minizinc_json(["--solver", solver_arg, "--model-interface-only", *files], tmp, stream=True)
-        types = _minizinc_json(["--solver", solver_arg, "--model-types-only", *files], tmp, stream=False)
+        # the two queries are independent: ask both at once (each is a MiniZinc start-up)
+        with ThreadPoolExecutor(2) as pool:
+            iface_q = pool.submit(
+                _minizinc_json, ["--solver", solver_arg, "--model-interface-only", *files], tmp, stream=True
+            )
+            types_q = pool.submit(
+                _minizinc_json, ["--solver", solver_arg, "--model-types-only", *files], tmp, stream=False
+            )
+            iface, types = iface_q.result(), types_q.result()
         types = types.get("var_types", {}).get("vars", {})
         method = {"sat": "satisfy", "min": "minimize", "max": "maximize"}.get(iface.get("method"), "satisfy")
         enum_names = sorted(n for n, t in types.items() if t.get("set") and t.get("enum_type") == n)

@@ -9,12 +9,10 @@ part can be dropped without losing a solution. Anything else keeps the part. A p
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from ..cube import Cube
 from ..fzn import cube_constraints, split_at_solve
@@ -34,14 +32,10 @@ class RootProbe:
     @classmethod
     def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> RootProbe | None:
         """A probe for the Gecode solver configuration, or None where the solver has no such use."""
-        if tag != "gecode" or not info.fzn_text or not solver_arg.endswith(".msc"):
-            return None
-        try:
-            config = json.loads(Path(solver_arg).read_text())
-        except (OSError, json.JSONDecodeError):
-            return None
-        exe = config.get("executable")
-        return cls(info, exe, workers) if exe and os.path.exists(exe) else None
+        from .flat import flatzinc_executable
+
+        exe = flatzinc_executable(solver_arg, tag) if info.fzn_text else None
+        return cls(info, exe, workers) if exe else None
 
     def constraints(self, cube: Cube) -> list[str] | None:
         """FlatZinc constraints for a cube; None when a fixed value already violates it.
