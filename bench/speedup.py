@@ -177,7 +177,8 @@ def main() -> None:
             agrees += f", obj {answer.objective}"
         med = statistics.median(elapsed) if elapsed else 0
         imbal = f"{max(elapsed) / med:.1f}" if med else "-"
-        sims = [f"{seq_wall / simulate(elapsed, w):.1f}" if elapsed and seq_ok else "-" for w in (8, 32, 128)]
+        spans = [simulate(elapsed, w) if elapsed and seq_ok else 0.0 for w in (8, 32, 128)]
+        sims = [f"{seq_wall / span:.1f}" if span > 0 else "-" for span in spans]
         vs_par = f"{par_wall / wall:.2f}x" if par_wall and par != "timeout" else "-"
         print(
             f"| {name} | {'all' if all_solutions else 'solve'} | {seq_wall:.2f}{'' if seq_ok else '+'} | "

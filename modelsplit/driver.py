@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -149,6 +149,11 @@ class SolverProcess:
         kill_session(self.pid)
         return self.proc.returncode
 
+    def lines(self) -> Iterator[bytes]:
+        """The driver's output, line by line."""
+        assert self.proc.stdout is not None
+        return iter(self.proc.stdout)
+
     def stderr_text(self) -> str:
         self._stderr.seek(0)
         return self._stderr.read().decode(errors="replace")
@@ -160,19 +165,24 @@ class SolverProcess:
 
 
 class FlatZincProcess:
-    """A FlatZinc solver run directly, its output turned into the model's text by MiniZinc.
+    """A FlatZinc solver run directly, its solutions turned into the model's text by MiniZinc.
 
     ``solver_args`` start the solver's FlatZinc executable on a ``.fzn`` (e.g. ``fzn-gecode -a
-    part.fzn``); its raw output goes through ``minizinc --ozn-file model.ozn`` (MiniZinc's
-    solution printer, which evaluates the model's output item), whose stdout is ``self.proc.stdout``:
-    the same text ``minizinc`` prints when it flattens and solves the model itself. Same interface
-    as :class:`SolverProcess`; both processes run in sessions of their own.
+    part.fzn``). Its raw output goes through ``minizinc --ozn-file model.ozn`` (MiniZinc's
+    solution printer, which evaluates the model's output item), so :meth:`lines` yields the same
+    text ``minizinc`` prints when it flattens and solves the model itself. The printer (a MiniZinc
+    start-up, ~60 ms of CPU) starts only when the solver prints a solution: a part that finds
+    none (UNSAT, or nothing better than its bound) costs one solver start-up. Same interface as
+    :class:`SolverProcess`; every process runs in a session of its own.
     """
 
     def __init__(self, solver_args: Sequence[str], ozn: str | os.PathLike[str], *, cwd, label=None):
-        env = dict(os.environ, MODELSPLIT_PART=label) if label else None
+        self._env = dict(os.environ, MODELSPLIT_PART=label) if label else None
+        self._cwd = cwd
+        self._ozn = str(ozn)
         self._stderr = tempfile.TemporaryFile()
         self._stopped = threading.Event()
+        self._lock = threading.Lock()
         self.solver = subprocess.Popen(
             [*_pdeathsig_prefix(), *solver_args],
             cwd=cwd,
@@ -180,35 +190,69 @@ class FlatZincProcess:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             start_new_session=True,
-            env=env,
+            env=self._env,
         )
-        try:
-            self.proc = subprocess.Popen(
-                [*_pdeathsig_prefix(), find_minizinc(), "--ozn-file", str(ozn)],
-                cwd=cwd,
-                stdin=self.solver.stdout,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-                start_new_session=True,
-                env=env,
-            )
-        except BaseException:
-            kill_session(self.solver.pid)
-            self.solver.wait()
-            raise
-        assert self.solver.stdout is not None
-        self.solver.stdout.close()  # the printer holds the pipe now: it sees the solver's end
-        self.pid = self.proc.pid
+        self.printer: subprocess.Popen | None = None
+        self.proc = self.solver  # what an outside observer waits for first
+        self.pid = self.solver.pid
         self.cpu: float | None = None
-        self.solver_returncode: int | None = None
 
     @property
     def stopped(self) -> bool:
         return self._stopped.is_set()
 
+    def lines(self) -> Iterator[bytes]:
+        """The printed output, line by line (status lines before any solution pass straight)."""
+        assert self.solver.stdout is not None
+        for raw in self.solver.stdout:
+            if raw.startswith(b"=====") or not raw.strip():
+                yield raw  # a status line of the solver's own: the printer would copy it
+                continue
+            printer = self._start_printer()
+            if printer is None:  # stopped meanwhile
+                return
+            copier = threading.Thread(target=self._copy, args=(raw, printer), daemon=True)
+            copier.start()
+            assert printer.stdout is not None
+            yield from printer.stdout
+            copier.join()
+            return
+
+    def _start_printer(self) -> subprocess.Popen | None:
+        with self._lock:
+            if self.stopped:
+                return None
+            self.printer = subprocess.Popen(
+                [*_pdeathsig_prefix(), find_minizinc(), "--ozn-file", self._ozn],
+                cwd=self._cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                start_new_session=True,
+                env=self._env,
+            )
+            return self.printer
+
+    def _copy(self, first: bytes, printer: subprocess.Popen) -> None:
+        """Feed the solver's output to the printer in large blocks, then close its input."""
+        assert self.solver.stdout is not None and printer.stdin is not None
+        try:
+            printer.stdin.write(first)
+            while chunk := self.solver.stdout.read1(1 << 16):
+                printer.stdin.write(chunk)
+        except (OSError, ValueError):  # the printer died, or was stopped
+            pass
+        finally:
+            try:
+                printer.stdin.close()
+            except OSError:
+                pass
+
     def stop(self, grace: float = 1.0) -> None:
         """Stop the solver (SIGTERM, then SIGKILL); the printer ends when its input does."""
-        self._stopped.set()
+        with self._lock:
+            self._stopped.set()
+            printer = self.printer
         if self.solver.poll() is None:
             try:
                 os.kill(self.solver.pid, signal.SIGTERM)
@@ -219,17 +263,20 @@ class FlatZincProcess:
             except subprocess.TimeoutExpired:
                 pass
         kill_session(self.solver.pid)
-        try:
-            self.proc.wait(timeout=grace)  # it prints what it has read, then ends
-        except subprocess.TimeoutExpired:
-            pass
-        kill_session(self.proc.pid)
+        if printer is not None:
+            try:
+                printer.wait(timeout=grace)  # it prints what it has read, then ends
+            except subprocess.TimeoutExpired:
+                pass
+            kill_session(printer.pid)
 
     def wait(self) -> int:
-        """Wait for both processes; the solver's failure wins over the printer's exit code."""
+        """Wait for the processes; the solver's failure wins over the printer's exit code."""
         cpu = 0.0
         codes = []
-        for proc in (self.proc, self.solver):
+        with self._lock:
+            procs = [self.solver] + ([self.printer] if self.printer is not None else [])
+        for proc in procs:
             try:
                 _, status, usage = os.wait4(proc.pid, 0)
                 proc.returncode = os.waitstatus_to_exitcode(status)
@@ -239,16 +286,16 @@ class FlatZincProcess:
             kill_session(proc.pid)
             codes.append(proc.returncode)
         self.cpu = cpu
-        self.solver_returncode = codes[1]
-        return codes[1] if codes[1] else codes[0]
+        return codes[0] if codes[0] or len(codes) == 1 else codes[1]
 
     def stderr_text(self) -> str:
         self._stderr.seek(0)
         return self._stderr.read().decode(errors="replace")
 
     def close(self) -> None:
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        for stream in (self.solver.stdout, self.printer.stdout if self.printer else None):
+            if stream:
+                stream.close()
         self._stderr.close()
 
 

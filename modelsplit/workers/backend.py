@@ -176,8 +176,7 @@ class MiniZincBackend:
             batching = task.solve == "satisfy" and task.all_solutions
             flushed = time.monotonic()
             try:
-                assert proc.proc.stdout is not None
-                for raw in proc.proc.stdout:
+                for raw in proc.lines():
                     sol = reader.feed(raw.decode(errors="replace"), time.monotonic() - start)
                     if sol is None:
                         continue
