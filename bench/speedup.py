@@ -8,7 +8,8 @@ search, when it has one), and modelsplit (split, then solve with W local workers
 compared. A directory adds every model in it with each data file beside it (at most --limit data
 files per model). Columns:
 
-- seq, -p W, modelsplit: wall seconds; speedups of modelsplit over both
+- seq, -p W, modelsplit: wall seconds; speedups of modelsplit over both; seq cpu: CPU seconds of
+  the sequential run (on a loaded machine wall time stretches, CPU time much less)
 - parts: part count (and how many the solver refuted while splitting); split: seconds to split
 - cpu: total CPU of the parts / CPU of the sequential run (the overhead of splitting)
 - imbal: longest part / median part
@@ -128,10 +129,10 @@ def main() -> None:
         f"workers={W}, race={args.race}, best of {args.repeat}{', parts via the CLI' if args.cli else ''}"
     )
     print(
-        "| instance | task | seq s | -p W s | modelsplit s | vs seq | vs -p | parts | split s | cpu | "
+        "| instance | task | seq s | seq cpu s | -p W s | modelsplit s | vs seq | vs -p | parts | split s | cpu | "
         "imbal | sim 8 | sim 32 | sim 128 | agrees |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for name, files, all_solutions in cases:
         flags = ["-a"] if all_solutions else []
         # the machine may be shared: each configuration runs --repeat times, the best run counts
@@ -181,7 +182,7 @@ def main() -> None:
         sims = [f"{seq_wall / span:.1f}" if span > 0 else "-" for span in spans]
         vs_par = f"{par_wall / wall:.2f}x" if par_wall and par != "timeout" else "-"
         print(
-            f"| {name} | {'all' if all_solutions else 'solve'} | {seq_wall:.2f}{'' if seq_ok else '+'} | "
+            f"| {name} | {'all' if all_solutions else 'solve'} | {seq_wall:.2f}{'' if seq_ok else '+'} | {seq_cpu:.2f} | "
             f"{par} | {wall:.2f} | {seq_wall / wall:.2f}x | {vs_par} | {len(plan.parts)} ({plan.dropped}) | "
             f"{split_time:.2f} | {cpu / seq_cpu if seq_cpu else 0:.2f} | {imbal} | {' | '.join(sims)} | {agrees} |",
             flush=True,
