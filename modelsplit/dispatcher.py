@@ -13,6 +13,7 @@ import statistics
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .collector import Answer, Collector
@@ -21,7 +22,8 @@ from .journal import RACE, Journal
 from .plan import Part, Plan, part_key
 from .solvers import resolve_solver
 from .status import PartState, Status
-from .workers.backend import MiniZincBackend, PartTask
+from .workers.backend import MiniZincBackend, PartTask, scratch_root
+from .workers.flat import FlatModel, flatten_plan
 from .workers.local import LocalExecutor, SolutionEvent
 
 MAX_ATTEMPTS = 2  # a part whose solver process crashed is tried once more
@@ -45,7 +47,14 @@ class Progress:
 
 
 def _task(
-    plan: Plan, part: Part, attempt: int, solver_arg: str, values: str, bound, found: list[dict] = ()
+    plan: Plan,
+    part: Part,
+    attempt: int,
+    solver_arg: str,
+    values: str,
+    bound,
+    found: list[dict] = (),
+    flat: FlatModel | None = None,
 ) -> PartTask:
     nogoods = []
     if bound is not None:
@@ -76,6 +85,8 @@ def _task(
         bound=bound,
         output_mode=plan.output_mode,
         solver_tag=plan.solver,
+        # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
+        flat=flat.part(plan.info, part.cube, plan.solve_kind, bound) if flat and not found else None,
     )
 
 
@@ -91,8 +102,10 @@ class Dispatcher:
         started: float,
         race: float = 0.0,
         part_budget: float | None = None,
+        flat: FlatModel | Future | None = None,
     ):
         self.plan = plan
+        self._flat = flat
         self.journal = journal
         self.executor = executor
         self.solver_arg = solver_arg
@@ -128,6 +141,15 @@ class Dispatcher:
             journal.start_race(self.race_part.key)
             self.attempts[RACE] = 0
             self.pending.appendleft(self.race_part)
+
+    def flat(self, wait: bool = True) -> FlatModel | None:
+        """The plan's one flattening (None: parts run through the CLI). The race does not wait
+        for it: on an easy model the race's own `minizinc` run is the whole cost."""
+        if isinstance(self._flat, Future):
+            if not wait and not self._flat.done():
+                return None
+            self._flat = self._flat.result() if self._flat.exception() is None else None
+        return self._flat
 
     def part(self, part_id: int) -> Part:
         if part_id == RACE:
@@ -222,7 +244,8 @@ class Dispatcher:
             self.found_incumbent.discard(part.id)
             # an enumeration resumed after a stop: rule out what earlier attempts already found
             found = self.journal.part_solutions(part.id) if self.enumerate else []
-            task = _task(self.plan, part, attempt, self.solver_arg, self.values, bound, found)
+            flat = self.flat(wait=part.id != RACE)
+            task = _task(self.plan, part, attempt, self.solver_arg, self.values, bound, found, flat)
             self.executor.start(task)
             placement = getattr(self.executor, "placement", None)  # known at once for local processes
             if placement is not None:
@@ -451,6 +474,9 @@ class Dispatcher:
                 )
 
 
+_FLATTENER = ThreadPoolExecutor(1, thread_name_prefix="flatten")
+
+
 def solve_plan(
     plan: Plan,
     *,
@@ -460,13 +486,16 @@ def solve_plan(
     on_progress: Callable[[Progress], None] | None = None,
     race: float = 0.0,
     part_budget: float | None = None,
+    flatten: bool = True,
 ) -> Answer:
     """Solve the unfinished parts of ``plan``; resumes whatever an earlier run left undone.
 
     ``race`` > 0 first gives the whole model that many seconds beside the first parts (on a plan
     not yet started): if it finishes, its answer is the answer; otherwise its solutions seed the
     bound (optimisation). ``part_budget``: seconds after which a running part may be cut into
-    finer parts while workers are idle (None: adaptive, 0: never).
+    finer parts while workers are idle (None: adaptive, 0: never). With local processes and
+    ``flatten``, the model is flattened once and parts run as FlatZinc (see workers/flat.py);
+    otherwise every part runs through the `minizinc` CLI.
     """
     started = time.monotonic()
     plan.check_files()
@@ -478,7 +507,11 @@ def solve_plan(
             keep_at_most=None if plan.solve_kind != "satisfy" or plan.resumable else EXCLUDE_AT_MOST,
         )
         executor = executor or LocalExecutor(MiniZincBackend(), workers)
-        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget)
+        flat = None
+        if flatten and getattr(executor, "name", "") == "local":  # the .fzn lives on this machine
+            # flattened while the race (if any) starts at once through the CLI
+            flat = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
+        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, flat)
         if dispatcher.collector.finished:
             return dispatcher.collector.answer(time.monotonic() - started)
         deadline = started + time_limit if time_limit else None

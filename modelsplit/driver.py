@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -149,6 +149,11 @@ class SolverProcess:
         kill_session(self.pid)
         return self.proc.returncode
 
+    def lines(self) -> Iterator[bytes]:
+        """The driver's output, line by line."""
+        assert self.proc.stdout is not None
+        return iter(self.proc.stdout)
+
     def stderr_text(self) -> str:
         self._stderr.seek(0)
         return self._stderr.read().decode(errors="replace")
@@ -156,6 +161,141 @@ class SolverProcess:
     def close(self) -> None:
         if self.proc.stdout:
             self.proc.stdout.close()
+        self._stderr.close()
+
+
+class FlatZincProcess:
+    """A FlatZinc solver run directly, its solutions turned into the model's text by MiniZinc.
+
+    ``solver_args`` start the solver's FlatZinc executable on a ``.fzn`` (e.g. ``fzn-gecode -a
+    part.fzn``). Its raw output goes through ``minizinc --ozn-file model.ozn`` (MiniZinc's
+    solution printer, which evaluates the model's output item), so :meth:`lines` yields the same
+    text ``minizinc`` prints when it flattens and solves the model itself. The printer (a MiniZinc
+    start-up, ~60 ms of CPU) starts only when the solver prints a solution: a part that finds
+    none (UNSAT, or nothing better than its bound) costs one solver start-up. Same interface as
+    :class:`SolverProcess`; every process runs in a session of its own.
+    """
+
+    def __init__(self, solver_args: Sequence[str], ozn: str | os.PathLike[str], *, cwd, label=None):
+        self._env = dict(os.environ, MODELSPLIT_PART=label) if label else None
+        self._cwd = cwd
+        self._ozn = str(ozn)
+        self._stderr = tempfile.TemporaryFile()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self.solver = subprocess.Popen(
+            [*_pdeathsig_prefix(), *solver_args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            start_new_session=True,
+            env=self._env,
+        )
+        self.printer: subprocess.Popen | None = None
+        self.proc = self.solver  # what an outside observer waits for first
+        self.pid = self.solver.pid
+        self.cpu: float | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def lines(self) -> Iterator[bytes]:
+        """The printed output, line by line (status lines before any solution pass straight)."""
+        assert self.solver.stdout is not None
+        for raw in self.solver.stdout:
+            if raw.startswith(b"=====") or not raw.strip():
+                yield raw  # a status line of the solver's own: the printer would copy it
+                continue
+            printer = self._start_printer()
+            if printer is None:  # stopped meanwhile
+                return
+            copier = threading.Thread(target=self._copy, args=(raw, printer), daemon=True)
+            copier.start()
+            assert printer.stdout is not None
+            yield from printer.stdout
+            copier.join()
+            return
+
+    def _start_printer(self) -> subprocess.Popen | None:
+        with self._lock:
+            if self.stopped:
+                return None
+            self.printer = subprocess.Popen(
+                [*_pdeathsig_prefix(), find_minizinc(), "--ozn-file", self._ozn],
+                cwd=self._cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                start_new_session=True,
+                env=self._env,
+            )
+            return self.printer
+
+    def _copy(self, first: bytes, printer: subprocess.Popen) -> None:
+        """Feed the solver's output to the printer in large blocks, then close its input."""
+        assert self.solver.stdout is not None and printer.stdin is not None
+        try:
+            printer.stdin.write(first)
+            while chunk := self.solver.stdout.read1(1 << 16):
+                printer.stdin.write(chunk)
+        except (OSError, ValueError):  # the printer died, or was stopped
+            pass
+        finally:
+            try:
+                printer.stdin.close()
+            except OSError:
+                pass
+
+    def stop(self, grace: float = 1.0) -> None:
+        """Stop the solver (SIGTERM, then SIGKILL); the printer ends when its input does."""
+        with self._lock:
+            self._stopped.set()
+            printer = self.printer
+        if self.solver.poll() is None:
+            try:
+                os.kill(self.solver.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.solver.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        kill_session(self.solver.pid)
+        if printer is not None:
+            try:
+                printer.wait(timeout=grace)  # it prints what it has read, then ends
+            except subprocess.TimeoutExpired:
+                pass
+            kill_session(printer.pid)
+
+    def wait(self) -> int:
+        """Wait for the processes; the solver's failure wins over the printer's exit code."""
+        cpu = 0.0
+        codes = []
+        with self._lock:
+            procs = [self.solver] + ([self.printer] if self.printer is not None else [])
+        for proc in procs:
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                cpu += usage.ru_utime + usage.ru_stime
+            except ChildProcessError:
+                proc.wait()
+            kill_session(proc.pid)
+            codes.append(proc.returncode)
+        self.cpu = cpu
+        return codes[0] if codes[0] or len(codes) == 1 else codes[1]
+
+    def stderr_text(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def close(self) -> None:
+        for stream in (self.solver.stdout, self.printer.stdout if self.printer else None):
+            if stream:
+                stream.close()
         self._stderr.close()
 
 
@@ -256,13 +396,16 @@ def compile_model(
     workdir: str | os.PathLike[str],
     extra_args: Sequence[str] = (),
     timeout: float | None = None,
+    json_stream: bool = True,
 ) -> Compiled:
-    """Flatten ``files`` for ``solver`` into ``workdir`` (raises ModelError with MiniZinc's words)."""
+    """Flatten ``files`` for ``solver`` into ``workdir`` (raises ModelError with MiniZinc's words).
+
+    ``json_stream=False`` for a ``.ozn`` that prints text: the stream mode is written into it."""
     workdir = Path(workdir)
     fzn, ozn = workdir / "model.fzn", workdir / "model.ozn"
     args = [
         find_minizinc(),
-        "--json-stream",
+        *(["--json-stream"] if json_stream else []),
         "--solver",
         solver,
         "-c",

@@ -20,6 +20,7 @@ _ARRAY_RE = re.compile(
 _OUTPUT_ARRAY_RE = re.compile(r"output_array\(\s*\[(?P<sets>[^\]]*)\]\s*\)")
 _RANGE_RE = re.compile(r"(-?\d+)\s*\.\.\s*(-?\d+)")
 _FLOAT_RANGE_RE = re.compile(r"-?[\d.eE+-]+\s*\.\.\s*-?[\d.eE+-]+")
+_GOAL_RE = re.compile(r"\b(?:minimize|maximize)\s+([^;\s]+)\s*;")
 _SEARCH_RE = re.compile(r"\b(?:int_search|bool_search)\s*\(\s*(\[[^\]]*\]|" + _IDENT + ")")
 
 
@@ -66,6 +67,7 @@ class Flat:
     arrays: dict[str, FznArray] = field(default_factory=dict)  # output arrays only
     search: list[str] = field(default_factory=list)  # FlatZinc names, in search order
     n_constraints: int = 0
+    objective: str | None = None  # what `solve minimize|maximize` names (a variable or a literal)
 
 
 def _literal(value: str) -> int | None:
@@ -116,9 +118,74 @@ def read_flatzinc(text: str) -> Flat:
                 sets = [(int(a), int(b)) for a, b in _RANGE_RE.findall(oa.group("sets"))]
                 flat.arrays[m.group("name")] = FznArray(m.group("name"), sets, elements)
         elif line.startswith("solve"):
+            goal = _GOAL_RE.search(line)
+            if goal:
+                flat.objective = goal.group(1)
             for target in _SEARCH_RE.findall(line):
                 if target.startswith("["):
                     flat.search.extend(e.strip() for e in target[1:-1].split(",") if e.strip())
                 else:
                     flat.search.extend(local_arrays.get(target, [target]))
     return flat
+
+
+def split_at_solve(text: str) -> tuple[str, str]:
+    """A FlatZinc text cut before its solve item: constraints inserted between the two halves
+    restrict the model without changing its variables, output or search."""
+    cut = text.rfind("\nsolve")
+    return (text[: cut + 1], text[cut + 1 :]) if cut >= 0 else (text, "")
+
+
+def cube_constraints(info, names: dict, cube) -> list[str] | None:
+    """FlatZinc constraints that restrict a flattening to ``cube``.
+
+    ``names`` maps each slot to its name in that flattening, or to its value where flattening
+    fixed it. Returns None when a fixed value already violates the cube (the cube holds no
+    solution). Slots without a name are skipped: callers that need the whole cube check
+    :func:`covers` first.
+    """
+    out = []
+    for r in cube.restrictions:
+        name = names.get(r.slot)
+        if name is None:
+            continue
+        if name in ("true", "false") or name.lstrip("-").isdigit():
+            value = 1 if name == "true" else 0 if name == "false" else int(name)
+            if not r.holds(value):
+                return None
+            continue
+        if info.variables[r.slot.var].type == "bool":
+            if r.lo is not None and r.lo == r.hi:
+                out.append(f"constraint bool_eq({name}, {'true' if r.lo else 'false'});")
+            elif r.lo is not None and r.lo >= 1:
+                out.append(f"constraint bool_eq({name}, true);")
+            elif r.hi is not None and r.hi <= 0:
+                out.append(f"constraint bool_eq({name}, false);")
+            continue
+        if r.lo is not None:
+            out.append(f"constraint int_le({r.lo}, {name});")
+        if r.hi is not None:
+            out.append(f"constraint int_le({name}, {r.hi});")
+    return out
+
+
+def covers(names: dict, cube) -> bool:
+    """Whether every slot the cube restricts has a name (or value) in the flattening."""
+    return all(r.slot in names for r in cube.restrictions)
+
+
+def objective_bound(flat: Flat, solve: str, bound) -> str | None:
+    """A FlatZinc constraint ``objective < bound`` (minimize) or ``> bound`` (maximize); None
+    when the objective is not a variable of the flattening."""
+    var = flat.variables.get(flat.objective or "")
+    if var is None or var.type not in ("int", "float"):
+        return None
+    if var.type == "int":
+        if isinstance(bound, float) and not bound.is_integer():
+            return None
+        bound = int(bound)
+    else:
+        bound = float(bound)
+    pred = "int_lt" if var.type == "int" else "float_lt"
+    args = (var.name, bound) if solve == "minimize" else (bound, var.name)
+    return f"constraint {pred}({args[0]}, {args[1]});"

@@ -12,6 +12,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -330,8 +331,15 @@ def inspect(
     """
     files = [str(f.resolve()) for f in model.files]
     with tempfile.TemporaryDirectory(prefix="modelsplit-inspect-") as tmp:
-        iface = _minizinc_json(["--solver", solver_arg, "--model-interface-only", *files], tmp, stream=True)
-        types = _minizinc_json(["--solver", solver_arg, "--model-types-only", *files], tmp, stream=False)
+        # the two queries are independent: ask both at once (each is a MiniZinc start-up)
+        with ThreadPoolExecutor(2) as pool:
+            iface_q = pool.submit(
+                _minizinc_json, ["--solver", solver_arg, "--model-interface-only", *files], tmp, stream=True
+            )
+            types_q = pool.submit(
+                _minizinc_json, ["--solver", solver_arg, "--model-types-only", *files], tmp, stream=False
+            )
+            iface, types = iface_q.result(), types_q.result()
         types = types.get("var_types", {}).get("vars", {})
         method = {"sat": "satisfy", "min": "minimize", "max": "maximize"}.get(iface.get("method"), "satisfy")
         enum_names = sorted(n for n, t in types.items() if t.get("set") and t.get("enum_type") == n)
@@ -380,13 +388,7 @@ def inspect(
                 variables.setdefault(name, var)
                 break
     search = [by_fzn_name[n] for n in flat.search if n in by_fzn_name]
-    fzn_names: dict[Slot, str] = {}
-    for name, var in variables.items():
-        if name in flat.arrays:
-            for idx, element in zip(var.indices(), flat.arrays[name].elements):
-                fzn_names[Slot(name, idx)] = element
-        elif name in flat.variables and not var.is_array:
-            fzn_names[Slot(name)] = name
+    fzn_names = slot_names(variables, flat)
     return ModelInfo(
         solve=method,
         variables=variables,
@@ -400,6 +402,22 @@ def inspect(
         fzn_text=fzn_text,
         fzn_names=fzn_names,
     )
+
+
+def slot_names(variables: dict[str, Variable], flat) -> dict[Slot, str]:
+    """Each slot's name in a flattening (or its value, where flattening fixed it).
+
+    Only variables the flattening shows (``output_var``/``output_array``, or plain declarations of
+    scalars) are found; other slots are missing from the result.
+    """
+    names: dict[Slot, str] = {}
+    for name, var in variables.items():
+        if name in flat.arrays:
+            for idx, element in zip(var.indices(), flat.arrays[name].elements):
+                names[Slot(name, idx)] = element
+        elif name in flat.variables and not var.is_array:
+            names[Slot(name)] = name
+    return names
 
 
 def _variable_from_flat(flat, name, typ, tinfo, is_output, by_fzn_name) -> Variable | None:

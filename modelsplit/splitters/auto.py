@@ -5,8 +5,10 @@ from __future__ import annotations
 from ..model import ModelInfo
 from . import Split, SplitRequest, register
 
-# Parts per worker. Each part costs one MiniZinc start-up (flattening, ~0.1 s), so fewer than the
-# 30-100 per worker of Embarrassingly Parallel Search; enough for the load to balance.
+# Parts per worker: fewer than the 30-100 per worker of Embarrassingly Parallel Search, enough for
+# the load to balance on a few workers. A part costs one solver start-up from the plan's one
+# flattening (~10 ms, plus ~60 ms for MiniZinc's printer once it finds a solution), or one
+# MiniZinc start-up and flattening (~0.1 s and up) where parts run through the CLI.
 EXHAUSTIVE_PER_WORKER = 8
 SATISFY_PER_WORKER = 2
 

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..driver import SolverProcess, error_from_messages
+from ..driver import FlatZincProcess, SolverProcess, error_from_messages
 from ..dzn import parse_solution
 from ..plan import VALUES_MARKER
 from ..status import Status
+from .flat import FlatPart, part_text
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class PartTask:
     bound: float | int | None = None  # objective bound given to this attempt, for the record
     output_mode: str = "item"  # "item": the model's output item; "dzn": the model has none
     solver_tag: str = "gecode"  # the solver as the plan names it: resolve it again elsewhere
+    # the part as FlatZinc from the plan's one flattening (see workers/flat.py); None: the CLI
+    flat: FlatPart | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,21 @@ class MiniZincBackend:
                 flags.append("--output-objective")
         return ["--solver", task.solver, *flags, *self.extra_args, *task.model_files, str(extra)]
 
+    def flat_command(self, task: PartTask, fzn: Path) -> list[str]:
+        assert task.flat is not None
+        flags = ["-a"] if task.all_solutions or task.solve != "satisfy" else []
+        return [task.flat.executable, *flags, str(fzn)]
+
+    def start(self, task: PartTask, tmp: str):
+        """Start the part's solver process(es) in the scratch directory ``tmp``."""
+        if task.flat is not None:
+            fzn = Path(tmp) / f"modelsplit_part_{task.part_id}.fzn"
+            fzn.write_text(part_text(task.flat))
+            return FlatZincProcess(self.flat_command(task, fzn), task.flat.ozn, cwd=tmp, label=task.key)
+        extra = Path(tmp) / f"modelsplit_part_{task.part_id}.mzn"
+        extra.write_text(task.constraints)
+        return SolverProcess(self.command(task, extra), cwd=tmp, label=task.key)
+
     def solve(self, task: PartTask, report: Report, token: StopToken) -> PartResult:
         start = time.monotonic()
         result = PartResult(task.part_id, task.attempt, Status.UNKNOWN)
@@ -152,17 +170,14 @@ class MiniZincBackend:
             result.stopped = True
             return result
         with tempfile.TemporaryDirectory(prefix="modelsplit-part-", dir=scratch_root()) as tmp:
-            extra = Path(tmp) / f"modelsplit_part_{task.part_id}.mzn"
-            extra.write_text(task.constraints)
-            proc = SolverProcess(self.command(task, extra), cwd=tmp, label=task.key)
+            proc = self.start(task, tmp)
             token.on_stop(proc.stop)
             reader = OutputReader(task)
             batch: list[Solution] = []
             batching = task.solve == "satisfy" and task.all_solutions
             flushed = time.monotonic()
             try:
-                assert proc.proc.stdout is not None
-                for raw in proc.proc.stdout:
+                for raw in proc.lines():
                     sol = reader.feed(raw.decode(errors="replace"), time.monotonic() - start)
                     if sol is None:
                         continue

@@ -9,14 +9,13 @@ part can be dropped without losing a solution. Anything else keeps the part. A p
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from ..cube import Cube
+from ..fzn import cube_constraints, split_at_solve
 from ..model import ModelInfo
 
 PROBE_TIMEOUT = 20.0  # seconds for one probe; a probe that takes longer keeps its cube
@@ -27,48 +26,22 @@ class RootProbe:
         self.info = info
         self.executable = executable
         self.workers = max(1, workers)
-        text = info.fzn_text
-        cut = text.rfind("\nsolve")
-        self._head, self._tail = (text[: cut + 1], text[cut + 1 :]) if cut >= 0 else (text, "")
+        self._head, self._tail = split_at_solve(info.fzn_text)
         self.probes = 0
 
     @classmethod
     def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> RootProbe | None:
         """A probe for the Gecode solver configuration, or None where the solver has no such use."""
-        if tag != "gecode" or not info.fzn_text or not solver_arg.endswith(".msc"):
-            return None
-        try:
-            config = json.loads(Path(solver_arg).read_text())
-        except (OSError, json.JSONDecodeError):
-            return None
-        exe = config.get("executable")
-        return cls(info, exe, workers) if exe and os.path.exists(exe) else None
+        from .flat import flatzinc_executable
+
+        exe = flatzinc_executable(solver_arg, tag) if info.fzn_text else None
+        return cls(info, exe, workers) if exe else None
 
     def constraints(self, cube: Cube) -> list[str] | None:
-        """FlatZinc constraints for a cube; None when a fixed value already violates it."""
-        out = []
-        for r in cube.restrictions:
-            name = self.info.fzn_names.get(r.slot)
-            if name is None:
-                continue  # not in this flattening: leaving it out only weakens the probe
-            if name in ("true", "false") or name.lstrip("-").isdigit():
-                value = 1 if name == "true" else 0 if name == "false" else int(name)
-                if not r.holds(value):
-                    return None
-                continue
-            if self.info.variables[r.slot.var].type == "bool":
-                if r.lo is not None and r.lo == r.hi:
-                    out.append(f"constraint bool_eq({name}, {'true' if r.lo else 'false'});")
-                elif r.lo is not None and r.lo >= 1:
-                    out.append(f"constraint bool_eq({name}, true);")
-                elif r.hi is not None and r.hi <= 0:
-                    out.append(f"constraint bool_eq({name}, false);")
-                continue
-            if r.lo is not None:
-                out.append(f"constraint int_le({r.lo}, {name});")
-            if r.hi is not None:
-                out.append(f"constraint int_le({name}, {r.hi});")
-        return out
+        """FlatZinc constraints for a cube; None when a fixed value already violates it.
+
+        Slots missing from this flattening are left out: that only weakens the probe."""
+        return cube_constraints(self.info, self.info.fzn_names, cube)
 
     def _refuted(self, cube: Cube) -> bool:
         lines = self.constraints(cube)

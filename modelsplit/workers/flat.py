@@ -1,0 +1,148 @@
+"""Flatten once, solve many: a plan's model as FlatZinc, and parts as FlatZinc text.
+
+Running a part through the `minizinc` CLI flattens the whole model again for every part (0.1 s
+and more of start-up and flattening each, on every worker). Instead the coordinator flattens the
+plan's model once for the plan's solver, with the plan's values section, exactly as the CLI would
+(same files, same output flags), and each part becomes that FlatZinc with its cube and bound
+inserted before the solve item as FlatZinc constraints (``int_le(3, X_INTRODUCED_4_)``,
+``int_lt(X_INTRODUCED_9_, 872)``). The solver's FlatZinc executable runs it directly, and its raw
+output goes through ``minizinc --ozn-file`` (the solution printer), so a part prints exactly
+what ``minizinc`` prints for the model; the values line the plan's values section adds reads as
+before.
+
+A ``.fzn`` is valid only for the solver library that produced it, so it is made where the parts
+run, never stored in the plan. Only solvers with a FlatZinc executable and MiniZinc's standard
+flags take this path (Gecode through the corrected library); parts of other solvers, and attempts
+that carry nogoods that are not bounds (resumed enumerations), run through the CLI as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import driver
+from ..cube import Cube
+from ..errors import ModelError
+from ..fzn import Flat, covers, cube_constraints, objective_bound, read_flatzinc, split_at_solve
+from ..model import Slot, slot_names
+
+
+@dataclass(frozen=True)
+class FlatPart:
+    """How to run one part from the shared flattening (carried by a PartTask)."""
+
+    executable: str  # the solver's FlatZinc executable
+    fzn: str  # the plan's flattened model (shared by all parts)
+    ozn: str  # its output specification
+    constraints: str  # FlatZinc constraints inserted before the solve item
+
+
+@dataclass
+class FlatModel:
+    """The plan's model flattened once for one solver."""
+
+    executable: str
+    fzn: Path
+    ozn: Path
+    flat: Flat
+    names: dict[Slot, str]
+    seconds: float = 0.0  # how long flattening took
+
+    def part(self, info, cube: Cube, solve: str, bound=None) -> FlatPart | None:
+        """The FlatZinc form of a part, or None when it must run through the CLI (a slot the
+        flattening does not show, a cube a fixed value violates, a bound it cannot express)."""
+        if not covers(self.names, cube):
+            return None
+        lines = cube_constraints(info, self.names, cube)
+        if lines is None:
+            return None
+        if bound is not None:
+            line = objective_bound(self.flat, solve, bound)
+            if line is None:
+                return None
+            lines.append(line)
+        return FlatPart(self.executable, str(self.fzn), str(self.ozn), "".join(ln + "\n" for ln in lines))
+
+
+def flatzinc_executable(solver_arg: str, tag: str) -> str | None:
+    """The FlatZinc executable of a solver configuration that parts may run directly, or None.
+
+    Gecode through modelsplit's corrected library (a ``.msc`` naming ``fzn-gecode``) qualifies;
+    other solvers keep the MiniZinc CLI, which knows how to pass them their flags.
+    """
+    if tag != "gecode" or not solver_arg.endswith(".msc"):
+        return None
+    try:
+        config = json.loads(Path(solver_arg).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    exe = config.get("executable")
+    if not exe or not os.path.isabs(exe) or not os.access(exe, os.X_OK):
+        return None
+    if "-a" not in config.get("stdFlags", []):
+        return None
+    return exe
+
+
+_LOCK = threading.Lock()
+
+
+def flatten_plan(plan, solver_arg: str, tag: str, root: Path) -> FlatModel | None:
+    """Flatten ``plan``'s model for the solver into ``root`` (once per plan, solver and files);
+    None when the solver has no usable FlatZinc executable or flattening fails (the CLI path then
+    reports the model's error)."""
+    import time
+
+    exe = flatzinc_executable(solver_arg, tag)
+    if exe is None or plan.info.enums:
+        # MiniZinc 2.6.4 writes enum-valued output as plain integers into a .ozn file (the type
+        # of `array[Region] of var Color` becomes `array[Region] of int`): its printer would show
+        # `1` where `minizinc` shows `Red`, so models with enums keep the CLI
+        return None
+    files = [*plan.model_files(), plan.values_file]
+    args: list[str] = []
+    if plan.output_mode == "dzn":
+        args += ["--output-mode", "dzn"]
+        if plan.solve_kind != "satisfy":
+            args.append("--output-objective")
+    h = hashlib.sha256()
+    for f in files:
+        h.update(str(f.resolve()).encode() + b"\0" + f.read_bytes() + b"\0")
+    h.update(f"{solver_arg}\0{' '.join(args)}".encode())
+    work = root / f"flat-{h.hexdigest()[:16]}"
+    with _LOCK:
+        start = time.monotonic()
+        fzn, ozn = work / "model.fzn", work / "model.ozn"
+        if not fzn.exists():
+            tmp = root / f".{work.name}.{os.getpid()}"
+            tmp.mkdir(parents=True, exist_ok=True)
+            try:
+                compiled = driver.compile_model(
+                    files, solver=solver_arg, workdir=tmp, extra_args=args, json_stream=False
+                )
+            except ModelError:
+                return None
+            if not compiled.ozn.exists():
+                return None
+            os.replace(tmp, work)
+        flat = read_flatzinc(fzn.read_text())
+        names = slot_names(plan.info.variables, flat)
+        return FlatModel(exe, fzn, ozn, flat, names, time.monotonic() - start)
+
+
+_SPLIT_CACHE: dict[str, tuple[str, str]] = {}
+
+
+def part_text(part: FlatPart) -> str:
+    """The whole FlatZinc text of a part: the shared model with the part's constraints."""
+    with _LOCK:
+        halves = _SPLIT_CACHE.get(part.fzn)
+        if halves is None:
+            halves = _SPLIT_CACHE[part.fzn] = split_at_solve(Path(part.fzn).read_text())
+    head, tail = halves
+    return head + part.constraints + tail

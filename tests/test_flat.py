@@ -1,0 +1,149 @@
+"""Parts run from one flattening (FlatZinc text with the cube before the solve item).
+
+The answers must equal the unsplit model's, the path must really be taken where it can be, and
+fall back to the `minizinc` CLI where it cannot (enums, other solvers, exclusion nogoods).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+from conftest import CATALOG, model_files, optimum, plain_minizinc, solver_processes
+
+from modelsplit import api
+from modelsplit.dispatcher import solve_plan
+from modelsplit.journal import Journal
+from modelsplit.plan import Plan
+from modelsplit.status import Status
+from modelsplit.workers.backend import MiniZincBackend, scratch_root
+from modelsplit.workers.flat import flatten_plan, part_text
+from modelsplit.workers.local import LocalExecutor
+
+
+class RecordingExecutor(LocalExecutor):
+    """A local executor that keeps every task it starts (to see which path each part took)."""
+
+    def __init__(self, workers: int = 2):
+        super().__init__(MiniZincBackend(), workers)
+        self.tasks = []
+
+    def start(self, task) -> None:
+        self.tasks.append(task)
+        super().start(task)
+
+
+def _by_name(name: str) -> dict:
+    return next(e for e in CATALOG if e["name"] == name)
+
+
+NO_ENUMS = ["queens6", "golomb6", "knapsack01", "sudoku9", "pigeonhole", "cube3d", "defined_vars"]
+
+
+@pytest.mark.parametrize("name", NO_ENUMS)
+def test_flat_parts_answer_as_the_unsplit_model(name, solver, tmp_path):
+    entry = _by_name(name)
+    files = model_files(entry)
+    kind = entry["kind"]
+    enumerate_all = kind in ("all", "satisfy", "unsat")
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=6, all_solutions=enumerate_all)
+    executor = RecordingExecutor()
+    answer = solve_plan(plan, executor=executor)
+    assert executor.tasks and all(t.flat is not None for t in executor.tasks)
+    assert answer.parts["done"] == len(plan.parts)
+    if kind in ("minimize", "maximize"):
+        status, objective = optimum(solver.arg, files)
+        assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == objective
+        journal = Journal.open(plan.journal_path, plan.id, [])
+        best = journal.best_solution(plan.solve_kind)
+        journal.close()
+        # the printed text is the model's output item, as minizinc prints it for that solution
+        assert best.output and "%%%modelsplit" not in best.output
+        return
+    plain = plain_minizinc(solver.arg, files, True)
+    if plain.status == "UNSATISFIABLE":
+        assert answer.status == Status.UNSATISFIABLE
+        return
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    texts = sorted(s.output for s in journal.solutions())
+    journal.close()
+    assert answer.n_solutions == plain.count
+    assert texts == sorted(plain.texts)
+
+
+def test_models_with_enums_keep_the_cli(solver, tmp_path):
+    """A .ozn loses the names of enum values in MiniZinc 2.6: such models run through the CLI."""
+    entry = _by_name("mapcolor")
+    files = model_files(entry)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=3, all_solutions=True)
+    executor = RecordingExecutor()
+    answer = solve_plan(plan, executor=executor)
+    assert all(t.flat is None for t in executor.tasks)
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    texts = sorted(s.output for s in journal.solutions())
+    journal.close()
+    assert texts == sorted(plain_minizinc(solver.arg, files, True).texts)
+    assert answer.n_solutions == plain_minizinc(solver.arg, files, True).count
+
+
+def test_bound_is_a_flatzinc_constraint(solver, tmp_path):
+    """A part bounded by the optimum has no solution; bounded one above it, finds the optimum."""
+    entry = _by_name("knapsack01")  # maximize
+    files = model_files(entry)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=1)
+    _, best = optimum(solver.arg, files)
+    flat = flatten_plan(plan, solver.arg, solver.tag, scratch_root())
+    assert flat is not None
+    part = plan.parts[0]
+    for bound, expect_unsat in ((best, True), (best - 1, False)):
+        fp = flat.part(plan.info, part.cube, plan.solve_kind, bound)
+        assert fp is not None and "int_lt" in fp.constraints
+        fzn = tmp_path / f"b{bound}.fzn"
+        fzn.write_text(part_text(fp))
+        raw = subprocess.run([fp.executable, "-a", str(fzn)], capture_output=True, text=True, check=True)
+        shown = subprocess.run(
+            ["minizinc", "--ozn-file", fp.ozn], input=raw.stdout, capture_output=True, text=True, check=True
+        )
+        if expect_unsat:
+            assert "=====UNSATISFIABLE=====" in shown.stdout
+        else:
+            assert shown.stdout.rstrip().endswith("==========")
+            assert f'"_objective": {int(best)}' in shown.stdout
+
+
+def test_resumed_enumeration_with_exclusions_uses_the_cli(tmp_path):
+    """Attempts that exclude solutions already found carry MiniZinc nogoods: the CLI runs them."""
+    entry = _by_name("queens6")
+    files = model_files(entry)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=2, all_solutions=True)
+    flat = flatten_plan(plan, *_solver_arg_tag(), scratch_root())
+    from modelsplit.dispatcher import _task
+
+    with_found = _task(plan, plan.parts[0], 2, "x", "", None, [{"q": [2, 4, 6, 1, 3, 5]}], flat)
+    fresh = _task(plan, plan.parts[0], 1, "x", "", None, [], flat)
+    assert with_found.flat is None and fresh.flat is not None
+
+
+def _solver_arg_tag():
+    from modelsplit.solvers import resolve_solver
+
+    s = resolve_solver("gecode")
+    return s.arg, s.tag
+
+
+def test_stopped_flat_parts_leave_no_process(tmp_path):
+    """A time limit stops the FlatZinc solver and its printer; nothing of the plan is left."""
+    from conftest import EXAMPLES
+
+    plan = api.split(
+        EXAMPLES / "queens.mzn", [EXAMPLES / "queens.dzn"], tmp_path / "plan", parts=4, all_solutions=True
+    )
+    executor = RecordingExecutor()
+    answer = solve_plan(Plan.load(plan.path), executor=executor, time_limit=1.0)
+    assert executor.tasks and all(t.flat is not None for t in executor.tasks)
+    assert answer.status != Status.ALL_SOLUTIONS  # 14,200 solutions take longer than a second
+    deadline = time.monotonic() + 5
+    while solver_processes(plan) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert solver_processes(plan) == []
