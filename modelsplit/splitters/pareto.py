@@ -82,9 +82,10 @@ def non_dominated(points: list[tuple[float, float]], maximise: bool = False) -> 
 def front(plan, journal) -> list[dict]:
     """The non-dominated per-part optima of a ``pareto`` plan, by increasing secondary value.
 
-    Each entry: ``objective``, the secondary variable's value (under its name), ``part`` and
-    ``proven`` (the part was searched to the end, so its optimum is exact). Parts not finished
-    contribute their best solution so far (``proven`` false).
+    Each entry: ``objective``, the secondary variable's value (under its name), ``part``,
+    ``proven`` (the part was searched to the end, so its optimum is exact) and ``values`` (the
+    solution's values of the variables the output shows). Parts not finished contribute their
+    best solution so far (``proven`` false).
     """
     from ..status import PartState
 
@@ -101,16 +102,17 @@ def front(plan, journal) -> list[dict]:
             raise SplitError(f"the model's output does not show {name}; show it to read the front")
         point = (sol.objective, sol.values[name])
         old = best.get(sol.part_id)
-        if old is None or (-point[0] if maximise else point[0]) < (-old[0] if maximise else old[0]):
-            best[sol.part_id] = point
-    keep = non_dominated(list(best.values()), maximise)
-    owner = {v: k for k, v in best.items()}
+        if old is None or (-point[0] if maximise else point[0]) < (-old[0][0] if maximise else old[0][0]):
+            best[sol.part_id] = (point, sol.values)
+    keep = non_dominated([p for p, _ in best.values()], maximise)
+    owner = {p: (k, vals) for k, (p, vals) in best.items()}
     return [
         {
             "objective": obj,
             name: sec,
-            "part": owner[(obj, sec)],
-            "proven": states[owner[(obj, sec)]].state == PartState.DONE,
+            "part": owner[(obj, sec)][0],
+            "proven": states[owner[(obj, sec)][0]].state == PartState.DONE,
+            "values": owner[(obj, sec)][1],
         }
         for obj, sec in keep
     ]
