@@ -39,7 +39,9 @@ DEFAULT_BANDS = 10
 def pareto(info: ModelInfo, request: SplitRequest) -> Split:
     """Epsilon-constraint parts: one band of the --on variable each, each part optimised alone."""
     if info.solve == "satisfy":
-        raise SplitError("the pareto strategy needs a model that minimises or maximises; choose another strategy")
+        raise SplitError(
+            "the pareto strategy needs a model that minimises or maximises; choose another strategy"
+        )
     if len(request.on) != 1:
         raise SplitError(
             "the pareto strategy needs exactly one --on variable, the second objective to band (e.g. --on E)"

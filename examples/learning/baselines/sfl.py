@@ -57,12 +57,12 @@ def ao(tab: dict, s: list[int], max_sweeps: int = 50) -> tuple[int, list[int], l
     for _ in range(max_sweeps):
         s = [min(range(1, S + 1), key=lambda c: _time(tab, k, c, n[k], m[k])) for k in range(K)]
 
-        def need_n(k, T):
+        def need_n(k, T, s=s, m=m):
             return next((x for x in range(1, N + 1) if _time(tab, k, s[k], x, m[k]) <= T), None)
 
         n = _allocate(tab, need_n, N) or n
 
-        def need_m(k, T):
+        def need_m(k, T, s=s, n=n):
             return next((x for x in range(1, M + 1) if _time(tab, k, s[k], n[k], x) <= T), None)
 
         m = _allocate(tab, need_m, M) or m

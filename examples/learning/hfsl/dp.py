@@ -18,7 +18,9 @@ def _options(tab: dict, k: int) -> tuple[np.ndarray, np.ndarray]:
     S, N, M, F = tab["S"], tab["N"], tab["M"], tab["F"]
     t = np.full((S + 1, F, N, M + 1), INF, dtype=np.int64)
     e = np.full_like(t, INF)
-    TDEV, EDEV, TCOM, ECOM, TSRV = (np.array(tab[x], dtype=np.int64) for x in ("TDEV", "EDEV", "TCOM", "ECOM", "TSRV"))
+    TDEV, EDEV, TCOM, ECOM, TSRV = (
+        np.array(tab[x], dtype=np.int64) for x in ("TDEV", "EDEV", "TCOM", "ECOM", "TSRV")
+    )
     for c in range(S + 1):
         ms = [0] if c == 0 else range(1, M + 1)
         for m in ms:

@@ -53,8 +53,17 @@ def make_instance(size: str, seed: int) -> dict:
         for _ in range(p["K"])
     ]
     return dict(
-        system="hfsl", size=size, seed=seed, profile=p["profile"], cuts=list(p["cuts"]), devices=devices,
-        N=p["N"], M=p["M"], levels=list(DVFS[len(DVFS) - p["F"]:]), block_hz=360e3, batch=32,
+        system="hfsl",
+        size=size,
+        seed=seed,
+        profile=p["profile"],
+        cuts=list(p["cuts"]),
+        devices=devices,
+        N=p["N"],
+        M=p["M"],
+        levels=list(DVFS[len(DVFS) - p["F"] :]),
+        block_hz=360e3,
+        batch=32,
         server_flops=1e12,
     )
 
@@ -116,7 +125,11 @@ def tables(inst: dict) -> dict:
     lv = inst["levels"]
     C = range(S + 1)
     return dict(
-        K=K, S=S, N=N, M=M, F=len(lv),
+        K=K,
+        S=S,
+        N=N,
+        M=M,
+        F=len(lv),
         TDEV=[[[ms_ceil(device_time(inst, k, c, f)) for f in lv] for c in C] for k in range(K)],
         EDEV=[[[ms_ceil(device_energy(inst, k, c, f)) for f in lv] for c in C] for k in range(K)],
         TCOM=[[[ms_ceil(link_time(inst, k, c, n)) for n in range(1, N + 1)] for c in C] for k in range(K)],
@@ -148,7 +161,8 @@ def with_energy_range(tab: dict) -> dict:
     d = FrontDP(tab)
     t_min = d.least_time()
     elo = sum(
-        min(min(tab["EDEV"][k][c]) + min(tab["ECOM"][k][c]) for c in range(tab["S"] + 1)) for k in range(tab["K"])
+        min(min(tab["EDEV"][k][c]) + min(tab["ECOM"][k][c]) for c in range(tab["S"] + 1))
+        for k in range(tab["K"])
     )
     return {**tab, "ELO": elo, "EHI": d.least_energy(t_min)}
 

@@ -45,8 +45,8 @@ def make_instance(size: str, seed: int) -> dict:
     rng = random.Random(seed)
     L = p["L"]
     cells = []
-    for l in range(L):
-        c, r = STAGES[min(len(STAGES) - 1, l * len(STAGES) // L)]
+    for j in range(L):
+        c, r = STAGES[min(len(STAGES) - 1, j * len(STAGES) // L)]
         cells.append(
             dict(
                 channels=c,
@@ -68,14 +68,26 @@ def make_instance(size: str, seed: int) -> dict:
     ]
     full = sum(max(c["macs"]) for c in cells)
     return dict(
-        system="jmsnas", size=size, seed=seed, ops=[o[0] for o in OPS], cells=cells, users=users,
-        input_bytes=3 * 32 * 32 * 4, edge_macs_per_s=20e9, cloud_macs_per_s=100e9, backhaul_bps=100e6,
-        wan_s=0.02, edge_cap_macs=int(p["edge_share"] * full * p["U"]), lam=2,
+        system="jmsnas",
+        size=size,
+        seed=seed,
+        ops=[o[0] for o in OPS],
+        cells=cells,
+        users=users,
+        input_bytes=3 * 32 * 32 * 4,
+        edge_macs_per_s=20e9,
+        cloud_macs_per_s=100e9,
+        backhaul_bps=100e6,
+        wan_s=0.02,
+        edge_cap_macs=int(p["edge_share"] * full * p["U"]),
+        lam=2,
     )
 
 
 def speed(inst: dict, u: int, tier: int) -> float:
-    return (inst["users"][u]["device_macs_per_s"], inst["edge_macs_per_s"], inst["cloud_macs_per_s"])[tier - 1]
+    return (inst["users"][u]["device_macs_per_s"], inst["edge_macs_per_s"], inst["cloud_macs_per_s"])[
+        tier - 1
+    ]
 
 
 def transfer_s(inst: dict, u: int, nbytes: float, a: int, b: int) -> float:
@@ -93,17 +105,25 @@ def _ms(x: float) -> int:
 
 
 def tables(inst: dict) -> dict:
-    U, cells, O = len(inst["users"]), inst["cells"], len(inst["ops"])
+    U, cells, NO = len(inst["users"]), inst["cells"], len(inst["ops"])
     L = len(cells)
     R = range(1, TIERS + 1)
     return dict(
-        U=U, L=L, O=O,
-        MACS=[[math.ceil(c["macs"][o] / 1e3) for o in range(O)] for c in cells],  # kMAC
-        PARAMS=[[math.ceil(c["params"][o] * 4 / 1024) for o in range(O)] for c in cells],  # KiB fp32
-        ACC=[[c["acc"][o] for o in range(O)] for c in cells],
-        LATC=[[[[_ms(c["macs"][o] / speed(inst, u, v)) for v in R] for o in range(O)] for c in cells] for u in range(U)],
+        U=U,
+        L=L,
+        O=NO,
+        MACS=[[math.ceil(c["macs"][o] / 1e3) for o in range(NO)] for c in cells],  # kMAC
+        PARAMS=[[math.ceil(c["params"][o] * 4 / 1024) for o in range(NO)] for c in cells],  # KiB fp32
+        ACC=[[c["acc"][o] for o in range(NO)] for c in cells],
+        LATC=[
+            [[[_ms(c["macs"][o] / speed(inst, u, v)) for v in R] for o in range(NO)] for c in cells]
+            for u in range(U)
+        ],
         XFER=[
-            [[[_ms(transfer_s(inst, u, c["out_bytes"], a, b)) if b > a else 0 for b in R] for a in R] for c in cells]
+            [
+                [[_ms(transfer_s(inst, u, c["out_bytes"], a, b)) if b > a else 0 for b in R] for a in R]
+                for c in cells
+            ]
             for u in range(U)
         ],
         XIN=[[_ms(transfer_s(inst, u, inst["input_bytes"], 1, v)) for v in R] for u in range(U)],

@@ -15,7 +15,7 @@ BIG = 1 << 40
 
 
 def feasible(tab: dict, T: int) -> bool:
-    K, S, N, M = tab["K"], tab["S"], tab["N"], tab["M"]
+    K, N, M = tab["K"], tab["N"], tab["M"]
     tdev = np.array(tab["TDEV"])  # [k, s]
     tcom = np.array(tab["TCOM"])  # [k, s, n-1]
     tsrv = np.array(tab["TSRV"])  # [s, m-1]
@@ -37,7 +37,9 @@ def feasible(tab: dict, T: int) -> bool:
 def optimum(tab: dict) -> int:
     """The least round time T (ms) of the integer model."""
     hi = max(
-        tab["TDEV"][k][s] + tab["TCOM"][k][s][0] + tab["TSRV"][s][0] for k in range(tab["K"]) for s in range(tab["S"])
+        tab["TDEV"][k][s] + tab["TCOM"][k][s][0] + tab["TSRV"][s][0]
+        for k in range(tab["K"])
+        for s in range(tab["S"])
     )
     lo = 0
     while lo < hi:

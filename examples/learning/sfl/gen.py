@@ -8,16 +8,15 @@ script to write a .dzn: ``python examples/learning/sfl/gen.py --size small --see
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import (  # noqa: E402
+    channel_gain,
     compute_time,
     dbm_to_watt,
-    channel_gain,
     dzn_text,
     load_profile,
     ms_ceil,
@@ -49,8 +48,17 @@ def make_instance(size: str, seed: int) -> dict:
         for _ in range(p["K"])
     ]
     return dict(
-        system="sfl", size=size, seed=seed, profile=p["profile"], cuts=list(p["cuts"]), devices=devices,
-        N=p["N"], M=p["M"], block_hz=360e3, batch=32, server_flops=1e12,
+        system="sfl",
+        size=size,
+        seed=seed,
+        profile=p["profile"],
+        cuts=list(p["cuts"]),
+        devices=devices,
+        N=p["N"],
+        M=p["M"],
+        block_hz=360e3,
+        batch=32,
+        server_flops=1e12,
     )
 
 
