@@ -173,3 +173,21 @@ def dzn_text(items: dict, comment: str = "") -> str:
 def ms_ceil(seconds: float) -> int:
     """Seconds to whole milliseconds, rounded up (the integer tables' time unit)."""
     return math.ceil(seconds * 1000 - 1e-9)
+
+
+def system_module(system: str, name: str):
+    """Module ``name`` of a system's directory (e.g. ``system_module("sfl", "gen")``).
+
+    Every system has its own gen.py / evaluate.py; each is imported once under a unique name
+    (``learning_<system>_<name>``), so the systems' modules never shadow each other.
+    """
+    import importlib.util
+    import sys
+
+    key = f"learning_{system}_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, Path(__file__).parent / system / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]

@@ -18,8 +18,11 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "hfsl"))
-import evaluate  # noqa: E402
+sys.path.insert(0, str(HERE.parent))
+from common import system_module  # noqa: E402
+
+evaluate = system_module("hfsl", "evaluate")
+gen = system_module("hfsl", "gen")
 
 
 def repair(tab: dict, g: np.ndarray) -> np.ndarray:
@@ -127,7 +130,6 @@ def nsga2(tab: dict, pop: int = 60, generations: int = 80, seed: int = 0) -> lis
 if __name__ == "__main__":
     import argparse
 
-    import gen
 
     ap = argparse.ArgumentParser(description="NSGA-II on an HFSL instance")
     ap.add_argument("--size", default="small")

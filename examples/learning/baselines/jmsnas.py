@@ -18,8 +18,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "jmsnas"))
-import evaluate  # noqa: E402
+sys.path.insert(0, str(HERE.parent))
+from common import system_module  # noqa: E402
+
+evaluate = system_module("jmsnas", "evaluate")
+gen = system_module("jmsnas", "gen")
 
 
 def _parts(tab, o, v):
@@ -103,7 +106,6 @@ def solve(tab: dict, starts: int = 4, seed: int = 0):
 if __name__ == "__main__":
     import argparse
 
-    import gen
 
     ap = argparse.ArgumentParser(description="relaxed search on a JMSNAS instance")
     ap.add_argument("--size", default="small")

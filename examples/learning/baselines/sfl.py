@@ -16,8 +16,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "sfl"))
-import evaluate  # noqa: E402
+sys.path.insert(0, str(HERE.parent))
+from common import system_module  # noqa: E402
+
+evaluate = system_module("sfl", "evaluate")
+gen = system_module("sfl", "gen")
 
 
 def _time(tab, k, s, n, m):
@@ -84,7 +87,6 @@ def solve(tab: dict, starts: int = 5, seed: int = 0) -> tuple[int, list[int], li
 if __name__ == "__main__":
     import argparse
 
-    import gen
 
     ap = argparse.ArgumentParser(description="AO on an SFL instance")
     ap.add_argument("--size", default="small")

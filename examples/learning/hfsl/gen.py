@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     channel_gain,
     compute_energy,
@@ -156,9 +155,9 @@ def with_energy_range(tab: dict) -> dict:
     fastest round (least time, then least energy) is dominated by it. EHI comes from the exact
     DP of dp.py (least time, then least energy at that time).
     """
-    from dp import FrontDP
+    from common import system_module
 
-    d = FrontDP(tab)
+    d = system_module("hfsl", "dp").FrontDP(tab)
     t_min = d.least_time()
     elo = sum(
         min(min(tab["EDEV"][k][c]) + min(tab["ECOM"][k][c]) for c in range(tab["S"] + 1))

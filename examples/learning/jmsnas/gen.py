@@ -33,7 +33,7 @@ OPS = (
 STAGES = ((32, 32), (64, 16), (128, 8))  # (channels, resolution)
 SIZES = {
     "small": dict(U=2, L=6, edge_share=0.5),
-    "hard": dict(U=6, L=12, edge_share=0.35),
+    "hard": dict(U=3, L=12, edge_share=0.35),
 }
 TIERS = 3
 

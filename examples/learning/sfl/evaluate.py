@@ -12,8 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import gen  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import system_module  # noqa: E402
+
+gen = system_module("sfl", "gen")
 
 
 def device_times(inst: dict, s, n, m) -> list[float]:
