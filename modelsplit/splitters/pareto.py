@@ -62,15 +62,6 @@ def pareto(info: ModelInfo, request: SplitRequest) -> Split:
     return Split(cubes, "pareto", note, independent=True)
 
 
-def band_bounds(plan) -> dict[int, tuple[int | None, int | None]]:
-    """Part id -> (lo, hi) of its band (None: open-ended)."""
-    out = {}
-    for part in plan.parts:
-        (r,) = part.cube.restrictions
-        out[part.id] = (r.lo, r.hi)
-    return out
-
-
 def non_dominated(points: list[tuple[float, float]], maximise: bool = False) -> list[tuple[float, float]]:
     """The non-dominated (objective, secondary) pairs; the secondary is minimised, sorted by it."""
     sign = -1 if maximise else 1
