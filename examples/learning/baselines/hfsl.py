@@ -130,7 +130,6 @@ def nsga2(tab: dict, pop: int = 60, generations: int = 80, seed: int = 0) -> lis
 if __name__ == "__main__":
     import argparse
 
-
     ap = argparse.ArgumentParser(description="NSGA-II on an HFSL instance")
     ap.add_argument("--size", default="small")
     ap.add_argument("--seed", type=int, default=1)

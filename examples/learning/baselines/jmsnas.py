@@ -106,7 +106,6 @@ def solve(tab: dict, starts: int = 4, seed: int = 0):
 if __name__ == "__main__":
     import argparse
 
-
     ap = argparse.ArgumentParser(description="relaxed search on a JMSNAS instance")
     ap.add_argument("--size", default="small")
     ap.add_argument("--seed", type=int, default=1)

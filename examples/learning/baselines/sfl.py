@@ -87,7 +87,6 @@ def solve(tab: dict, starts: int = 5, seed: int = 0) -> tuple[int, list[int], li
 if __name__ == "__main__":
     import argparse
 
-
     ap = argparse.ArgumentParser(description="AO on an SFL instance")
     ap.add_argument("--size", default="small")
     ap.add_argument("--seed", type=int, default=1)
