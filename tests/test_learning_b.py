@@ -116,10 +116,12 @@ def test_baseline_is_feasible_and_never_better_than_the_optimum(system, tmp):
         assert ev.feasible(inst, s, n, m) and ev.table_time(tab, s, n, m) == T
         assert T >= answer.objective
     elif system == "hfsl":
-        pts = base.nsga2(tab, pop=30, generations=20)
-        assert pts
-        best_T = min(t for t, _ in pts)
-        assert best_T >= answer.solution["T"]  # no heuristic point is faster than the optimum
+        sols = base.nsga2_solutions(tab, pop=30, generations=20)
+        assert sols
+        for t, e, (c, n, f, m) in sols:
+            assert ev.feasible(inst, c, n, f, m) and ev.table_time_energy(tab, c, n, f, m) == (t, e)
+            # never better than the optimum: no point is faster, or as fast with less energy
+            assert (t, e) >= (answer.solution["T"], answer.solution["E"])
     else:
         score, o, v = base.solve(tab)
         assert score is not None and ev.feasible(inst, o, v)

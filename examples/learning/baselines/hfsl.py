@@ -79,6 +79,11 @@ def _crowding(objs: np.ndarray, front: list[int]) -> np.ndarray:
 
 def nsga2(tab: dict, pop: int = 60, generations: int = 80, seed: int = 0) -> list[tuple[int, int]]:
     """The non-dominated (T, E) points NSGA-II found (over every genome it evaluated)."""
+    return [(t, e) for t, e, _ in nsga2_solutions(tab, pop, generations, seed)]
+
+
+def nsga2_solutions(tab: dict, pop: int = 60, generations: int = 80, seed: int = 0):
+    """Like :func:`nsga2`, with each point's decisions: [(T, E, (c, n, f, m))]."""
     rng = np.random.default_rng(seed)
     K, S, N, M, F = tab["K"], tab["S"], tab["N"], tab["M"], tab["F"]
     lo = np.array([0] * K + [1] * K + [1] * K + [0] * K)
@@ -91,7 +96,9 @@ def nsga2(tab: dict, pop: int = 60, generations: int = 80, seed: int = 0) -> lis
 
     P = [random_genome() for _ in range(pop)]
     objs = np.array([objectives(tab, g) for g in P], dtype=float)
-    seen = set(map(tuple, objs.astype(int).tolist()))
+    seen = {}  # (T, E) -> a genome with these objectives
+    for g, ob in zip(P, objs.astype(int).tolist()):
+        seen.setdefault(tuple(ob), g)
     for _ in range(generations):
         fronts = _sort(objs)
         rank = np.empty(len(P), int)
@@ -113,7 +120,8 @@ def nsga2(tab: dict, pop: int = 60, generations: int = 80, seed: int = 0) -> lis
             child = np.where(mut, rng.integers(lo, hi + 1), child)
             kids.append(repair(tab, child))
         kid_objs = np.array([objectives(tab, g) for g in kids], dtype=float)
-        seen.update(map(tuple, kid_objs.astype(int).tolist()))
+        for g, ob in zip(kids, kid_objs.astype(int).tolist()):
+            seen.setdefault(tuple(ob), g)
         allP, allO = P + kids, np.vstack([objs, kid_objs])
         chosen: list[int] = []
         for fr in _sort(allO):
@@ -124,7 +132,11 @@ def nsga2(tab: dict, pop: int = 60, generations: int = 80, seed: int = 0) -> lis
                 chosen += [fr[i] for i in np.argsort(-cd)[: pop - len(chosen)]]
                 break
         P, objs = [allP[i] for i in chosen], allO[chosen]
-    return evaluate.non_dominated(list(seen))
+    K = tab["K"]
+    return [
+        (t, e, tuple(seen[(t, e)][i * K : (i + 1) * K].tolist() for i in range(4)))
+        for t, e in evaluate.non_dominated(list(seen))
+    ]
 
 
 if __name__ == "__main__":
