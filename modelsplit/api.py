@@ -82,6 +82,7 @@ def split(
         note=result.note,
         dropped=result.dropped,
         search=search,
+        independent=result.independent,
     )
 
 

@@ -137,7 +137,7 @@ class Dispatcher:
             journal.end_race(answered=False, keep_solutions=self.optimise)
         self.promote_incumbent_part()  # a resumed optimisation: its best region first
         fresh = journal.race_state() is None and all(a == 0 for a in self.attempts.values())
-        if race > 0 and fresh and plan.parts:
+        if race > 0 and fresh and plan.parts and not plan.independent:
             journal.start_race(self.race_part.key)
             self.attempts[RACE] = 0
             self.pending.appendleft(self.race_part)
@@ -166,7 +166,9 @@ class Dispatcher:
 
     def maybe_resplit(self) -> None:
         """While workers are idle and nothing waits, cut the longest-running part into finer parts."""
-        if self.part_budget == 0 or self.pending or self.executor.free <= 0 or self.resplitting:
+        if self.plan.independent or self.part_budget == 0 or self.pending or self.executor.free <= 0:
+            return
+        if self.resplitting:
             return
         now = time.monotonic()
         budget = self.budget()
@@ -236,7 +238,8 @@ class Dispatcher:
             part = self.pending.popleft()
             self.attempts[part.id] += 1
             attempt = self.attempts[part.id]
-            bound = self.collector.incumbent if self.optimise else None
+            # independent parts (plan.independent) are each optimised to their own optimum
+            bound = self.collector.incumbent if self.optimise and not self.plan.independent else None
             self.journal.mark_running(part.id, attempt, bound)
             self.current[part.id] = attempt
             self.bound_of[part.id] = bound
@@ -260,7 +263,7 @@ class Dispatcher:
         seconds are left alone, so a quick series of improvements does not thrash.
         """
         best = self.collector.incumbent
-        if not self.optimise or best is None:
+        if not self.optimise or best is None or self.plan.independent:
             return
         now = time.monotonic()
         for part_id in list(self.current):

@@ -75,6 +75,7 @@ class Plan:
     note: str = ""  # what the strategy chose
     dropped: int = 0  # cubes the solver refuted while splitting (they hold no solution)
     resumable: bool = False  # the model's copy searches in a fixed lexicographic order
+    independent: bool = False  # each part is optimised on its own (no shared bound)
 
     @property
     def solve_kind(self) -> str:
@@ -138,6 +139,7 @@ class Plan:
             note=data["split"].get("note", ""),
             dropped=data["split"].get("dropped", 0),
             resumable=data["options"].get("resumable", False),
+            independent=data["split"].get("independent", False),
         )
 
     def check_files(self) -> None:
@@ -259,6 +261,7 @@ def write_plan(
     note: str = "",
     dropped: int = 0,
     search: str | None = None,
+    independent: bool = False,
 ) -> Plan:
     """Write a plan directory atomically (a temporary sibling renamed into place)."""
     dest = Path(dest)
@@ -316,6 +319,7 @@ def write_plan(
                 "parts": len(parts),
                 "note": note,
                 "dropped": dropped,
+                "independent": independent,
             },
             "inspection": info.to_json(),
             "parts": [

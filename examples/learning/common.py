@@ -141,3 +141,53 @@ def compute_energy(flops: float, flops_per_cycle: float, freq_hz: float) -> floa
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def dzn_text(items: dict, comment: str = "") -> str:
+    """MiniZinc data text for ints, bools and (nested, rectangular) lists of them; 1-based arrays."""
+
+    def flat(v):
+        return [x for e in v for x in flat(e)] if isinstance(v, list | tuple) else [v]
+
+    def shape(v):
+        return [len(v), *shape(v[0])] if isinstance(v, list | tuple) and v else []
+
+    def lit(x):
+        return ("true" if x else "false") if isinstance(x, bool) else str(int(x))
+
+    lines = [f"% {line}" for line in comment.splitlines()]
+    for name, value in items.items():
+        if isinstance(value, list | tuple):
+            dims = shape(value)
+            body = ", ".join(lit(x) for x in flat(value))
+            if len(dims) == 1:
+                lines.append(f"{name} = [{body}];")
+            else:
+                sets = ", ".join(f"1..{d}" for d in dims)
+                lines.append(f"{name} = array{len(dims)}d({sets}, [{body}]);")
+        else:
+            lines.append(f"{name} = {lit(value)};")
+    return "\n".join(lines) + "\n"
+
+
+def ms_ceil(seconds: float) -> int:
+    """Seconds to whole milliseconds, rounded up (the integer tables' time unit)."""
+    return math.ceil(seconds * 1000 - 1e-9)
+
+
+def system_module(system: str, name: str):
+    """Module ``name`` of a system's directory (e.g. ``system_module("sfl", "gen")``).
+
+    Every system has its own gen.py / evaluate.py; each is imported once under a unique name
+    (``learning_<system>_<name>``), so the systems' modules never shadow each other.
+    """
+    import importlib.util
+    import sys
+
+    key = f"learning_{system}_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, Path(__file__).parent / system / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]

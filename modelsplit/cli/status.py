@@ -29,6 +29,11 @@ def status(plan, as_json):
     try:
         answer = Collector(loaded, journal).answer()
         records = journal.parts()
+        front = None
+        if loaded.strategy == "pareto" and as_json:
+            from ..splitters.pareto import front as pareto_front
+
+            front = pareto_front(loaded, journal)
         cubes = {p.id: p.mzn for p in loaded.parts}
         cubes.update({sub_id: mzn for sub_id, _, _, _, mzn in journal.subparts()})
     finally:
@@ -51,6 +56,8 @@ def status(plan, as_json):
             }
             for r in records
         ]
+        if front is not None:
+            data["front"] = front
         click.echo(json.dumps(data))
         return
     click.echo(

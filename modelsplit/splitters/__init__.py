@@ -40,6 +40,9 @@ class Split:
     strategy: str
     note: str = ""
     dropped: int = 0  # cubes left out because the solver refuted them
+    # each part is optimised on its own: no bound shared between parts, no race, no re-split
+    # (per-part optima are the answer's point, e.g. the epsilon-constraint parts of ``pareto``)
+    independent: bool = False
 
 
 Splitter = Callable[[ModelInfo, SplitRequest], "list[Cube] | Split"]
@@ -79,5 +82,6 @@ def split_model(info: ModelInfo, request: SplitRequest, strategy: str | None = N
 from . import auto as _auto  # noqa: E402,F401  (registers the built-in strategies)
 from . import cubes as _cubes  # noqa: E402,F401
 from . import eps as _eps  # noqa: E402,F401
+from . import pareto as _pareto  # noqa: E402,F401
 from . import ranges as _ranges  # noqa: E402,F401
 from . import values as _values  # noqa: E402,F401

@@ -1,0 +1,164 @@
+"""Exact optimum versus each paper's kind of heuristic, scored by the same evaluator.
+
+    python examples/learning/baselines/report.py --size small --seeds 1 2 3
+    python examples/learning/baselines/report.py --size hard --seeds 1
+
+SFL: alternating optimisation (best of 5 starts, and from the all-shallow start alone) against
+the CP optimum (modelsplit, recommended split) and the DP. JMSNAS: the relaxed search against
+the CP optimum. Both in the model's integer units and with the continuous evaluator. HFSL:
+NSGA-II's front against the exact front (DP over the same tables, whose fastest point is the CP
+optimum): hypervolume ratio (reference point 1.1 x the exact front's nadir), IGD (mean distance
+of exact points to the nearest heuristic point, each axis normalised by the exact front's
+range), share of heuristic points strictly dominated by the exact front. Prints Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent.parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(ROOT))
+from common import dzn_text, system_module  # noqa: E402
+
+SPLIT = {
+    "sfl": dict(strategy="ranges", on=["T"], parts=16),
+    "jmsnas": dict(strategy="ranges", on=["v"], parts=16),
+}
+
+
+def baseline(system: str):
+    key = f"learning_baseline_{system}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, HERE / f"{system}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
+def exact(system: str, tab: dict, tmp: Path):
+    """CP answer of the model on these tables (modelsplit, 2 workers)."""
+    from modelsplit import api
+
+    data = tmp / f"{system}.dzn"
+    data.write_text(dzn_text(tab))
+    plan = api.split(
+        str(HERE.parent / system / "model.mzn"),
+        [str(data)],
+        tmp / f"{system}.plan",
+        workers=2,
+        **SPLIT[system],
+    )
+    t0 = time.monotonic()
+    answer = api.solve(plan, workers=2, race=3)
+    return answer, time.monotonic() - t0
+
+
+def gap(h: float, x: float, maximise: bool = False) -> str:
+    g = (x - h) / abs(x) if maximise else (h - x) / abs(x)
+    return f"{100 * g:.2f} %"
+
+
+def sfl_rows(size: str, seed: int, tmp: Path) -> list[str]:
+    gen, ev, dp, ao = (
+        system_module("sfl", "gen"),
+        system_module("sfl", "evaluate"),
+        system_module("sfl", "dp"),
+        baseline("sfl"),
+    )
+    inst = gen.make_instance(size, seed)
+    tab = gen.tables(inst)
+    t0 = time.monotonic()
+    T_ao, s, n, m = ao.solve(tab)
+    t_ao = time.monotonic() - t0
+    T_one = ao.ao(tab, [1] * tab["K"])[0]
+    answer, t_cp = exact("sfl", tab, tmp)
+    sol = answer.solution
+    T_dp = dp.optimum(tab)
+    e_ao, e_cp = ev.round_time(inst, s, n, m), ev.round_time(inst, sol["s"], sol["n"], sol["m"])
+    return [
+        f"| SFL | {size} seed {seed} | AO, 5 starts ({t_ao:.1f} s) | {T_ao} ms | {answer.objective} ms "
+        f"({answer.status.value}, {t_cp:.1f} s; DP {T_dp}) | {gap(T_ao, answer.objective)} | {e_ao:.1f} | {e_cp:.1f} | {gap(e_ao, e_cp)} |",
+        f"| SFL | {size} seed {seed} | AO, all-shallow start | {T_one} ms | {answer.objective} ms | {gap(T_one, answer.objective)} | | | |",
+    ]
+
+
+def jmsnas_rows(size: str, seed: int, tmp: Path) -> list[str]:
+    gen, ev, rs = system_module("jmsnas", "gen"), system_module("jmsnas", "evaluate"), baseline("jmsnas")
+    inst = gen.make_instance(size, seed)
+    tab = gen.tables(inst)
+    t0 = time.monotonic()
+    score, o, v = rs.solve(tab)
+    t_rs = time.monotonic() - t0
+    answer, t_cp = exact("jmsnas", tab, tmp)
+    sol = answer.solution
+    e_rs = ev.score(inst, o, v) if score is not None else float("nan")
+    e_cp = ev.score(inst, sol["o"], sol["v"])
+    return [
+        f"| JMSNAS | {size} seed {seed} | relaxed search ({t_rs:.1f} s) | {score} | {answer.objective} "
+        f"({answer.status.value}, {t_cp:.1f} s) | {gap(score, answer.objective, True)} | {e_rs:.1f} | {e_cp:.1f} | {gap(e_rs, e_cp, True)} |"
+    ]
+
+
+def hfsl_rows(size: str, seed: int) -> list[str]:
+    gen, ev, dp, ga = (
+        system_module("hfsl", "gen"),
+        system_module("hfsl", "evaluate"),
+        system_module("hfsl", "dp"),
+        baseline("hfsl"),
+    )
+    tab = gen.tables(gen.make_instance(size, seed))
+    t0 = time.monotonic()
+    ex = dp.FrontDP(tab).front()
+    t_dp = time.monotonic() - t0
+    t0 = time.monotonic()
+    heur = ga.nsga2(tab, seed=seed)
+    t_ga = time.monotonic() - t0
+    ref = (1.1 * max(t for t, _ in ex), 1.1 * max(e for _, e in ex))
+    hv = ev.hypervolume(heur, ref) / ev.hypervolume(ex, ref)
+    span_t = (max(t for t, _ in ex) - min(t for t, _ in ex)) or 1
+    span_e = (max(e for _, e in ex) - min(e for _, e in ex)) or 1
+    igd = sum(min(math.hypot((t - a) / span_t, (e - b) / span_e) for a, b in heur) for t, e in ex) / len(ex)
+    dominated = sum(any(a <= t and b <= e and (a, b) != (t, e) for a, b in ex) for t, e in heur)
+    return [
+        f"| HFSL | {size} seed {seed} | NSGA-II, 60 x 80 ({t_ga:.1f} s) | {len(heur)} points | {len(ex)} points "
+        f"(DP, {t_dp:.1f} s) | HV ratio {hv:.4f}, IGD {igd:.4f}, dominated {dominated}/{len(heur)} | | | |"
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", default="small", choices=["small", "hard"])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1])
+    ap.add_argument("--systems", nargs="+", default=["sfl", "hfsl", "jmsnas"])
+    args = ap.parse_args()
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')}, size {args.size}, seeds {args.seeds}")
+    print(
+        "| system | instance | heuristic | heuristic | exact | gap | heuristic (eval) | exact (eval) | gap (eval) |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            for system in args.systems:
+                sub = Path(tmp) / f"{system}-{seed}"
+                sub.mkdir()
+                rows = (
+                    sfl_rows(args.size, seed, sub)
+                    if system == "sfl"
+                    else hfsl_rows(args.size, seed)
+                    if system == "hfsl"
+                    else jmsnas_rows(args.size, seed, sub)
+                )
+                print("\n".join(rows), flush=True)
+
+
+if __name__ == "__main__":
+    main()

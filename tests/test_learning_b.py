@@ -1,0 +1,170 @@
+"""The SFL, HFSL and JMSNAS learning-systems models: instances, split answers, evaluators, baselines.
+
+Every small instance solves; the split answer (each model's recommended split) equals the
+unsplit model's optimum; each system's independent evaluator of the continuous formulas agrees
+with the model's objective on the model's own solution within the documented rounding; each
+baseline heuristic's answer is feasible and never better than the proven optimum; the SFL DP
+equals the CP optimum; the HFSL exact front (DP, cross-checked against the pareto parts)
+dominates or equals the NSGA-II front.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+from conftest import optimum
+
+from modelsplit import api
+from modelsplit.journal import Journal
+from modelsplit.splitters.pareto import front
+from modelsplit.status import Status
+
+LEARNING = Path(__file__).resolve().parent.parent / "examples" / "learning"
+sys.path.insert(0, str(LEARNING))
+from common import system_module  # noqa: E402
+
+SYSTEMS = ["sfl", "hfsl", "jmsnas"]
+# the split each README section recommends (smaller part counts: the small instances are quick)
+SPLIT = {
+    "sfl": dict(strategy="ranges", on=["T"], parts=6),
+    "hfsl": dict(strategy="pareto", on=["E"], parts=6),
+    "jmsnas": dict(strategy="ranges", on=["v"], parts=6),
+}
+
+
+def files(system: str, size: str = "small") -> tuple[str, str]:
+    return str(LEARNING / system / "model.mzn"), str(LEARNING / system / f"{size}.dzn")
+
+
+def tables(system: str, size: str = "small") -> dict:
+    gen = system_module(system, "gen")
+    tab = gen.tables(gen.make_instance(size, 1))
+    return gen.with_energy_range(tab) if system == "hfsl" else tab
+
+
+def instance(system: str, size: str = "small") -> dict:
+    return system_module(system, "gen").make_instance(size, 1)
+
+
+@cache
+def solved(system: str, tmp: str):
+    """(answer, plan) of the small instance split as recommended and solved on 2 workers."""
+    model, data = files(system)
+    plan = api.split(model, [data], Path(tmp) / f"{system}.plan", workers=2, **SPLIT[system])
+    return api.solve(plan, workers=2), plan
+
+
+@pytest.fixture(scope="module")
+def tmp(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("learning"))
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+@pytest.mark.parametrize("size", ["small", "hard"])
+def test_generator_writes_the_committed_instance(system, size, tmp_path):
+    out = tmp_path / "x.dzn"
+    system_module(system, "gen").main(["--size", size, "--seed", "1", "-o", str(out)])
+    assert out.read_text() == Path(files(system, size)[1]).read_text()
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_small_instance_split_and_unsplit_agree(system, solver, tmp):
+    answer, plan = solved(system, tmp)
+    status, obj = optimum(solver.arg, files(system))
+    assert status == "OPTIMAL_SOLUTION"
+    assert answer.status == Status.OPTIMAL_SOLUTION
+    assert answer.objective == obj
+    assert len(plan.parts) > 1
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_evaluator_agrees_with_the_model_objective(system, tmp):
+    answer, _ = solved(system, tmp)
+    sol, inst, tab = answer.solution, instance(system), tables(system)
+    ev = system_module(system, "evaluate")
+    if system == "sfl":
+        s, n, m = sol["s"], sol["n"], sol["m"]
+        assert ev.feasible(inst, s, n, m)
+        assert ev.table_time(tab, s, n, m) == sol["T"] == answer.objective
+        assert 0 <= sol["T"] - ev.round_time(inst, s, n, m) < 3
+    elif system == "hfsl":
+        c, n, f, m = sol["c"], sol["n"], sol["f"], sol["m"]
+        assert ev.feasible(inst, c, n, f, m)
+        assert ev.table_time_energy(tab, c, n, f, m) == (sol["T"], sol["E"])
+        assert answer.objective == sol["T"] * (tab["EHI"] + 1) + sol["E"]
+        t, e = ev.time_energy(inst, c, n, f, m)
+        assert 0 <= sol["T"] - t < 3 and 0 <= sol["E"] - e < 2 * tab["K"]
+    else:
+        o, v = sol["o"], sol["v"]
+        assert ev.feasible(inst, o, v)
+        assert ev.table_score(tab, o, v) == answer.objective
+        slack = tab["LAMBDA"] * tab["U"] * 2 * tab["L"]
+        assert 0 <= ev.score(inst, o, v) - answer.objective < slack
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_baseline_is_feasible_and_never_better_than_the_optimum(system, tmp):
+    answer, _ = solved(system, tmp)
+    inst, tab = instance(system), tables(system)
+    base = _baseline(system)
+    ev = system_module(system, "evaluate")
+    if system == "sfl":
+        T, s, n, m = base.solve(tab)
+        assert ev.feasible(inst, s, n, m) and ev.table_time(tab, s, n, m) == T
+        assert T >= answer.objective
+    elif system == "hfsl":
+        sols = base.nsga2_solutions(tab, pop=30, generations=20)
+        assert sols
+        for t, e, (c, n, f, m) in sols:
+            assert ev.feasible(inst, c, n, f, m) and ev.table_time_energy(tab, c, n, f, m) == (t, e)
+            # never better than the optimum: no point is faster, or as fast with less energy
+            assert (t, e) >= (answer.solution["T"], answer.solution["E"])
+    else:
+        score, o, v = base.solve(tab)
+        assert score is not None and ev.feasible(inst, o, v)
+        assert ev.table_score(tab, o, v) == score <= answer.objective
+
+
+def _baseline(system: str):
+    import importlib.util
+
+    key = f"learning_baseline_{system}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, LEARNING / "baselines" / f"{system}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
+def test_sfl_dp_equals_the_cp_optimum(tmp):
+    assert system_module("sfl", "dp").optimum(tables("sfl")) == solved("sfl", tmp)[0].objective
+
+
+def test_hfsl_exact_front_dominates_the_heuristic_front(tmp):
+    answer, plan = solved("hfsl", tmp)
+    tab = tables("hfsl")
+    exact = system_module("hfsl", "dp").FrontDP(tab).front()
+    # the CP optimum (least time, then least energy) is the front's fastest point
+    assert exact[0] == (answer.solution["T"], answer.solution["E"])
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    try:
+        read = front(plan, journal)
+    finally:
+        journal.close()
+    pts = [(p["values"]["T"], p["E"]) for p in read]
+    assert pts and set(pts) <= set(exact) and all(p["proven"] for p in read)
+    for part in plan.parts:  # at every band's cap, the parts give the exact least time
+        cap = part.cube.restrictions[0].hi or tab["EHI"]
+        assert min((t for t, e in pts if e <= cap), default=None) == min(
+            (t for t, e in exact if e <= cap), default=None
+        )
+    heuristic = _baseline("hfsl").nsga2(tab, pop=30, generations=20)
+    for t, e in heuristic:
+        assert any(te <= t and ee <= e for te, ee in exact), (t, e)
+    ev = system_module("hfsl", "evaluate")
+    ref = (1.1 * max(t for t, _ in exact), 1.1 * max(e for _, e in exact))
+    assert ev.hypervolume(heuristic, ref) <= ev.hypervolume(exact, ref)
