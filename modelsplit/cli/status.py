@@ -9,6 +9,7 @@ import click
 from ..collector import Collector
 from ..journal import Journal
 from ..plan import Plan
+from ..status import PartState
 from . import cli
 
 
@@ -30,6 +31,7 @@ def status(plan, as_json):
         records = journal.parts()
         cubes = {p.id: p.mzn for p in loaded.parts}
         cubes.update({sub_id: mzn for sub_id, _, _, _, mzn in journal.subparts()})
+        exports = journal.exports()
     finally:
         journal.close()
     if as_json:
@@ -45,6 +47,9 @@ def status(plan, as_json):
                 "elapsed": r.elapsed,
                 "error": r.error,
                 "cube": cubes.get(r.id, ""),
+                "exported": (
+                    {"bundle": exports[r.id][0], "time": exports[r.id][1]} if r.id in exports else None
+                ),
             }
             for r in records
         ]
@@ -57,10 +62,15 @@ def status(plan, as_json):
     click.echo(f"{'part':>6}  {'state':8} {'status':17} {'tries':>5} {'sols':>6} {'time':>8}  cube")
     for r in records:
         t = f"{r.elapsed:.2f}s" if r.elapsed is not None else "-"
+        # a pending part that went into a bundle: its result is awaited from elsewhere
+        state = "exported" if r.state == PartState.PENDING and r.id in exports else r.state.value
         click.echo(
-            f"{r.id:>6}  {r.state.value:8} {(r.status.value if r.status else '-'):17} {r.attempts:>5} "
+            f"{r.id:>6}  {state:8} {(r.status.value if r.status else '-'):17} {r.attempts:>5} "
             f"{r.n_solutions:>6} {t:>8}  {cubes.get(r.id, '')}"
         )
+    waiting = sum(1 for r in records if r.state == PartState.PENDING and r.id in exports)
+    if waiting:
+        click.echo(f"exported and not collected yet: {waiting} part(s) (collect with: modelsplit collect)")
     line = f"answer so far: {answer.status.value}"
     if answer.objective is not None:
         line += f", objective {answer.objective}"
