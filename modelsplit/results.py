@@ -343,7 +343,8 @@ def collect(plan: Plan, paths: Iterable[str | Path], *, workers: int | None = No
     sources = read_sources(paths)
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:
-        ingest = Ingest(plan, journal, Checker(plan, workers=workers))
-        return Collection([ingest.collect(name, data) for name, data in sources])
+        with Checker(plan, workers=workers) as checker:
+            ingest = Ingest(plan, journal, checker)
+            return Collection([ingest.collect(name, data) for name, data in sources])
     finally:
         journal.close()

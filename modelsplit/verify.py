@@ -9,18 +9,23 @@ solving the plan's model again with those values fixed, and for optimisation its
 - the values must lie in the cube of the part that reported them;
 - an enumeration must not report one solution twice.
 
-Satisfaction solutions are checked a batch at a time (one `minizinc -a` run over the disjunction
-of the batch's assignments); optimisation solutions one run each, several runs at once.
+Solutions are checked a batch at a time: one `minizinc -a` run over the disjunction of the
+batch's assignments. For optimisation the run uses a copy of the model whose solve item is
+`satisfy`, with the objective as a variable (``modelsplit_objective``) that the check fixes; where
+that copy cannot be made (no output item, the solve item in an included file, an output that
+mentions ``_objective``) each solution gets a run of its own with the model as it is.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+import shutil
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .cube import Cube
@@ -28,12 +33,14 @@ from .driver import error_from_messages, find_minizinc, run_limited
 from .errors import SolveError
 from .model import _flatten
 from .plan import Plan
+from .resumable import find_solve_item
 from .solvers import resolve_solver
 from .workers.backend import MiniZincBackend, OutputReader, PartTask
 from .workers.local import default_workers
 
 BATCH = 500  # satisfaction solutions checked by one solver run (500: 14,200 queens in ~20 s)
 CHECK_TIMEOUT = 120.0  # seconds one check run may take
+OBJECTIVE_VAR = "modelsplit_objective"  # the objective, as a variable of the satisfaction copy
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,46 @@ class Checker:
             output_mode=plan.output_mode,
             solver_tag=plan.solver,
         )
+        self._scratch: tempfile.TemporaryDirectory | None = None
+        self.batch_task = self.task if not self.optimise else self._satisfy_copy()
+
+    def _satisfy_copy(self) -> PartTask | None:
+        """For optimisation: a task over a copy of the model whose solve item is `satisfy` and
+        whose objective is a variable, so that many solutions are checked by one `-a` run.
+
+        None when that copy cannot be made (solve item not in the main file, no output item):
+        then each solution is checked by a run of its own.
+        """
+        if self.plan.output_mode != "item" or "showJSON(_objective)" not in self.values_section:
+            return None
+        main = self.plan.path / self.plan.model
+        text = main.read_text()
+        span = find_solve_item(text)
+        if span is None:
+            return None
+        item = text[span[0] : span[1]]
+        keyword = list(re.finditer(r"\b(minimize|maximize)\b", item))
+        if not keyword:
+            return None
+        head, expr = item[: keyword[-1].start()], item[keyword[-1].end() :]
+        self._scratch = tempfile.TemporaryDirectory(prefix="modelsplit-check-model-")
+        root = Path(self._scratch.name)
+        shutil.copytree(self.plan.path / "model", root / "model")
+        rewritten = f"any: {OBJECTIVE_VAR} = ({expr});\n{head}satisfy;"
+        (root / self.plan.model).write_text(text[: span[0]] + rewritten + text[span[1] + 1 :])
+        files = tuple(str(root / f) for f in (self.plan.model, *self.plan.data))
+        return replace(self.task, model_files=files, solve="satisfy", all_solutions=True)
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # ---- the checks --------------------------------------------------------------------------
     def check(self, claims: Sequence[Claim], *, distinct: bool | None = None) -> list[Failure]:
@@ -128,7 +175,7 @@ class Checker:
                 failures.append(Failure(claim, reason))
             else:
                 to_solve.append((claim, fixing))
-        if self.optimise:
+        if self.batch_task is None:
             jobs = [[item] for item in to_solve]
         else:
             jobs = [to_solve[i : i + BATCH] for i in range(0, len(to_solve), BATCH)]
@@ -164,29 +211,43 @@ class Checker:
             if name in self.info.variables
         ]
         if self.optimise and isinstance(claim.objective, int):
-            terms.append(f"_objective = {claim.objective}")
+            name = "_objective" if self.batch_task is None else OBJECTIVE_VAR
+            terms.append(f"{name} = {claim.objective}")
         return "(" + (" /\\ ".join(terms) or "true") + ")"
 
     def _solve(self, batch: list[tuple[Claim, str]]) -> list[Failure]:
+        task = self.batch_task or self.task
+        section = self.values_section
+        if task is not self.task:  # the satisfaction copy of an optimisation model
+            section = section.replace("showJSON(_objective)", f"showJSON({OBJECTIVE_VAR})")
         constraint = "constraint " + " \\/ ".join(f for _, f in batch) + ";\n"
         with tempfile.TemporaryDirectory(prefix="modelsplit-check-") as tmp:
             extra = Path(tmp) / "modelsplit_check.mzn"
-            extra.write_text(constraint + self.values_section)
-            args = [find_minizinc(), *MiniZincBackend().command(self.task, extra)]
+            extra.write_text(constraint + section)
+            args = [find_minizinc(), *MiniZincBackend().command(task, extra)]
             done = run_limited(args, self.timeout, cwd=tmp)
         if done.returncode is None:
             return [Failure(c, f"could not be checked within {self.timeout:.0f} s") for c, _ in batch]
-        reader = OutputReader(self.task)
+        reader = OutputReader(task)
         try:
             solutions = reader.read(done.stdout)
         except (ValueError, KeyError) as exc:
             raise SolveError(f"cannot read the output of a check run ({exc})") from exc
         if done.returncode != 0 and reader.status is None:
+            if task is not self.task:  # the copy did not compile: check one by one with the model
+                self.batch_task = None
+                return [f for c, _ in batch for f in self._solve([(c, self._fixing(c))])]
             err = error_from_messages([], done.stderr)
             raise SolveError(
                 f"a check run failed ({err or f'minizinc exited with code {done.returncode}'}); "
                 "check that the plan's solver works on this machine"
             )
+        if task is not self.task:
+            solutions = [
+                replace(sol, objective=vals.pop("_objective", None), values_json=json.dumps(vals))
+                for sol in solutions
+                for vals in [sol.values]
+            ]
         found: dict[str, list[tuple[str, object]]] = {}
         for sol in solutions:
             found.setdefault(canonical(sol.values), []).append((sol.text, sol.objective))
@@ -269,5 +330,6 @@ def verify_plan(plan: Plan, *, workers: int | None = None) -> Verification:
         parts = len(journal.parts())
     finally:
         journal.close()
-    failures = Checker(plan, workers=workers).check(claims)
+    with Checker(plan, workers=workers) as checker:
+        failures = checker.check(claims)
     return Verification(len(claims), parts, failures)
