@@ -2,7 +2,7 @@
 
     python bench/offline.py [--parts N]
 
-For each example: plain `minizinc` (one process, the whole model), then `modelsplit export`,
+For each example: plain `minizinc` (one process, the whole model, the corrected Gecode), then `modelsplit export`,
 the bundle's `solve.sh` (all parts one after the other, as one far machine would), `modelsplit
 collect` (which re-checks every solution against the model) and `modelsplit verify`. The answers
 are compared with plain minizinc's. Prints a Markdown table; timing belongs here, never in tests.
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 EXAMPLES = [
     ("queens n=12", ["examples/queens.mzn", "examples/queens.dzn"], True),
     ("golomb m=10", ["examples/golomb.mzn", "-D", "m=10;"], False),
@@ -53,7 +54,10 @@ def main() -> None:
                 data_file.write_text(model[i + 1])
                 model = [*model[:i], str(data_file)]
             flags = ["-a"] if all_solutions else []
-            seq, plain = timed(["minizinc", *flags, *model])
+            from modelsplit.workers.gecode import gecode_config
+
+            # the same corrected Gecode the parts run with
+            seq, plain = timed(["minizinc", "--solver", str(gecode_config()), *flags, *model])
             plan = tmp / "plan"
             split_s, out = timed(ms("split", *model, "-o", plan, "-n", opts.parts, *flags))
             assert out.returncode == 0, out.stderr
