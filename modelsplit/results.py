@@ -29,6 +29,7 @@ import hashlib
 import json
 import tarfile
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,7 @@ MAGIC = "%%% modelsplit-result"
 HEADER_FIELDS = ("plan", "part", "key", "started", "time-limit")
 ENDS = ("complete", "stopped")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+NO_RESULTS: Any = object()  # stands for a directory or archive without result files
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,8 @@ def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*.result") if p.is_file() and not p.name.startswith("."))
             out += [(str(p), p.read_bytes()) for p in found]
+            if not found:
+                out.append((str(path), NO_RESULTS))
         elif path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES):
             try:
                 with tarfile.open(path, "r:*") as tar:
@@ -152,6 +156,8 @@ def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
                             fh = tar.extractfile(member)
                             if fh is not None:
                                 out.append((f"{path}:{member.name}", fh.read()))
+                if not any(name.startswith(f"{path}:") for name, _ in out):
+                    out.append((str(path), NO_RESULTS))
             except (tarfile.TarError, EOFError, OSError) as exc:
                 out.append((str(path), f"%%% unreadable archive: {exc}".encode()))
         elif path.is_file():
@@ -217,6 +223,8 @@ class Ingest:
     def collect(self, name: str, data: bytes | None) -> Outcome:
         if data is None:
             return Outcome(name, "rejected", "not found")
+        if data is NO_RESULTS:
+            return Outcome(name, "rejected", "holds no *.result files (solve.sh writes them to results/)")
         sha = hashlib.sha256(data).hexdigest()
         before = self.journal.collected(sha)
         if before is not None:
