@@ -29,9 +29,9 @@ import hashlib
 import json
 import tarfile
 from collections.abc import Iterable
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import ResultError
 from .journal import Journal
