@@ -256,7 +256,7 @@ def readme(plan: Plan, parts: list[Part], bound, kind: str, width: int) -> str:
     }[kind]
     bound_note = (
         f"\nEach part looks only for solutions better than {bound}, the best objective known when\n"
-        "the bundle was made.\n"
+        "the bundle was made."
         if bound is not None
         else ""
     )
@@ -266,6 +266,7 @@ def readme(plan: Plan, parts: list[Part], bound, kind: str, width: int) -> str:
         plan_id=plan.id,
         what=what,
         first=first,
+        pad=" " * max(1, 20 - len(str(first))),
         name=f"part-{first:0{width}d}",
         bound_note=bound_note,
         result_format=RESULT_FORMAT,
@@ -273,9 +274,9 @@ def readme(plan: Plan, parts: list[Part], bound, kind: str, width: int) -> str:
 
 
 README = """\
-This bundle holds {n} parts of the model {model} (plan {plan_id}), to be solved on a machine
-that has MiniZinc installed and nothing else. Each part is the whole model plus one extra
-constraint file; the search finds {what}.{bound_note}
+This bundle holds {n} part(s) of the model {model} (modelsplit plan {plan_id}),
+to be solved on a machine that has MiniZinc installed and nothing else. Each part is the whole
+model plus one extra constraint file; the search finds {what}.{bound_note}
 
 Step by step:
 
@@ -283,9 +284,9 @@ Step by step:
 2. Check that MiniZinc is there:  minizinc --version
    (Debian/Ubuntu: sudo apt-get install minizinc. Another minizinc: MINIZINC=/path/to/minizinc)
 3. In this directory, run:
-       ./solve.sh                      solve every part, one after the other
-       ./solve.sh {first}                     solve only part {first} (several numbers: those parts)
-       ./solve.sh --time-limit 600     give each part at most 600 seconds
+       ./solve.sh                     solve every part, one after the other
+       ./solve.sh --time-limit 600    give each part at most 600 seconds
+       ./solve.sh {first}{pad}solve only part {first} (several numbers: those parts)
    Several copies of solve.sh may run at once on different parts (e.g. one per core):
        ./solve.sh 1 2 3 &  ./solve.sh 4 5 6 &
    Ctrl-C stops cleanly: the part being solved is written as "stopped", with what it found.

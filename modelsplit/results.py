@@ -297,6 +297,8 @@ class Ingest:
         if result.end == "complete" and result.exit_code != 0:
             raise ResultError(f"says its search finished, but minizinc exited with code {result.exit_code}")
         state = PartState.DONE if result.end == "complete" else PartState.STOPPED
+        if solutions and self.plan.solve_kind == "satisfy" and not self.enumerate:
+            state = PartState.DONE  # one solution is all a satisfaction part is asked for
         claims = [
             Claim(f"solution {i}", sol.values, sol.objective, sol.text, part.cube)
             for i, sol in enumerate(solutions, start=1)

@@ -99,6 +99,7 @@ CASES = [
     ("queens6", ["queens6.mzn"], True),  # all solutions, no output item (dzn output)
     ("sudoku4", ["sudoku4.mzn"], True),  # all solutions, 2-D array, output item
     ("mapcolor", ["mapcolor.mzn"], True),  # all solutions, enums
+    ("sudoku9", ["sudoku9.mzn", "sudoku9.dzn"], False),  # satisfy: one solution
     ("golomb5", ["golomb5.mzn"], False),  # minimize
     ("knapsack01", ["knapsack01.mzn", "knapsack01.json"], False),  # maximize, JSON data
     ("knapsack_unsat", ["knapsack_unsat.mzn"], False),  # UNSAT
@@ -137,6 +138,9 @@ def test_export_solve_far_collect_equals_unsplit(tmp_path, solver, name, files, 
     if kind == "unsat":
         assert plain_minizinc(solver.arg, paths, False).status == "UNSATISFIABLE"
         assert data["status"] == "UNSATISFIABLE"
+    elif kind == "satisfy":
+        assert plain_minizinc(solver.arg, paths, False).status == "SATISFIED"
+        assert data["status"] == "SATISFIED" and data["n_solutions"] == 1
     elif all_solutions:
         plain = plain_minizinc(solver.arg, paths, True)
         assert data["status"] == "ALL_SOLUTIONS" and data["n_solutions"] == plain.count
@@ -215,6 +219,29 @@ def test_tampered_truncated_and_foreign_results_are_rejected_and_nothing_is_lost
     out = ms("collect", plan, bad / "moved.result")
     assert out.returncode == 1
     assert "outside its part's cube" in rejection(out, "moved.result")
+
+
+def test_a_satisfaction_part_stopped_after_its_solution_is_done(tmp_path, solver):
+    paths = (str(MODELS / "sudoku9.mzn"), str(MODELS / "sudoku9.dzn"))
+    plan = api.split(paths[0], paths[1:], tmp_path / "plan", parts=3).path
+    assert ms("export", plan, tmp_path / "bundle").returncode == 0
+    assert run_bundle(tmp_path / "bundle", tmp_path / "far").returncode == 0
+    results = sorted((tmp_path / "far" / "bundle" / "results").glob("*.result"))
+    with_solution = [r for r in results if "----------\n" in r.read_text()]
+    assert with_solution  # the model has a solution, so some part holds it
+    result = with_solution[0]
+    part = int(result.stem.split("-")[1])
+    # as if Ctrl-C had landed just after the solution was printed
+    text = "".join(
+        ln for ln in result.read_text().splitlines(keepends=True) if not ln.startswith("%%% sha256")
+    )
+    result.write_text(text.replace("%%% end complete", "%%% end stopped"))
+    assert ms("collect", plan, result).returncode == 0
+    before = journal_dump(plan)
+    assert [p[2] for p in before[0] if p[0] == part] == ["done"]
+    data = json.loads(ms("solve", plan, "--json", "-q").stdout)
+    assert data["status"] == "SATISFIED" and data["n_solutions"] == 1
+    assert journal_dump(plan) == before  # the answer was known: nothing ran
 
 
 def test_collecting_twice_changes_nothing(tmp_path):
