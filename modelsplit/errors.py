@@ -10,6 +10,7 @@ library users catch the class they care about::
     ├── ModelError            MiniZinc rejected the model or its data (message and location passed on)
     ├── SolverNotFoundError   no `minizinc`, or no solver with the requested tag
     ├── PlanError             a plan directory is missing, incomplete or from an incompatible version
+    │   └── ResultError       a result file brought back from a bundle is not a result of this plan
     └── SolveError            a solver process failed in a way that is not the model's fault
 """
 
@@ -48,6 +49,10 @@ class SolverNotFoundError(ModelsplitError):
 
 class PlanError(ModelsplitError):
     """A plan directory is missing, incomplete or unusable."""
+
+
+class ResultError(PlanError):
+    """A result file (from an exported bundle) is for another plan, damaged, or wrong."""
 
 
 class SolveError(ModelsplitError):

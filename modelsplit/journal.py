@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,6 +61,20 @@ CREATE TABLE IF NOT EXISTS runs (
     started REAL,
     finished REAL,
     state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    part_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    bundle TEXT NOT NULL,
+    exported REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS collected (
+    sha256 TEXT PRIMARY KEY,
+    part_id INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    state TEXT NOT NULL,
+    collected REAL NOT NULL
 );
 """
 
@@ -132,6 +148,7 @@ class Journal:
         # journals written before parts had a worker column, or runs a table, open all the same
         self._columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
         self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        self._tx_depth = 0
 
     @classmethod
     def open(
@@ -202,17 +219,68 @@ class Journal:
 
     # ---- helpers ------------------------------------------------------------------------------
     class _Tx:
-        def __init__(self, conn: sqlite3.Connection):
-            self.conn = conn
+        """BEGIN … COMMIT (ROLLBACK on an exception), safe against Ctrl-C and SIGTERM.
+
+        In the main thread, SIGINT and SIGTERM that arrive inside the transaction are held until
+        it has committed and then raised as usual (KeyboardInterrupt), so a stop never leaves a
+        transaction open. A transaction left open all the same (an interrupt between BEGIN and
+        the block, in code that did not hold signals) is rolled back before a new one begins,
+        instead of failing with "cannot start a transaction within a transaction".
+        """
+
+        HELD = (signal.SIGINT, signal.SIGTERM)
+
+        def __init__(self, journal: Journal):
+            self.journal = journal
+            self.conn = journal.conn
+            self.outer = False  # this one began the transaction (not nested in another)
+            self.pending: list[int] = []
+            self.saved: dict[int, object] = {}
+
+        def _hold(self, signum, frame) -> None:
+            self.pending.append(signum)
 
         def __enter__(self):
-            self.conn.execute("BEGIN IMMEDIATE")
+            if self.journal._tx_depth:  # nested: part of the transaction already open
+                self.journal._tx_depth += 1
+                return
+            try:
+                if threading.current_thread() is threading.main_thread():
+                    for signum in self.HELD:
+                        self.saved[signum] = signal.signal(signum, self._hold)
+                if self.conn.in_transaction:  # left open by an interrupted run: it never committed
+                    self.conn.execute("ROLLBACK")
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.outer = True
+                self.journal._tx_depth = 1
+            except BaseException:
+                self._release()
+                raise
 
         def __exit__(self, exc_type, exc, tb):
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            self.journal._tx_depth -= 1
+            if not self.outer:
+                return
+            try:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            finally:
+                self._release()
+
+        def _release(self) -> None:
+            saved, self.saved = self.saved, {}
+            for signum, handler in saved.items():
+                signal.signal(signum, handler)  # type: ignore[arg-type]
+            pending, self.pending = self.pending, []
+            for signum in pending:
+                handler = saved.get(signum)
+                if callable(handler):
+                    handler(signum, None)
+                elif handler == signal.SIG_DFL:
+                    signal.raise_signal(signum)
 
     def transaction(self) -> Journal._Tx:
-        return Journal._Tx(self.conn)
+        return Journal._Tx(self)
 
     def _meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -433,3 +501,55 @@ class Journal:
             "SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id LIMIT 1"
         ).fetchone()
         return StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4]) if r else None
+
+    # ---- offline: parts exported in bundles, result files collected from them ------------------
+    def record_export(self, parts: list[tuple[int, str]], bundle: str) -> None:
+        """Record that parts (id, key) went into ``bundle`` (a path, as given)."""
+        now = time.time()
+        self.conn.executemany(
+            "INSERT INTO exports (part_id, key, bundle, exported) VALUES (?, ?, ?, ?)",
+            [(pid, key, bundle, now) for pid, key in parts],
+        )
+
+    def exports(self) -> dict[int, tuple[str, float]]:
+        """Part id -> (bundle, time) of its latest export; empty for journals from before exports."""
+        try:
+            rows = self.conn.execute("SELECT part_id, bundle, exported FROM exports ORDER BY id").fetchall()
+        except sqlite3.OperationalError:  # a read-only journal written before the table existed
+            return {}
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def collected(self, sha256: str) -> tuple[int, str, str] | None:
+        """(part id, file, state) of a result file collected before, by the sha256 of its content."""
+        try:
+            row = self.conn.execute(
+                "SELECT part_id, file, state FROM collected WHERE sha256 = ?", (sha256,)
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return (row[0], row[1], row[2]) if row else None
+
+    def record_collected(self, sha256: str, part_id: int, file: str, state: PartState) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO collected (sha256, part_id, file, state, collected) VALUES (?, ?, ?, ?, ?)",
+            (sha256, part_id, file, state.value, time.time()),
+        )
+
+    def record(self, part_id: int) -> PartRecord | None:
+        return next((r for r in self.parts() if r.id == part_id), None)
+
+    def next_attempt(self, part_id: int) -> int:
+        """Count one more attempt of a part (solved elsewhere) and return its number."""
+        self.conn.execute("UPDATE parts SET attempts = attempts + 1 WHERE id = ?", (part_id,))
+        row = self.conn.execute("SELECT attempts FROM parts WHERE id = ?", (part_id,)).fetchone()
+        return int(row[0]) if row else 1
+
+    def delete_solutions(self, part_id: int) -> None:
+        self.conn.execute("DELETE FROM solutions WHERE part_id = ?", (part_id,))
+
+    def part_solution_rows(self, part_id: int) -> list[tuple[dict, str]]:
+        """(values, output text) of every solution recorded for one part."""
+        rows = self.conn.execute(
+            "SELECT vals, output FROM solutions WHERE part_id = ? ORDER BY id", (part_id,)
+        )
+        return [(json.loads(r[0]), r[1]) for r in rows]

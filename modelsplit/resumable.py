@@ -58,6 +58,19 @@ def lex_nogood(info: ModelInfo, last: dict) -> str:
 
 def rewrite_solve(text: str, annotation: str) -> str:
     """Replace the model's `solve … satisfy;` item by one with the given search annotation."""
+    span = find_solve_item(text)
+    if span is None:
+        raise SplitError(
+            "cannot find the model's solve item to make its search resumable; leave --resumable out"
+        )
+    return text[: span[0]] + f"solve :: {annotation} satisfy;" + text[span[1] + 1 :]
+
+
+def find_solve_item(text: str) -> tuple[int, int] | None:
+    """Where the solve item is in a model's text: (index of `solve`, index of its `;`), or None.
+
+    Comments and strings are skipped; `solve` counts only at the start of a statement.
+    """
     i, n = 0, len(text)
     start = None
     at_statement_start = True
@@ -83,7 +96,7 @@ def rewrite_solve(text: str, annotation: str) -> str:
             continue
         if c == ";":
             if start is not None:
-                return text[:start] + f"solve :: {annotation} satisfy;" + text[i + 1 :]
+                return start, i
             at_statement_start = True
             i += 1
             continue
@@ -93,4 +106,4 @@ def rewrite_solve(text: str, annotation: str) -> str:
                 start = i
         at_statement_start = False
         i += 1
-    raise SplitError("cannot find the model's solve item to make its search resumable; leave --resumable out")
+    return None

@@ -31,7 +31,7 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from . import report, solve, split, status  # noqa: F401  (each module adds its commands to `cli`)
+    from . import offline, report, solve, split, status  # noqa: F401  (each module adds its commands to `cli`)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ import click
 from ..collector import Collector
 from ..journal import Journal
 from ..plan import Plan
+from ..status import PartState
 from . import cli
 
 
@@ -36,6 +37,7 @@ def status(plan, as_json):
             front = pareto_front(loaded, journal)
         cubes = {p.id: p.mzn for p in loaded.parts}
         cubes.update({sub_id: mzn for sub_id, _, _, _, mzn in journal.subparts()})
+        exports = journal.exports()
     finally:
         journal.close()
     if as_json:
@@ -53,6 +55,9 @@ def status(plan, as_json):
                 "started": r.started,
                 "error": r.error,
                 "cube": cubes.get(r.id, ""),
+                "exported": (
+                    {"bundle": exports[r.id][0], "time": exports[r.id][1]} if r.id in exports else None
+                ),
             }
             for r in records
         ]
@@ -77,12 +82,17 @@ def status(plan, as_json):
         if r.state.value == "running" and r.started is not None:
             t = f"{now - r.started:.1f}s+"  # still running (as far as the journal knows)
         best = "-" if r.objective is None else f"{r.objective}"
+        # a pending part that went into a bundle: its result is awaited from elsewhere
+        state = "exported" if r.state == PartState.PENDING and r.id in exports else r.state.value
         click.echo(
-            f"{r.id:>6}  {r.state.value:8} {(r.status.value if r.status else '-'):17} {r.attempts:>5} "
+            f"{r.id:>6}  {state:8} {(r.status.value if r.status else '-'):17} {r.attempts:>5} "
             f"{r.worker or '-':{width}} {r.n_solutions:>6} "
             + (f"{best:>8} " if optimise else "")
             + f"{t:>9}  {cubes.get(r.id, '')}"
         )
+    waiting = sum(1 for r in records if r.state == PartState.PENDING and r.id in exports)
+    if waiting:
+        click.echo(f"exported and not collected yet: {waiting} part(s) (collect with: modelsplit collect)")
     line = f"answer so far: {answer.status.value}"
     if answer.objective is not None:
         line += f", objective {answer.objective}"

@@ -1,0 +1,478 @@
+"""Export: a bundle of parts for machines that have nothing but `minizinc` installed.
+
+::
+
+    BUNDLE/                 (a directory, or BUNDLE.tar.gz holding it)
+      README.txt            what to do on the far machine, step by step
+      solve.sh              POSIX sh: solve all parts or some, write one result file per part
+      manifest.json         plan id, options, the exported parts (id, key, cube, bound), every file's sha256
+      SHA256SUMS            the same sha256 sums in `sha256sum -c` form (solve.sh checks them)
+      model/                the plan's model and data
+      parts/part-NNNN.mzn   one constraint file per part: its cube, its bound, the values output section
+      solver/               the corrected Gecode configuration (plans made with the default solver)
+      results/              written by solve.sh: part-NNNN.result (see results.py), part-NNNN.log
+
+The part files hold the same text a local attempt of the part runs (see dispatcher.py); an
+optimisation part carries the best objective known at export time as a bound. The journal records
+which parts went into which bundle, and when (``modelsplit status`` shows them as exported).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shlex
+import shutil
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cube import Cube
+from .dispatcher import _task as part_task
+from .errors import InputError
+from .journal import Journal
+from .plan import Part, Plan, sha256_file
+from .results import RESULT_FORMAT
+from .status import PartState
+from .workers.backend import MiniZincBackend
+
+BUNDLE_FORMAT = 1
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def parse_part_ids(text: str) -> list[int]:
+    """``"1-40,57"`` -> [1, 2, ..., 40, 57] (sorted, without repeats)."""
+    ids: set[int] = set()
+    for piece in text.replace(" ", "").split(","):
+        if not piece:
+            continue
+        lo, sep, hi = piece.partition("-")
+        try:
+            first, last = (int(lo), int(hi)) if sep else (int(piece), int(piece))
+        except ValueError:
+            raise InputError(f"cannot read the part list {text!r}; write it like 1-40,57") from None
+        if first < 1 or last < first:
+            raise InputError(f"{piece!r} in the part list is not a range of part numbers (from 1 up)")
+        ids.update(range(first, last + 1))
+    if not ids:
+        raise InputError(f"the part list {text!r} names no part; write it like 1-40,57")
+    return sorted(ids)
+
+
+def all_parts(plan: Plan, journal: Journal) -> dict[int, Part]:
+    """The plan's parts and the sub-parts re-splitting added, by id (keys as the journal has them)."""
+    keys = {r.id: r.key for r in journal.parts()}
+    parts = {p.id: p for p in plan.parts}
+    for sub_id, _, _, cube, mzn in journal.subparts():
+        parts[sub_id] = Part(
+            sub_id, "", Cube.from_json(cube), mzn, keys.get(sub_id, f"{plan.id}-sub{sub_id}")
+        )
+    return parts
+
+
+def _ranges(ids: list[int]) -> str:
+    out, start = [], None
+    for i, n in enumerate(ids):
+        if start is None:
+            start = n
+        if i + 1 == len(ids) or ids[i + 1] != n + 1:
+            out.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return ",".join(out)
+
+
+@dataclass(frozen=True)
+class Exported:
+    bundle: Path
+    part_ids: tuple[int, ...]
+    skipped_done: tuple[int, ...]
+    bound: int | float | None
+
+    def summary(self) -> str:
+        text = f"exported {len(self.part_ids)} part{'s' if len(self.part_ids) != 1 else ''} ({_ranges(list(self.part_ids))}) to {self.bundle}"
+        if self.bound is not None:
+            text += f", bounded by the best objective so far ({self.bound})"
+        return text
+
+
+def select(plan: Plan, journal: Journal, parts: str | None, pending: bool) -> tuple[list[Part], list[int]]:
+    """The parts to export, and the done ones that ``pending`` left out."""
+    known = all_parts(plan, journal)
+    records = {r.id: r for r in journal.parts()}
+    children: dict[int, list[int]] = {}
+    for sub_id, parent, _, _, _ in journal.subparts():
+        children.setdefault(parent, []).append(sub_id)
+    if parts is not None:
+        ids = parse_part_ids(parts)
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            subs = (
+                f"; sub-parts {_ranges(sorted(set(known) - {p.id for p in plan.parts}))}"
+                if len(known) > len(plan.parts)
+                else ""
+            )
+            raise InputError(
+                f"part {unknown[0]} is not in this plan (parts 1-{len(plan.parts)}{subs}); "
+                "see `modelsplit status PLAN`"
+            )
+        for i in ids:
+            if records.get(i) and records[i].state == PartState.RESPLIT:
+                raise InputError(
+                    f"part {i} was re-split into parts {_ranges(sorted(_leaves(i, children, records)))}; "
+                    "export those instead (or use --pending)"
+                )
+    else:
+        ids = sorted(i for i in known if not (records.get(i) and records[i].state == PartState.RESPLIT))
+    done = [i for i in ids if records.get(i) and records[i].state == PartState.DONE]
+    if pending:
+        ids = [i for i in ids if i not in done]
+    else:
+        done = []
+    if not ids:
+        raise InputError(
+            "nothing to export: every selected part is done already (see `modelsplit status PLAN`)"
+        )
+    return [known[i] for i in ids], done
+
+
+def _leaves(part_id: int, children: dict[int, list[int]], records) -> list[int]:
+    out = []
+    for c in children.get(part_id, []):
+        if records.get(c) and records[c].state == PartState.RESPLIT:
+            out += _leaves(c, children, records)
+        else:
+            out.append(c)
+    return out
+
+
+def export(
+    plan: Plan, bundle: str | os.PathLike[str], *, parts: str | None = None, pending: bool = False
+) -> Exported:
+    """Write a bundle of ``plan``'s parts (all, the ``parts`` list, only unfinished ones with
+    ``pending``) to ``bundle``: a directory, or an archive when the name ends in .tar.gz."""
+    bundle = Path(bundle)
+    archive = bundle.name.endswith(ARCHIVE_SUFFIXES)
+    if bundle.exists() and (archive or not bundle.is_dir() or any(bundle.iterdir())):
+        raise InputError(f"{bundle} already exists; choose another bundle name or remove it first")
+    plan.check_files()
+    journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
+    try:
+        chosen, done = select(plan, journal, parts, pending)
+        best = journal.best_solution(plan.solve_kind) if plan.solve_kind != "satisfy" else None
+        bound = best.objective if best else None
+        name = bundle.name
+        for suffix in ARCHIVE_SUFFIXES:
+            name = name.removesuffix(suffix)
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".modelsplit-bundle-", dir=bundle.parent) as tmp:
+            root = Path(tmp) / name
+            _write(plan, chosen, bound, root)
+            if archive:
+                partial = bundle.with_name(f".{bundle.name}.partial")
+                with tarfile.open(partial, "w:gz") as tar:
+                    tar.add(root, arcname=name)
+                os.replace(partial, bundle)
+            else:
+                if bundle.exists():
+                    bundle.rmdir()
+                os.replace(root, bundle)
+        with journal.transaction():
+            journal.record_export([(p.id, p.key) for p in chosen], str(bundle))
+    finally:
+        journal.close()
+    return Exported(bundle, tuple(p.id for p in chosen), tuple(done), bound)
+
+
+def _write(plan: Plan, parts: list[Part], bound, root: Path) -> None:
+    root.mkdir(parents=True)
+    for rel in plan.files:
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(plan.path / rel, target)
+    solver_arg = plan.solver or "gecode"
+    msc = plan.path / "solver" / "gecode.msc"
+    if plan.solver == "gecode":
+        if msc.is_file():
+            shutil.copytree(plan.path / "solver", root / "solver")
+        else:  # a plan written before solver/ existed
+            from .workers.gecode import write_portable_gecode_config
+
+            write_portable_gecode_config(root / "solver")
+        solver_arg = "solver/gecode.msc"
+    width = max(4, len(str(max(p.id for p in parts))))
+    values = plan.values_file.read_text()
+    (root / "parts").mkdir()
+    entries = []
+    prefix: list[str] = []
+    for part in parts:
+        task = part_task(plan, part, 1, solver_arg, values, bound)
+        rel = f"parts/part-{part.id:0{width}d}.mzn"
+        header = f"% modelsplit part {part.id} of plan {plan.id} (key {part.key})\n"
+        (root / rel).write_text(header + task.constraints)
+        entries.append({"id": part.id, "key": part.key, "file": rel, "cube": part.mzn, "bound": bound})
+        local = dataclasses.replace(task, model_files=(plan.model, *plan.data))
+        prefix = MiniZincBackend().command(local, Path(rel))[:-1]
+    kind = "all" if plan.all_solutions and plan.solve_kind == "satisfy" else plan.solve_kind
+    script = SCRIPT.format(
+        plan_id=plan.id,
+        result_format=RESULT_FORMAT,
+        kind=kind,
+        width=width,
+        ids=" ".join(str(p.id) for p in parts),
+        keys="\n".join(f"    {p.id}) echo {p.key} ;;" for p in parts),
+        args=" ".join(shlex.quote(a) for a in prefix),
+    )
+    (root / "solve.sh").write_text(script)
+    (root / "solve.sh").chmod(0o755)
+    (root / "README.txt").write_text(readme(plan, parts, bound, kind, width))
+    sums = {f.relative_to(root).as_posix(): sha256_file(f) for f in sorted(root.rglob("*")) if f.is_file()}
+    (root / "SHA256SUMS").write_text("".join(f"{digest}  {rel}\n" for rel, digest in sums.items()))
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "plan": plan.id,
+        "created": time.time(),
+        "model": {"main": plan.model, "data": list(plan.data)},
+        "solver": plan.solver,
+        "solve": plan.solve_kind,
+        "all_solutions": plan.all_solutions,
+        "output_mode": plan.output_mode,
+        "result_format": RESULT_FORMAT,
+        "parts": entries,
+        "files": sums,
+    }
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+def readme(plan: Plan, parts: list[Part], bound, kind: str, width: int) -> str:
+    first = parts[0].id
+    what = {
+        "all": "every solution of each part",
+        "satisfy": "a solution of each part (or that it has none)",
+        "minimize": "the smallest objective in each part",
+        "maximize": "the largest objective in each part",
+    }[kind]
+    bound_note = (
+        f"\nEach part looks only for solutions better than {bound}, the best objective known when\n"
+        "the bundle was made."
+        if bound is not None
+        else ""
+    )
+    return README.format(
+        n=len(parts),
+        model=Path(plan.model).name,
+        plan_id=plan.id,
+        what=what,
+        first=first,
+        pad=" " * max(1, 20 - len(str(first))),
+        name=f"part-{first:0{width}d}",
+        bound_note=bound_note,
+        result_format=RESULT_FORMAT,
+    )
+
+
+README = """\
+This bundle holds {n} part(s) of the model {model} (modelsplit plan {plan_id}),
+to be solved on a machine that has MiniZinc installed and nothing else. Each part is the whole
+model plus one extra constraint file; the search finds {what}.{bound_note}
+
+Step by step:
+
+1. Copy this whole directory to the machine (keep the files together; do not edit them).
+2. Check that MiniZinc is there:  minizinc --version
+   (Debian/Ubuntu: sudo apt-get install minizinc. Another minizinc: MINIZINC=/path/to/minizinc)
+3. In this directory, run:
+       ./solve.sh                     solve every part, one after the other
+       ./solve.sh --time-limit 600    give each part at most 600 seconds
+       ./solve.sh {first}{pad}solve only part {first} (several numbers: those parts)
+   Several copies of solve.sh may run at once on different parts (e.g. one per core):
+       ./solve.sh 1 2 3 &  ./solve.sh 4 5 6 &
+   Ctrl-C stops cleanly: the part being solved is written as "stopped", with what it found.
+   Running solve.sh again skips parts that are finished and solves the rest again.
+4. Bring back the directory results/ (or just its *.result files) and give them to
+   modelsplit on the machine that holds the plan:
+       modelsplit collect PLAN results/
+
+results/{name}.result is the result of part {first}; results/{name}.log holds MiniZinc's messages.
+A finished result is never overwritten; an earlier stopped one is kept as
+results/{name}.stopped-1.result (and so on), and may be brought back too.
+
+To solve a part by hand without solve.sh, run from this directory the command that is the first
+line of its log (results/{name}.log, "command: ..."), and keep what it prints.
+
+Result file (format {result_format}): plain text. Lines starting with "%%% " frame MiniZinc's own
+output: first "%%% modelsplit-result {result_format}", "%%% plan ID", "%%% part N", "%%% key KEY",
+"%%% started TIME", "%%% time-limit SEC|none"; then everything minizinc printed (each solution
+ends with "----------", a finished search with "==========" or "=====UNSATISFIABLE====="); last
+"%%% exit CODE", "%%% elapsed SEC", "%%% end complete|stopped" and, where sha256sum exists,
+"%%% sha256 HEX" (of all the lines before it).
+
+Files:
+    solve.sh        the script above (POSIX sh; needs minizinc, and date, tail, mkdir, mv)
+    parts/          one constraint file per part
+    model/          the model and its data
+    solver/         a corrected configuration of Debian's Gecode (where the plan uses it)
+    manifest.json   the plan id, the parts and every file's sha256
+    SHA256SUMS      the same sums, for: sha256sum -c SHA256SUMS
+"""
+
+
+SCRIPT = r"""#!/bin/sh
+# Solve the parts of this modelsplit bundle with nothing but MiniZinc (see README.txt).
+# Usage: ./solve.sh [--time-limit SEC] [PART...]
+set -u
+PLAN_ID={plan_id}
+KIND={kind}
+WIDTH={width}
+PARTS='{ids}'
+MINIZINC=${{MINIZINC:-minizinc}}
+
+usage() {{
+    echo "usage: ./solve.sh [--time-limit SEC] [PART...]"
+    echo "  solve the given parts (default: all: $PARTS); results go to results/part-NNNN.result"
+    echo "  --time-limit SEC   stop each part after SEC seconds (it is written as stopped)"
+}}
+
+key_of() {{
+    case $1 in
+{keys}
+    *) return 1 ;;
+    esac
+}}
+
+cd "$(dirname "$0")" || exit 1
+TIME_LIMIT=
+while [ $# -gt 0 ]; do
+    case $1 in
+    -t | --time-limit)
+        [ $# -ge 2 ] || {{ echo "solve.sh: $1 needs a number of seconds" >&2; exit 2; }}
+        TIME_LIMIT=$2
+        shift 2
+        ;;
+    --time-limit=*) TIME_LIMIT=${{1#*=}}; shift ;;
+    -h | --help) usage; exit 0 ;;
+    --) shift; break ;;
+    -*) echo "solve.sh: unknown option $1 (see ./solve.sh --help)" >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
+case $TIME_LIMIT in
+'') ;;
+*[!0-9]* | 0) echo "solve.sh: --time-limit takes a whole number of seconds (got $TIME_LIMIT)" >&2; exit 2 ;;
+esac
+[ $# -gt 0 ] || set -- $PARTS
+for id in "$@"; do
+    key_of "$id" >/dev/null || {{ echo "solve.sh: there is no part $id in this bundle (parts: $PARTS)" >&2; exit 2; }}
+done
+if ! command -v "$MINIZINC" >/dev/null 2>&1; then
+    echo "solve.sh: $MINIZINC not found; install MiniZinc (Debian/Ubuntu: sudo apt-get install minizinc) or set MINIZINC=/path/to/minizinc" >&2
+    exit 1
+fi
+if command -v sha256sum >/dev/null 2>&1; then
+    if ! out=$(sha256sum -c SHA256SUMS 2>&1); then
+        printf '%s\n' "$out" >&2
+        echo "solve.sh: files of this bundle differ from SHA256SUMS; copy the bundle again" >&2
+        exit 1
+    fi
+fi
+mkdir -p results || exit 1
+
+STOP=0
+CHILD=
+trap 'STOP=1; [ -n "$CHILD" ] && kill -TERM "$CHILD" 2>/dev/null' INT TERM HUP
+
+solve_part() {{
+    id=$1
+    key=$(key_of "$id")
+    name=part-$(printf "%0${{WIDTH}}d" "$id")
+    result=results/$name.result
+    if [ -f "$result" ]; then
+        case $(tail -n 2 "$result") in
+        *"%%% end complete"*) echo "part $id: finished already ($result)"; return 0 ;;
+        esac
+    fi
+    lock=results/.$name.lock
+    if ! mkdir "$lock" 2>/dev/null; then
+        echo "part $id: another solve.sh is solving it (if none is, remove $lock)" >&2
+        return 1
+    fi
+    tmp=results/.$name.running
+    log=results/$name.log
+    limit=
+    [ -n "$TIME_LIMIT" ] && limit="--time-limit ${{TIME_LIMIT}}000"
+    {{
+        echo "%%% modelsplit-result {result_format}"
+        echo "%%% plan $PLAN_ID"
+        echo "%%% part $id"
+        echo "%%% key $key"
+        echo "%%% started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "%%% time-limit ${{TIME_LIMIT:-none}}"
+    }} >"$tmp"
+    echo "part $id: solving"
+    echo "command: $MINIZINC {args} $limit parts/$name.mzn" >"$log"
+    start=$(date +%s)
+    "$MINIZINC" {args} $limit "parts/$name.mzn" >>"$tmp" 2>>"$log" &
+    CHILD=$!
+    wait "$CHILD"
+    rc=$?
+    if [ "$STOP" = 1 ]; then
+        wait "$CHILD" 2>/dev/null
+    fi
+    CHILD=
+    elapsed=$(($(date +%s) - start))
+    [ -n "$(tail -c 1 "$tmp")" ] && echo >>"$tmp"
+    last=$(tail -n 1 "$tmp")
+    if [ "$STOP" = 1 ]; then
+        end=stopped
+    elif [ "$rc" -ne 0 ]; then
+        end=failed
+    else
+        case $last in
+        ========== | =====UNSATISFIABLE===== | =====UNBOUNDED===== | =====UNSATorUNBOUNDED=====) end=complete ;;
+        ----------) if [ "$KIND" = satisfy ]; then end=complete; else end=stopped; fi ;;
+        =====ERROR=====) end=failed ;;
+        *) end=stopped ;;
+        esac
+    fi
+    if [ "$end" = failed ]; then
+        mv "$tmp" "results/$name.failed"
+        rmdir "$lock"
+        echo "part $id: minizinc failed (exit $rc); see $log" >&2
+        return 1
+    fi
+    {{
+        echo "%%% exit $rc"
+        echo "%%% elapsed $elapsed"
+        echo "%%% end $end"
+    }} >>"$tmp"
+    if command -v sha256sum >/dev/null 2>&1; then
+        sum=$(sha256sum <"$tmp")
+        echo "%%% sha256 ${{sum%% *}}" >>"$tmp"
+    fi
+    if [ -f "$result" ]; then
+        n=1
+        while [ -e "results/$name.stopped-$n.result" ]; do n=$((n + 1)); done
+        mv "$result" "results/$name.stopped-$n.result"
+    fi
+    mv "$tmp" "$result"
+    rmdir "$lock"
+    echo "part $id: $end after $elapsed s ($result)"
+    [ "$end" = complete ] && SOLVED=$((SOLVED + 1))
+    return 0
+}}
+
+SOLVED=0
+FAILED=0
+for id in "$@"; do
+    [ "$STOP" = 1 ] && break
+    solve_part "$id" || FAILED=$((FAILED + 1))
+done
+if [ "$STOP" = 1 ]; then
+    echo "solve.sh: stopped; run it again to go on (finished parts are kept)" >&2
+    exit 130
+fi
+echo "solve.sh: $SOLVED of $# part(s) finished in this run, $FAILED failed; bring back results/ and run: modelsplit collect PLAN results/"
+[ "$FAILED" -eq 0 ]
+"""

@@ -1,0 +1,81 @@
+"""`modelsplit export`, `collect` and `verify`: solving on machines that never talk to each other."""
+
+from __future__ import annotations
+
+import click
+
+from ..collector import Collector
+from ..journal import Journal
+from ..plan import Plan
+from . import cli
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(file_okay=False))
+@click.argument("bundle", type=click.Path())
+@click.option("--parts", "parts", default=None, metavar="LIST", help="Only these parts, e.g. 1-40,57.")
+@click.option("--pending", is_flag=True, help="Only parts not done yet in the journal.")
+def export(plan, bundle, parts, pending):
+    """Write a BUNDLE (directory, or .tar.gz) of PLAN's parts that solves with nothing but minizinc."""
+    from ..bundle import export as export_bundle
+
+    done = export_bundle(Plan.load(plan), bundle, parts=parts, pending=pending)
+    if done.skipped_done:
+        click.echo(
+            f"modelsplit: {len(done.skipped_done)} selected part(s) are done already; left out", err=True
+        )
+    click.echo(f"modelsplit: {done.summary()}", err=True)
+    click.echo(
+        f"on the far machine: ./solve.sh in the bundle (see its README.txt); then: modelsplit collect {plan} RESULTS",
+        err=True,
+    )
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(file_okay=False))
+@click.argument("results", nargs=-1, required=True, type=click.Path())
+@click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
+def collect(plan, results, workers):
+    """Check RESULTS (result files, directories or .tar.gz archives of them) and record them in PLAN."""
+    from ..results import collect as collect_results
+
+    loaded = Plan.load(plan)
+    done = collect_results(loaded, results, workers=workers)
+    for outcome in done.outcomes:
+        if outcome.kind == "rejected":
+            click.echo(f"modelsplit: rejected {outcome.name}: {outcome.message}", err=True)
+        else:
+            click.echo(f"modelsplit: {outcome.kind} {outcome.name}: {outcome.message}", err=True)
+    click.echo(f"modelsplit: {done.summary()}; {_so_far(loaded)}", err=True)
+    if done.rejected:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(file_okay=False))
+@click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
+def verify(plan, workers):
+    """Re-check every solution recorded in PLAN's journal against the original model."""
+    from ..verify import verify_plan
+
+    result = verify_plan(Plan.load(plan), workers=workers)
+    for failure in result.failures[1:10]:
+        click.echo(f"modelsplit: failed: {failure}", err=True)
+    click.echo(result.summary())
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _so_far(plan: Plan) -> str:
+    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+    try:
+        answer = Collector(plan, journal).answer()
+    finally:
+        journal.close()
+    parts = answer.parts
+    text = f"parts {parts['done']}/{parts['total']} done; answer so far: {answer.status.value}"
+    if answer.objective is not None:
+        text += f", objective {answer.objective}"
+    if answer.all_solutions:
+        text += f", {answer.n_solutions} solution(s)"
+    return text

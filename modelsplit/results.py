@@ -1,0 +1,360 @@
+"""Result files from exported bundles, and collecting them into the journal.
+
+A result file is plain text: MiniZinc's own output for one part, framed by lines that start with
+``%%% `` (format 1)::
+
+    %%% modelsplit-result 1
+    %%% plan 3f2a…            the plan id
+    %%% part 7                the part id
+    %%% key 9c1e…             the part's key (content hash)
+    %%% started 2026-12-01T21:00:00Z
+    %%% time-limit 600|none
+    …everything `minizinc` printed: solutions ended by ----------, then ========== or
+    =====UNSATISFIABLE===== when the search finished…
+    %%% exit 0                minizinc's exit code
+    %%% elapsed 12            seconds
+    %%% end complete|stopped  stopped: interrupted (Ctrl-C, SIGTERM) or cut by the time limit
+    %%% sha256 …              optional: sha256 of every line before this one
+
+Collecting checks that the file is whole (its last lines are there, the sha256 matches), that it
+belongs to this plan and part (plan id and part key), reads the output with the same reader as
+local parts, and re-checks every solution against the original model (see verify.py) before
+anything is recorded. A stopped result is recorded as a stopped part (its solutions kept as a
+stopped local part's are); a complete one finishes its part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ResultError
+from .journal import Journal
+from .plan import Plan
+from .status import PartState, Status
+from .verify import Checker, Claim, canonical
+from .workers.backend import SEPARATOR, OutputReader, PartTask, Solution
+
+RESULT_FORMAT = 1
+PREFIX = "%%% "
+MAGIC = "%%% modelsplit-result"
+HEADER_FIELDS = ("plan", "part", "key", "started", "time-limit")
+ENDS = ("complete", "stopped")
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+NO_RESULTS: Any = object()  # stands for a directory or archive without result files
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """A parsed result file (not yet checked against a plan)."""
+
+    name: str
+    sha256: str  # of the whole file: collecting the same file twice is recognised by it
+    plan_id: str
+    part_id: int
+    key: str
+    end: str  # complete | stopped
+    exit_code: int
+    elapsed: float
+    body: str  # what minizinc printed
+    started: str = ""
+    time_limit: str = "none"
+
+
+def _field(line: str, name: str) -> str | None:
+    head = f"{PREFIX}{name} "
+    return line[len(head) :].strip() if line.startswith(head) else None
+
+
+def parse_result(name: str, data: bytes) -> ResultFile:
+    """Read a result file; ResultError (naming what is wrong) when it is not a whole one."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise ResultError("is not a result file (not text)") from None
+    lines = text.splitlines(keepends=True)
+    if not lines or not lines[0].startswith(MAGIC):
+        raise ResultError("is not a modelsplit result file (it does not start with '%%% modelsplit-result')")
+    version = lines[0][len(MAGIC) :].strip()
+    if version != str(RESULT_FORMAT):
+        raise ResultError(f"has result format {version!r}; this modelsplit reads format {RESULT_FORMAT}")
+    header: dict[str, str] = {}
+    i = 1
+    for want in HEADER_FIELDS:
+        value = _field(lines[i], want) if i < len(lines) else None
+        if value is None:
+            raise ResultError(f"is damaged: its header has no '%%% {want}' line")
+        header[want] = value
+        i += 1
+    tail = list(lines[i:])
+    digest_line = None
+    if tail and _field(tail[-1], "sha256") is not None:
+        digest_line = tail.pop()
+    if len(tail) < 3 or not all(tail[-k].endswith("\n") for k in (1, 2, 3)):
+        raise ResultError(
+            "is truncated (its closing '%%% end' line is missing); copy it again or solve the part again"
+        )
+    exit_text, elapsed_text, end_text = (
+        _field(tail[-3], "exit"),
+        _field(tail[-2], "elapsed"),
+        _field(tail[-1], "end"),
+    )
+    if end_text is None or exit_text is None or elapsed_text is None:
+        raise ResultError(
+            "is truncated (its closing '%%% end' line is missing); copy it again or solve the part again"
+        )
+    if digest_line is not None:
+        claimed = _field(digest_line, "sha256") or ""
+        actual = hashlib.sha256("".join(lines[:-1]).encode()).hexdigest()
+        if claimed != actual:
+            raise ResultError("was changed or damaged after it was written (its sha256 does not match)")
+    if end_text not in ENDS:
+        raise ResultError(f"ends with '%%% end {end_text}', which is neither complete nor stopped")
+    try:
+        part_id = int(header["part"])
+        exit_code = int(exit_text)
+        elapsed = float(elapsed_text)
+    except ValueError:
+        raise ResultError("is damaged: a part number, exit code or time is not a number") from None
+    return ResultFile(
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        plan_id=header["plan"],
+        part_id=part_id,
+        key=header["key"],
+        end=end_text,
+        exit_code=exit_code,
+        elapsed=elapsed,
+        body="".join(tail[:-3]),
+        started=header["started"],
+        time_limit=header["time-limit"],
+    )
+
+
+def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
+    """(name, content) of every result file the paths name: files, directories (their
+    ``*.result`` files, recursively) and .tar.gz archives; content None for a path not found."""
+    out: list[tuple[str, bytes | None]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.result") if p.is_file() and not p.name.startswith("."))
+            out += [(str(p), p.read_bytes()) for p in found]
+            if not found:
+                out.append((str(path), NO_RESULTS))
+        elif path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES):
+            try:
+                with tarfile.open(path, "r:*") as tar:
+                    for member in tar.getmembers():
+                        base = member.name.rsplit("/", 1)[-1]
+                        if member.isfile() and base.endswith(".result") and not base.startswith("."):
+                            fh = tar.extractfile(member)
+                            if fh is not None:
+                                out.append((f"{path}:{member.name}", fh.read()))
+                if not any(name.startswith(f"{path}:") for name, _ in out):
+                    out.append((str(path), NO_RESULTS))
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                out.append((str(path), f"%%% unreadable archive: {exc}".encode()))
+        elif path.is_file():
+            out.append((str(path), path.read_bytes()))
+        else:
+            out.append((str(path), None))
+    return out
+
+
+@dataclass
+class Outcome:
+    name: str
+    kind: str  # collected | unchanged | rejected
+    message: str
+    part_id: int | None = None
+    state: PartState | None = None
+
+    def line(self) -> str:
+        return f"{self.kind} {self.name}: {self.message}"
+
+
+@dataclass
+class Collection:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.kind == "rejected"]
+
+    @property
+    def collected(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.kind == "collected"]
+
+    def summary(self) -> str:
+        n = {k: sum(1 for o in self.outcomes if o.kind == k) for k in ("collected", "unchanged", "rejected")}
+        return f"{n['collected']} result(s) collected, {n['unchanged']} unchanged, {n['rejected']} rejected"
+
+
+class Ingest:
+    """Checks result files against one plan and records them in its journal."""
+
+    def __init__(self, plan: Plan, journal: Journal, checker: Checker | None = None):
+        from .bundle import all_parts
+
+        self.plan = plan
+        self.journal = journal
+        self.checker = checker or Checker(plan)
+        self.parts = all_parts(plan, journal)
+        self.enumerate = plan.all_solutions and plan.solve_kind == "satisfy"
+        self.task = PartTask(
+            part_id=0,
+            key="",
+            attempt=1,
+            model_files=(),
+            constraints="",
+            solver="",
+            solve=plan.solve_kind,
+            all_solutions=plan.all_solutions,
+            output_mode=plan.output_mode,
+            solver_tag=plan.solver,
+        )
+
+    def collect(self, name: str, data: bytes | None) -> Outcome:
+        if data is None:
+            return Outcome(name, "rejected", "not found")
+        if data is NO_RESULTS:
+            return Outcome(name, "rejected", "holds no *.result files (solve.sh writes them to results/)")
+        sha = hashlib.sha256(data).hexdigest()
+        before = self.journal.collected(sha)
+        if before is not None:
+            return Outcome(
+                name,
+                "unchanged",
+                f"collected before (part {before[0]}, {before[2]}); nothing changed",
+                before[0],
+            )
+        try:
+            result = parse_result(name, data)
+            part, solutions, status, state = self._check(result)
+        except ResultError as exc:
+            return Outcome(name, "rejected", str(exc))
+        record = self.journal.record(part)
+        if record is not None and record.state in (PartState.DONE, PartState.RESPLIT):
+            with self.journal.transaction():
+                self.journal.record_collected(sha, part, name, record.state)
+            return Outcome(
+                name, "unchanged", f"part {part} is {record.state.value} already; nothing changed", part
+            )
+        with self.journal.transaction():
+            self._record(result, part, solutions, status, state)
+            self.journal.record_collected(sha, part, name, state)
+        n = len(solutions)
+        return Outcome(
+            name,
+            "collected",
+            f"part {part} {state.value} ({status.value}, {n} solution{'s' if n != 1 else ''})",
+            part,
+            state,
+        )
+
+    def _check(self, result: ResultFile) -> tuple[int, list[Solution], Status, PartState]:
+        if result.plan_id != self.plan.id:
+            raise ResultError(
+                f"is a result of another plan ({result.plan_id}, not {self.plan.id}); collect it into that plan"
+            )
+        part = self.parts.get(result.part_id)
+        if part is None:
+            raise ResultError(f"names part {result.part_id}, which this plan does not have")
+        if result.key != part.key:
+            raise ResultError(
+                f"is for a different part {result.part_id} (key {result.key}, not {part.key}); "
+                "it was made from another version of the plan"
+            )
+        reader = OutputReader(self.task)
+        try:
+            solutions = reader.read(result.body)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ResultError(f"is damaged: a solution's values cannot be read ({exc})") from None
+        separators = sum(1 for line in result.body.splitlines() if line == SEPARATOR)
+        if separators != len(solutions) and result.end == "complete":
+            raise ResultError(
+                "is damaged: a solution has no values line (its '%%%modelsplit-values' line is gone)"
+            )
+        for sol in solutions:
+            try:
+                sol.values  # noqa: B018  (parses the JSON)
+            except ValueError as exc:
+                raise ResultError(f"is damaged: a solution's values cannot be read ({exc})") from None
+        status = reader.status or (Status.SATISFIED if solutions else Status.UNKNOWN)
+        if status == Status.ERROR:
+            raise ResultError("says MiniZinc failed (=====ERROR=====); solve the part again")
+        complete = status.is_complete() or (
+            not self.enumerate and self.plan.solve_kind == "satisfy" and status == Status.SATISFIED
+        )
+        if result.end == "complete" and not complete:
+            raise ResultError("says its search finished, but MiniZinc's output does not show that (damaged?)")
+        if result.end == "complete" and result.exit_code != 0:
+            raise ResultError(f"says its search finished, but minizinc exited with code {result.exit_code}")
+        state = PartState.DONE if result.end == "complete" else PartState.STOPPED
+        if solutions and self.plan.solve_kind == "satisfy" and not self.enumerate:
+            state = PartState.DONE  # one solution is all a satisfaction part is asked for
+        claims = [
+            Claim(f"solution {i}", sol.values, sol.objective, sol.text, part.cube)
+            for i, sol in enumerate(solutions, start=1)
+        ]
+        failures = self.checker.check(claims, distinct=self.enumerate)
+        if failures:
+            more = f" ({len(failures) - 1} more fail too)" if len(failures) > 1 else ""
+            raise ResultError(f"{failures[0]}{more}")
+        return part.id, solutions, status, state
+
+    def _record(
+        self, result: ResultFile, part_id: int, solutions: list[Solution], status: Status, state
+    ) -> None:
+        attempt = self.journal.next_attempt(part_id)
+        reshape = self.plan.output_mode == "dzn" and self.plan.info.has_arrays_2d
+        if self.enumerate and state == PartState.DONE:
+            # the whole cube was searched: its solutions are exactly these
+            self.journal.delete_solutions(part_id)
+            known: set[tuple[str, str]] = set()
+        else:
+            known = {(canonical(v), t) for v, t in self.journal.part_solution_rows(part_id)}
+        rows = []
+        for sol in solutions:
+            ident = (canonical(sol.values), sol.text)
+            if ident in known:
+                continue
+            known.add(ident)
+            vals = json.dumps(self.plan.info.reshape(sol.values)) if reshape else sol.values_json
+            rows.append((attempt, sol.objective, vals, sol.text))
+        self.journal.add_solutions(part_id, rows)
+        objectives = [s.objective for s in solutions if s.objective is not None]
+        best = None
+        if objectives:
+            best = min(objectives) if self.plan.solve_kind == "minimize" else max(objectives)
+        self.journal.mark_finished(
+            part_id,
+            state,
+            status,
+            n_solutions=len(solutions),
+            objective=best,
+            elapsed=result.elapsed,
+        )
+
+
+def collect(plan: Plan, paths: Iterable[str | Path], *, workers: int | None = None) -> Collection:
+    """Collect result files (files, directories of them, .tar.gz archives) into the plan's journal.
+
+    Every file is checked on its own: a rejected one (another plan's, damaged, truncated, or with
+    a solution that violates the model) changes nothing, and the others are still collected.
+    """
+    plan.check_files()
+    sources = read_sources(paths)
+    journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
+    try:
+        with Checker(plan, workers=workers) as checker:
+            ingest = Ingest(plan, journal, checker)
+            return Collection([ingest.collect(name, data) for name, data in sources])
+    finally:
+        journal.close()
