@@ -207,10 +207,13 @@ def _make_old(plan: Path) -> None:
     conn.close()
 
 
-def test_an_old_journal_still_opens_and_is_migrated(tmp_path, golomb, solver):
+def test_an_old_journal_still_opens_and_is_migrated(tmp_path, solver):
+    golomb = tmp_path / "golomb10.mzn"  # long enough that a 1 s run leaves parts unfinished
+    golomb.write_text(GOLOMB.replace("int: m = 9;", "int: m = 10;"))
     plan = tmp_path / "plan"
     api.split(golomb, [], plan, parts=8, on=["mark[2]", "mark[3]"], strategy="ranges")
-    api.solve(plan, workers=2, time_limit=1.0, part_budget=0)
+    first = api.solve(plan, workers=2, time_limit=1.0, part_budget=0)
+    assert first.status.value != "OPTIMAL_SOLUTION", "the first run must leave work for the second"
     _make_old(plan)
     # read-only commands work on it as it is
     out = ms("status", str(plan), "--json")
