@@ -59,6 +59,22 @@ class Translator:
         self.use_search = use_search
         self._true = None
         self.line = 0
+        self._bounds: dict[int, tuple[int, int]] = {}  # variable index -> (min, max)
+
+    def new_var(self, lo: int, hi: int, name: str = ""):
+        v = self.m.NewIntVar(lo, hi, name)
+        self._bounds[v.Index()] = (lo, hi)
+        return v
+
+    def new_dom_var(self, dom: Domain, name: str = ""):
+        v = self.m.NewIntVarFromDomain(dom, name)
+        self._bounds[v.Index()] = (dom.min(), dom.max())
+        return v
+
+    def new_bool(self, name: str = ""):
+        v = self.m.NewBoolVar(name)
+        self._bounds[v.Index()] = (0, 1)
+        return v
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -71,7 +87,7 @@ class Translator:
     @property
     def true(self):
         if self._true is None:
-            self._true = self.m.NewBoolVar("modelsplit_true")
+            self._true = self.new_bool("modelsplit_true")
             self.m.Add(self._true == 1)
         return self._true
 
@@ -120,11 +136,13 @@ class Translator:
         """An IntVar (constants become constant variables) where CP-SAT needs a variable."""
         v = self.num(v)
         if isinstance(v, int):
-            return self.m.NewConstant(v)
+            c = self.m.NewConstant(v)
+            self._bounds[c.Index()] = (v, v)
+            return c
         if isinstance(v, cp_model.IntVar):
             return v
         lo, hi = self.bounds(v)
-        x = self.m.NewIntVar(lo, hi, name)
+        x = self.new_var(lo, hi, name)
         self.m.Add(x == v)
         return x
 
@@ -133,8 +151,7 @@ class Translator:
         if isinstance(v, int):
             return v, v
         if isinstance(v, cp_model.IntVar):
-            d = v.Proto().domain
-            return d[0], d[-1]
+            return self._bounds.get(v.Index(), (0, 1))
         # a negated literal: 0..1
         return 0, 1
 
@@ -177,10 +194,10 @@ class Translator:
             if t.base == "int" and t.domain is not None:
                 self.restrict(v, t.domain)
         elif t.base == "bool":
-            v = self.m.NewBoolVar(d.name)
+            v = self.new_bool(d.name)
         else:
             dom = _dom(t.domain) if t.domain is not None else Domain(-UNBOUNDED, UNBOUNDED)
-            v = self.m.NewIntVarFromDomain(dom, d.name)
+            v = self.new_dom_var(dom, d.name)
         self.env[d.name] = v
         if t.base == "bool":
             self.bool_names.add(d.name)
@@ -428,7 +445,7 @@ class Translator:
             return b
         lo, hi = self.bounds(b)
         dom = Domain(lo, hi).intersection_with(Domain(0, 0).complement())
-        nz = self.m.NewIntVarFromDomain(dom, "")
+        nz = self.new_dom_var(dom)
         self.m.Add(nz == b)
         return nz
 
@@ -445,9 +462,9 @@ class Translator:
         # a mod b = a - b * (a div b), truncating division as MiniZinc's
         alo, ahi = self.bounds(a)
         m = max(abs(alo), abs(ahi))
-        q = self.m.NewIntVar(-m, m, "")
+        q = self.new_var(-m, m)
         self.m.AddDivisionEquality(q, a, b)
-        p = self.m.NewIntVar(-m, m, "")
+        p = self.new_var(-m, m)
         self.m.AddMultiplicationEquality(p, [q, b])
         self.m.Add(c == a - p)
 
@@ -479,7 +496,7 @@ class Translator:
                 lo1, hi1 = self.bounds(acc)
                 lo2, hi2 = self.bounds(a)
                 ps = [lo1 * lo2, lo1 * hi2, hi1 * lo2, hi1 * hi2]
-                nxt = self.m.NewIntVar(min(ps), max(ps), "")
+                nxt = self.new_var(min(ps), max(ps))
                 self.m.AddMultiplicationEquality(nxt, [acc, a])
                 acc = nxt
             self.m.Add(c == acc)
@@ -532,7 +549,7 @@ class Translator:
                 slo, shi = self.bounds(si)
                 dlo, dhi = self.bounds(di)
                 self.m.Add(di >= 0)
-                end = self.m.NewIntVar(slo + min(dlo, 0), shi + max(dhi, 0), "")
+                end = self.new_var(slo + min(dlo, 0), shi + max(dhi, 0))
                 out.append(self.m.NewIntervalVar(si, di, end, ""))
         return out
 
@@ -582,7 +599,7 @@ class Translator:
                 if isinstance(x, int):
                     arcs.append((i, j - offset, self.true))
                     continue
-                b = self.m.NewBoolVar("")
+                b = self.new_bool()
                 self.m.Add(x == j).OnlyEnforceIf(b)
                 self.m.Add(x != j).OnlyEnforceIf(b.Not())
                 arcs.append((i, j - offset, b))
@@ -602,7 +619,7 @@ class Translator:
         def shifted(xs, off):
             out = []
             for x in xs:
-                v = self.m.NewIntVar(0, n - 1, "")
+                v = self.new_var(0, n - 1)
                 self.m.Add(v == self.num(x) - off)
                 out.append(v)
             return out
