@@ -227,3 +227,41 @@ def test_native_globals_stay_native(cpsat, tmp_path):
         "modelsplit_cpsat_table_int(",
     ):
         assert native in text, native
+
+
+# -- modelsplit with --solver cp-sat: split answers equal unsplit ones ------------------------------
+
+E2E = ["queens6", "sendmore", "golomb5", "schedule_cumulative", "knapsack01", "pigeonhole", "knapsack_unsat"]
+
+
+@pytest.mark.parametrize("name", E2E)
+def test_split_run_agrees_with_unsplit_cpsat(cpsat, name, tmp_path):
+    entry = next(e for e in CATALOG if e["name"] == name)
+    files = model_files(entry)
+    all_solutions = entry["kind"] == "all"
+    cmd = [sys.executable, "-m", "modelsplit", "run", *files, "--solver", "cp-sat", "--race", "0"]
+    cmd += ["--parts", "6", "-w", "2", "--json", "-q", "-o", str(tmp_path / "plan")]
+    out = subprocess.run(cmd + (["-a"] if all_solutions else []), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["parts"]["total"] > 1 and got["parts"]["failed"] == 0
+    plan = json.loads((tmp_path / "plan" / "manifest.json").read_text())
+    assert plan["solver"] == "cp-sat"
+    if entry["kind"] in ("minimize", "maximize"):
+        status, objective = optimum(cpsat.arg, files)
+        assert got["status"] == "OPTIMAL_SOLUTION" == status
+        assert got["objective"] == objective
+    elif entry["kind"] == "unsat":
+        assert got["status"] == "UNSATISFIABLE" == plain_minizinc(cpsat.arg, files, True).status
+    else:
+        want = plain_minizinc(cpsat.arg, files, True)
+        assert got["status"] == "ALL_SOLUTIONS" and want.status == "complete"
+        assert got["n_solutions"] == want.count
+
+
+def test_resumable_is_refused_for_cpsat(tmp_path):
+    files = model_files(next(e for e in CATALOG if e["name"] == "queens6"))
+    cmd = [sys.executable, "-m", "modelsplit", "split", *files, "-a", "--resumable", "--solver", "cpsat"]
+    out = subprocess.run(cmd + ["-o", str(tmp_path / "p")], capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "--resumable" in out.stderr and "CP-SAT" in out.stderr and "Traceback" not in out.stderr
