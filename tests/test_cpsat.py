@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import CATALOG, EXAMPLES, MODELS, model_files, optimum, plain_minizinc
 
 CORPUS = MODELS / "cpsat"
@@ -149,7 +148,7 @@ def test_floats_are_refused_with_one_line(cpsat, tmp_path):
 def test_sigterm_stops_cleanly_and_prints_what_was_found(cpsat, tmp_path):
     # all solutions of 11 queens: far more than the seconds this test waits
     model = (
-        "include \"globals.mzn\"; int: n = 11; array[1..n] of var 1..n: q;\n"
+        'include "globals.mzn"; int: n = 11; array[1..n] of var 1..n: q;\n'
         "constraint all_different(q) /\\ all_different([q[i] + i | i in 1..n])"
         " /\\ all_different([q[i] - i | i in 1..n]);\n"
     )
@@ -181,7 +180,7 @@ def test_sigterm_stops_cleanly_and_prints_what_was_found(cpsat, tmp_path):
 def test_time_limit_in_milliseconds(cpsat, tmp_path):
     fzn = _fzn(
         cpsat,
-        "include \"globals.mzn\"; int: n = 12; array[1..n] of var 1..n: q;\n"
+        'include "globals.mzn"; int: n = 12; array[1..n] of var 1..n: q;\n'
         "constraint all_different(q) /\\ all_different([q[i] + i | i in 1..n])"
         " /\\ all_different([q[i] - i | i in 1..n]);\n",
         tmp_path,
@@ -205,7 +204,11 @@ def test_portable_config_names_the_console_script(tmp_path):
     mzn = tmp_path / "m.mzn"
     mzn.write_text('include "globals.mzn"; array[1..3] of var 1..3: x; constraint alldifferent(x);\n')
     out = subprocess.run(
-        ["minizinc", "--solver", str(msc), "-a", str(mzn)], capture_output=True, text=True, env=env, cwd=tmp_path
+        ["minizinc", "--solver", str(msc), "-a", str(mzn)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("----------") == 6 and "==========" in out.stdout

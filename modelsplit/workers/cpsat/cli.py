@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     start = time.monotonic()
-    from ortools.sat.python import cp_model
+    from ._ortools import import_cp_model
 
+    cp_model = import_cp_model()
     from .parser import parse_fzn
     from .translate import translate
 

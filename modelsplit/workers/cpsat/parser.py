@@ -130,7 +130,7 @@ class _Parser:
         while pos < n:
             m = _TOKEN.match(text, pos)
             if m is None:
-                raise FznSyntaxError(f"{path}:{line}: cannot read {text[pos:pos + 20]!r}")
+                raise FznSyntaxError(f"{path}:{line}: cannot read {text[pos : pos + 20]!r}")
             kind = m.lastgroup
             value = m.group()
             if kind != "ws":
