@@ -268,3 +268,29 @@ def test_resumable_is_refused_for_cpsat(tmp_path):
     out = subprocess.run(cmd + ["-o", str(tmp_path / "p")], capture_output=True, text=True, timeout=120)
     assert out.returncode != 0
     assert "--resumable" in out.stderr and "CP-SAT" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("var 1..3: x :: output_var;\nconstraint no_such_builtin(x);\nsolve satisfy;\n", ":2: CP-SAT"),
+        ("var 1..3: x :: output_var;\nconstraint int_le(x, 2)\nsolve satisfy;\n", ":3: expected ';'"),
+        ("var 1..3: x;\nvar float: y;\nsolve satisfy;\n", ":2: CP-SAT (modelsplit) does not support float"),
+        ("var 1..3: x;\nconstraint int_le(x, z);\nsolve satisfy;\n", ":2: unknown name 'z'"),
+    ],
+)
+def test_bad_flatzinc_gets_one_line_with_file_and_line(tmp_path, text, expected):
+    fzn = tmp_path / "bad.fzn"
+    fzn.write_text(text)
+    out = _exe(str(fzn))
+    assert out.returncode == 1 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"bad.fzn{expected}" in lines[0], out.stderr
+
+
+def test_parallel_workers_for_optimisation(cpsat, tmp_path):
+    fzn = _fzn(cpsat, "var 1..9: x; var 1..9: y; constraint x + y <= 11;\nsolve maximize x * y;\n", tmp_path)
+    out = _exe("-p", "2", "-s", str(fzn))
+    assert out.returncode == 0, out.stderr
+    assert "%%%mzn-stat: objective=30" in out.stdout and "%%%mzn-stat: numWorkers=2" in out.stdout
+    assert out.stdout.count("----------") == 1 and "==========" in out.stdout
