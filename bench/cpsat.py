@@ -84,7 +84,7 @@ def run_minizinc(msc: str, files: list[str], all_solutions: bool, workers: int, 
     return done.wall, answer_of(done.stdout, all_solutions)
 
 
-def run_modelsplit(files: list[str], all_solutions: bool, workers: int, timeout: float):
+def run_modelsplit(files: list[str], all_solutions: bool, workers: int, timeout: float, parts: int | None):
     from modelsplit import api
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,6 +94,7 @@ def run_modelsplit(files: list[str], all_solutions: bool, workers: int, timeout:
             files[1:],
             Path(tmp) / "plan",
             solver="cp-sat",
+            parts=parts,
             all_solutions=all_solutions,
             workers=workers,
         )
@@ -116,6 +117,8 @@ def main() -> None:
     ap.add_argument("files", nargs="*", help="one model and its data (default: the built-in instances)")
     ap.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
+    ap.add_argument("--parts", type=int, default=None, help="parts per model (default: the strategy's)")
+    ap.add_argument("--only", action="append", default=[], help="run only built-in instances starting so")
     ap.add_argument("-a", "--all-solutions", action="store_true", help="with FILES: count all solutions")
     args = ap.parse_args()
 
@@ -128,8 +131,13 @@ def main() -> None:
             cases = [(Path(args.files[0]).stem, args.files, args.all_solutions)]
         else:
             cases = default_instances(Path(tmp))
+            if args.only:
+                cases = [c for c in cases if any(c[0].startswith(o) for o in args.only)]
         stamp = time.strftime("%Y-%m-%d %H:%M")
-        print(f"# {stamp}, {platform.node()}, {os.cpu_count()} cores, workers={w}, timeout={args.timeout:g}s")
+        print(
+            f"# {stamp}, {platform.node()}, {os.cpu_count()} cores, workers={w}, "
+            f"parts={args.parts or 'auto'}, timeout={args.timeout:g}s"
+        )
         print(
             f"| instance | task | CP-SAT -p 1 s | CP-SAT -p {w} s | modelsplit {w}x1 s | vs -p 1 | vs -p {w} | parts | agrees |"
         )
@@ -137,7 +145,7 @@ def main() -> None:
         for name, files, all_solutions in cases:
             t1, a1 = run_minizinc(msc, files, all_solutions, 1, args.timeout)
             tw, aw = run_minizinc(msc, files, all_solutions, w, args.timeout)
-            tm, am, parts = run_modelsplit(files, all_solutions, w, args.timeout)
+            tm, am, parts = run_modelsplit(files, all_solutions, w, args.timeout, args.parts)
             agrees = "yes" if a1 == aw == am and "incomplete" not in a1 else f"{a1} / {aw} / {am}"
             if agrees == "yes":
                 agrees += f", {a1}"
