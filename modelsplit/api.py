@@ -63,6 +63,11 @@ def split(
     if resumable:
         if info.solve != "satisfy" or not all_solutions:
             raise SplitError("--resumable is for finding all solutions (-a) of a satisfaction model")
+        if resolved.tag == "cp-sat":
+            raise SplitError(
+                "--resumable needs a solver that follows a fixed search order; CP-SAT does not "
+                "(leave --resumable out: stopped parts then exclude the solutions they found)"
+            )
         from .resumable import search_annotation
 
         search = search_annotation(info)

@@ -300,6 +300,16 @@ def write_plan(
                 "\n(solver/ holds a corrected configuration of Debian's Gecode; with another\n"
                 "MiniZinc solver, use its tag instead, e.g. --solver chuffed.)\n"
             )
+        elif solver == "cp-sat":
+            from .workers.cpsat import write_portable_cpsat_config
+
+            msc = write_portable_cpsat_config(tmp / "solver")
+            solver_cmd = f"--solver {msc.relative_to(tmp).as_posix()}"
+            solver_note = (
+                "\n(solver/ holds the configuration of OR-Tools CP-SAT through modelsplit's FlatZinc\n"
+                "translator: it runs `fzn-cpsat`, so modelsplit must be installed on the machine\n"
+                "and its `fzn-cpsat` command on PATH, e.g. `pip install modelsplit`.)\n"
+            )
         elif solver:
             solver_cmd = f"--solver {solver}"
         flags = " -a" if all_solutions else ""

@@ -1,8 +1,9 @@
 """Which MiniZinc solver runs the parts: a plain description, resolved against what is installed.
 
 The default, ``gecode``, is Debian's Gecode with a corrected solver library (see
-:mod:`modelsplit.workers.gecode`); any other solver tag or id that ``minizinc --solvers`` lists can
-be named instead.
+:mod:`modelsplit.workers.gecode`); ``cp-sat`` (or ``cpsat``) is OR-Tools CP-SAT through
+modelsplit's own FlatZinc translator (:mod:`modelsplit.workers.cpsat`); any other solver tag or id
+that ``minizinc --solvers`` lists can be named instead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .errors import SolverNotFoundError
 
 DEFAULT_SOLVER = "gecode"
 _GECODE_NAMES = {"gecode", "org.gecode.gecode"}
+_CPSAT_NAMES = {"cp-sat", "cpsat", "org.modelsplit.cpsat"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,16 @@ def installed_tags() -> list[str]:
 def resolve_solver(tag: str | None = None) -> Solver:
     """Resolve a solver tag to what `minizinc --solver` needs; clear error when it is unknown."""
     tag = (tag or DEFAULT_SOLVER).strip()
+    if tag.lower() in _CPSAT_NAMES:
+        from .workers.cpsat import STD_FLAGS, cpsat_config, ortools_version
+
+        driver.find_minizinc()  # MiniZinc flattens the model for the translator
+        return Solver(
+            tag="cp-sat",
+            arg=str(cpsat_config()),
+            name=f"OR-Tools CP-SAT {ortools_version()} (modelsplit translator)",
+            std_flags=frozenset(STD_FLAGS),
+        )
     configs = driver.installed_solvers()
     if tag.lower() in _GECODE_NAMES:
         from .workers.gecode import gecode_config

@@ -1,0 +1,161 @@
+"""modelsplit with W single-worker CP-SAT parts against one CP-SAT with ``num_workers=W``.
+
+    python bench/cpsat.py                       # the default instances, W = number of cores
+    python bench/cpsat.py --workers 4 --timeout 300 MODEL.mzn [DATA ...]
+
+Both sides run OR-Tools CP-SAT through modelsplit's FlatZinc translator (``--solver cp-sat``):
+
+- ``p1``: ``minizinc --solver cpsat.msc -p 1`` (one CP-SAT worker: the sequential reference)
+- ``pW``: ``minizinc --solver cpsat.msc -p W`` (CP-SAT's own portfolio of W workers; for all
+  solutions CP-SAT enumerates with one worker, so this equals ``p1`` there)
+- ``modelsplit``: ``modelsplit run --solver cp-sat -w W --race 0`` (split, then W local workers,
+  each part one single-worker CP-SAT process)
+
+Columns: wall seconds of each, speedup of modelsplit over both, part count, and whether the
+answers agree (optimum, or solution count). Prints a Markdown table. Timing belongs here, never in
+the tests: this machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def jobshop_data(n_jobs: int, n_machines: int, seed: int) -> str:
+    rng = random.Random(seed)
+    rows_m, rows_d = [], []
+    for _ in range(n_jobs):
+        order = list(range(1, n_machines + 1))
+        rng.shuffle(order)
+        rows_m.append(", ".join(map(str, order)))
+        rows_d.append(", ".join(str(rng.randint(1, 20)) for _ in range(n_machines)))
+    sep = " |\n  "
+    return (
+        f"% random instance: {n_jobs} jobs x {n_machines} machines, durations 1..20 (seed {seed})\n"
+        f"n_jobs = {n_jobs};\nn_machines = {n_machines};\n"
+        f"machine = [|\n  {sep.join(rows_m)} |];\n"
+        f"duration = [|\n  {sep.join(rows_d)} |];\n"
+    )
+
+
+def default_instances(tmp: Path) -> list[tuple[str, list[str], bool]]:
+    ex = ROOT / "examples"
+
+    def data(name: str, text: str) -> str:
+        path = tmp / name
+        path.write_text(text)
+        return str(path)
+
+    return [
+        ("queens n=11", [str(ex / "queens.mzn"), data("q11.dzn", "n = 11;\n")], True),
+        ("golomb m=9", [str(ex / "golomb.mzn"), data("g9.dzn", "m = 9;\n")], False),
+        ("golomb m=10", [str(ex / "golomb.mzn"), data("g10.dzn", "m = 10;\n")], False),
+        ("jobshop 7x7", [str(ex / "jobshop.mzn"), str(ex / "jobshop.dzn")], False),
+        ("jobshop 10x10", [str(ex / "jobshop.mzn"), data("js10.dzn", jobshop_data(10, 10, 7))], False),
+        ("knapsack 28", [str(ex / "knapsack.mzn"), str(ex / "knapsack.dzn")], False),
+    ]
+
+
+def answer_of(text: str, all_solutions: bool) -> str:
+    if "=====UNSATISFIABLE=====" in text:
+        return "UNSAT"
+    if all_solutions:
+        return f"{text.count('----------')} sols" + ("" if "==========" in text else " (incomplete)")
+    obj = [ln for ln in text.splitlines() if ln.startswith("%%%mzn-stat: objective=")]
+    value = obj[-1].split("=", 1)[1] if obj else "?"
+    return f"obj {value}" + ("" if "==========" in text else " (incomplete)")
+
+
+def run_minizinc(msc: str, files: list[str], all_solutions: bool, workers: int, timeout: float):
+    from modelsplit.driver import run_limited
+
+    args = ["minizinc", "--solver", msc, "-p", str(workers), "-s", *(["-a"] if all_solutions else [])]
+    done = run_limited([*args, *files], timeout)
+    return done.wall, answer_of(done.stdout, all_solutions)
+
+
+def run_modelsplit(files: list[str], all_solutions: bool, workers: int, timeout: float, parts: int | None):
+    from modelsplit import api
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.monotonic()
+        plan = api.split(
+            files[0],
+            files[1:],
+            Path(tmp) / "plan",
+            solver="cp-sat",
+            parts=parts,
+            all_solutions=all_solutions,
+            workers=workers,
+        )
+        answer = api.solve(plan, workers=workers, race=0, time_limit=timeout)
+        wall = time.monotonic() - t0
+    status = answer.status.name
+    if answer.status.name == "UNSATISFIABLE":
+        text = "UNSAT"
+    elif all_solutions:
+        text = f"{answer.n_solutions} sols" + ("" if status == "ALL_SOLUTIONS" else " (incomplete)")
+    else:
+        obj = answer.objective
+        obj = int(obj) if isinstance(obj, float) and obj.is_integer() else obj
+        text = f"obj {obj}" + ("" if status == "OPTIMAL_SOLUTION" else " (incomplete)")
+    return wall, text, len(plan.parts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("files", nargs="*", help="one model and its data (default: the built-in instances)")
+    ap.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
+    ap.add_argument("--parts", type=int, default=None, help="parts per model (default: the strategy's)")
+    ap.add_argument("--only", action="append", default=[], help="run only built-in instances starting so")
+    ap.add_argument("-a", "--all-solutions", action="store_true", help="with FILES: count all solutions")
+    args = ap.parse_args()
+
+    from modelsplit.solvers import resolve_solver
+
+    msc = resolve_solver("cp-sat").arg
+    w = args.workers
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.files:
+            cases = [(Path(args.files[0]).stem, args.files, args.all_solutions)]
+        else:
+            cases = default_instances(Path(tmp))
+            if args.only:
+                cases = [c for c in cases if any(c[0].startswith(o) for o in args.only)]
+        stamp = time.strftime("%Y-%m-%d %H:%M")
+        print(
+            f"# {stamp}, {platform.node()}, {os.cpu_count()} cores, workers={w}, "
+            f"parts={args.parts or 'auto'}, timeout={args.timeout:g}s"
+        )
+        print(
+            f"| instance | task | CP-SAT -p 1 s | CP-SAT -p {w} s | modelsplit {w}x1 s | vs -p 1 | vs -p {w} | parts | agrees |"
+        )
+        print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+        for name, files, all_solutions in cases:
+            t1, a1 = run_minizinc(msc, files, all_solutions, 1, args.timeout)
+            tw, aw = run_minizinc(msc, files, all_solutions, w, args.timeout)
+            tm, am, parts = run_modelsplit(files, all_solutions, w, args.timeout, args.parts)
+            agrees = "yes" if a1 == aw == am and "incomplete" not in a1 else f"{a1} / {aw} / {am}"
+            if agrees == "yes":
+                agrees += f", {a1}"
+            task = "all" if all_solutions else "solve"
+            print(
+                f"| {name} | {task} | {t1:.2f} | {tw:.2f} | {tm:.2f} | {t1 / tm:.2f}x | {tw / tm:.2f}x "
+                f"| {parts} | {agrees} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""``fzn-cpsat [flags] model.fzn``: solve a FlatZinc file with CP-SAT and speak MiniZinc's protocol.
+
+Flags (MiniZinc's standard ones; times in milliseconds):
+
+  -a            all solutions (satisfaction); intermediate solutions (optimisation)
+  -i            intermediate solutions (optimisation)
+  -n N          stop after N solutions
+  -p N          CP-SAT workers (default 1; enumeration always uses one, see below)
+  -r SEED       random seed
+  -s            print statistics (``%%%mzn-stat: name=value`` lines, then ``%%%mzn-stat-end``)
+  -t MS         time limit in milliseconds
+  -f            free search: ignore the model's search annotations
+  -v            verbose: CP-SAT's search log on stderr
+
+Output: ``name = value;`` lines for every ``output_var`` / ``output_array`` and ``----------``
+after each solution; ``==========`` when the search is complete (all solutions found, or optimum
+proven); ``=====UNSATISFIABLE=====`` or ``=====UNKNOWN=====`` when there is no solution to show.
+
+All solutions are enumerated with one CP-SAT worker (CP-SAT's multi-worker enumeration is not
+exact), and solutions that differ only in variables the output does not show are printed once,
+as ``fzn-gecode`` does. SIGTERM or SIGINT stops the search: what was found is printed, and the
+exit code is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+
+from ...errors import ModelsplitError
+
+PROG = "fzn-cpsat"
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog=PROG, description="Solve a FlatZinc model with OR-Tools CP-SAT.")
+    ap.add_argument("-a", "--all-solutions", action="store_true", dest="all")
+    ap.add_argument("-i", "--intermediate", "--intermediate-solutions", action="store_true")
+    ap.add_argument("-n", "--num-solutions", dest="n", type=int, default=None)
+    ap.add_argument("-p", "--parallel", type=int, default=1)
+    ap.add_argument("-r", "--random-seed", "--seed", type=int, default=None)
+    ap.add_argument("-s", "--statistics", action="store_true")
+    ap.add_argument("-t", "--time-limit", type=int, default=None, help="milliseconds")
+    ap.add_argument("-f", "--free-search", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("fzn", help="the FlatZinc file")
+    return ap.parse_args(argv)
+
+
+def _fmt(v, is_bool: bool) -> str:
+    if is_bool:
+        return "true" if v else "false"
+    return str(v)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(args)
+    except ModelsplitError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"{PROG}: error: cannot read {args.fzn}: {e.strerror}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    start = time.monotonic()
+    from ._ortools import import_cp_model
+
+    cp_model = import_cp_model()
+    from .parser import parse_fzn
+    from .translate import translate
+
+    with open(args.fzn) as f:
+        text = f.read()
+    tr = translate(parse_fzn(text, args.fzn), use_search=not args.free_search)
+    init_time = time.monotonic() - start
+
+    satisfy = tr.kind == "satisfy"
+    enumerate_all = satisfy and (args.all or (args.n is not None and args.n > 1))
+    intermediate = not satisfy and (args.all or args.intermediate)
+    limit = args.n if args.n is not None else (None if enumerate_all or not satisfy else 1)
+
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = 1 if enumerate_all else max(1, args.parallel)
+    if enumerate_all:
+        params.enumerate_all_solutions = True
+    if args.time_limit is not None:
+        params.max_time_in_seconds = max(args.time_limit, 0) / 1000.0
+    if args.random_seed is not None:
+        params.random_seed = args.random_seed
+    if args.verbose:
+        params.log_search_progress = True
+        params.log_to_stdout = False
+        solver.log_callback = lambda line: print(line, file=sys.stderr, flush=True)
+
+    out = sys.stdout
+    outputs = tr.outputs
+    state = {"printed": 0, "limit_hit": False, "last": None, "last_printed": True, "interrupted": False}
+    seen: set[tuple] = set()
+
+    class Callback(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            values = []
+            for item in outputs:
+                row = []
+                for r in item.refs:
+                    if isinstance(r, (bool, int)):
+                        row.append(int(r))
+                    elif item.is_bool:
+                        row.append(int(self.BooleanValue(r)))
+                    else:
+                        row.append(self.Value(r))
+                values.append(tuple(row))
+            key = tuple(values)
+            if enumerate_all:
+                if key in seen:
+                    return
+                seen.add(key)
+            text = _solution_text(outputs, values)
+            if satisfy or intermediate:
+                out.write(text)
+                out.flush()
+                state["printed"] += 1
+                if limit is not None and state["printed"] >= limit:
+                    state["limit_hit"] = True
+                    self.StopSearch()
+            else:
+                state["last"], state["last_printed"] = text, False
+
+    def stop(signum, frame) -> None:
+        state["interrupted"] = True
+        solver.stop_search()
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["status"] = solver.Solve(tr.model, Callback())
+        except BaseException as e:  # reported by the main thread
+            box["error"] = e
+
+    thread = threading.Thread(target=work, name="cp-sat", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.05)
+    for s, h in old.items():
+        signal.signal(s, h)
+    if "error" in box:
+        raise box["error"]
+    status = box["status"]
+    if status == cp_model.MODEL_INVALID:
+        raise ModelsplitError(f"CP-SAT rejected the translated model: {tr.model.Validate()}")
+    if not state["last_printed"] and state["last"] is not None:
+        out.write(state["last"])
+        state["printed"] += 1
+    found = state["printed"] > 0
+    complete = status == cp_model.OPTIMAL and not state["limit_hit"] and not state["interrupted"]
+    if status == cp_model.INFEASIBLE:
+        out.write("=====UNSATISFIABLE=====\n")
+    elif not found:
+        out.write("=====UNKNOWN=====\n")
+    elif complete and (enumerate_all or not satisfy):
+        out.write("==========\n")
+    if args.statistics:
+        stats = [
+            ("solveTime", f"{solver.WallTime():.6f}"),
+            ("initTime", f"{init_time:.6f}"),
+            ("nSolutions", str(state["printed"])),
+            ("nodes", str(solver.NumBranches())),
+            ("failures", str(solver.NumConflicts())),
+            ("numWorkers", str(params.num_workers)),
+            ("status", f'"{solver.StatusName(status)}"'),
+        ]
+        if not satisfy and found:
+            stats[:0] = [
+                ("objective", _num(solver.ObjectiveValue())),
+                ("objectiveBound", _num(solver.BestObjectiveBound())),
+            ]
+        for name, value in stats:
+            out.write(f"%%%mzn-stat: {name}={value}\n")
+        out.write("%%%mzn-stat-end\n")
+    out.flush()
+    return 0
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+def _solution_text(outputs, values) -> str:
+    lines = []
+    for item, row in zip(outputs, values):
+        if item.dims is None:
+            lines.append(f"{item.name} = {_fmt(row[0], item.is_bool)};\n")
+        else:
+            dims = ", ".join(f"{lo}..{hi}" for lo, hi in item.dims)
+            body = ", ".join(_fmt(v, item.is_bool) for v in row)
+            lines.append(f"{item.name} = array{len(item.dims)}d({dims}, [{body}]);\n")
+    lines.append("----------\n")
+    return "".join(lines)
+
+
+def entry() -> None:
+    """Console script ``fzn-cpsat``."""
+    sys.exit(main())
