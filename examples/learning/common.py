@@ -141,3 +141,42 @@ def compute_energy(flops: float, flops_per_cycle: float, freq_hz: float) -> floa
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def dzn_value(value) -> str:
+    """One MiniZinc data value: int, bool, or a (nested, rectangular) list of them.
+
+    Nested lists become ``arrayNd`` with 1-based index sets, so generators can write tables of
+    any rank without spelling the index sets out.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"cannot write {type(value).__name__} as MiniZinc data")
+    dims: list[int] = []
+    probe = value
+    while isinstance(probe, (list, tuple)):
+        dims.append(len(probe))
+        probe = probe[0] if probe else 0
+
+    def flat(v):
+        if isinstance(v, (list, tuple)):
+            for item in v:
+                yield from flat(item)
+        else:
+            yield dzn_value(v)
+
+    items = ", ".join(flat(value))
+    if len(dims) == 1:
+        return f"[{items}]"
+    sets = ", ".join(f"1..{d}" for d in dims)
+    return f"array{len(dims)}d({sets}, [{items}])"
+
+
+def write_dzn(path, values: dict, header: str = "") -> None:
+    """Write ``values`` (name -> int, bool or nested list) as a .dzn file."""
+    lines = [f"% {line}" for line in header.splitlines()]
+    lines += [f"{name} = {dzn_value(v)};" for name, v in values.items()]
+    Path(path).write_text("\n".join(lines) + "\n")
