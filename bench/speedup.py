@@ -80,14 +80,21 @@ def simulate(times: list[float], workers: int) -> float:
     return max(free)
 
 
-def run_modelsplit(files, all_solutions, workers, parts, race, timeout):
+def run_modelsplit(files, all_solutions, workers, parts, race, timeout, **split_options):
+    """Split (``split_options``: ``on=``, ``strategy=``, as ``api.split`` takes them) and solve."""
     from modelsplit import api
     from modelsplit.journal import Journal
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
         plan = api.split(
-            files[0], files[1:], Path(tmp) / "plan", parts=parts, all_solutions=all_solutions, workers=workers
+            files[0],
+            files[1:],
+            Path(tmp) / "plan",
+            parts=parts,
+            all_solutions=all_solutions,
+            workers=workers,
+            **split_options,
         )
         split_time = time.monotonic() - t0
         answer = api.solve(plan, workers=workers, race=race, time_limit=timeout)

@@ -60,7 +60,9 @@ def test_committed_small_instance_is_what_gen_writes(system, tmp_path):
         check=True,
     )
     assert out.read_text() == (LEARNING / system / "small.dzn").read_text()
-    assert json.loads(out.with_suffix(".json").read_text()) == json.loads((LEARNING / system / "small.json").read_text())
+    assert json.loads(out.with_suffix(".json").read_text()) == json.loads(
+        (LEARNING / system / "small.json").read_text()
+    )
 
 
 @pytest.mark.parametrize("system", SYSTEMS)

@@ -61,7 +61,9 @@ def _split_time(inst: dict, dec, k: int, sl: bool):
         return comp - bits / gen.rate(inst, dev, 1), bits
     prof = gen.common.load_profile(inst["profile"])
     c, b = dec.cut[k], dec.batch[k]
-    bits = inst["local_steps"] * 2 * inst["bits"] * b * prof.smashed_floats(c) + 2 * inst["bits"] * prof.device_params(c)
+    bits = inst["local_steps"] * 2 * inst["bits"] * b * prof.smashed_floats(c) + 2 * inst[
+        "bits"
+    ] * prof.device_params(c)
     return gen.sl_time(inst, dev, b, c, 1) - bits / gen.rate(inst, dev, 1), bits
 
 
@@ -146,7 +148,9 @@ def cut_block(inst: dict, dec):
     cut = list(dec.cut)
     for k, sl in enumerate(dec.sl):
         if sl:
-            cut[k] = min(inst["cuts"], key=lambda c, k=k: relaxed(inst, replace(dec, cut=cut[:k] + [c] + cut[k + 1 :])))
+            cut[k] = min(
+                inst["cuts"], key=lambda c, k=k: relaxed(inst, replace(dec, cut=cut[:k] + [c] + cut[k + 1 :]))
+            )
     return replace(dec, cut=cut)
 
 
@@ -202,9 +206,17 @@ def round_to_grid(inst: dict, dec):
     out = replace(dec, batch=batch, blocks=blocks, sl_blocks=nsl)
     devs = inst["devices"]
     while sum(out.blocks) + out.sl_blocks < N:
-        fl = {k: gen.fl_time(inst, devs[k], out.batch[k], out.blocks[k]) for k in range(len(devs)) if not out.sl[k]}
+        fl = {
+            k: gen.fl_time(inst, devs[k], out.batch[k], out.blocks[k])
+            for k in range(len(devs))
+            if not out.sl[k]
+        }
         chain = (
-            sum(gen.sl_time(inst, devs[k], out.batch[k], out.cut[k], out.sl_blocks) for k in range(len(devs)) if out.sl[k])
+            sum(
+                gen.sl_time(inst, devs[k], out.batch[k], out.cut[k], out.sl_blocks)
+                for k in range(len(devs))
+                if out.sl[k]
+            )
             if any(out.sl)
             else -1
         )

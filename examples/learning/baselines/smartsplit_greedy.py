@@ -9,7 +9,6 @@ a utility floor that is still missed. RBs: one each, then every spare RB to the 
 
 from __future__ import annotations
 
-
 from _paths import load
 
 ev = load("smartsplit", "evaluate")
@@ -38,7 +37,10 @@ def select(inst: dict, time_of: dict) -> list[int] | None:
         if not rest:
             return None
         if any(deficit):
-            k = max(rest, key=lambda k: sum(min(d, devs[k]["hist"][j]) for j, d in enumerate(deficit)) / time_of[k])
+            k = max(
+                rest,
+                key=lambda k: sum(min(d, devs[k]["hist"][j]) for j, d in enumerate(deficit)) / time_of[k],
+            )
         else:
             k = max(rest, key=lambda k: gen.utility(inst, k) / time_of[k])
         chosen.append(k)

@@ -36,7 +36,9 @@ def solve(inst: dict) -> dict | None:
     count = [0] * D
     link = 0.0
     chosen: dict[int, list[int]] = {}
-    order = sorted(range(len(inst["models"])), key=lambda i: -sum(gen.kernels(r) for r in inst["models"][i]["layers"]))
+    order = sorted(
+        range(len(inst["models"])), key=lambda i: -sum(gen.kernels(r) for r in inst["models"][i]["layers"])
+    )
     for i in order:
         m = inst["models"][i]
         rows = m["layers"]
@@ -60,7 +62,9 @@ def solve(inst: dict) -> dict | None:
             if plan[0] != m["src"]:
                 extra += gen.xfer_us(gen.in_bytes(rows[0]), inst["link_bps"])
             extra += sum(
-                gen.xfer_us(gen.out_bytes(rows[r]), inst["link_bps"]) for r in range(len(rows) - 1) if plan[r] != plan[r + 1]
+                gen.xfer_us(gen.out_bytes(rows[r]), inst["link_bps"])
+                for r in range(len(rows) - 1)
+                if plan[r] != plan[r + 1]
             )
             if plan[-1] != m["dst"]:
                 extra += gen.xfer_us(gen.out_bytes(rows[-1]), inst["link_bps"])

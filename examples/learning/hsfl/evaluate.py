@@ -61,7 +61,11 @@ def rounds_needed(inst: dict, dec: Decision) -> float | None:
 def round_time(inst: dict, dec: Decision) -> float:
     devs = inst["devices"]
     fl = [gen.fl_time(inst, d, b, n) for d, sl, b, n in zip(devs, dec.sl, dec.batch, dec.blocks) if not sl]
-    chain = sum(gen.sl_time(inst, d, b, c, dec.sl_blocks) for d, sl, b, c in zip(devs, dec.sl, dec.batch, dec.cut) if sl)
+    chain = sum(
+        gen.sl_time(inst, d, b, c, dec.sl_blocks)
+        for d, sl, b, c in zip(devs, dec.sl, dec.batch, dec.cut)
+        if sl
+    )
     return max(fl + [chain])
 
 

@@ -106,7 +106,9 @@ def sl_time(inst: dict, dev: dict, batch: float, cut: int, blocks: float) -> flo
     prof = common.load_profile(inst["profile"])
     r = rate(inst, dev, blocks)
     steps = inst["local_steps"]
-    dev_s = common.compute_time(common.train_flops(prof.device_macs(cut), 1) * batch, dev["flops_per_cycle"], dev["freq_hz"])
+    dev_s = common.compute_time(
+        common.train_flops(prof.device_macs(cut), 1) * batch, dev["flops_per_cycle"], dev["freq_hz"]
+    )
     srv_s = common.train_flops(prof.server_macs(cut), 1) * batch / inst["server_flops"]
     smashed = 2 * inst["bits"] * batch * prof.smashed_floats(cut) / r
     return steps * (dev_s + srv_s + smashed) + 2 * inst["bits"] * prof.device_params(cut) / r
@@ -121,7 +123,10 @@ def tables(inst: dict) -> dict:
     K, N = len(inst["devices"]), inst["blocks"]
     B, cuts = inst["batches"], inst["cuts"]
     scale = inst["scale"]
-    tfl = [[[math.ceil(1000 * fl_time(inst, d, b, n)) for n in range(1, N + 1)] for b in B] for d in inst["devices"]]
+    tfl = [
+        [[math.ceil(1000 * fl_time(inst, d, b, n)) for n in range(1, N + 1)] for b in B]
+        for d in inst["devices"]
+    ]
     tsl = [
         [[[math.ceil(1000 * sl_time(inst, d, b, c, n)) for n in range(1, N + 1)] for c in cuts] for b in B]
         for d in inst["devices"]

@@ -23,7 +23,7 @@ import common  # noqa: E402
 SIZES = {
     # candidates, selected, RBs, candidate cuts (profile rows kept on the device; the last = all)
     "small": dict(K=8, KSEL=3, N=8, cuts=[3, 6, 10, 14, 19]),
-    "hard": dict(K=30, KSEL=8, N=30, cuts=[1, 2, 3, 5, 6, 8, 10, 13, 14, 17, 18, 19]),
+    "hard": dict(K=35, KSEL=9, N=35, cuts=[1, 2, 3, 5, 6, 8, 10, 13, 14, 17, 18, 19]),
 }
 
 PROFILE = "vgg16-cifar10"
@@ -141,7 +141,9 @@ def comm_bits(inst: dict, cut: int) -> float:
 
 def server_time(inst: dict, cut: int) -> float:
     prof = common.load_profile(inst["profile"])
-    return inst["local_steps"] * inst["batch"] * common.train_flops(prof.server_macs(cut)) / inst["server_flops"]
+    return (
+        inst["local_steps"] * inst["batch"] * common.train_flops(prof.server_macs(cut)) / inst["server_flops"]
+    )
 
 
 def tables(inst: dict) -> dict:
@@ -149,7 +151,10 @@ def tables(inst: dict) -> dict:
     devs = inst["devices"]
     mem = [[math.ceil(memory_mib(inst, c, q)) for q in range(Q)] for c in cuts]
     tdev = [[[math.ceil(1000 * device_time(inst, d, c, q)) for q in range(Q)] for c in cuts] for d in devs]
-    tcom = [[[math.ceil(1000 * comm_bits(inst, c) / rate(inst, d, n)) for n in range(1, N + 1)] for c in cuts] for d in devs]
+    tcom = [
+        [[math.ceil(1000 * comm_bits(inst, c) / rate(inst, d, n)) for n in range(1, N + 1)] for c in cuts]
+        for d in devs
+    ]
     tsrv = [math.ceil(1000 * server_time(inst, c)) for c in cuts]
     # every selected device needs at least its fastest option; KSEL of them share the server
     tmax = max(max(max(q) for q in t) for t in tdev) + max(max(max(c) for c in t) for t in tcom)
