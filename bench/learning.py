@@ -44,7 +44,7 @@ class Entry:
 
 ENTRIES = [
     Entry("HSFL K=8 hard", "hsfl/model.mzn", "hsfl/hard.dzn", "delay", dict(on=["nSL"])),
-    Entry("SmartSplit hard", "smartsplit/model.mzn", "smartsplit/hard.dzn", "Tr", dict(on=["x"])),
+    Entry("SmartSplit hard", "smartsplit/model.mzn", "smartsplit/hard.dzn", "Tr", dict(on=["c"])),
     Entry("Synergy hard", "synergy/model.mzn", "synergy/hard.dzn", "C", dict(on=["a"])),
 ]
 
