@@ -35,7 +35,7 @@ ACCELERATORS = {
 SIZES = {
     # devices (MAX78000 count, MAX78002 count), weight-memory load (at most), layers per CNN, CNNs
     "small": dict(types=(3, 0), load=0.7, layers=(5, 8), models=4),
-    "hard": dict(types=(4, 2), load=0.85, layers=(8, 14), models=10),
+    "hard": dict(types=(3, 1), load=0.85, layers=(7, 11), models=5),
 }
 
 LINK_BPS = 50e6  # shared wired link between the boards (bit/s)
