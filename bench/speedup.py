@@ -75,7 +75,8 @@ def answer_of(text: str, all_solutions: bool) -> str:
     return "optimal" if "==========" in text else "incomplete"
 
 
-def run_modelsplit(files, all_solutions, workers, parts, race, timeout, flatten=True):
+def run_modelsplit(files, all_solutions, workers, parts, race, timeout, flatten=True, **split_options):
+    """Split (``split_options``: ``on=``, ``strategy=``, as ``api.split`` takes them) and solve."""
     from modelsplit import api
     from modelsplit.dispatcher import solve_plan
     from modelsplit.journal import Journal
@@ -83,7 +84,13 @@ def run_modelsplit(files, all_solutions, workers, parts, race, timeout, flatten=
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
         plan = api.split(
-            files[0], files[1:], Path(tmp) / "plan", parts=parts, all_solutions=all_solutions, workers=workers
+            files[0],
+            files[1:],
+            Path(tmp) / "plan",
+            parts=parts,
+            all_solutions=all_solutions,
+            workers=workers,
+            **split_options,
         )
         split_time = time.monotonic() - t0
         answer = solve_plan(plan, workers=workers, race=race, time_limit=timeout, flatten=flatten)

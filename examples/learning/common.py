@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -143,31 +144,50 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def dzn_text(items: dict, comment: str = "") -> str:
-    """MiniZinc data text for ints, bools and (nested, rectangular) lists of them; 1-based arrays."""
+def dzn_value(value) -> str:
+    """One MiniZinc data value: int, bool, or a (nested, rectangular) list of them.
+
+    Nested lists become ``arrayNd`` with 1-based index sets, so generators can write tables of
+    any rank without spelling the index sets out.
+    """
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # also numpy's bool
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return str(int(value))
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"cannot write {value!r} ({type(value).__name__}) as MiniZinc integer data")
+    dims: list[int] = []
+    probe = value
+    while isinstance(probe, (list, tuple)):
+        dims.append(len(probe))
+        probe = probe[0] if probe else 0
 
     def flat(v):
-        return [x for e in v for x in flat(e)] if isinstance(v, list | tuple) else [v]
-
-    def shape(v):
-        return [len(v), *shape(v[0])] if isinstance(v, list | tuple) and v else []
-
-    def lit(x):
-        return ("true" if x else "false") if isinstance(x, bool) else str(int(x))
-
-    lines = [f"% {line}" for line in comment.splitlines()]
-    for name, value in items.items():
-        if isinstance(value, list | tuple):
-            dims = shape(value)
-            body = ", ".join(lit(x) for x in flat(value))
-            if len(dims) == 1:
-                lines.append(f"{name} = [{body}];")
-            else:
-                sets = ", ".join(f"1..{d}" for d in dims)
-                lines.append(f"{name} = array{len(dims)}d({sets}, [{body}]);")
+        if isinstance(v, (list, tuple)):
+            for item in v:
+                yield from flat(item)
         else:
-            lines.append(f"{name} = {lit(value)};")
+            yield dzn_value(v)
+
+    items = ", ".join(flat(value))
+    if len(dims) == 1:
+        return f"[{items}]"
+    sets = ", ".join(f"1..{d}" for d in dims)
+    return f"array{len(dims)}d({sets}, [{items}])"
+
+
+def dzn_text(values: dict, header: str = "") -> str:
+    """MiniZinc data text: ``values`` (name -> int, bool or nested list), ``header`` as comments."""
+    lines = [f"% {line}" for line in header.splitlines()]
+    lines += [f"{name} = {dzn_value(v)};" for name, v in values.items()]
     return "\n".join(lines) + "\n"
+
+
+def write_dzn(path, values: dict, header: str = "") -> None:
+    """Write ``values`` (name -> int, bool or nested list) as a .dzn file."""
+    Path(path).write_text(dzn_text(values, header))
 
 
 def ms_ceil(seconds: float) -> int:
