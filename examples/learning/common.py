@@ -211,3 +211,39 @@ def system_module(system: str, name: str):
         sys.modules[key] = module
         spec.loader.exec_module(module)
     return sys.modules[key]
+
+
+def generator_cli(
+    doc: str,
+    sizes,
+    make_instance,
+    tables,
+    comment,
+    argv: list[str] | None = None,
+    *,
+    json_beside: bool = False,
+) -> None:
+    """The command line of every system's gen.py: ``--size``, ``--seed``, ``-o X.dzn``.
+
+    ``make_instance(size, seed)`` returns the continuous instance, ``tables(inst)`` the model's
+    integer data and ``comment(inst, size, seed)`` the data file's header; with ``json_beside``
+    the instance is also written as ``X.json``.
+    """
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    ap.add_argument("--size", default="small", choices=sorted(sizes))
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the .dzn to write" + (" (a .json goes beside it)" if json_beside else ""),
+    )
+    args = ap.parse_args(argv)
+    inst = make_instance(args.size, args.seed)
+    out = Path(args.output)
+    write_dzn(out, tables(inst), comment(inst, args.size, args.seed))
+    if json_beside:
+        out.with_suffix(".json").write_text(json.dumps(inst, indent=1) + "\n")

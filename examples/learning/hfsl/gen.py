@@ -9,7 +9,6 @@ candidate row. Run as a script to write a .dzn:
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from common import (  # noqa: E402
     compute_energy,
     compute_time,
     dbm_to_watt,
-    dzn_text,
+    generator_cli,
     load_profile,
     ms_ceil,
     train_flops,
@@ -138,14 +137,16 @@ def tables(inst: dict) -> dict:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", default="small", choices=sorted(SIZES))
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("-o", "--output", required=True)
-    a = ap.parse_args(argv)
-    inst = make_instance(a.size, a.seed)
-    comment = f"hfsl instance size={a.size} seed={a.seed} profile={inst['profile']} cuts={inst['cuts']}"
-    Path(a.output).write_text(dzn_text(with_energy_range(tables(inst)), comment))
+    generator_cli(
+        __doc__,
+        SIZES,
+        make_instance,
+        lambda inst: with_energy_range(tables(inst)),
+        lambda inst, size, seed: (
+            f"hfsl instance size={size} seed={seed} profile={inst['profile']} cuts={inst['cuts']}"
+        ),
+        argv,
+    )
 
 
 def with_energy_range(tab: dict) -> dict:

@@ -13,14 +13,13 @@ tables (latency in ms rounded up, memory in KiB, accuracy in 0.01 % units).
 
 from __future__ import annotations
 
-import argparse
 import math
 import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import dzn_text  # noqa: E402
+from common import generator_cli  # noqa: E402
 
 # operation: (name, MACs per output pixel as a function of channels C, parameters as f(C), accuracy base)
 OPS = (
@@ -135,14 +134,14 @@ def tables(inst: dict) -> dict:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", default="small", choices=sorted(SIZES))
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("-o", "--output", required=True)
-    a = ap.parse_args(argv)
-    inst = make_instance(a.size, a.seed)
-    comment = f"jmsnas instance size={a.size} seed={a.seed} ops={inst['ops']}"
-    Path(a.output).write_text(dzn_text(tables(inst), comment))
+    generator_cli(
+        __doc__,
+        SIZES,
+        make_instance,
+        tables,
+        lambda inst, size, seed: f"jmsnas instance size={size} seed={seed} ops={inst['ops']}",
+        argv,
+    )
 
 
 if __name__ == "__main__":

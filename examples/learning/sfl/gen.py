@@ -7,7 +7,6 @@ script to write a .dzn: ``python examples/learning/sfl/gen.py --size small --see
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from common import (  # noqa: E402
     channel_gain,
     compute_time,
     dbm_to_watt,
-    dzn_text,
+    generator_cli,
     load_profile,
     ms_ceil,
     train_flops,
@@ -94,14 +93,16 @@ def tables(inst: dict) -> dict:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", default="small", choices=sorted(SIZES))
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("-o", "--output", required=True)
-    a = ap.parse_args(argv)
-    inst = make_instance(a.size, a.seed)
-    comment = f"sfl instance size={a.size} seed={a.seed} profile={inst['profile']} cuts={inst['cuts']}"
-    Path(a.output).write_text(dzn_text(tables(inst), comment))
+    generator_cli(
+        __doc__,
+        SIZES,
+        make_instance,
+        tables,
+        lambda inst, size, seed: (
+            f"sfl instance size={size} seed={seed} profile={inst['profile']} cuts={inst['cuts']}"
+        ),
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,6 @@ histograms, utilities) that the evaluator and the baseline read.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import random
 import sys
@@ -181,15 +179,15 @@ def tables(inst: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--size", default="small", help=f"one of {', '.join(SIZES)}")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("-o", "--output", required=True, help="the .dzn to write (a .json goes beside it)")
-    args = ap.parse_args(argv)
-    inst = make_instance(args.size, args.seed)
-    out = Path(args.output)
-    common.write_dzn(out, tables(inst), f"SmartSplit instance size={args.size} seed={args.seed} (gen.py)")
-    out.with_suffix(".json").write_text(json.dumps(inst, indent=1) + "\n")
+    common.generator_cli(
+        __doc__,
+        SIZES,
+        make_instance,
+        tables,
+        lambda inst, size, seed: f"SmartSplit instance size={size} seed={seed} (gen.py)",
+        argv,
+        json_beside=True,
+    )
 
 
 if __name__ == "__main__":
