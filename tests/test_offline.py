@@ -6,6 +6,7 @@ few coreutils, but neither modelsplit nor Python. Answers are compared with plai
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -51,6 +52,22 @@ def far_bin(where: Path, *, sha256sum: bool = True) -> Path:
             (bin_dir / tool).symlink_to(found)
     (bin_dir / "sh").symlink_to(SHELL)
     return bin_dir
+
+
+def wait_for_minizinc(cwd: Path, fragment: str, timeout: float = 30.0) -> bool:
+    """Wait until a `minizinc` process runs in ``cwd`` with ``fragment`` on its command line."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                where = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                continue
+            if "minizinc" in cmd and fragment in cmd and Path(where) == cwd.resolve():
+                return True
+        time.sleep(0.02)
+    return False
 
 
 def far_env(bin_dir: Path) -> dict:
@@ -335,7 +352,7 @@ def test_stopped_parts_are_recorded_as_stopped_and_resume_exactly(tmp_path, solv
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)
+    assert wait_for_minizinc(far / "bundle", "part-0002"), "the bundle did not start minizinc"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
