@@ -208,8 +208,8 @@ def _make_old(plan: Path) -> None:
 
 
 def test_an_old_journal_still_opens_and_is_migrated(tmp_path, solver):
-    golomb = tmp_path / "golomb10.mzn"  # long enough that a 1 s run leaves parts unfinished
-    golomb.write_text(GOLOMB.replace("int: m = 9;", "int: m = 10;"))
+    golomb = tmp_path / "golomb11.mzn"  # long enough that a 1 s run leaves parts unfinished
+    golomb.write_text(GOLOMB.replace("int: m = 9;", "int: m = 11;"))
     plan = tmp_path / "plan"
     api.split(golomb, [], plan, parts=8, on=["mark[2]", "mark[3]"], strategy="ranges")
     first = api.solve(plan, workers=2, time_limit=1.0, part_budget=0)
