@@ -82,6 +82,11 @@ class Plan:
         return self.info.solve
 
     @property
+    def native(self) -> bool:
+        """The model is a CP-SAT model file (``.pb``/``.pbtxt``), solved without MiniZinc."""
+        return Path(self.model).suffix in (".pb", ".pbtxt")
+
+    @property
     def journal_path(self) -> Path:
         return self.path / "journal.sqlite"
 
