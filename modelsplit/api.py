@@ -148,6 +148,7 @@ def solve(
         )
     from .workers.dask import ClusterProgress, DaskExecutor
 
+    plan.refuse_native("--dask")
     plan.check_files()  # a damaged plan is refused before a cluster is started
     executor = DaskExecutor(dask, workers, solver=plan.solver, time_limit=time_limit)
     try:

@@ -518,7 +518,8 @@ def solve_plan(
                 backend = ProtoBackend()
             executor = LocalExecutor(backend, workers)
         flat = None
-        if flatten and not plan.native and getattr(executor, "name", "") == "local":  # the .fzn lives on this machine
+        local = getattr(executor, "name", "") == "local"
+        if flatten and local and not plan.native:  # the .fzn lives on this machine
             # flattened while the race (if any) starts at once through the CLI
             flat = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
         dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, flat)

@@ -248,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
 
     class Printer(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
-            lines = [f"{n} = {self.value(model.get_int_var_from_proto_index(i))};" for i, n in enumerate(names)]
+            lines = [
+                f"{n} = {self.value(model.get_int_var_from_proto_index(i))};" for i, n in enumerate(names)
+            ]
             if optimise:
                 lines.append(f"_objective = {_number(self.objective_value)};")
             out.write("\n".join(lines) + "\n----------\n")
