@@ -256,3 +256,19 @@ def test_invalid_proto_and_misuse_are_refused(tmp_path):
     plan = api.split(good, output=tmp_path / "p3", parts=2)
     out = cli("export", str(plan.path), str(tmp_path / "bundle"))
     assert out.returncode != 0 and "modelsplit solve" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_stopped_enumeration_resumes_to_the_exact_count(tmp_path):
+    m = cp_model.CpModel()
+    x = [m.new_int_var(0, 3, f"v{i}") for i in range(9)]
+    m.add(sum(x) == 14)
+    m.add(x[0] != x[8])
+    expected = len(direct_solutions(m))
+    plan = api.split(export(m, tmp_path, ".pb"), output=tmp_path / "plan", parts=6, all_solutions=True)
+    first = api.solve(plan, workers=2, time_limit=1.0)
+    assert first.n_solutions <= expected
+    again = api.solve(plan, workers=2)
+    assert again.to_json()["status"] == "ALL_SOLUTIONS"
+    assert again.n_solutions == expected
+    got = solutions_of(plan, [f"v{i}" for i in range(9)])
+    assert len(set(got)) == len(got) == expected
