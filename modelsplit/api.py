@@ -15,11 +15,12 @@ from pathlib import Path
 
 from .collector import Answer
 from .dispatcher import Progress, solve_plan
-from .errors import SplitError
+from .errors import InputError, SplitError
 from .model import Model, inspect
 from .plan import Plan, write_plan
 from .solvers import resolve_solver
 from .splitters import SplitRequest, get_splitter, split_model
+from .workers.cpsat.proto import inspect_proto, is_proto_file
 from .workers.local import default_workers
 from .workers.probe import RootProbe
 
@@ -49,14 +50,19 @@ def split(
         raise SplitError(f"--parts must be at least 1 (got {parts})")
     if workers is not None and workers < 1:
         raise SplitError(f"--workers must be at least 1 (got {workers})")
-    m = Model.from_files(model, data)
-    get_splitter(strategy)  # an unknown strategy is refused before any work
-    resolved = resolve_solver(solver)
-    info = inspect(m, resolved.arg)
-    if on and any(_base(name) not in info.variables for name in on):
-        info = inspect(m, resolved.arg, all_variables=True)
     n_workers = workers or default_workers()
-    probe = RootProbe.for_solver(info, resolved.arg, resolved.tag, n_workers)
+    if is_proto_file(model):  # a CP-SAT model file: CP-SAT solves its parts, no MiniZinc
+        m, info, resolved = _native(model, data, solver, resumable)
+        get_splitter(strategy)
+        probe = None
+    else:
+        m = Model.from_files(model, data)
+        get_splitter(strategy)  # an unknown strategy is refused before any work
+        resolved = resolve_solver(solver)
+        info = inspect(m, resolved.arg)
+        if on and any(_base(name) not in info.variables for name in on):
+            info = inspect(m, resolved.arg, all_variables=True)
+        probe = RootProbe.for_solver(info, resolved.arg, resolved.tag, n_workers)
     request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
     result = split_model(info, request, strategy)
     search = None
@@ -89,6 +95,19 @@ def split(
         search=search,
         independent=result.independent,
     )
+
+
+def _native(model: PathLike, data: Sequence[PathLike], solver: str | None, resumable: bool):
+    """Model, inspection and solver of a CP-SAT model file (``.pb``/``.pbtxt``)."""
+    path = Path(model)
+    if data:
+        raise InputError(f"{path} is a CP-SAT model: it takes no data files (its data is in the model)")
+    if solver is not None and resolve_solver(solver).tag != "cp-sat":
+        raise InputError(f"{path} is a CP-SAT model: it is solved with CP-SAT (leave --solver out)")
+    if resumable:
+        raise SplitError("--resumable needs a fixed search order; CP-SAT does not follow one")
+    info = inspect_proto(path)
+    return Model(path=path), info, resolve_solver("cp-sat")
 
 
 def _base(name: str) -> str:
@@ -129,6 +148,7 @@ def solve(
         )
     from .workers.dask import ClusterProgress, DaskExecutor
 
+    plan.refuse_native("--dask")
     plan.check_files()  # a damaged plan is refused before a cluster is started
     executor = DaskExecutor(dask, workers, solver=plan.solver, time_limit=time_limit)
     try:

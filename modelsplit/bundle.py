@@ -157,6 +157,7 @@ def export(
     archive = bundle.name.endswith(ARCHIVE_SUFFIXES)
     if bundle.exists() and (archive or not bundle.is_dir() or any(bundle.iterdir())):
         raise InputError(f"{bundle} already exists; choose another bundle name or remove it first")
+    plan.refuse_native("export")
     plan.check_files()
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:

@@ -87,6 +87,7 @@ def _task(
         solver_tag=plan.solver,
         # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
         flat=flat.part(plan.info, part.cube, plan.solve_kind, bound) if flat and not found else None,
+        cube=part.cube if plan.native else None,
     )
 
 
@@ -509,9 +510,16 @@ def solve_plan(
             keep_solutions=plan.solve_kind != "satisfy" or (plan.all_solutions and plan.info.values_complete),
             keep_at_most=None if plan.solve_kind != "satisfy" or plan.resumable else EXCLUDE_AT_MOST,
         )
-        executor = executor or LocalExecutor(MiniZincBackend(), workers)
+        if executor is None:
+            backend = MiniZincBackend()
+            if plan.native:
+                from .workers.cpsat.proto import ProtoBackend
+
+                backend = ProtoBackend()
+            executor = LocalExecutor(backend, workers)
         flat = None
-        if flatten and getattr(executor, "name", "") == "local":  # the .fzn lives on this machine
+        local = getattr(executor, "name", "") == "local"
+        if flatten and local and not plan.native:  # the .fzn lives on this machine
             # flattened while the race (if any) starts at once through the CLI
             flat = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
         dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, flat)

@@ -82,6 +82,19 @@ class Plan:
         return self.info.solve
 
     @property
+    def native(self) -> bool:
+        """The model is a CP-SAT model file (``.pb``/``.pbtxt``), solved without MiniZinc."""
+        return Path(self.model).suffix in (".pb", ".pbtxt")
+
+    def refuse_native(self, what: str) -> None:
+        """PlanError for commands that run the parts with MiniZinc, on a CP-SAT model file."""
+        if self.native:
+            raise PlanError(
+                f"{self.path} is a plan of a CP-SAT model file; {what} works on MiniZinc models only: "
+                f"solve it on this machine with `modelsplit solve {self.path}`"
+            )
+
+    @property
     def journal_path(self) -> Path:
         return self.path / "journal.sqlite"
 
@@ -230,13 +243,13 @@ def part_key(files: dict[str, str], solver: str, all_solutions: bool, cube_mzn: 
 
 README = """\
 This directory is a modelsplit plan: {n} parts of {model}{data_note}.
-Each part is the whole model plus one extra constraint file (parts/part-NNNN.mzn); together the
+Each part is the whole model plus one extra constraint file ({part_files}); together the
 parts cover every solution exactly once.{dropped_note}
 
 Solve them all, on this machine, with:
     modelsplit solve {plan_arg}
 
-Solve one part by hand with nothing but MiniZinc (from inside this directory):
+Solve one part by hand {by_hand} (from inside this directory):
     {command}
 {solver_note}
 Files:
@@ -283,10 +296,17 @@ def write_plan(
         (tmp / "support" / "values.mzn").write_text(values_section(info))
         parts = []
         width = max(4, len(str(len(cubes))))
+        native = Path(main).suffix in (".pb", ".pbtxt")
         for i, cube in enumerate(cubes, start=1):
             text = cube.mzn(info)
-            rel = f"parts/part-{i:0{width}d}.mzn"
-            (tmp / rel).write_text(f"% modelsplit part {i} of {len(cubes)}\nconstraint {text};\n")
+            if native:  # a CP-SAT model file: each part is the whole model as a text proto
+                from .workers.cpsat.proto import part_text
+
+                rel = f"parts/part-{i:0{width}d}.pbtxt"
+                (tmp / rel).write_text(part_text(str(tmp / main), cube))
+            else:
+                rel = f"parts/part-{i:0{width}d}.mzn"
+                (tmp / rel).write_text(f"% modelsplit part {i} of {len(cubes)}\nconstraint {text};\n")
             parts.append(Part(i, rel, cube, text, part_key(files, solver, all_solutions, text)))
         plan_id = hashlib.sha256("".join(p.key for p in parts).encode()).hexdigest()[:16]
         solver_cmd = "--solver gecode"
@@ -315,6 +335,11 @@ def write_plan(
         flags = " -a" if all_solutions else ""
         first = parts[0].file if parts else "parts/part-0001.mzn"
         command = f"minizinc {solver_cmd}{flags} {' '.join([main, *data])} {first}"
+        if native:
+            command = f"python -m modelsplit.workers.cpsat.proto{flags} {first}"
+            solver_note = (
+                "\n(the model is a CP-SAT model file: its parts are text protos that CP-SAT solves.)\n"
+            )
         manifest = {
             "format": FORMAT,
             "id": plan_id,
@@ -346,6 +371,10 @@ def write_plan(
                 plan_arg=dest,
                 command=command,
                 solver_note=solver_note,
+                part_files="in parts/part-NNNN.pbtxt, the whole model with it"
+                if native
+                else "parts/part-NNNN.mzn",
+                by_hand="with CP-SAT" if native else "with nothing but MiniZinc",
                 dropped_note=(
                     f"\n({dropped} more parts were refuted by the solver's propagation while splitting:"
                     " they hold no solution.)"

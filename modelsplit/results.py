@@ -349,6 +349,7 @@ def collect(plan: Plan, paths: Iterable[str | Path], *, workers: int | None = No
     Every file is checked on its own: a rejected one (another plan's, damaged, truncated, or with
     a solution that violates the model) changes nothing, and the others are still collected.
     """
+    plan.refuse_native("collect")
     plan.check_files()
     sources = read_sources(paths)
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])

@@ -321,6 +321,7 @@ def verify_plan(plan: Plan, *, workers: int | None = None) -> Verification:
     from .errors import PlanError
     from .journal import Journal
 
+    plan.refuse_native("verify")
     plan.check_files()
     if not plan.journal_path.exists():
         raise PlanError(f"{plan.path} has no journal yet: nothing to verify (solve or collect first)")

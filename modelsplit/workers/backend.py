@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ..cube import Cube
 from ..driver import FlatZincProcess, SolverProcess, error_from_messages
 from ..dzn import parse_solution
 from ..plan import VALUES_MARKER
@@ -45,6 +46,7 @@ class PartTask:
     solver_tag: str = "gecode"  # the solver as the plan names it: resolve it again elsewhere
     # the part as FlatZinc from the plan's one flattening (see workers/flat.py); None: the CLI
     flat: FlatPart | None = None
+    cube: Cube | None = None  # the part's cube, for backends that apply it themselves (native CP-SAT)
 
 
 @dataclass(frozen=True)
