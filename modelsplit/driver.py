@@ -102,7 +102,7 @@ class SolverProcess:
     def __init__(self, args: Sequence[str], *, cwd: str | os.PathLike[str], label: str | None = None):
         """``label`` goes into the environment as MODELSPLIT_PART, inherited by the solver the
         driver starts: it tells which part a process on the machine belongs to."""
-        self.args = [find_minizinc(), *args]
+        self.args = self._command(args)
         env = dict(os.environ, MODELSPLIT_PART=label) if label else None
         self._stderr = tempfile.TemporaryFile()
         self._stopped = threading.Event()
@@ -117,6 +117,11 @@ class SolverProcess:
         )
         self.pid = self.proc.pid
         self.cpu: float | None = None
+
+    @staticmethod
+    def _command(args: Sequence[str]) -> list[str]:
+        """The command line to run: `minizinc` with ``args`` (a subclass may run something else)."""
+        return [find_minizinc(), *args]
 
     @property
     def stopped(self) -> bool:

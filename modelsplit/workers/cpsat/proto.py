@@ -16,18 +16,15 @@ and a stop kills the process session like any other solver.
 from __future__ import annotations
 
 import math
-import os
 import re
-import subprocess
 import sys
-import tempfile
 import threading
 from fractions import Fraction
 from pathlib import Path
 
 from ...cube import Cube
 from ...domain import Domain
-from ...driver import SolverProcess, _pdeathsig_prefix
+from ...driver import SolverProcess
 from ...errors import InputError
 from ...model import ModelInfo, Variable
 from ..backend import MiniZincBackend, PartTask
@@ -191,22 +188,9 @@ def part_text(model_file: str, cube: Cube, bound=None) -> str:
 class ProtoProcess(SolverProcess):
     """The part's worker process (not `minizinc`), in a session of its own like any solver."""
 
-    def __init__(self, args: list[str], *, cwd: str, label: str | None = None):
-        self.args = list(args)
-        env = dict(os.environ, MODELSPLIT_PART=label) if label else None
-        self._stderr = tempfile.TemporaryFile()
-        self._stopped = threading.Event()
-        self.proc = subprocess.Popen(
-            [*_pdeathsig_prefix(), *self.args],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            start_new_session=True,
-            env=env,
-        )
-        self.pid = self.proc.pid
-        self.cpu: float | None = None
+    @staticmethod
+    def _command(args) -> list[str]:
+        return list(args)  # the worker's own command line, not `minizinc`
 
 
 class ProtoBackend(MiniZincBackend):
