@@ -158,12 +158,19 @@ class Dispatcher:
         return self.subparts[part_id] if part_id in self.subparts else self.plan.part(part_id)
 
     # ---- re-splitting parts that take too long --------------------------------------------------
-    def budget(self) -> float:
+    def budget(self, part_id: int) -> float:
+        """Seconds a part may run before it is re-split; doubled at every depth of re-splitting.
+
+        A re-split part's search so far is lost, so each level waits twice as long as the one
+        before: the work thrown away stays below the time of the deepest part.
+        """
         if self.part_budget is not None:
-            return self.part_budget
-        if len(self.finished_times) < 2:
-            return MIN_PART_BUDGET * 2
-        return max(MIN_PART_BUDGET, RESPLIT_FACTOR * statistics.median(self.finished_times))
+            base = self.part_budget
+        elif len(self.finished_times) < 2:
+            base = MIN_PART_BUDGET * 2
+        else:
+            base = max(MIN_PART_BUDGET, RESPLIT_FACTOR * statistics.median(self.finished_times))
+        return base * 2 ** self.depth.get(part_id, 0)
 
     def maybe_resplit(self) -> None:
         """While workers are idle and nothing waits, cut the longest-running part into finer parts."""
@@ -172,14 +179,13 @@ class Dispatcher:
         if self.resplitting:
             return
         now = time.monotonic()
-        budget = self.budget()
         running = [
             p
             for p in self.current
             if p != RACE and p not in self.restarting and self.depth.get(p, 0) < MAX_RESPLIT_DEPTH
         ]
         for part_id in sorted(running, key=lambda p: self.started_at[p]):
-            if now - self.started_at[part_id] >= budget:
+            if now - self.started_at[part_id] >= self.budget(part_id):
                 self.resplitting.add(part_id)
                 self.executor.stop(part_id)
                 return
@@ -336,6 +342,8 @@ class Dispatcher:
             state = PartState.DONE
         else:
             state = PartState.STOPPED
+        if state == PartState.DONE:
+            self.finished_times.append(res.elapsed)
         self.journal.mark_finished(
             part_id,
             state,
@@ -456,8 +464,10 @@ class Dispatcher:
                 if not self.current:
                     break
                 wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - now))
-                if self.take_events(wait):
-                    self.restart_stale()
+                self.take_events(wait)
+                # every turn, not only after events: a part younger than RESTART_AFTER when the
+                # incumbent improved must still get the bound once it is old enough
+                self.restart_stale()
                 self.check_race()
                 self.maybe_resplit()
                 if on_progress and time.monotonic() - last >= PROGRESS_INTERVAL:

@@ -239,12 +239,18 @@ class FlatZincProcess:
             return self.printer
 
     def _copy(self, first: bytes, printer: subprocess.Popen) -> None:
-        """Feed the solver's output to the printer in large blocks, then close its input."""
+        """Feed the solver's output to the printer as it comes, then close its input.
+
+        Each block is flushed at once: a solution left in a pipe buffer would reach the collector
+        only when the part ends, too late to share its objective as a bound with the other parts.
+        """
         assert self.solver.stdout is not None and printer.stdin is not None
         try:
             printer.stdin.write(first)
+            printer.stdin.flush()
             while chunk := self.solver.stdout.read1(1 << 16):
                 printer.stdin.write(chunk)
+                printer.stdin.flush()
         except (OSError, ValueError):  # the printer died, or was stopped
             pass
         finally:

@@ -77,6 +77,40 @@ def test_later_parts_get_the_incumbent_as_a_bound(tmp_path, solver):
     assert sorted(bounds[1:], reverse=True) == bounds[1:]  # a minimisation's bound only tightens
 
 
+
+STALE = """
+int: n = 40;
+var 1..2: x;
+var bool: b;
+array[1..n] of var 1..n: y;
+include "alldifferent.mzn";
+constraint alldifferent(y);
+% b = true asks for a weighted sum of a permutation that takes a very long search
+constraint b -> sum(i in 1..n)(i * y[i]) = 12345;
+var 0..30: obj = if x = 1 then 10 - bool2int(b) else 20 - bool2int(b) endif;
+solve :: seq_search([int_search([x], input_order, indomain_min),
+                     bool_search([b], input_order, indomain_min),
+                     int_search(y, input_order, indomain_min)]) minimize obj;
+"""
+
+
+def test_running_part_gets_a_later_incumbent_without_further_events(tmp_path, solver):
+    """Both parts start unbounded; x = 1 finds 10 at once, then both search for a long time and
+    report nothing more. The x = 2 part (objective at least 19) must still be restarted with the
+    bound once it is old enough, and then the bound refutes it at the root."""
+    model = tmp_path / "m.mzn"
+    model.write_text(STALE)
+    plan = api.split(model, [], tmp_path / "plan", parts=2, on=["x"])
+    answer = api.solve(plan, workers=2, time_limit=6, part_budget=0)
+    assert answer.objective in (9, 10)
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    rows = {r.id: r for r in journal.parts()}
+    journal.close()
+    second = next(p for p in plan.parts if "2" in p.mzn and "x" in p.mzn)
+    assert rows[second.id].state == PartState.DONE
+    assert rows[second.id].attempts == 2
+
+
 QUEENS12 = (
     str(Path(__file__).parent.parent / "examples" / "queens.mzn"),
     str(Path(__file__).parent.parent / "examples" / "queens.dzn"),
@@ -200,3 +234,23 @@ def test_plan_with_subparts_resumes_exactly(tmp_path, solver):
     second = api.solve(plan, workers=2, part_budget=0.2)
     assert second.status == Status.ALL_SOLUTIONS
     assert second.n_solutions == 14200
+
+
+def test_resplit_budget_doubles_with_depth_and_follows_finished_parts(tmp_path, solver):
+    from modelsplit.dispatcher import MIN_PART_BUDGET, RESPLIT_FACTOR, Dispatcher
+
+    files = model_files(next(e for e in CATALOG if e["name"] == "queens8"))
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=4, all_solutions=True)
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    try:
+        d = Dispatcher(plan, journal, None, solver.arg, time.monotonic())
+        assert d.budget(1) == 2 * MIN_PART_BUDGET  # nothing finished yet
+        d.finished_times += [0.5, 1.0, 2.0]
+        assert d.budget(1) == RESPLIT_FACTOR * 1.0
+        d.depth[1] = 2
+        assert d.budget(1) == 4 * RESPLIT_FACTOR * 1.0
+        fixed = Dispatcher(plan, journal, None, solver.arg, time.monotonic(), part_budget=3.0)
+        fixed.depth[1] = 1
+        assert fixed.budget(1) == 6.0
+    finally:
+        journal.close()

@@ -84,7 +84,8 @@ solve_options = [
         default=None,
         metavar="SEC",
         help="Cut a part that runs longer than SEC while workers are idle into finer parts "
-        "(default: adaptive, several times the median part time; 0 never).",
+        "(default: adaptive, several times the median part time; doubled at each level of "
+        "re-splitting; 0 never).",
     ),
 ]
 
