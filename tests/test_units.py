@@ -127,6 +127,24 @@ def test_eps_drops_what_the_probe_refutes():
     )
 
 
+
+def test_eps_stops_probing_where_propagation_refutes_nothing():
+    class Counting:  # refutes nothing, counts what it is asked
+        def __init__(self):
+            self.asked = []
+
+        def refuted(self, cubes):
+            self.asked.append(len(cubes))
+            return [False] * len(cubes)
+
+    info = _info([list(range(1, 5))] * 6)
+    probe = Counting()
+    split = split_model(info, SplitRequest(parts=200, probe=probe), "eps")
+    assert len(split.cubes) >= 200  # the parts are still made ...
+    # ... but after two quiet levels and at least 16 probes, none are asked for
+    assert probe.asked == [4, 16]
+    assert "unprobed" in split.note
+
 def test_auto_sizes_from_workers_and_says_what_it_chose():
     info = _info([list(range(1, 13))] * 3)
     split = split_model(info, SplitRequest(workers=2, all_solutions=True), "auto")

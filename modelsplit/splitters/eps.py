@@ -5,7 +5,11 @@ level by level, in the model's search order, until there are about as many parts
 level the solver is asked (``request.probe``) which new cubes its propagation refutes at the root,
 and those are dropped: they hold no solution. Without a probe nothing is dropped. Deepening stops
 after PROBE_BUDGET probes per part asked for, so a model whose propagation refutes nearly every
-child does not cost a probe for each of its variables.
+child does not cost a probe for each of its variables. Probing stops (the deeper levels are made
+without asking) once two levels in a row had fewer than MIN_REFUTED of their children refuted,
+after at least MIN_SAMPLE probes: each probe costs a solver start-up, about what a refuted part
+costs when it runs. (One quiet level is not enough: the first levels of queens refute nothing, the
+next ones a third.)
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from . import Split, SplitRequest, register
 from .ranges import choose_slots, run_restriction
 
 PROBE_BUDGET = 4  # probes per part asked for, at most (each is one solver start-up)
+MIN_SAMPLE = 16  # probes made before quiet levels may stop probing
+MIN_REFUTED = 0.05  # a level refuting less than this share of its children is quiet
 
 
 @register("eps")
@@ -29,6 +35,8 @@ def eps(info: ModelInfo, request: SplitRequest) -> Split:
     depth = 0
     probe = request.probe
     probes = 0
+    unprobed = False
+    quiet = 0  # consecutive levels on which propagation refuted (almost) nothing
     for slot in choose_slots(info, request):
         if len(frontier) >= target or not frontier:
             break
@@ -43,13 +51,22 @@ def eps(info: ModelInfo, request: SplitRequest) -> Split:
         need = target - len(frontier)
         grow, keep = (frontier[:need], frontier[need:]) if k == 2 and need < len(frontier) else (frontier, [])
         children = [c & Cube((run_restriction(slot, runs, i),)) for c in grow for i in range(len(runs))]
+        if probe is None and request.probe is not None:
+            unprobed = True
         if probe is not None:
             probes += len(children)
             refuted = probe.refuted(children)
             dropped += sum(refuted)
             children = [c for c, r in zip(children, refuted) if not r]
+            quiet = quiet + 1 if sum(refuted) < MIN_REFUTED * len(refuted) else 0
+            if quiet >= 2 and probes >= MIN_SAMPLE:
+                probe = None  # propagation refutes next to nothing here: stop asking
         frontier = children + keep
         depth += 1
-    how = "refuted at the root by the solver" if probe is not None else "(no solver probe: none dropped)"
+    if request.probe is None:
+        how = "(no solver probe: none dropped)"
+    else:
+        how = f"refuted at the root by the solver ({probes} probes"
+        how += "; deeper levels unprobed, as propagation refuted almost none)" if unprobed else ")"
     note = f"eps: {len(frontier)} parts from {depth} variable(s); {dropped} {how}"
     return Split(frontier, "eps", note, dropped)
