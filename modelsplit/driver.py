@@ -96,6 +96,43 @@ def _pdeathsig_prefix() -> tuple[str, ...]:
     return (setpriv, "--pdeathsig", "TERM", "--") if probe.returncode == 0 else ()
 
 
+_REAP_LOCK = threading.Lock()
+
+
+def reap(proc: subprocess.Popen, timeout: float | None = None) -> bool:
+    """Wait for ``proc`` to end (at most ``timeout`` seconds; None: as long as it takes), with
+    ``wait4`` so that its CPU seconds (and its reaped children's) are kept in ``proc.cpu_seconds``.
+
+    Popen's own wait() and poll() reap a process without its resource usage; the stopping thread
+    and the reading thread both reap through here, so whichever comes first records the CPU time.
+    True once the process has ended.
+    """
+    end = None if timeout is None else time.monotonic() + timeout
+    pause = 0.002
+    while True:
+        with _REAP_LOCK:
+            if proc.returncode is not None:
+                return True
+            try:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped outside this function (its CPU time is unknown)
+                proc.wait()
+                return True
+            if pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                proc.cpu_seconds = usage.ru_utime + usage.ru_stime
+                return True
+        if end is not None and time.monotonic() >= end:
+            return False
+        time.sleep(pause)
+        pause = min(0.02, pause * 2)
+
+
+def cpu_seconds(proc: subprocess.Popen) -> float:
+    """CPU seconds recorded by :func:`reap` (0 when it did not reap the process)."""
+    return getattr(proc, "cpu_seconds", 0.0)
+
+
 class SolverProcess:
     """One running `minizinc --json-stream` process whose messages are read as they come."""
 
@@ -130,26 +167,19 @@ class SolverProcess:
     def stop(self, grace: float = 1.0) -> None:
         """Stop the solver: SIGTERM to the driver, then SIGKILL to the whole session."""
         self._stopped.set()
-        if self.proc.poll() is None:
+        if not reap(self.proc, 0):
             try:
                 os.kill(self.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-            try:
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
+            reap(self.proc, grace)
         kill_session(self.pid)
 
     def wait(self) -> int:
         """Wait for the driver; record the CPU seconds it and its solver used (``self.cpu``)."""
-        try:
-            _, status, usage = os.wait4(self.pid, 0)
-            self.proc.returncode = os.waitstatus_to_exitcode(status)
-            # reaped children (the solver) are accounted to the driver when it waits for them
-            self.cpu = usage.ru_utime + usage.ru_stime
-        except ChildProcessError:  # already reaped (a stop() raced with us)
-            self.proc.wait()
+        reap(self.proc)
+        # reaped children (the solver) are accounted to the driver when it waits for them
+        self.cpu = cpu_seconds(self.proc)
         # the driver is gone; make sure nothing it started is left
         kill_session(self.pid)
         return self.proc.returncode
@@ -264,21 +294,15 @@ class FlatZincProcess:
         with self._lock:
             self._stopped.set()
             printer = self.printer
-        if self.solver.poll() is None:
+        if not reap(self.solver, 0):
             try:
                 os.kill(self.solver.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-            try:
-                self.solver.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
+            reap(self.solver, grace)
         kill_session(self.solver.pid)
         if printer is not None:
-            try:
-                printer.wait(timeout=grace)  # it prints what it has read, then ends
-            except subprocess.TimeoutExpired:
-                pass
+            reap(printer, grace)  # it prints what it has read, then ends
             kill_session(printer.pid)
 
     def wait(self) -> int:
@@ -288,12 +312,8 @@ class FlatZincProcess:
         with self._lock:
             procs = [self.solver] + ([self.printer] if self.printer is not None else [])
         for proc in procs:
-            try:
-                _, status, usage = os.wait4(proc.pid, 0)
-                proc.returncode = os.waitstatus_to_exitcode(status)
-                cpu += usage.ru_utime + usage.ru_stime
-            except ChildProcessError:
-                proc.wait()
+            reap(proc)
+            cpu += cpu_seconds(proc)
             kill_session(proc.pid)
             codes.append(proc.returncode)
         self.cpu = cpu
