@@ -15,7 +15,9 @@ files per model). Columns:
 - imbal: longest part / median part
 - sim 8/32/128: simulated speedup over the sequential run with that many workers, from the
   measured part times (list scheduling in plan order; bound sharing between parts is not
-  simulated, so optimisation figures are estimates)
+  simulated, so optimisation figures are estimates). With --sim-split W they come from an extra
+  run of a plan split for W workers (auto's part count for W), executed on --workers workers:
+  a plan sized for 2 workers has too few parts to say anything about 32
 
 Prints a Markdown table. Timing belongs here, never in the tests: this machine is shared.
 """
@@ -75,8 +77,12 @@ def answer_of(text: str, all_solutions: bool) -> str:
     return "optimal" if "==========" in text else "incomplete"
 
 
-def run_modelsplit(files, all_solutions, workers, parts, race, timeout, flatten=True, **split_options):
-    """Split (``split_options``: ``on=``, ``strategy=``, as ``api.split`` takes them) and solve."""
+def run_modelsplit(
+    files, all_solutions, workers, parts, race, timeout, flatten=True, split_for=None, **split_options
+):
+    """Split (``split_options``: ``on=``, ``strategy=``, as ``api.split`` takes them) and solve.
+
+    ``split_for``: size the plan for that many workers (default: ``workers``)."""
     from modelsplit import api
     from modelsplit.dispatcher import solve_plan
     from modelsplit.journal import Journal
@@ -89,7 +95,7 @@ def run_modelsplit(files, all_solutions, workers, parts, race, timeout, flatten=
             Path(tmp) / "plan",
             parts=parts,
             all_solutions=all_solutions,
-            workers=workers,
+            workers=split_for or workers,
             **split_options,
         )
         split_time = time.monotonic() - t0
@@ -114,6 +120,13 @@ def main() -> None:
     ap.add_argument("-a", "--all-solutions", action="store_true", help="enumerate (directory instances)")
     ap.add_argument("--repeat", type=int, default=2, help="runs of each configuration; the best is shown")
     ap.add_argument("--cli", action="store_true", help="parts through the minizinc CLI (no flattening once)")
+    ap.add_argument(
+        "--sim-split",
+        type=int,
+        default=None,
+        metavar="W",
+        help="simulate from an extra run of a plan split for W workers (default: the measured plan)",
+    )
     args = ap.parse_args()
 
     from modelsplit.solvers import resolve_solver
@@ -128,6 +141,7 @@ def main() -> None:
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores, "
         f"workers={W}, race={args.race}, best of {args.repeat}{', parts via the CLI' if args.cli else ''}"
+        + (f", sim columns from a plan split for {args.sim_split} workers" if args.sim_split else "")
     )
     print(
         "| instance | task | seq s | seq cpu s | -p W s | modelsplit s | vs seq | vs -p | parts | split s | cpu | "
@@ -179,7 +193,12 @@ def main() -> None:
             agrees += f", obj {answer.objective}"
         med = statistics.median(elapsed) if elapsed else 0
         imbal = f"{max(elapsed) / med:.1f}" if med else "-"
-        spans = [simulate(elapsed, w) if elapsed and seq_ok else 0.0 for w in (8, 32, 128)]
+        sim_elapsed = elapsed
+        if args.sim_split:
+            sim_elapsed = run_modelsplit(
+                files, all_solutions, W, None, args.race, args.timeout, not args.cli, split_for=args.sim_split
+            )[4]
+        spans = [simulate(sim_elapsed, w) if sim_elapsed and seq_ok else 0.0 for w in (8, 32, 128)]
         sims = [f"{seq_wall / span:.1f}" if span > 0 else "-" for span in spans]
         vs_par = f"{par_wall / wall:.2f}x" if par_wall and par != "timeout" else "-"
         print(
