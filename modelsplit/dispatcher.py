@@ -30,7 +30,7 @@ MAX_ATTEMPTS = 2  # a part whose solver process crashed is tried once more
 BATCH = 2000  # events recorded per journal transaction at most
 PROGRESS_INTERVAL = 0.25  # seconds between progress snapshots
 EXCLUDE_AT_MOST = 10_000  # solutions a resumed part excludes by nogoods; beyond, it starts afresh
-MIN_PART_BUDGET = 1.0  # seconds: a part is never re-split sooner
+MIN_PART_BUDGET = 2.0  # seconds: a part is never re-split sooner
 RESPLIT_FACTOR = 4.0  # ... nor before it ran this many times the median finished part
 MAX_RESPLIT_DEPTH = 8  # re-splits of re-splits at most
 RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound
@@ -167,7 +167,7 @@ class Dispatcher:
         if self.part_budget is not None:
             base = self.part_budget
         elif len(self.finished_times) < 2:
-            base = MIN_PART_BUDGET * 2
+            base = MIN_PART_BUDGET
         else:
             base = max(MIN_PART_BUDGET, RESPLIT_FACTOR * statistics.median(self.finished_times))
         return base * 2 ** self.depth.get(part_id, 0)

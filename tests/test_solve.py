@@ -244,8 +244,10 @@ def test_resplit_budget_doubles_with_depth_and_follows_finished_parts(tmp_path, 
     journal = Journal.open(plan.journal_path, plan.id, [])
     try:
         d = Dispatcher(plan, journal, None, solver.arg, time.monotonic())
-        assert d.budget(1) == 2 * MIN_PART_BUDGET  # nothing finished yet
-        d.finished_times += [0.5, 1.0, 2.0]
+        assert d.budget(1) == MIN_PART_BUDGET  # nothing finished yet
+        d.finished_times += [0.01, 0.02, 0.03]  # refuted at once: the floor holds
+        assert d.budget(1) == MIN_PART_BUDGET
+        d.finished_times += [1.0, 2.0, 3.0, 4.0]
         assert d.budget(1) == RESPLIT_FACTOR * 1.0
         d.depth[1] = 2
         assert d.budget(1) == 4 * RESPLIT_FACTOR * 1.0
