@@ -146,11 +146,11 @@ def solve(
             race=race,
             part_budget=part_budget,
         )
-    from .workers.dask import ClusterProgress, DaskExecutor
+    from .workers.dask import NATIVE_CPSAT, ClusterProgress, DaskExecutor
 
-    plan.refuse_native("--dask")
     plan.check_files()  # a damaged plan is refused before a cluster is started
-    executor = DaskExecutor(dask, workers, solver=plan.solver, time_limit=time_limit)
+    solver = NATIVE_CPSAT if plan.native else plan.solver  # a CP-SAT model file needs OR-Tools only
+    executor = DaskExecutor(dask, workers, solver=solver, time_limit=time_limit)
     try:
         report = None
         if on_progress is not None:

@@ -157,7 +157,6 @@ def export(
     archive = bundle.name.endswith(ARCHIVE_SUFFIXES)
     if bundle.exists() and (archive or not bundle.is_dir() or any(bundle.iterdir())):
         raise InputError(f"{bundle} already exists; choose another bundle name or remove it first")
-    plan.refuse_native("export")
     plan.check_files()
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:
@@ -193,6 +192,9 @@ def _write(plan: Plan, parts: list[Part], bound, root: Path) -> None:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(plan.path / rel, target)
+    if plan.native:
+        _write_native(plan, parts, bound, root)
+        return
     solver_arg = plan.solver or "gecode"
     msc = plan.path / "solver" / "gecode.msc"
     if plan.solver == "gecode":
@@ -216,6 +218,67 @@ def _write(plan: Plan, parts: list[Part], bound, root: Path) -> None:
         entries.append({"id": part.id, "key": part.key, "file": rel, "cube": part.mzn, "bound": bound})
         local = dataclasses.replace(task, model_files=(plan.model, *plan.data))
         prefix = MiniZincBackend().command(local, Path(rel))[:-1]
+    _finish(plan, parts, bound, root, entries, width, prefix, MINIZINC_RUNNER)
+
+
+@dataclass(frozen=True)
+class Runner:
+    """What solve.sh runs each part with."""
+
+    var: str  # environment variable that overrides the command
+    default: str
+    needs: str  # for the script's first line and the README
+    missing: str  # what to do when the command is not there
+    extra_check: str  # more shell lines checking the machine
+    ext: str  # part file suffix
+    install: str  # README step 2
+
+
+MINIZINC_RUNNER = Runner(
+    "MINIZINC",
+    "minizinc",
+    "MiniZinc",
+    "install MiniZinc (Debian/Ubuntu: sudo apt-get install minizinc) or set MINIZINC=/path/to/minizinc",
+    "",
+    "mzn",
+    "Check that MiniZinc is there:  minizinc --version\n"
+    "   (Debian/Ubuntu: sudo apt-get install minizinc. Another minizinc: MINIZINC=/path/to/minizinc)",
+)
+PYTHON_RUNNER = Runner(
+    "PYTHON",
+    "python3",
+    "Python 3 and OR-Tools",
+    "install Python 3 or set PYTHON=/path/to/python3",
+    'if ! "$RUNNER" -c "import ortools" >/dev/null 2>&1; then\n'
+    '    echo "solve.sh: $RUNNER cannot import OR-Tools; install it with: $RUNNER -m pip install ortools" >&2\n'
+    "    exit 1\n"
+    "fi\n",
+    "pbtxt",
+    "Check that Python 3 and OR-Tools are there:  python3 -c 'import ortools'\n"
+    "   (else: python3 -m pip install ortools. Another python: PYTHON=/path/to/python3)",
+)
+
+
+def _write_native(plan: Plan, parts: list[Part], bound, root: Path) -> None:
+    """Parts of a CP-SAT model file: text protos, solved by solver/solve_cpsat.py (OR-Tools only)."""
+    from .workers.cpsat import standalone
+    from .workers.cpsat.proto import part_text
+
+    (root / "solver").mkdir()
+    shutil.copyfile(standalone.__file__, root / "solver" / "solve_cpsat.py")
+    width = max(4, len(str(max(p.id for p in parts))))
+    (root / "parts").mkdir()
+    entries = []
+    for part in parts:
+        rel = f"parts/part-{part.id:0{width}d}.pbtxt"
+        (root / rel).write_text(part_text(str(plan.path / plan.model), part.cube, bound))
+        entries.append({"id": part.id, "key": part.key, "file": rel, "cube": part.mzn, "bound": bound})
+    prefix = ["solver/solve_cpsat.py", *(["-a"] if plan.all_solutions else [])]
+    _finish(plan, parts, bound, root, entries, width, prefix, PYTHON_RUNNER)
+
+
+def _finish(plan: Plan, parts, bound, root: Path, entries, width: int, prefix, runner: Runner) -> None:
+    """solve.sh, README.txt, SHA256SUMS and manifest.json of a bundle whose parts are written."""
     kind = "all" if plan.all_solutions and plan.solve_kind == "satisfy" else plan.solve_kind
     script = SCRIPT.format(
         plan_id=plan.id,
@@ -225,10 +288,16 @@ def _write(plan: Plan, parts: list[Part], bound, root: Path) -> None:
         ids=" ".join(str(p.id) for p in parts),
         keys="\n".join(f"    {p.id}) echo {p.key} ;;" for p in parts),
         args=" ".join(shlex.quote(a) for a in prefix),
+        runner_var=runner.var,
+        runner_default=runner.default,
+        needs=runner.needs,
+        missing=runner.missing,
+        extra_check=runner.extra_check,
+        ext=runner.ext,
     )
     (root / "solve.sh").write_text(script)
     (root / "solve.sh").chmod(0o755)
-    (root / "README.txt").write_text(readme(plan, parts, bound, kind, width))
+    (root / "README.txt").write_text(readme(plan, parts, bound, kind, width, runner))
     sums = {f.relative_to(root).as_posix(): sha256_file(f) for f in sorted(root.rglob("*")) if f.is_file()}
     (root / "SHA256SUMS").write_text("".join(f"{digest}  {rel}\n" for rel, digest in sums.items()))
     manifest = {
@@ -247,7 +316,7 @@ def _write(plan: Plan, parts: list[Part], bound, root: Path) -> None:
     (root / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
-def readme(plan: Plan, parts: list[Part], bound, kind: str, width: int) -> str:
+def readme(plan: Plan, parts: list[Part], bound, kind: str, width: int, runner: Runner) -> str:
     first = parts[0].id
     what = {
         "all": "every solution of each part",
@@ -271,19 +340,26 @@ def readme(plan: Plan, parts: list[Part], bound, kind: str, width: int) -> str:
         name=f"part-{first:0{width}d}",
         bound_note=bound_note,
         result_format=RESULT_FORMAT,
+        needs=runner.needs,
+        install=runner.install,
+        ext=runner.ext,
+        solver_files=(
+            "solve_cpsat.py: solves one part with OR-Tools CP-SAT (needs nothing else)"
+            if runner is PYTHON_RUNNER
+            else "a corrected configuration of Debian's Gecode (where the plan uses it)"
+        ),
     )
 
 
 README = """\
 This bundle holds {n} part(s) of the model {model} (modelsplit plan {plan_id}),
-to be solved on a machine that has MiniZinc installed and nothing else. Each part is the whole
-model plus one extra constraint file; the search finds {what}.{bound_note}
+to be solved on a machine that has {needs} installed and nothing else. Each part is the whole
+model plus its own restriction (parts/*.{ext}); the search finds {what}.{bound_note}
 
 Step by step:
 
 1. Copy this whole directory to the machine (keep the files together; do not edit them).
-2. Check that MiniZinc is there:  minizinc --version
-   (Debian/Ubuntu: sudo apt-get install minizinc. Another minizinc: MINIZINC=/path/to/minizinc)
+2. {install}
 3. In this directory, run:
        ./solve.sh                     solve every part, one after the other
        ./solve.sh --time-limit 600    give each part at most 600 seconds
@@ -296,7 +372,7 @@ Step by step:
    modelsplit on the machine that holds the plan:
        modelsplit collect PLAN results/
 
-results/{name}.result is the result of part {first}; results/{name}.log holds MiniZinc's messages.
+results/{name}.result is the result of part {first}; results/{name}.log holds the solver's messages.
 A finished result is never overwritten; an earlier stopped one is kept as
 results/{name}.stopped-1.result (and so on), and may be brought back too.
 
@@ -311,24 +387,24 @@ ends with "----------", a finished search with "==========" or "=====UNSATISFIAB
 "%%% sha256 HEX" (of all the lines before it).
 
 Files:
-    solve.sh        the script above (POSIX sh; needs minizinc, and date, tail, mkdir, mv)
-    parts/          one constraint file per part
+    solve.sh        the script above (POSIX sh; needs {needs}, and date, tail, mkdir, mv)
+    parts/          one file per part
     model/          the model and its data
-    solver/         a corrected configuration of Debian's Gecode (where the plan uses it)
+    solver/         {solver_files}
     manifest.json   the plan id, the parts and every file's sha256
     SHA256SUMS      the same sums, for: sha256sum -c SHA256SUMS
 """
 
 
 SCRIPT = r"""#!/bin/sh
-# Solve the parts of this modelsplit bundle with nothing but MiniZinc (see README.txt).
+# Solve the parts of this modelsplit bundle with nothing but {needs} (see README.txt).
 # Usage: ./solve.sh [--time-limit SEC] [PART...]
 set -u
 PLAN_ID={plan_id}
 KIND={kind}
 WIDTH={width}
 PARTS='{ids}'
-MINIZINC=${{MINIZINC:-minizinc}}
+RUNNER=${{{runner_var}:-{runner_default}}}
 
 usage() {{
     echo "usage: ./solve.sh [--time-limit SEC] [PART...]"
@@ -367,11 +443,11 @@ esac
 for id in "$@"; do
     key_of "$id" >/dev/null || {{ echo "solve.sh: there is no part $id in this bundle (parts: $PARTS)" >&2; exit 2; }}
 done
-if ! command -v "$MINIZINC" >/dev/null 2>&1; then
-    echo "solve.sh: $MINIZINC not found; install MiniZinc (Debian/Ubuntu: sudo apt-get install minizinc) or set MINIZINC=/path/to/minizinc" >&2
+if ! command -v "$RUNNER" >/dev/null 2>&1; then
+    echo "solve.sh: $RUNNER not found; {missing}" >&2
     exit 1
 fi
-if command -v sha256sum >/dev/null 2>&1; then
+{extra_check}if command -v sha256sum >/dev/null 2>&1; then
     if ! out=$(sha256sum -c SHA256SUMS 2>&1); then
         printf '%s\n' "$out" >&2
         echo "solve.sh: files of this bundle differ from SHA256SUMS; copy the bundle again" >&2
@@ -412,9 +488,9 @@ solve_part() {{
         echo "%%% time-limit ${{TIME_LIMIT:-none}}"
     }} >"$tmp"
     echo "part $id: solving"
-    echo "command: $MINIZINC {args} $limit parts/$name.mzn" >"$log"
+    echo "command: $RUNNER {args} $limit parts/$name.{ext}" >"$log"
     start=$(date +%s)
-    "$MINIZINC" {args} $limit "parts/$name.mzn" >>"$tmp" 2>>"$log" &
+    "$RUNNER" {args} $limit "parts/$name.{ext}" >>"$tmp" 2>>"$log" &
     CHILD=$!
     wait "$CHILD"
     rc=$?
@@ -440,7 +516,7 @@ solve_part() {{
     if [ "$end" = failed ]; then
         mv "$tmp" "results/$name.failed"
         rmdir "$lock"
-        echo "part $id: minizinc failed (exit $rc); see $log" >&2
+        echo "part $id: the solver failed (exit $rc); see $log" >&2
         return 1
     fi
     {{

@@ -86,14 +86,6 @@ class Plan:
         """The model is a CP-SAT model file (``.pb``/``.pbtxt``), solved without MiniZinc."""
         return Path(self.model).suffix in (".pb", ".pbtxt")
 
-    def refuse_native(self, what: str) -> None:
-        """PlanError for commands that run the parts with MiniZinc, on a CP-SAT model file."""
-        if self.native:
-            raise PlanError(
-                f"{self.path} is a plan of a CP-SAT model file; {what} works on MiniZinc models only: "
-                f"solve it on this machine with `modelsplit solve {self.path}`"
-            )
-
     @property
     def journal_path(self) -> Path:
         return self.path / "journal.sqlite"

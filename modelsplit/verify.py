@@ -76,6 +76,34 @@ def _same_objective(a, b) -> bool:
     return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
 
 
+def static_reason(info, optimise: bool, claim: Claim) -> str | None:
+    """What is wrong with a claim before any solver runs (None: nothing)."""
+    if not isinstance(claim.values, dict):
+        return "has no values"
+    if optimise and claim.objective is None:
+        return "reports no objective"
+    if claim.cube is not None and claim.cube.restrictions:
+        try:
+            inside = claim.cube.holds(info.slot_values(claim.values))
+        except KeyError as exc:
+            return f"does not report the value of {exc.args[0].key() if exc.args else '?'}"
+        except (ValueError, TypeError) as exc:
+            return f"reports a value the model cannot take ({exc})"
+        if not inside:
+            return "lies outside its part's cube (it belongs to another part)"
+    return None
+
+
+def make_checker(plan: Plan, *, workers: int | None = None):
+    """The checker for a plan's claims: :class:`Checker` (MiniZinc), or for a plan of a CP-SAT
+    model file :class:`~modelsplit.workers.cpsat.proto.NativeChecker` (CP-SAT)."""
+    if plan.native:
+        from .workers.cpsat.proto import NativeChecker
+
+        return NativeChecker(plan)
+    return Checker(plan, workers=workers)
+
+
 class Checker:
     """Checks claims against one plan's model, with the plan's solver."""
 
@@ -187,21 +215,7 @@ class Checker:
         return sorted(failures, key=lambda f: order[id(f.claim)])
 
     def _static(self, claim: Claim) -> str | None:
-        """What is wrong with a claim before any solver runs (None: nothing)."""
-        if not isinstance(claim.values, dict):
-            return "has no values"
-        if self.optimise and claim.objective is None:
-            return "reports no objective"
-        if claim.cube is not None and claim.cube.restrictions:
-            try:
-                inside = claim.cube.holds(self.info.slot_values(claim.values))
-            except KeyError as exc:
-                return f"does not report the value of {exc.args[0].key() if exc.args else '?'}"
-            except (ValueError, TypeError) as exc:
-                return f"reports a value the model cannot take ({exc})"
-            if not inside:
-                return "lies outside its part's cube (it belongs to another part)"
-        return None
+        return static_reason(self.info, self.optimise, claim)
 
     def _fixing(self, claim: Claim) -> str:
         """A MiniZinc condition that holds for exactly the claim's values (and objective)."""
@@ -321,7 +335,6 @@ def verify_plan(plan: Plan, *, workers: int | None = None) -> Verification:
     from .errors import PlanError
     from .journal import Journal
 
-    plan.refuse_native("verify")
     plan.check_files()
     if not plan.journal_path.exists():
         raise PlanError(f"{plan.path} has no journal yet: nothing to verify (solve or collect first)")
@@ -331,6 +344,6 @@ def verify_plan(plan: Plan, *, workers: int | None = None) -> Verification:
         parts = len(journal.parts())
     finally:
         journal.close()
-    with Checker(plan, workers=workers) as checker:
+    with make_checker(plan, workers=workers) as checker:
         failures = checker.check(claims)
     return Verification(len(claims), parts, failures)

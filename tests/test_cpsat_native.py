@@ -253,9 +253,8 @@ def test_invalid_proto_and_misuse_are_refused(tmp_path):
     dzn.write_text("n = 4;\n")
     out = cli("split", str(good), str(dzn), "-o", str(tmp_path / "p2"))
     assert out.returncode != 0 and "takes no data files" in out.stderr
-    plan = api.split(good, output=tmp_path / "p3", parts=2)
-    out = cli("export", str(plan.path), str(tmp_path / "bundle"))
-    assert out.returncode != 0 and "modelsplit solve" in out.stderr and "Traceback" not in out.stderr
+    out = cli("split", str(good), "--solver", "gecode", "-o", str(tmp_path / "p3"))
+    assert out.returncode != 0 and "leave --solver out" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_stopped_enumeration_resumes_to_the_exact_count(tmp_path):

@@ -241,3 +241,28 @@ def test_cli_dask_local(solver, tmp_path):
     result = json.loads(out.stdout)
     assert result["status"] == "ALL_SOLUTIONS"
     assert result["n_solutions"] == plain_minizinc(solver.arg, files, True).count
+
+
+def test_cpsat_model_file_plans_run_on_the_workers(cluster, tmp_path):
+    """Native CP-SAT plans: each worker makes its part's proto from the model file and its cube;
+    all-solutions counts, an optimum and UNSAT equal the unsplit CP-SAT model's."""
+    from test_cpsat_native import assignment, direct_optimum, direct_solutions, export, pigeons, queens
+
+    q = queens(7)
+    plan = api.split(export(q, tmp_path, ".pb", "q7"), output=tmp_path / "q", parts=5, all_solutions=True)
+    answer = api.solve(plan, dask=cluster.address)
+    assert answer.status == Status.ALL_SOLUTIONS and not answer.error
+    assert answer.n_solutions == len(direct_solutions(q)) == 40
+    assert answer.parts["done"] == answer.parts["total"] == len(plan.parts)
+
+    for maximise in (False, True):
+        m = assignment(maximise)
+        plan = api.split(export(m, tmp_path, ".pbtxt", f"a{maximise}"), output=tmp_path / f"a{maximise}", parts=4)
+        answer = api.solve(plan, dask=cluster.address)
+        assert answer.status == Status.OPTIMAL_SOLUTION
+        assert answer.objective == direct_optimum(m)
+
+    p = pigeons()
+    plan = api.split(export(p, tmp_path, ".pb", "pig"), output=tmp_path / "pig", parts=4)
+    answer = api.solve(plan, dask=cluster.address)
+    assert answer.status == Status.UNSATISFIABLE and direct_optimum(p) == "INFEASIBLE"

@@ -128,7 +128,21 @@ def materialize(bundle: Bundle) -> tuple[str, ...]:
     return tuple(str(root / name) for name in bundle.model_files)
 
 
+NATIVE_CPSAT = "cp-sat model"  # what workers of a native CP-SAT plan need: OR-Tools, no MiniZinc
+
+
 def _solver_on_worker(tag: str, address: str):
+    if tag == NATIVE_CPSAT:
+        try:
+            from .cpsat._ortools import import_cp_model
+
+            import_cp_model()
+        except ImportError as exc:
+            raise SolverNotFoundError(
+                f"Dask worker {address} cannot run CP-SAT model parts ({exc}); install OR-Tools "
+                "there with `pip install ortools`"
+            ) from None
+        return None
     from ..solvers import resolve_solver
 
     try:
@@ -171,8 +185,9 @@ def run_part(bundle: Bundle, task: PartTask, job: str, deadline: float | None) -
 
     worker = get_worker()
     own_key = worker.get_current_task()
-    solver = _solver_on_worker(task.solver_tag, worker.address)
-    here = dataclasses.replace(task, model_files=materialize(bundle), solver=solver.arg)
+    native = task.cube is not None  # a part of a CP-SAT model file: the worker makes its proto
+    solver = _solver_on_worker(NATIVE_CPSAT if native else task.solver_tag, worker.address)
+    here = dataclasses.replace(task, model_files=materialize(bundle), solver=solver.arg if solver else task.solver)
     run = uuid.uuid4().hex[:12]
     stop_flag, job_flag = Flag(_stop_name(job, task.key, task.attempt)), Flag(_job_stop_name(job))
     stream = Queue(_queue_name(job))
@@ -202,7 +217,13 @@ def run_part(bundle: Bundle, task: PartTask, job: str, deadline: float | None) -
 
     def solve() -> None:
         try:
-            box["result"] = MiniZincBackend().solve(here, report, token)
+            if native:
+                from .cpsat.proto import ProtoBackend
+
+                backend = ProtoBackend()
+            else:
+                backend = MiniZincBackend()
+            box["result"] = backend.solve(here, report, token)
         except Exception as exc:  # a crash of the backend is a failed attempt, not a lost worker
             box["result"] = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
 
@@ -380,7 +401,7 @@ class DaskExecutor:
     def start(self, task: PartTask) -> None:
         if self._closed:
             raise SolveError("this Dask executor is closed")
-        self._check_solver(task.solver_tag)
+        self._check_solver(NATIVE_CPSAT if task.cube is not None else task.solver_tag)
         bundle = self._bundle(task.model_files)
         key = f"modelsplit-part-{task.key[:20]}-{task.attempt}-{self.job}"
         future = self.client.submit(run_part, bundle, task, self.job, self.deadline, key=key, retries=0)

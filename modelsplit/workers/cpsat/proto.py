@@ -16,7 +16,6 @@ and a stop kills the process session like any other solver.
 from __future__ import annotations
 
 import math
-import re
 import sys
 import threading
 from fractions import Fraction
@@ -28,11 +27,12 @@ from ...driver import SolverProcess
 from ...errors import InputError
 from ...model import ModelInfo, Variable
 from ..backend import MiniZincBackend, PartTask
+from . import standalone
+from .standalone import solve_kind, variable_names
 
 PROTO_SUFFIXES = {".pb", ".pbtxt"}
 INT_MIN = -(2**63) + 1
 INT_MAX = 2**63 - 1
-_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def is_proto_file(path: str | Path) -> bool:
@@ -84,32 +84,6 @@ def cp_model_of(proto):
     model = import_cp_model().CpModel()
     model.proto.parse_text_format(text_format.MessageToString(proto))
     return model
-
-
-def variable_names(proto) -> list[str]:
-    """Each proto variable's name: its own when a plain identifier (and unique), else ``x<i>``."""
-    taken: set[str] = set()
-    names: list[str] = []
-    own = [v.name for v in proto.variables]
-    counts: dict[str, int] = {}
-    for n in own:
-        counts[n] = counts.get(n, 0) + 1
-    keep = {n for n in own if n and counts[n] == 1 and _IDENT.fullmatch(n)}
-    for i, n in enumerate(own):
-        name = n if n in keep else f"x{i}"
-        while name in taken or (name != n and name in keep):
-            name = "_" + name
-        taken.add(name)
-        names.append(name)
-    return names
-
-
-def solve_kind(proto) -> str:
-    """CP-SAT keeps a maximisation as the negated sum with a negative ``scaling_factor``."""
-    obj = proto.objective
-    if not proto.HasField("objective") or not obj.vars:
-        return "satisfy"
-    return "maximize" if obj.scaling_factor < 0 else "minimize"
 
 
 def inspect_proto(path: str | Path) -> ModelInfo:
@@ -205,58 +179,81 @@ class ProtoBackend(MiniZincBackend):
         return ProtoProcess(cmd, cwd=tmp, label=task.key)
 
 
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Solve one part and print its solutions as dzn text (see the module's docstring)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    all_solutions = "-a" in args
-    files = [a for a in args if a != "-a"]
-    if len(files) != 1:
-        print("usage: python -m modelsplit.workers.cpsat.proto [-a] PART.pbtxt", file=sys.stderr)
-        return 2
-    try:
-        proto = load_proto(files[0])
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    from ._ortools import import_cp_model
-
-    cp_model = import_cp_model()
-    model = cp_model_of(proto)
-    names = variable_names(proto)
-    optimise = solve_kind(proto) != "satisfy"
-    out = sys.stdout
-
-    class Printer(cp_model.CpSolverSolutionCallback):
-        def on_solution_callback(self) -> None:
-            lines = [
-                f"{n} = {self.value(model.get_int_var_from_proto_index(i))};" for i, n in enumerate(names)
-            ]
-            if optimise:
-                lines.append(f"_objective = {_number(self.objective_value)};")
-            out.write("\n".join(lines) + "\n----------\n")
-            out.flush()
-
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1  # one part, one core; enumeration needs one worker anyway
-    if all_solutions and not optimise:
-        solver.parameters.enumerate_all_solutions = True
-    status = solver.solve(model, Printer())
-    if status == cp_model.OPTIMAL and (optimise or all_solutions):
-        out.write("==========\n")
-    elif status == cp_model.INFEASIBLE:
-        out.write("=====UNSATISFIABLE=====\n")
-    elif status == cp_model.MODEL_INVALID:
-        print(f"error: {files[0]}: CP-SAT says the model is invalid", file=sys.stderr)
-        return 1
-    elif status == cp_model.UNKNOWN:
-        out.write("=====UNKNOWN=====\n")
-    out.flush()
-    return 0
+    """Solve one part and print its solutions as dzn text (see standalone.py)."""
+    return standalone.main(argv, prog="python -m modelsplit.workers.cpsat.proto")
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+class NativeChecker:
+    """Checks reported solutions against a CP-SAT model file (for `collect` and `verify`).
+
+    Each claim's values are fixed in a copy of the plan's proto (every variable's domain reduced
+    to its reported value) and CP-SAT must find that assignment feasible; for optimisation the
+    objective it computes must equal the reported one. The cube and repeat checks are those of
+    :class:`~modelsplit.verify.Checker`.
+    """
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.info = plan.info
+        self.optimise = plan.solve_kind != "satisfy"
+        self.proto = load_proto(plan.path / plan.model)
+        self.names = variable_names(self.proto)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> NativeChecker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def check(self, claims, *, distinct: bool | None = None) -> list:
+        from ...verify import Failure, _same_objective, canonical, static_reason
+
+        if distinct is None:
+            distinct = self.plan.all_solutions and not self.optimise
+        failures = []
+        seen: dict[str, object] = {}
+        for claim in claims:
+            reason = static_reason(self.info, self.optimise, claim)
+            if reason is None and distinct:
+                key = canonical(claim.values)
+                if key in seen:
+                    reason = f"repeats {seen[key].label}"
+                else:
+                    seen[key] = claim
+            if reason is None:
+                reason = self._solve(claim, _same_objective)
+            if reason is not None:
+                failures.append(Failure(claim, reason))
+        return failures
+
+    def _solve(self, claim, same_objective) -> str | None:
+        cp_model = standalone.import_cp_model()
+        fixed = type(self.proto)()
+        fixed.CopyFrom(self.proto)
+        for i, name in enumerate(self.names):
+            if name not in claim.values:
+                return f"does not report the value of {name}"
+            value = claim.values[name]
+            if not isinstance(value, int) or isinstance(value, bool):
+                return f"reports a value the model cannot take ({name} = {value!r})"
+            bounds = list(fixed.variables[i].domain)
+            if not any(a <= value <= b for a, b in zip(bounds[0::2], bounds[1::2])):
+                return f"reports a value the model cannot take ({name} = {value} is outside its domain)"
+            del fixed.variables[i].domain[:]
+            fixed.variables[i].domain.extend([value, value])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        status = solver.solve(cp_model_of(fixed))
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return "violates the model"
+        if self.optimise and not same_objective(standalone.number(solver.objective_value), claim.objective):
+            return f"reports objective {claim.objective}, but its values give {standalone.number(solver.objective_value)}"
+        return None
