@@ -107,7 +107,22 @@ def reap(proc: subprocess.Popen, timeout: float | None = None) -> bool:
     and the reading thread both reap through here, so whichever comes first records the CPU time.
     True once the process has ended.
     """
-    end = None if timeout is None else time.monotonic() + timeout
+    if timeout is None:  # block in wait4 itself: a part's end is seen at once
+        with _REAP_LOCK:
+            if proc.returncode is not None:
+                return True
+        try:
+            pid, status, usage = os.wait4(proc.pid, 0)
+        except ChildProcessError:  # the other thread reaped it (and recorded it under the lock)
+            pid = 0
+        with _REAP_LOCK:
+            if pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                proc.cpu_seconds = usage.ru_utime + usage.ru_stime
+            elif proc.returncode is None:
+                proc.wait()
+        return True
+    end = time.monotonic() + timeout
     pause = 0.002
     while True:
         with _REAP_LOCK:
@@ -122,7 +137,7 @@ def reap(proc: subprocess.Popen, timeout: float | None = None) -> bool:
                 proc.returncode = os.waitstatus_to_exitcode(status)
                 proc.cpu_seconds = usage.ru_utime + usage.ru_stime
                 return True
-        if end is not None and time.monotonic() >= end:
+        if time.monotonic() >= end:
             return False
         time.sleep(pause)
         pause = min(0.02, pause * 2)

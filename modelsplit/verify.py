@@ -94,6 +94,34 @@ def static_reason(info, optimise: bool, claim: Claim) -> str | None:
     return None
 
 
+def screen(claims: Sequence[Claim], info, optimise: bool, distinct: bool, fixing=None):
+    """The claims that fail before any solver runs, and the ``(claim, fixing(claim))`` pairs left
+    for the solver. ``fixing`` (optional) turns a claim into what its check run needs; raising
+    ValueError, KeyError or TypeError means a value the model cannot take."""
+    failures: list[Failure] = []
+    left: list[tuple[Claim, object]] = []
+    seen: dict[str, Claim] = {}
+    for claim in claims:
+        reason = static_reason(info, optimise, claim)
+        fixed = None
+        if reason is None and fixing is not None:
+            try:
+                fixed = fixing(claim)
+            except (ValueError, KeyError, TypeError) as exc:
+                reason = f"reports a value the model cannot take ({exc})"
+        if reason is None and distinct:
+            key = canonical(claim.values)
+            if key in seen:
+                reason = f"repeats {seen[key].label}"
+            else:
+                seen[key] = claim
+        if reason is not None:
+            failures.append(Failure(claim, reason))
+        else:
+            left.append((claim, fixed))
+    return failures, left
+
+
 def make_checker(plan: Plan, *, workers: int | None = None):
     """The checker for a plan's claims: :class:`Checker` (MiniZinc), or for a plan of a CP-SAT
     model file :class:`~modelsplit.workers.cpsat.proto.NativeChecker` (CP-SAT)."""
@@ -183,26 +211,7 @@ class Checker:
         """
         if distinct is None:
             distinct = self.plan.all_solutions and not self.optimise
-        failures: list[Failure] = []
-        to_solve: list[tuple[Claim, str]] = []
-        seen: dict[str, Claim] = {}
-        for claim in claims:
-            reason = self._static(claim)
-            if reason is None:
-                try:
-                    fixing = self._fixing(claim)
-                except (ValueError, KeyError, TypeError) as exc:
-                    reason = f"reports a value the model cannot take ({exc})"
-            if reason is None and distinct:
-                key = canonical(claim.values)
-                if key in seen:
-                    reason = f"repeats {seen[key].label}"
-                else:
-                    seen[key] = claim
-            if reason is not None:
-                failures.append(Failure(claim, reason))
-            else:
-                to_solve.append((claim, fixing))
+        failures, to_solve = screen(claims, self.info, self.optimise, distinct, self._fixing)
         if self.batch_task is None:
             jobs = [[item] for item in to_solve]
         else:

@@ -214,25 +214,17 @@ class NativeChecker:
         self.close()
 
     def check(self, claims, *, distinct: bool | None = None) -> list:
-        from ...verify import Failure, _same_objective, canonical, static_reason
+        from ...verify import Failure, _same_objective, screen
 
         if distinct is None:
             distinct = self.plan.all_solutions and not self.optimise
-        failures = []
-        seen: dict[str, object] = {}
-        for claim in claims:
-            reason = static_reason(self.info, self.optimise, claim)
-            if reason is None and distinct:
-                key = canonical(claim.values)
-                if key in seen:
-                    reason = f"repeats {seen[key].label}"
-                else:
-                    seen[key] = claim
-            if reason is None:
-                reason = self._solve(claim, _same_objective)
+        failures, left = screen(claims, self.info, self.optimise, distinct)
+        for claim, _ in left:
+            reason = self._solve(claim, _same_objective)
             if reason is not None:
                 failures.append(Failure(claim, reason))
-        return failures
+        order = {id(c): i for i, c in enumerate(claims)}
+        return sorted(failures, key=lambda f: order[id(f.claim)])
 
     def _solve(self, claim, same_objective) -> str | None:
         cp_model = standalone.import_cp_model()
