@@ -8,23 +8,27 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .collector import Answer
+from .cube import Cube
 from .dispatcher import Progress, solve_plan
 from .errors import InputError, SplitError
 from .model import Model, inspect
 from .plan import Plan, write_plan
 from .solvers import resolve_solver
-from .splitters import SplitRequest, get_splitter, split_model
+from .splitters import DEFAULT_STRATEGY, Split, SplitRequest, get_splitter, independent, split_model
+from .splitters.ranges import choose_slots
 from .workers.cpsat.proto import inspect_proto, is_proto_file
 from .workers.local import default_workers
-from .workers.probe import RootProbe
+from .workers.probe import Incumbent, Probe
 
 PathLike = str | os.PathLike[str]
+RACE = 3.0  # seconds the whole model may race before splitting, by default (see split)
 
 
 def split(
@@ -40,11 +44,18 @@ def split(
     workers: int | None = None,
     force: bool = False,
     resumable: bool = False,
+    race: float | None = None,
 ) -> Plan:
     """Inspect ``model`` with ``data`` and write a plan to ``output``.
 
     ``parts=None`` lets the strategy choose the count from the worker count; ``strategy=None`` is
     ``auto``. What the strategy chose is in the plan (``plan.note``).
+
+    ``race`` seconds (None: RACE seconds; 0: none): an optimisation is first searched whole for at
+    most that long (less once its best solution stops improving, see workers/probe.py). If that
+    search ends, the optimum is known and the plan is one part that finds such a solution;
+    otherwise its best objective B bounds the split (cubes with nothing as good are dropped) and
+    every part (``objective < B``, or ``<= B`` for the part that holds that solution).
     """
     if parts is not None and parts < 1:
         raise SplitError(f"--parts must be at least 1 (got {parts})")
@@ -62,9 +73,18 @@ def split(
         info = inspect(m, resolved.arg)
         if on and any(_base(name) not in info.variables for name in on):
             info = inspect(m, resolved.arg, all_variables=True)
-        probe = RootProbe.for_solver(info, resolved.arg, resolved.tag, n_workers)
-    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
-    result = split_model(info, request, strategy)
+        probe = Probe.for_solver(info, resolved.arg, resolved.tag, n_workers)
+    incumbent = None
+    budget = RACE if race is None else race
+    if probe is not None and info.solve != "satisfy" and budget > 0 and not independent(strategy):
+        if on:  # a bad --on is refused before any search, even when the race answers
+            choose_slots(info, SplitRequest(on=tuple(on), all_solutions=all_solutions))
+        incumbent = probe.find_incumbent(budget)
+    if incumbent is not None and incumbent.complete:
+        result = _answered(incumbent, strategy)
+    else:
+        request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
+        result = _bounded(split_model(info, request, strategy), incumbent)
     search = None
     if resumable:
         if info.solve != "satisfy" or not all_solutions:
@@ -94,7 +114,46 @@ def split(
         dropped=result.dropped,
         search=search,
         independent=result.independent,
+        bound=result.bound,
+        bound_part=None if result.bound_cube is None else result.bound_cube + 1,
+        optimal=result.optimal,
+        raced=incumbent is not None,
     )
+
+
+def _answered(incumbent: Incumbent, strategy: str | None) -> Split:
+    """The split of a model whose whole search ended while racing: UNSAT, or one part that finds
+    a solution of the optimal objective (its search ends once it has one)."""
+    name = strategy or DEFAULT_STRATEGY
+    took = f"the whole search ended in {incumbent.seconds:.2f} s before splitting"
+    if incumbent.objective is None:
+        return Split([], name, f"{name}: 0 parts: {took}: the model is unsatisfiable", dropped=1)
+    note = f"{name}: 1 part: {took}: the optimum is {incumbent.objective}, and the part finds such a solution"
+    return Split([Cube()], name, note, bound=incumbent.objective, bound_cube=0, optimal=True)
+
+
+def _bounded(result: Split, incumbent: Incumbent | None) -> Split:
+    """``result`` bounded by the race's best solution: the cube that holds it goes first (its part
+    finds that solution again at once, and its objective then bounds every part started later)."""
+    if incumbent is None or incumbent.objective is None:
+        return result
+    cubes = list(result.cubes)
+    first = next(
+        (
+            i
+            for i, c in enumerate(cubes)
+            if all(r.slot in incumbent.values for r in c.restrictions) and c.holds(incumbent.values)
+        ),
+        None,
+    )
+    if first is not None:
+        cubes.insert(0, cubes.pop(first))
+        first = 0
+    note = (
+        f"{result.note}; the whole model searched for {incumbent.seconds:.2f} s first: "
+        f"objective {incumbent.objective} bounds every part"
+    )
+    return dataclasses.replace(result, cubes=cubes, note=note, bound=incumbent.objective, bound_cube=first)
 
 
 def _native(model: PathLike, data: Sequence[PathLike], solver: str | None, resumable: bool):
@@ -130,8 +189,9 @@ def solve(
     of ``workers`` single-threaded worker processes on this machine (see
     :mod:`modelsplit.workers.dask`). On Dask, ``on_progress`` receives a ``ClusterProgress``,
     a ``Progress`` that also carries the address of the cluster's dashboard (None without one).
-    ``race`` seconds: on a plan not yet started, the whole model runs that long beside the first
-    parts and answers alone if it finishes (the command line's default is 3 s; 0 disables).
+    ``race`` seconds: on a plan not yet started whose split did not race (a first-solution search,
+    or a plan split with ``race=0``), the whole model runs that long beside the first parts and
+    answers alone if it finishes (the command line's default is 3 s; here 0, none, unless asked).
     ``part_budget`` seconds: a part running longer while workers are idle is cut into finer parts
     (None: adaptive, several times the median part time; 0: never).
     """
@@ -179,22 +239,25 @@ def run(
     workers: int | None = None,
     time_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
-    race: float = 0.0,
+    race: float | None = None,
     part_budget: float | None = None,
     dask: str | None = None,
     **split_options,
 ) -> Answer:
-    """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory)."""
+    """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory).
+
+    ``race`` (None: RACE seconds, as on the command line) goes to both: an optimisation races
+    before splitting, a first-solution search beside the first parts."""
     with contextlib.ExitStack() as stack:
         if output is None:
             output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-"))) / "plan"
-        plan = split(model, data, output, workers=workers, **split_options)
+        plan = split(model, data, output, workers=workers, race=race, **split_options)
         return solve(
             plan,
             workers=workers,
             time_limit=time_limit,
             on_progress=on_progress,
-            race=race,
+            race=RACE if race is None else race,
             part_budget=part_budget,
             dask=dask,
         )

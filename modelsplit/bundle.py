@@ -162,7 +162,7 @@ def export(
     try:
         chosen, done = select(plan, journal, parts, pending)
         best = journal.best_solution(plan.solve_kind) if plan.solve_kind != "satisfy" else None
-        bound = best.objective if best else None
+        bound = plan.part_bound(best.objective if best else None)
         name = bundle.name
         for suffix in ARCHIVE_SUFFIXES:
             name = name.removesuffix(suffix)

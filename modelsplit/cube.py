@@ -52,6 +52,34 @@ class Cube:
     def __and__(self, other: Cube) -> Cube:
         return Cube(self.restrictions + other.restrictions)
 
+    def narrow(self, restriction: Restriction) -> Cube:
+        """This cube with ``restriction`` added, merged into the one on the same slot if any
+        (``x <= 8`` narrowed by ``x >= 3`` is ``x in 3..8``)."""
+        for i, r in enumerate(self.restrictions):
+            if r.slot == restriction.slot:
+                lo = (
+                    r.lo
+                    if restriction.lo is None
+                    else (restriction.lo if r.lo is None else max(r.lo, restriction.lo))
+                )
+                hi = (
+                    r.hi
+                    if restriction.hi is None
+                    else (restriction.hi if r.hi is None else min(r.hi, restriction.hi))
+                )
+                merged = Restriction(r.slot, lo, hi)
+                return Cube(self.restrictions[:i] + (merged,) + self.restrictions[i + 1 :])
+        return Cube(self.restrictions + (restriction,))
+
+    def bounds(self, slot: Slot) -> tuple[int | None, int | None]:
+        """The range the cube allows ``slot`` (either end open)."""
+        lo = hi = None
+        for r in self.restrictions:
+            if r.slot == slot:
+                lo = r.lo if lo is None else (lo if r.lo is None else max(lo, r.lo))
+                hi = r.hi if hi is None else (hi if r.hi is None else min(hi, r.hi))
+        return lo, hi
+
     def holds(self, values: Mapping[Slot, int]) -> bool:
         """Whether a solution (its slot values) lies in this cube."""
         return all(r.holds(values[r.slot]) for r in self.restrictions)

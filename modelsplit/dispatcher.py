@@ -57,7 +57,10 @@ def _task(
     flat: FlatModel | None = None,
 ) -> PartTask:
     nogoods = []
-    if bound is not None:
+    exact = plan.bound if plan.optimal else None  # the optimum is known: find one such solution
+    if exact is not None:
+        nogoods.append(Nogood("bound", f"_objective = {exact}"))
+    elif bound is not None:
         nogoods.append(Nogood.objective_bound(plan.solve_kind, bound))
     if found and plan.resumable:  # the search is lexicographic: skip all up to the last solution
         from .resumable import lex_key, lex_nogood
@@ -86,7 +89,7 @@ def _task(
         output_mode=plan.output_mode,
         solver_tag=plan.solver,
         # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
-        flat=flat.part(plan.info, part.cube, plan.solve_kind, bound) if flat and not found else None,
+        flat=flat.part(plan.info, part.cube, plan.solve_kind, bound, exact) if flat and not found else None,
         cube=part.cube if plan.native else None,
     )
 
@@ -138,7 +141,9 @@ class Dispatcher:
             journal.end_race(answered=False, keep_solutions=self.optimise)
         self.promote_incumbent_part()  # a resumed optimisation: its best region first
         fresh = journal.race_state() is None and all(a == 0 for a in self.attempts.values())
-        if race > 0 and fresh and plan.parts and not plan.independent:
+        # the race answers an easy model at once and finds a first bound; it is left out where the
+        # split raced already, and for enumerations (the parts find every solution anyway)
+        if race > 0 and fresh and plan.parts and not (plan.independent or plan.raced or self.enumerate):
             journal.start_race(self.race_part.key)
             self.attempts[RACE] = 0
             self.pending.appendleft(self.race_part)
@@ -246,7 +251,9 @@ class Dispatcher:
             self.attempts[part.id] += 1
             attempt = self.attempts[part.id]
             # independent parts (plan.independent) are each optimised to their own optimum
-            bound = self.collector.incumbent if self.optimise and not self.plan.independent else None
+            bound = None
+            if self.optimise and not self.plan.independent:
+                bound = self.plan.part_bound(self.collector.incumbent, part.id)
             self.journal.mark_running(part.id, attempt, bound)
             self.current[part.id] = attempt
             self.bound_of[part.id] = bound
@@ -280,7 +287,10 @@ class Dispatcher:
                 continue
             if now - self.started_at[part_id] < RESTART_AFTER:
                 continue
-            if self.bound_of[part_id] is not None and not self.collector.better(best, self.bound_of[part_id]):
+            bound = self.plan.part_bound(best, part_id)
+            if self.bound_of[part_id] is not None and not self.collector.better(
+                bound, self.bound_of[part_id]
+            ):
                 continue
             self.restarting.add(part_id)
             self.executor.stop(part_id)
@@ -295,8 +305,6 @@ class Dispatcher:
             self.on_done(event.result)
 
     def on_solutions(self, event: SolutionEvent) -> None:
-        if self.enumerate and self.collector.race_done and event.part_id != RACE:
-            return  # the race's solutions are the answer; the parts' would count twice
         rows = []
         reshape = self.plan.output_mode == "dzn" and self.plan.info.has_arrays_2d
         for sol in event.solutions:
@@ -381,9 +389,9 @@ class Dispatcher:
             cpu=res.cpu,
             error=res.error,
         )
-        # an enumeration keeps one side's solutions only: the race's, or the parts' (which will
-        # find the race's again); optimisation keeps all (every one is a valid incumbent)
-        self.journal.end_race(answered, keep_solutions=not self.enumerate)
+        # enumerations do not race (a journal of an earlier version that did is settled when it
+        # opens, above): every solution of the race is a valid incumbent or the answer
+        self.journal.end_race(answered, keep_solutions=True)
         self.collector.n_solutions = self.journal.count_solutions()
         self.collector.race_done = answered
         if not answered:

@@ -174,9 +174,9 @@ def covers(names: dict, cube) -> bool:
     return all(r.slot in names for r in cube.restrictions)
 
 
-def objective_bound(flat: Flat, solve: str, bound) -> str | None:
-    """A FlatZinc constraint ``objective < bound`` (minimize) or ``> bound`` (maximize); None
-    when the objective is not a variable of the flattening."""
+def objective_bound(flat: Flat, solve: str, bound, exact: bool = False) -> str | None:
+    """A FlatZinc constraint ``objective < bound`` (minimize) or ``> bound`` (maximize), or with
+    ``exact`` ``objective = bound``; None when the objective is not a variable of the flattening."""
     var = flat.variables.get(flat.objective or "")
     if var is None or var.type not in ("int", "float"):
         return None
@@ -186,6 +186,8 @@ def objective_bound(flat: Flat, solve: str, bound) -> str | None:
         bound = int(bound)
     else:
         bound = float(bound)
+    if exact:
+        return f"constraint {var.type}_eq({var.name}, {bound});"
     pred = "int_lt" if var.type == "int" else "float_lt"
     args = (var.name, bound) if solve == "minimize" else (bound, var.name)
     return f"constraint {pred}({args[0]}, {args[1]});"

@@ -76,6 +76,12 @@ class Plan:
     dropped: int = 0  # cubes the solver refuted while splitting (they hold no solution)
     resumable: bool = False  # the model's copy searches in a fixed lexicographic order
     independent: bool = False  # each part is optimised on its own (no shared bound)
+    # the objective of a solution found while splitting (the optimum is at most this, minimizing,
+    # or at least this, maximizing): cubes with nothing as good were dropped; parts start bounded
+    bound: int | None = None
+    bound_part: int | None = None  # the part whose cube holds that solution (None: not known)
+    optimal: bool = False  # the whole search ended while splitting: ``bound`` is the optimum
+    raced: bool = False  # the whole model raced before splitting (no race at solve time)
 
     @property
     def solve_kind(self) -> str:
@@ -103,6 +109,24 @@ class Plan:
 
     def part(self, part_id: int) -> Part:
         return self.parts[part_id - 1]
+
+    def part_bound(self, best: int | float | None, part_id: int | None = None) -> int | float | None:
+        """The strict objective bound part ``part_id`` starts with, given the best objective found
+        so far: that one, or the split's bound B where it is tighter.
+
+        The solution of objective B found while splitting is not recorded, so the part that holds
+        it must be able to find it again (``objective <= B``, i.e. ``< B + 1``); so must every part
+        where that is not known (``part_id`` None, sub-parts made by re-splitting). Every other
+        part needs only solutions better than B (``< B``).
+        """
+        if self.bound is None or self.solve_kind == "satisfy" or self.independent:
+            return best
+        own = part_id is None or self.bound_part in (None, part_id) or part_id > len(self.parts)
+        step = (1 if self.solve_kind == "minimize" else -1) if own else 0
+        start = self.bound + step
+        if best is None:
+            return start
+        return min(best, start) if self.solve_kind == "minimize" else max(best, start)
 
     # ---- reading --------------------------------------------------------------------------------
     @classmethod
@@ -145,6 +169,10 @@ class Plan:
             dropped=data["split"].get("dropped", 0),
             resumable=data["options"].get("resumable", False),
             independent=data["split"].get("independent", False),
+            bound=data["split"].get("bound"),
+            bound_part=data["split"].get("bound_part"),
+            optimal=data["split"].get("optimal", False),
+            raced=data["split"].get("raced", False),
         )
 
     def check_files(self) -> None:
@@ -225,6 +253,24 @@ def values_section(info: ModelInfo) -> str:
     return f'output :: "modelsplit" [{", ".join(pieces)}];\n'
 
 
+def _dropped_note(dropped: int, bound: int | None, solve: str) -> str:
+    note = ""
+    if bound is not None:
+        better = "at most" if solve == "minimize" else "at least"
+        note += (
+            f"\n(A solution of objective {bound} was found while splitting, so the optimum is {better}\n"
+            f"{bound}; `modelsplit solve` starts every part with `constraint _objective "
+            f"{'<=' if solve == 'minimize' else '>='} {bound};`.)"
+        )
+    if dropped:
+        within = " (none as good as that objective)" if bound is not None else ""
+        note += (
+            f"\n({dropped} more parts were refuted by the solver while splitting: they hold no "
+            f"solution{within}.)"
+        )
+    return note
+
+
 def part_key(files: dict[str, str], solver: str, all_solutions: bool, cube_mzn: str) -> str:
     h = hashlib.sha256()
     for rel in sorted(files):
@@ -267,6 +313,10 @@ def write_plan(
     dropped: int = 0,
     search: str | None = None,
     independent: bool = False,
+    bound: int | None = None,
+    bound_part: int | None = None,
+    optimal: bool = False,
+    raced: bool = False,
 ) -> Plan:
     """Write a plan directory atomically (a temporary sibling renamed into place)."""
     dest = Path(dest)
@@ -347,6 +397,10 @@ def write_plan(
                 "note": note,
                 "dropped": dropped,
                 "independent": independent,
+                "bound": bound,
+                "bound_part": bound_part,
+                "optimal": optimal,
+                "raced": raced,
             },
             "inspection": info.to_json(),
             "parts": [
@@ -367,12 +421,7 @@ def write_plan(
                 if native
                 else "parts/part-NNNN.mzn",
                 by_hand="with CP-SAT" if native else "with nothing but MiniZinc",
-                dropped_note=(
-                    f"\n({dropped} more parts were refuted by the solver's propagation while splitting:"
-                    " they hold no solution.)"
-                    if dropped
-                    else ""
-                ),
+                dropped_note=_dropped_note(dropped, bound, info.solve),
             )
         )
         if dest.exists():

@@ -49,7 +49,7 @@ def test_run_all_solutions_prints_like_minizinc(solver):
 
 
 def test_run_json(solver):
-    out = ms("run", str(MODELS / "golomb5.mzn"), "--json", "--parts", "4", "-w", "2", "--race", "0")
+    out = ms("run", str(MODELS / "golomb5.mzn"), "--json", "--strategy", "ranges", "--parts", "4", "-w", "2", "--race", "0")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["status"] == "OPTIMAL_SOLUTION"
@@ -67,7 +67,7 @@ def test_unsat_prints_unsatisfiable():
 
 def test_split_then_solve_then_status(tmp_path):
     plan = tmp_path / "plan"
-    out = ms("split", QUEENS6, "-o", str(plan), "--parts", "6", "-a")
+    out = ms("split", QUEENS6, "-o", str(plan), "--strategy", "ranges", "--parts", "6", "-a")
     assert out.returncode == 0, out.stderr
     readme = (plan / "README.txt").read_text()
     assert "minizinc --solver solver/" in readme

@@ -7,6 +7,7 @@ Every solution must also lie in the cube of exactly the part that reported it.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -46,7 +47,7 @@ def test_split_answer_equals_unsplit(entry, on, parts, solver, tmp_path):
     kind = entry["kind"]
     enumerate_all = kind in ("all", "satisfy", "unsat")
     plan = api.split(
-        files[0], files[1:], tmp_path / "plan", parts=parts, on=on or (), all_solutions=enumerate_all
+        files[0], files[1:], tmp_path / "plan", parts=parts, on=on or (), all_solutions=enumerate_all, race=0
     )
     assert len(plan.parts) <= 2 * parts
     answer = api.solve(plan, workers=2)
@@ -73,6 +74,64 @@ def test_split_answer_equals_unsplit(entry, on, parts, solver, tmp_path):
             journal.close()
             assert sorted(texts) == sorted(plain.texts)
     _check_partition(plan)
+
+
+OPTIMISE = [e for e in CATALOG if e["kind"] in ("minimize", "maximize")]
+
+
+@pytest.mark.parametrize("entry", OPTIMISE, ids=[e["name"] for e in OPTIMISE])
+def test_split_bounded_by_the_optimum_itself_keeps_it(entry, solver, tmp_path, monkeypatch):
+    """The race's best objective bounds the split: the part that holds its solution may find it
+    again (``<= B``), every other part looks only for better ones (``< B``). Here the race's best
+    is the optimum, reported as if the race had not finished, so that the split is bounded rather
+    than answered: only the holding part can find the optimum, and a wrong holder loses it."""
+    from modelsplit.workers.probe import Probe
+
+    real = Probe.find_incumbent
+
+    def unfinished(self, limit=None):
+        found = real(self, 30)
+        return found if found is None else dataclasses.replace(found, complete=False)
+
+    monkeypatch.setattr(Probe, "find_incumbent", unfinished)
+    files = model_files(entry)
+    status, objective = optimum(solver.arg, files)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=6, race=5)
+    if status == "UNSATISFIABLE":
+        assert plan.bound is None
+    else:
+        assert plan.raced and plan.bound == objective and not plan.optimal
+    answer = api.solve(plan, workers=2)
+    if status == "UNSATISFIABLE":
+        assert answer.status == Status.UNSATISFIABLE
+        return
+    assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == objective
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    bounds = dict(journal.conn.execute("SELECT id, bound FROM parts WHERE id != 0"))
+    best = journal.best_solution(plan.solve_kind)
+    journal.close()
+    step = 1 if plan.solve_kind == "minimize" else -1
+    if plan.bound_part is not None:
+        assert plan.bound_part == 1 and plan.part(1).cube.holds(plan.info.slot_values(best.values))
+        assert bounds[1] == objective + step  # the holder: objective <= B
+    assert all(b in (objective, objective + step) for b in bounds.values())
+    _check_partition(plan)
+
+
+@pytest.mark.parametrize("entry", OPTIMISE, ids=[e["name"] for e in OPTIMISE])
+def test_race_that_ends_before_splitting_answers(entry, solver, tmp_path):
+    files = model_files(entry)
+    status, objective = optimum(solver.arg, files)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=6, race=30)
+    answer = api.solve(plan, workers=2)
+    if status == "UNSATISFIABLE":
+        assert len(plan.parts) == 0 and answer.status == Status.UNSATISFIABLE
+        return
+    # these models are small: the race proves the optimum, and one part finds such a solution
+    assert plan.optimal and plan.bound == objective and len(plan.parts) == 1
+    assert "the whole search ended" in plan.note
+    assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == objective
+    assert answer.n_solutions == 1  # the part's search ends at its first solution
 
 
 SATISFY = [e for e in CATALOG if e["kind"] in ("satisfy", "all", "unsat")]

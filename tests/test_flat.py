@@ -47,7 +47,11 @@ def test_flat_parts_answer_as_the_unsplit_model(name, solver, tmp_path):
     files = model_files(entry)
     kind = entry["kind"]
     enumerate_all = kind in ("all", "satisfy", "unsat")
-    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=6, all_solutions=enumerate_all)
+    # ranges and no race: every model keeps its parts (eps would drop all of an UNSAT model's,
+    # a race would answer the small optimisations alone)
+    plan = api.split(
+        files[0], files[1:], tmp_path / "plan", strategy="ranges", parts=6, all_solutions=enumerate_all, race=0
+    )
     executor = RecordingExecutor()
     answer = solve_plan(plan, executor=executor)
     assert executor.tasks and all(t.flat is not None for t in executor.tasks)

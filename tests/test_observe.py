@@ -100,7 +100,7 @@ def golomb(tmp_path_factory, solver) -> Path:
 def solved(tmp_path_factory, golomb) -> Path:
     """A finished optimisation plan (2 local workers)."""
     plan = tmp_path_factory.mktemp("solved") / "plan"
-    api.split(golomb, [], plan, parts=8, on=["mark[2]", "mark[3]"], strategy="ranges")
+    api.split(golomb, [], plan, parts=8, on=["mark[2]", "mark[3]"], strategy="ranges", race=0)
     answer = api.solve(plan, workers=2, part_budget=0)
     assert answer.status.value == "OPTIMAL_SOLUTION"
     return plan
@@ -109,7 +109,7 @@ def solved(tmp_path_factory, golomb) -> Path:
 # ---- the progress display -------------------------------------------------------------------------
 def test_progress_display_on_a_terminal(tmp_path, golomb, solver):
     plan = tmp_path / "plan"
-    api.split(golomb, [], plan, parts=12, on=["mark[2]", "mark[3]"], strategy="ranges")
+    api.split(golomb, [], plan, parts=12, on=["mark[2]", "mark[3]"], strategy="ranges", race=0)
     exe = str(Path(sys.executable).parent / "modelsplit")
     code, out = on_terminal([exe, "solve", str(plan), "-w", "2", "--race", "1"], tmp_path)
     assert code == 0, out
@@ -127,7 +127,7 @@ def test_progress_display_on_a_terminal(tmp_path, golomb, solver):
 
 def test_nothing_but_the_summary_when_stderr_is_not_a_terminal(tmp_path, golomb):
     plan = tmp_path / "plan"
-    api.split(golomb, [], plan, parts=6, on=["mark[2]"], strategy="ranges")
+    api.split(golomb, [], plan, parts=6, on=["mark[2]"], strategy="ranges", race=0)
     out = ms("solve", str(plan), "-w", "2")
     assert out.returncode == 0, out.stderr
     lines = out.stderr.splitlines()
@@ -211,7 +211,7 @@ def test_an_old_journal_still_opens_and_is_migrated(tmp_path, solver):
     golomb = tmp_path / "golomb11.mzn"  # long enough that a 1 s run leaves parts unfinished
     golomb.write_text(GOLOMB.replace("int: m = 9;", "int: m = 11;"))
     plan = tmp_path / "plan"
-    api.split(golomb, [], plan, parts=8, on=["mark[2]", "mark[3]"], strategy="ranges")
+    api.split(golomb, [], plan, parts=8, on=["mark[2]", "mark[3]"], strategy="ranges", race=0)
     first = api.solve(plan, workers=2, time_limit=1.0, part_budget=0)
     assert first.status.value != "OPTIMAL_SOLUTION", "the first run must leave work for the second"
     _make_old(plan)
@@ -289,7 +289,7 @@ def test_report_of_a_partly_solved_plan(tmp_path):
 
 def test_report_errors_are_one_line(tmp_path, golomb):
     plan = tmp_path / "plan"
-    api.split(golomb, [], plan, parts=2)
+    api.split(golomb, [], plan, parts=2, race=0)
     out = ms("report", str(plan), "-o", str(tmp_path / "r.html"))
     assert out.returncode == 1 and out.stderr.count("\n") == 1
     assert "has not been solved yet" in out.stderr and "modelsplit solve" in out.stderr
@@ -399,10 +399,10 @@ def test_command_line_overrides_config_overrides_defaults(tmp_path):
     assert {s["worker"] for s in status["part_states"]} == {f"{host}/1"}
     assert json.loads(ms("solve", "p2", "--json", "-w", "2", cwd=tmp_path).stdout)["n_solutions"] == 4
     assert 0 not in {r.part_id for r in runs_of(tmp_path / "p2")}  # race = 0 from the file: no race
-    # without the file, the built-in default races
+    # without the file, the built-in default races (a first-solution search: beside the parts)
     (tmp_path / "pyproject.toml").unlink()
-    assert ms("split", queens, "-o", "p3", "-a", "-n", "4", cwd=tmp_path).returncode == 0
-    assert json.loads(ms("solve", "p3", "--json", cwd=tmp_path).stdout)["n_solutions"] == 4
+    assert ms("split", queens, "-o", "p3", "-n", "4", cwd=tmp_path).returncode == 0
+    assert json.loads(ms("solve", "p3", "--json", cwd=tmp_path).stdout)["n_solutions"] == 1
     assert 0 in {r.part_id for r in runs_of(tmp_path / "p3")}
 
 

@@ -127,7 +127,9 @@ CASES = [
 @pytest.mark.parametrize("name,files,all_solutions", CASES, ids=[c[0] for c in CASES])
 def test_export_solve_far_collect_equals_unsplit(tmp_path, solver, name, files, all_solutions):
     paths = tuple(str(MODELS / f) for f in files)
-    plan = api.split(paths[0], paths[1:], tmp_path / "plan", parts=4, all_solutions=all_solutions).path
+    plan = api.split(
+        paths[0], paths[1:], tmp_path / "plan", strategy="ranges", parts=4, all_solutions=all_solutions, race=0
+    ).path
     out = ms("export", plan, tmp_path / "bundle")
     assert out.returncode == 0, out.stderr
     assert {p.name for p in (tmp_path / "bundle").iterdir()} >= {

@@ -12,6 +12,12 @@ from modelsplit import api
 from modelsplit.journal import Journal
 from modelsplit.status import PartState, Status
 
+QUEENS12 = (
+    str(Path(__file__).parent.parent / "examples" / "queens.mzn"),
+    str(Path(__file__).parent.parent / "examples" / "queens.dzn"),
+)
+
+
 SLOW = """
 int: n = 40;
 array[1..n] of var 1..n: x;
@@ -54,18 +60,18 @@ def test_time_limit_kills_everything_and_solve_continues(tmp_path):
 
 
 def test_stopped_plan_resumes_to_the_full_answer(tmp_path, solver):
-    files = model_files(next(e for e in CATALOG if e["name"] == "queens8"))
-    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=8, all_solutions=True)
+    # queens n=12: one process takes over a second for its 14200 solutions, so 0.4 s leaves work
+    plan = api.split(QUEENS12[0], QUEENS12[1:], tmp_path / "plan", parts=8, all_solutions=True)
     first = api.solve(plan, workers=1, time_limit=0.4)
-    assert first.parts["done"] < 8
+    assert first.parts["done"] < len(plan.parts)
     second = api.solve(plan, workers=2)
     assert second.status == Status.ALL_SOLUTIONS
-    assert second.n_solutions == plain_minizinc(solver.arg, files, True).count == 92
+    assert second.n_solutions == plain_minizinc(solver.arg, QUEENS12, True).count == 14200
 
 
 def test_later_parts_get_the_incumbent_as_a_bound(tmp_path, solver):
     files = (str(MODELS / "golomb6.mzn"),)
-    plan = api.split(files[0], [], tmp_path / "plan", parts=6)
+    plan = api.split(files[0], [], tmp_path / "plan", parts=6, race=0)
     answer = api.solve(plan, workers=1)  # one at a time: every part after the first has a bound
     assert answer.status == Status.OPTIMAL_SOLUTION
     assert answer.objective == optimum(solver.arg, files)[1]
@@ -100,7 +106,7 @@ def test_running_part_gets_a_later_incumbent_without_further_events(tmp_path, so
     bound once it is old enough, and then the bound refutes it at the root."""
     model = tmp_path / "m.mzn"
     model.write_text(STALE)
-    plan = api.split(model, [], tmp_path / "plan", parts=2, on=["x"])
+    plan = api.split(model, [], tmp_path / "plan", parts=2, on=["x"], race=0)
     answer = api.solve(plan, workers=2, time_limit=6, part_budget=0)
     assert answer.objective in (9, 10)
     journal = Journal.open(plan.journal_path, plan.id, [])
@@ -111,42 +117,28 @@ def test_running_part_gets_a_later_incumbent_without_further_events(tmp_path, so
     assert rows[second.id].attempts == 2
 
 
-QUEENS12 = (
-    str(Path(__file__).parent.parent / "examples" / "queens.mzn"),
-    str(Path(__file__).parent.parent / "examples" / "queens.dzn"),
-)
-
-
-def test_race_that_answers_an_enumeration_counts_each_solution_once(tmp_path, solver):
-    """The whole model wins the race while parts are running: only its solutions count."""
-    plan = api.split(QUEENS12[0], QUEENS12[1:], tmp_path / "plan", parts=16, all_solutions=True)
+def test_an_enumeration_does_not_race(tmp_path, solver):
+    """The parts find every solution anyway: a race beside them would only repeat their work."""
+    plan = api.split(QUEENS12[0], QUEENS12[1:], tmp_path / "plan", parts=8, all_solutions=True)
     answer = api.solve(plan, workers=2, race=60)
     assert answer.status == Status.ALL_SOLUTIONS
     assert answer.n_solutions == plain_minizinc(solver.arg, QUEENS12, True).count == 14200
     journal = Journal.open(plan.journal_path, plan.id, [])
-    assert journal.race_state() in ("done", "stopped")
+    assert journal.race_state() is None
     journal.close()
-    again = api.solve(plan, workers=2, race=60)  # a finished plan just answers
-    assert again.n_solutions == 14200
 
 
-def test_race_stopped_at_its_budget_leaves_the_parts_exact(tmp_path, solver):
-    plan = api.split(QUEENS12[0], QUEENS12[1:], tmp_path / "plan", parts=8, all_solutions=True)
-    answer = api.solve(plan, workers=2, race=0.3)
-    journal = Journal.open(plan.journal_path, plan.id, [])
-    assert journal.race_state() == "stopped"
-    journal.close()
-    assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 14200
-    assert answer.parts["done"] == 8
-
-
-def test_race_on_optimisation(tmp_path, solver):
+def test_race_at_solve_time_on_a_plan_split_without_one(tmp_path, solver):
     files = (str(MODELS / "golomb6.mzn"),)
     best = optimum(solver.arg, files)[1]
     for race in (0.05, 30):  # stopped early (its incumbent seeds the bound), or answering alone
-        plan = api.split(files[0], [], tmp_path / f"plan{race}", parts=6)
+        plan = api.split(files[0], [], tmp_path / f"plan{race}", parts=6, race=0)
+        assert not plan.raced and plan.bound is None
         answer = api.solve(plan, workers=2, race=race)
         assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == best
+        journal = Journal.open(plan.journal_path, plan.id, [])
+        assert journal.race_state() in ("done", "stopped")
+        journal.close()
 
 
 def test_race_answers_a_satisfaction_problem(tmp_path, solver):
@@ -159,7 +151,7 @@ def test_race_answers_a_satisfaction_problem(tmp_path, solver):
 def test_the_part_holding_the_incumbent_runs_first_after_the_race(tmp_path, solver):
     golomb = str(Path(__file__).parent.parent / "examples" / "golomb.mzn")
     data = str(Path(__file__).parent.parent / "examples" / "golomb.dzn")  # m=11: seconds to prove
-    plan = api.split(golomb, [data], tmp_path / "plan", strategy="ranges", parts=6, on=["mark[11]"])
+    plan = api.split(golomb, [data], tmp_path / "plan", strategy="ranges", parts=6, on=["mark[11]"], race=0)
     # one worker: the race runs alone first; stop soon after the first part has started
     api.solve(plan, workers=1, race=1.5, time_limit=3.0, part_budget=0)
     journal = Journal.open(plan.journal_path, plan.id, [])
@@ -218,7 +210,7 @@ def test_resplit_optimisation_keeps_the_optimum(tmp_path, solver):
     data = tmp_path / "m10.dzn"
     data.write_text("m = 10;\n")
     golomb = str(Path(__file__).parent.parent / "examples" / "golomb.mzn")
-    plan = api.split(golomb, [data], tmp_path / "plan", strategy="ranges", parts=2)
+    plan = api.split(golomb, [data], tmp_path / "plan", strategy="ranges", parts=2, race=0)
     answer = api.solve(plan, workers=2, part_budget=0.15)
     assert answer.status == Status.OPTIMAL_SOLUTION
     assert answer.objective == optimum(solver.arg, (golomb, str(data)))[1]

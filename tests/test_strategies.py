@@ -6,13 +6,13 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import MODELS, plain_minizinc
+from conftest import EXAMPLES, MODELS, plain_minizinc
 
 from modelsplit import api
 from modelsplit.model import Model, inspect
-from modelsplit.splitters import SplitRequest, split_model
+from modelsplit.splitters import Outcome, SplitRequest, split_model
 from modelsplit.status import Status
-from modelsplit.workers.probe import RootProbe
+from modelsplit.workers.probe import Probe
 
 QUEENS8 = str(MODELS / "queens8.mzn")
 
@@ -24,15 +24,18 @@ class Recording:
         self.probe = probe
         self.refuted_cubes = []
 
-    def refuted(self, cubes):
-        flags = self.probe.refuted(cubes)
-        self.refuted_cubes += [c for c, f in zip(cubes, flags) if f]
-        return flags
+    def find_incumbent(self):
+        return self.probe.find_incumbent()
+
+    def classify(self, cubes):
+        outcomes = self.probe.classify(cubes)
+        self.refuted_cubes += [c for c, o in zip(cubes, outcomes) if o == Outcome.REFUTED]
+        return outcomes
 
 
 def test_cubes_dropped_by_the_probe_hold_no_solution(solver, tmp_path):
     info = inspect(Model.from_files(QUEENS8), solver.arg)
-    probe = RootProbe.for_solver(info, solver.arg, "gecode", 2)
+    probe = Probe.for_solver(info, solver.arg, "gecode", 2)
     assert probe is not None
     recording = Recording(probe)
     split = split_model(info, SplitRequest(parts=40, all_solutions=True, probe=recording), "eps")
@@ -61,3 +64,27 @@ def test_each_strategy_gives_the_unsplit_count(strategy, solver, tmp_path):
     assert plan.strategy in (strategy, "eps", "cubes", "ranges")
     answer = api.solve(plan, workers=2)
     assert answer.n_solutions == plain_minizinc(solver.arg, files, True).count
+
+
+def test_probe_outcomes_and_the_race_on_a_real_model(solver, tmp_path):
+    """The race returns a real solution (its slot values form a ruler of its objective's length);
+    under the optimum as bound, a tiny search refutes a hopeless cube, finishes a small one, and
+    leaves the whole proof open."""
+    from modelsplit.cube import Cube, Restriction
+    from modelsplit.model import Slot
+
+    data = tmp_path / "m10.dzn"
+    data.write_text("m = 10;\n")
+    info = inspect(Model.from_files(str(EXAMPLES / "golomb.mzn"), [data]), solver.arg)
+    probe = Probe.for_solver(info, solver.arg, "gecode", 2)
+    found = probe.find_incumbent(5)
+    marks = [found.values[Slot("mark", (i,))] for i in range(1, 11)]
+    assert found.objective >= 55 and marks[-1] == found.objective
+    diffs = [b - a for i, a in enumerate(marks) for b in marks[i + 1 :]]
+    assert len(set(diffs)) == len(diffs) and marks == sorted(marks)
+    assert probe.bound == found.objective
+    probe.bound = 55  # the optimum: 0 1 6 10 23 26 34 41 53 55
+    m = [Slot("mark", (i,)) for i in range(1, 11)]
+    small = Cube(tuple(Restriction(m[i], v, v) for i, v in enumerate([0, 1, 6, 10, 23, 26], start=0)))
+    hopeless = Cube((Restriction(m[1], 30, None),))
+    assert probe.classify([hopeless, small, Cube()]) == [Outcome.REFUTED, Outcome.FINISHED, Outcome.OPEN]

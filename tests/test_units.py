@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from modelsplit.cube import Cube, Nogood, Restriction
 from modelsplit.domain import Domain
 from modelsplit.fzn import parse_domain, read_flatzinc
 from modelsplit.model import ModelInfo, Slot, Variable
-from modelsplit.splitters import SplitRequest, split_model
+from modelsplit.splitters import Outcome, SplitRequest, split_model
 
 value_sets = st.sets(st.integers(-50, 50), min_size=1, max_size=30)
 
@@ -110,9 +111,14 @@ def test_eps_reaches_its_target_without_overshooting():
 
 def test_eps_drops_what_the_probe_refutes():
     class EvenFirstRefuted:  # refutes every cube whose x[1] run starts at an even value
-        def refuted(self, cubes):
+        def find_incumbent(self):
+            return None
+
+        def classify(self, cubes):
             return [
-                any(r.lo is not None and r.lo % 2 == 0 for r in c.restrictions if r.slot.index == (1,))
+                Outcome.REFUTED
+                if any(r.lo is not None and r.lo % 2 == 0 for r in c.restrictions if r.slot.index == (1,))
+                else Outcome.OPEN
                 for c in cubes
             ]
 
@@ -127,15 +133,17 @@ def test_eps_drops_what_the_probe_refutes():
     )
 
 
-
 def test_eps_stops_probing_where_propagation_refutes_nothing():
     class Counting:  # refutes nothing, counts what it is asked
         def __init__(self):
             self.asked = []
 
-        def refuted(self, cubes):
+        def find_incumbent(self):
+            return None
+
+        def classify(self, cubes):
             self.asked.append(len(cubes))
-            return [False] * len(cubes)
+            return [Outcome.OPEN] * len(cubes)
 
     info = _info([list(range(1, 5))] * 6)
     probe = Counting()
@@ -144,6 +152,7 @@ def test_eps_stops_probing_where_propagation_refutes_nothing():
     # ... but after two quiet levels and at least 16 probes, none are asked for
     assert probe.asked == [4, 16]
     assert "unprobed" in split.note
+
 
 def test_auto_sizes_from_workers_and_says_what_it_chose():
     info = _info([list(range(1, 13))] * 3)
@@ -205,3 +214,75 @@ def test_reader_finds_the_values_line_before_or_after_the_output():
     ):
         (sol,) = OutputReader(task).read(text)
         assert sol.values == {"x": 2} and sol.objective == 5 and sol.text == shown
+
+
+def test_cube_narrow_merges_restrictions_on_one_slot():
+    s, t = Slot("x", (1,)), Slot("x", (2,))
+    cube = Cube((Restriction(s, None, 8), Restriction(t, 2, 3)))
+    assert cube.narrow(Restriction(s, 3, None)).restrictions == (Restriction(s, 3, 8), Restriction(t, 2, 3))
+    assert cube.narrow(Restriction(s, None, 2)).restrictions[0] == Restriction(s, None, 2)
+    assert cube.narrow(Restriction(Slot("y"), 1, 1)).restrictions[-1] == Restriction(Slot("y"), 1, 1)
+    assert cube.bounds(s) == (None, 8) and cube.bounds(Slot("y")) == (None, None)
+
+
+class HashProbe:
+    """Says REFUTED, FINISHED or OPEN for each cube, by a hash of its restrictions (deterministic)."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self.said: dict[Cube, Outcome] = {}
+
+    def find_incumbent(self):
+        return None
+
+    def classify(self, cubes):
+        out = []
+        for c in cubes:
+            h = hash((self.seed, c.restrictions)) % 7
+            out.append(Outcome.REFUTED if h < 2 else Outcome.FINISHED if h < 4 else Outcome.OPEN)
+            self.said[c] = out[-1]
+        return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sets(st.integers(0, 5), min_size=1, max_size=5), min_size=1, max_size=3),
+    st.integers(1, 40),
+    st.integers(0, 999),
+)
+def test_eps_with_a_probe_partitions_what_it_does_not_drop(doms, parts, seed):
+    """Kept and refuted cubes together hold every assignment exactly once; only open cubes are cut."""
+    info = _info([sorted(d) for d in doms])
+    probe = HashProbe(seed)
+    split = split_model(info, SplitRequest(parts=parts, probe=probe), "eps")
+    refuted = [c for c, o in probe.said.items() if o == Outcome.REFUTED]
+    assert split.dropped == len(refuted)
+    slots = [Slot("x", (i + 1,)) for i in range(len(doms))]
+    for values in itertools.product(*[sorted(d) for d in doms]):
+        point = dict(zip(slots, values))
+        assert sum(c.holds(point) for c in split.cubes) + sum(c.holds(point) for c in refuted) == 1
+    # a cube the probe finished is a part as it is, never cut further
+    finished = [c for c, o in probe.said.items() if o == Outcome.FINISHED]
+    assert set(finished) <= set(split.cubes)
+
+
+def _plan(solve: str, bound, bound_part, n_parts: int = 3):
+    from modelsplit.plan import Part, Plan
+
+    parts = tuple(Part(i, f"parts/part-{i:04d}.mzn", Cube(), "true", str(i)) for i in range(1, n_parts + 1))
+    info = ModelInfo(solve, {})
+    return Plan(
+        Path("."), "m.mzn", (), {}, "gecode", False, info, parts, "eps", bound=bound, bound_part=bound_part
+    )
+
+
+def test_part_bound_lets_only_the_holder_find_the_split_solution_again():
+    plan = _plan("minimize", 72, 1)
+    assert plan.part_bound(None, 1) == 73  # the holder: objective <= 72
+    assert plan.part_bound(None, 2) == 72  # the others: objective < 72
+    assert plan.part_bound(None, 9) == 73  # a sub-part made later: not known to lack it
+    assert plan.part_bound(None) == 73  # no part named (an export): the safe bound
+    assert plan.part_bound(80, 2) == 72 and plan.part_bound(60, 1) == 60  # the tighter one wins
+    unknown = _plan("maximize", 10, None)
+    assert unknown.part_bound(None, 2) == 9 and unknown.part_bound(12, 2) == 12
+    assert _plan("minimize", None, None).part_bound(5, 1) == 5

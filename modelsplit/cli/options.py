@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import click
 
+race_option = [
+    click.option(
+        "--race",
+        type=float,
+        default=3.0,
+        show_default=True,
+        metavar="SEC",
+        help="Search the whole model for up to SEC seconds first: an optimisation before splitting "
+        "(sooner once its best solution stops improving; that solution then bounds the split and "
+        "every part), a first-solution search beside the first parts. If it ends, that is the "
+        "answer (0 disables).",
+    ),
+]
+
 model_args = [
     click.argument("model", type=click.Path(dir_okay=False)),
     click.argument("data", nargs=-1, type=click.Path(dir_okay=False)),
@@ -69,15 +83,6 @@ solve_options = [
         "--json", "as_json", is_flag=True, help="Print one JSON object instead of MiniZinc-style text."
     ),
     click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr."),
-    click.option(
-        "--race",
-        type=float,
-        default=3.0,
-        show_default=True,
-        metavar="SEC",
-        help="On a plan not yet started, let the whole model race beside the parts for SEC seconds; "
-        "if it finishes, that is the answer (0 disables).",
-    ),
     click.option(
         "--part-budget",
         type=float,

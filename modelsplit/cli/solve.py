@@ -12,7 +12,7 @@ from ..journal import Journal
 from ..output import summary, text_lines, to_json
 from ..plan import Plan
 from . import cli
-from .options import apply, model_args, solve_options, split_options
+from .options import apply, model_args, race_option, solve_options, split_options
 from .progress import ProgressDisplay
 
 
@@ -93,6 +93,7 @@ def _solve_and_print(
 @cli.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @apply(solve_options)
+@apply(race_option)
 def solve(plan, workers, dask, time_limit, race, part_budget, as_json, quiet):
     """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
     if workers is not None and workers < 1:
@@ -105,6 +106,7 @@ def solve(plan, workers, dask, time_limit, race, part_budget, as_json, quiet):
 @apply(model_args)
 @apply(split_options)
 @apply(solve_options)
+@apply(race_option)
 @click.option(
     "-o",
     "--output",
@@ -151,6 +153,7 @@ def run(
             all_solutions=all_solutions,
             workers=workers,
             resumable=resumable,
+            race=race,
         )
         if not quiet:
             click.echo(f"modelsplit: {plan.note}", err=True)

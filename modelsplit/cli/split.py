@@ -6,7 +6,7 @@ import click
 
 from .. import api
 from . import cli
-from .options import apply, model_args, split_options
+from .options import apply, model_args, race_option, split_options
 
 
 @cli.command()
@@ -28,7 +28,8 @@ from .options import apply, model_args, split_options
     help="Workers the plan is meant for (sets the default part count).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing plan directory.")
-def split(model, data, output, parts, on, strategy, solver, all_solutions, resumable, workers, force):
+@apply(race_option)
+def split(model, data, output, parts, on, strategy, solver, all_solutions, resumable, workers, force, race):
     """Split MODEL (with DATA files) into parts written to a plan directory."""
     plan = api.split(
         model,
@@ -42,6 +43,7 @@ def split(model, data, output, parts, on, strategy, solver, all_solutions, resum
         workers=workers,
         force=force,
         resumable=resumable,
+        race=race,
     )
     click.echo(f"modelsplit: {plan.note}", err=True)
     click.echo(f"wrote {len(plan.parts)} parts to {plan.path}", err=True)

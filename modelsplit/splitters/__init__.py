@@ -3,13 +3,16 @@
 A splitter takes a :class:`~modelsplit.model.ModelInfo` and a :class:`SplitRequest` and returns
 cubes (or a :class:`Split` that also says what was chosen) that are pairwise disjoint and together
 cover the search space, except for cubes the solver refuted (``Split.dropped``), which hold no
-solution. Splitters are pure but for the request's ``probe``, through which a splitter may ask the
-solver whether propagation refutes a cube. New strategies register themselves with
+solution (none at or below ``Split.bound``, for an optimisation). Splitters are pure but for the
+request's ``probe``, through which a splitter may ask the solver about cubes: ``classify(cubes)``
+says for each one an :class:`Outcome` of a tiny search, and ``find_incumbent()`` searches the whole
+model briefly for a bound (see workers/probe.py). New strategies register themselves with
 :func:`register`; `modelsplit strategies` lists them with the first line of their docstring.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,13 +21,21 @@ from ..errors import InputError, SplitError
 from ..model import ModelInfo
 
 
+class Outcome(enum.Enum):
+    """What a probe's tiny search of a cube says."""
+
+    REFUTED = "refuted"  # no solution (none at or below the bound): the cube can be dropped
+    FINISHED = "finished"  # searched to the end within the probe's limit: a small part
+    OPEN = "open"  # work remains
+
+
 @dataclass(frozen=True)
 class SplitRequest:
     parts: int | None = None  # None: the strategy chooses (from the worker count)
     on: tuple[str, ...] = ()
     all_solutions: bool = False
     workers: int = 1
-    probe: object | None = field(default=None, compare=False)  # has .refuted(cubes) -> list[bool]
+    probe: object | None = field(default=None, compare=False)  # .classify(cubes), .find_incumbent()
 
     def parts_or(self, per_worker: int) -> int:
         if self.parts is not None:
@@ -43,19 +54,36 @@ class Split:
     # each part is optimised on its own: no bound shared between parts, no race, no re-split
     # (per-part optima are the answer's point, e.g. the epsilon-constraint parts of ``pareto``)
     independent: bool = False
+    # the objective of a solution found while splitting: the optimum is at most this (minimize) or
+    # at least this (maximize); cubes were dropped where nothing as good exists, and parts start
+    # bounded by it: the cube that holds that solution (``bound_cube``, an index into ``cubes``)
+    # with ``objective <= bound``, every other cube (or all, when it is not known) with ``< bound``
+    bound: int | None = None
+    bound_cube: int | None = None
+    optimal: bool = False  # the search ended while splitting: ``bound`` is the optimum
 
 
 Splitter = Callable[[ModelInfo, SplitRequest], "list[Cube] | Split"]
 _REGISTRY: dict[str, Splitter] = {}
+_INDEPENDENT: set[str] = set()
 DEFAULT_STRATEGY = "auto"
 
 
-def register(name: str) -> Callable[[Splitter], Splitter]:
+def register(name: str, *, independent: bool = False) -> Callable[[Splitter], Splitter]:
+    """Register a strategy; ``independent``: its parts are each optimised alone (no shared bound)."""
+
     def deco(fn: Splitter) -> Splitter:
         _REGISTRY[name] = fn
+        if independent:
+            _INDEPENDENT.add(name)
         return fn
 
     return deco
+
+
+def independent(name: str | None) -> bool:
+    """Whether the strategy's parts are optimised each on its own (no bound shared between them)."""
+    return (name or DEFAULT_STRATEGY) in _INDEPENDENT
 
 
 def strategies() -> dict[str, str]:

@@ -1,72 +1,124 @@
-"""``eps``: Embarrassingly Parallel Search decomposition with the solver's propagation as a filter.
+"""``eps``: Embarrassingly Parallel Search decomposition, guided by tiny searches of the solver.
 
-Assignments (ranges, single values for small domains) of the leading variables are enumerated
-level by level, in the model's search order, until there are about as many parts as asked; at each
-level the solver is asked (``request.probe``) which new cubes its propagation refutes at the root,
-and those are dropped: they hold no solution. Without a probe nothing is dropped. Deepening stops
-after PROBE_BUDGET probes per part asked for, so a model whose propagation refutes nearly every
-child does not cost a probe for each of its variables. Probing stops (the deeper levels are made
-without asking) once two levels in a row had fewer than MIN_REFUTED of their children refuted,
-after at least MIN_SAMPLE probes: each probe costs a solver start-up, about what a refuted part
-costs when it runs. (One quiet level is not enough: the first levels of queens refute nothing, the
-next ones a third.)
+Cubes are refined level by level in the model's search order until there are about as many parts
+as asked. A cube is cut on the first of its slots that still has two or more values (so a slot
+with a wide domain is cut again and again, down to single values, before the next slot), and
+after each level the solver is asked about every new cube (``request.probe``, see
+workers/probe.py): a cube it refutes holds no solution and is dropped; a cube whose search it
+finished within the probe's small limit is a part that needs no finer cut; only the cubes whose
+search it could not finish are cut further. So parts are fine where the search is, and regions
+that hold no solution cost nothing.
+
+For an optimisation the probe usually carries the bound ``objective <= B`` of a solution found by
+searching the whole model first (see api.split), which refutes the regions that cannot beat it.
+
+Probing stops after PROBE_BUDGET probes per part asked for, and once two levels in a row decided
+(refuted or finished) fewer than MIN_DECIDED of their cubes after at least MIN_SAMPLE probes; the
+deeper levels are then cut without asking. Without a probe nothing is dropped.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import ceil
 
 from ..cube import Cube
-from ..model import ModelInfo
-from . import Split, SplitRequest, register
+from ..model import ModelInfo, Slot
+from . import Outcome, Split, SplitRequest, register
 from .ranges import choose_slots, run_restriction
 
 PROBE_BUDGET = 4  # probes per part asked for, at most (each is one solver start-up)
 MIN_SAMPLE = 16  # probes made before quiet levels may stop probing
-MIN_REFUTED = 0.05  # a level refuting less than this share of its children is quiet
+MIN_DECIDED = 0.05  # a level deciding less than this share of its cubes is quiet
+
+
+@dataclass
+class _Node:
+    cube: Cube
+    open: bool = True  # the solver could not finish it in a probe: cut it further
+
+
+def _next_slot(info: ModelInfo, slots: list[Slot], cube: Cube):
+    """The first slot (in order) the cube still leaves two or more values, with those values."""
+    for slot in slots:
+        dom = info.domain(slot).clip(*cube.bounds(slot))
+        if dom.size >= 2:
+            return slot, dom
+    return None, None
 
 
 @register("eps")
 def eps(info: ModelInfo, request: SplitRequest) -> Split:
-    """About N parts by depth-bounded enumeration of the leading variables; refuted parts dropped."""
+    """About N parts, fine where the search is: cubes the solver refutes are dropped."""
     target = request.parts_or(30)
-    frontier = [Cube()]
-    dropped = 0
-    depth = 0
     probe = request.probe
-    probes = 0
+    slots = choose_slots(info, request)
+    nodes = [_Node(Cube())]
+    dropped = finished = probes = 0
+    asking = probe is not None
+    quiet = 0
     unprobed = False
-    quiet = 0  # consecutive levels on which propagation refuted (almost) nothing
-    for slot in choose_slots(info, request):
-        if len(frontier) >= target or not frontier:
+    while len(nodes) < target:
+        opened = [n for n in nodes if n.open]
+        if not opened:
             break
-        if probe is not None and probes >= PROBE_BUDGET * target:
-            # propagation keeps refuting nearly every child (the model nearly solves itself at
-            # the root): deeper levels cost probes without making parts; what is left is enough
+        if asking and probes >= PROBE_BUDGET * target:
+            # the solver keeps refuting or finishing nearly every cube: the model nearly solves
+            # itself, and deeper levels cost probes without making parts
             break
-        dom = info.domain(slot)
-        k = min(dom.size, max(2, ceil(target / len(frontier))))
-        runs = dom.chunks(k)
-        # near the target, split only as many cubes as needed rather than doubling them all
-        need = target - len(frontier)
-        grow, keep = (frontier[:need], frontier[need:]) if k == 2 and need < len(frontier) else (frontier, [])
-        children = [c & Cube((run_restriction(slot, runs, i),)) for c in grow for i in range(len(runs))]
-        if probe is None and request.probe is not None:
-            unprobed = True
-        if probe is not None:
-            probes += len(children)
-            refuted = probe.refuted(children)
-            dropped += sum(refuted)
-            children = [c for c, r in zip(children, refuted) if not r]
-            quiet = quiet + 1 if sum(refuted) < MIN_REFUTED * len(refuted) else 0
+        need = target - len(nodes)
+        k = max(2, ceil(need / len(opened)) + 1)
+        # near the target, cut only as many open cubes as needed (the first ones in search order)
+        grow = {id(n) for n in (opened[:need] if k == 2 and need < len(opened) else opened)}
+        level: list[tuple[_Node, list[Cube]]] = []
+        for node in nodes:
+            if id(node) not in grow:
+                level.append((node, []))
+                continue
+            slot, dom = _next_slot(info, slots, node.cube)
+            if slot is None:  # every slot is down to one value: nothing left to cut
+                node.open = False
+                level.append((node, []))
+                continue
+            runs = dom.chunks(min(k, dom.size))
+            children = [node.cube.narrow(run_restriction(slot, runs, i)) for i in range(len(runs))]
+            level.append((node, children))
+        new = [c for _, children in level for c in children]
+        if not new:
+            continue
+        outcomes = None
+        if asking:
+            probes += len(new)
+            outcomes = probe.classify(new)
+            decided = sum(o != Outcome.OPEN for o in outcomes)
+            quiet = quiet + 1 if decided < MIN_DECIDED * len(new) else 0
             if quiet >= 2 and probes >= MIN_SAMPLE:
-                probe = None  # propagation refutes next to nothing here: stop asking
-        frontier = children + keep
-        depth += 1
-    if request.probe is None:
+                asking = False  # the solver decides next to nothing here: stop asking
+        elif probe is not None:
+            unprobed = True
+        verdict = iter(outcomes or [Outcome.OPEN] * len(new))
+        nodes = []
+        for node, children in level:
+            if not children:
+                nodes.append(node)
+                continue
+            for cube in children:
+                outcome = next(verdict)
+                if outcome == Outcome.REFUTED:
+                    dropped += 1
+                    continue
+                finished += outcome == Outcome.FINISHED
+                nodes.append(_Node(cube, open=outcome == Outcome.OPEN))
+    used = sorted({r.slot.key() for n in nodes for r in n.cube.restrictions})
+    on = f" on {_names(used)}" if used else ""
+    if probe is None:
         how = "(no solver probe: none dropped)"
     else:
-        how = f"refuted at the root by the solver ({probes} probes"
-        how += "; deeper levels unprobed, as propagation refuted almost none)" if unprobed else ")"
-    note = f"eps: {len(frontier)} parts from {depth} variable(s); {dropped} {how}"
-    return Split(frontier, "eps", note, dropped)
+        how = f"refuted by the solver ({probes} probes, {finished} part(s) small enough to stop cutting"
+        how += "; deeper levels unprobed, as the solver decided almost none)" if unprobed else ")"
+    note = f"eps: {len(nodes)} parts{on}; {dropped} {how}"
+    return Split([n.cube for n in nodes], "eps", note, dropped)
+
+
+def _names(keys: list[str]) -> str:
+    return ", ".join(keys) if len(keys) <= 4 else f"{', '.join(keys[:3])} and {len(keys) - 3} more"

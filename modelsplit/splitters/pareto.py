@@ -35,7 +35,7 @@ from .ranges import choose_slots, run_restriction
 DEFAULT_BANDS = 10
 
 
-@register("pareto")
+@register("pareto", independent=True)
 def pareto(info: ModelInfo, request: SplitRequest) -> Split:
     """Epsilon-constraint parts: one band of the --on variable each, each part optimised alone."""
     if info.solve == "satisfy":

@@ -53,16 +53,17 @@ class FlatModel:
     names: dict[Slot, str]
     seconds: float = 0.0  # how long flattening took
 
-    def part(self, info, cube: Cube, solve: str, bound=None) -> FlatPart | None:
+    def part(self, info, cube: Cube, solve: str, bound=None, exact=None) -> FlatPart | None:
         """The FlatZinc form of a part, or None when it must run through the CLI (a slot the
-        flattening does not show, a cube a fixed value violates, a bound it cannot express)."""
+        flattening does not show, a cube a fixed value violates, a bound it cannot express).
+        ``exact``: the objective must equal this (the optimum, known already) instead."""
         if not covers(self.names, cube):
             return None
         lines = cube_constraints(info, self.names, cube)
         if lines is None:
             return None
-        if bound is not None:
-            line = objective_bound(self.flat, solve, bound)
+        if bound is not None or exact is not None:
+            line = objective_bound(self.flat, solve, bound if exact is None else exact, exact is not None)
             if line is None:
                 return None
             lines.append(line)

@@ -1,60 +1,187 @@
-"""Ask the solver whether propagation at the root already refutes a cube.
+"""Ask the solver about cubes before they become parts, with a tiny search of each.
 
-The model is flattened once (during inspection); each cube becomes a few FlatZinc constraints
-(``int_le``, ``bool_eq``) inserted before the solve item, and Gecode runs with a failure limit of
-one: ``=====UNSATISFIABLE=====`` means its propagation refuted the cube without any search, so the
-part can be dropped without losing a solution. Anything else keeps the part. A probe costs about
-10-40 ms, and probes run in parallel.
+The model is flattened once (during inspection). Each cube becomes a few FlatZinc constraints
+(``int_le``, ``bool_eq``) inserted before the solve item, and Gecode searches it with a limit of
+PROBE_FAILS failures and PROBE_MS milliseconds. What it answers classifies the cube:
+
+- ``REFUTED``: ``=====UNSATISFIABLE=====``: the cube holds no solution (no solution at or below
+  the bound, for optimisation) and can be dropped without losing anything;
+- ``FINISHED``: an optimisation whose search ended within the limit (``==========``): the cube
+  is small, a part of its own that needs no finer split;
+- ``OPEN``: the limit was reached, or a satisfaction search found a solution: work remains.
+
+For an optimisation the probe first looks for an incumbent (:meth:`Probe.find_incumbent`): the
+whole model runs for a moment, and from then on every probe carries the bound ``objective <= B``
+of the best solution it found. The optimum is at most B, so a cube with no solution at or below B
+holds no optimum either; with that bound propagation refutes whole regions that cannot beat it.
+A probe costs one solver start-up plus its small search (10-40 ms); probes run in parallel.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from ..cube import Cube
-from ..fzn import cube_constraints, split_at_solve
-from ..model import ModelInfo
+from ..driver import kill_session
+from ..fzn import cube_constraints, read_flatzinc, split_at_solve
+from ..model import ModelInfo, Slot
+from ..splitters import Outcome
 
-PROBE_TIMEOUT = 20.0  # seconds for one probe; a probe that takes longer keeps its cube
+PROBE_TIMEOUT = 20.0  # seconds for one probe process at most; a probe that takes longer is OPEN
+PROBE_FAILS = 200  # failures a probe may search
+PROBE_MS = 30  # ... and milliseconds of search
+INCUMBENT_MAX = 1.0  # seconds the incumbent search may run at most
+INCUMBENT_MIN = 0.25  # ... and at least (unless it ends sooner)
+INCUMBENT_PATIENCE = 0.6  # stop once no better solution came for this share of the time so far
 
 
-class RootProbe:
+@dataclass(frozen=True)
+class Incumbent:
+    """What the short search of the whole model found."""
+
+    objective: int | None  # best objective found (None: no solution)
+    complete: bool  # the search ended: the objective is the optimum, or None means UNSAT
+    seconds: float
+    values: dict[Slot, int] = field(default_factory=dict)  # the best solution's slot values
+
+
+class Probe:
+    """Tiny searches of cubes of one flattened model (Gecode's FlatZinc executable)."""
+
     def __init__(self, info: ModelInfo, executable: str, workers: int = 2):
         self.info = info
         self.executable = executable
         self.workers = max(1, workers)
         self._head, self._tail = split_at_solve(info.fzn_text)
+        self.flat = read_flatzinc(info.fzn_text) if info.solve != "satisfy" else None
+        self.bound: int | None = None  # objective <= bound (minimize) / >= bound (maximize)
+        self._lock = threading.Lock()
         self.probes = 0
+        self.seconds = 0.0  # wall seconds spent in probes
 
     @classmethod
-    def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> RootProbe | None:
+    def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> Probe | None:
         """A probe for the Gecode solver configuration, or None where the solver has no such use."""
         from .flat import flatzinc_executable
 
         exe = flatzinc_executable(solver_arg, tag) if info.fzn_text else None
         return cls(info, exe, workers) if exe else None
 
+    # ---- the incumbent ---------------------------------------------------------------------------
+    def _objective_var(self) -> str | None:
+        """The FlatZinc name of an integer objective variable, or None."""
+        if self.flat is None or not self.flat.objective:
+            return None
+        var = self.flat.variables.get(self.flat.objective)
+        return var.name if var is not None and var.type == "int" and var.fixed is None else None
+
+    def find_incumbent(self, limit: float = INCUMBENT_MAX) -> Incumbent | None:
+        """Search the whole model briefly for a good solution and bound every later probe by it.
+
+        Runs until no better solution came for INCUMBENT_PATIENCE of the time so far (at least
+        INCUMBENT_MIN, at most ``limit`` seconds), or until the search ends. None for satisfaction
+        models and objectives that are not integer variables. The solution's slot values come
+        back too (where the flattening names the slots), so a splitter can tell which cube holds it.
+        """
+        objective = self._objective_var()
+        if objective is None:
+            return None
+        slots = {name: slot for slot, name in self.info.fzn_names.items() if not _is_literal(name)}
+        shown = _show(self._head, {objective, *slots})
+        with tempfile.NamedTemporaryFile("w", suffix=".fzn", prefix="modelsplit-inc-", delete=False) as fh:
+            fh.write(shown + self._tail)
+            path = fh.name
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [self.executable, "-a", "-time", str(int(limit * 1000)), path],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        state: dict = {"best": None, "values": {}, "at": 0.0, "complete": False}
+
+        def read() -> None:
+            block: dict[str, str] = {}
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.startswith("----------"):
+                    if objective in block:
+                        state["best"], state["values"] = int(block[objective]), block
+                        state["at"] = time.monotonic() - start
+                    block = {}
+                elif line.startswith("=========="):
+                    state["complete"] = True
+                elif line.startswith("=====UNSATISFIABLE"):
+                    state["complete"], state["best"] = True, None
+                elif " = " in line:
+                    name, _, value = line.partition(" = ")
+                    block[name.strip()] = value.strip().rstrip(";")
+            proc.stdout.close()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            while reader.is_alive():
+                now = time.monotonic() - start
+                if now >= limit + 1.0:
+                    break
+                # patience: stop once the incumbent has not improved for a while
+                if state["best"] is not None and now >= max(
+                    INCUMBENT_MIN, state["at"] * (1 + INCUMBENT_PATIENCE) + 0.05
+                ):
+                    break
+                reader.join(0.01)
+        finally:
+            if proc.poll() is None:
+                kill_session(proc.pid)
+            proc.wait()
+            reader.join()
+            os.unlink(path)
+        best = state["best"]
+        values = {}
+        for slot, name in self.info.fzn_names.items():
+            text = name if _is_literal(name) else state["values"].get(name)
+            if text is not None and _is_literal(text):
+                values[slot] = 1 if text == "true" else 0 if text == "false" else int(text)
+        if best is not None:
+            self.bound = best
+        return Incumbent(best, state["complete"], time.monotonic() - start, values)
+
+    # ---- probing cubes -----------------------------------------------------------------------------
     def constraints(self, cube: Cube) -> list[str] | None:
-        """FlatZinc constraints for a cube; None when a fixed value already violates it.
+        """FlatZinc constraints for a cube (and the bound); None when a fixed value already
+        violates the cube. Slots missing from this flattening are left out: that only weakens
+        the probe."""
+        lines = cube_constraints(self.info, self.info.fzn_names, cube)
+        if lines is None:
+            return None
+        name = self._objective_var()
+        if self.bound is not None and name is not None:
+            if self.info.solve == "minimize":
+                lines.append(f"constraint int_le({name}, {self.bound});")
+            else:
+                lines.append(f"constraint int_le({self.bound}, {name});")
+        return lines
 
-        Slots missing from this flattening are left out: that only weakens the probe."""
-        return cube_constraints(self.info, self.info.fzn_names, cube)
-
-    def _refuted(self, cube: Cube) -> bool:
+    def _classify(self, cube: Cube) -> Outcome:
         lines = self.constraints(cube)
         if lines is None:
-            return True
-        if not lines:
-            return False
+            return Outcome.REFUTED
         with tempfile.NamedTemporaryFile("w", suffix=".fzn", prefix="modelsplit-probe-", delete=False) as fh:
             fh.write(self._head + "\n".join(lines) + "\n" + self._tail)
             path = fh.name
         try:
             out = subprocess.run(
-                [self.executable, "-fail", "1", path],
+                [self.executable, "-fail", str(PROBE_FAILS), "-time", str(PROBE_MS), path],
                 capture_output=True,
                 text=True,
                 timeout=PROBE_TIMEOUT,
@@ -62,15 +189,46 @@ class RootProbe:
                 start_new_session=True,
             )
         except subprocess.TimeoutExpired:
-            return False
+            return Outcome.OPEN
         finally:
             os.unlink(path)
-        return "=====UNSATISFIABLE=====" in out.stdout
+        if "=====UNSATISFIABLE=====" in out.stdout:
+            return Outcome.REFUTED
+        if self.info.solve != "satisfy" and "==========" in out.stdout:
+            return Outcome.FINISHED
+        return Outcome.OPEN
+
+    def classify(self, cubes: list[Cube]) -> list[Outcome]:
+        """For each cube, what a tiny search of it says."""
+        start = time.monotonic()
+        with self._lock:
+            self.probes += len(cubes)
+        if len(cubes) <= 1 or self.workers == 1:
+            result = [self._classify(c) for c in cubes]
+        else:
+            with ThreadPoolExecutor(self.workers) as pool:
+                result = list(pool.map(self._classify, cubes))
+        self.seconds += time.monotonic() - start
+        return result
 
     def refuted(self, cubes: list[Cube]) -> list[bool]:
-        """For each cube, whether root propagation refutes it."""
-        self.probes += len(cubes)
-        if len(cubes) <= 1 or self.workers == 1:
-            return [self._refuted(c) for c in cubes]
-        with ThreadPoolExecutor(self.workers) as pool:
-            return list(pool.map(self._refuted, cubes))
+        """For each cube, whether it holds no solution (none within the bound)."""
+        return [o == Outcome.REFUTED for o in self.classify(cubes)]
+
+
+def _is_literal(text: str) -> bool:
+    return text in ("true", "false") or text.lstrip("-").isdigit()
+
+
+_DECL_RE = re.compile(r"^var [^:]*:\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>.*?);\s*$")
+
+
+def _show(head: str, names: set[str]) -> str:
+    """The FlatZinc declarations of ``names`` marked ``output_var``, so the solver prints them."""
+    lines = head.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("var "):
+            m = _DECL_RE.match(line)
+            if m and m.group("name") in names and "output_var" not in m.group("rest"):
+                lines[i] = f"{line.rstrip()[:-1]} :: output_var;"
+    return "\n".join(lines)
