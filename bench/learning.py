@@ -92,7 +92,7 @@ def run_entry(e: Entry, size: str, args, solver_arg: str) -> str:
     files = e.files(size)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
-        plan = api.split(files[0], files[1:], Path(tmp) / "plan", workers=args.workers, **e.split)
+        plan = api.split(files[0], files[1:], Path(tmp) / "plan", workers=args.workers, race=args.race, **e.split)
         answer = api.solve(plan, workers=args.workers, race=args.race, time_limit=args.timeout)
         wall = time.monotonic() - t0
         proved = answer.status.value == "OPTIMAL_SOLUTION"

@@ -11,11 +11,13 @@ files per model). Columns:
 - seq, -p W, modelsplit: wall seconds; speedups of modelsplit over both; seq cpu: CPU seconds of
   the sequential run (on a loaded machine wall time stretches, CPU time much less)
 - parts: part count (and how many the solver refuted while splitting); split: seconds to split
-- cpu: total CPU of the parts / CPU of the sequential run (the overhead of splitting)
+- cpu: total CPU of the solver processes (the race and probes while splitting, and the parts) /
+  CPU of the sequential run (the overhead of splitting)
 - imbal: longest part / median part
-- sim 8/32/128: simulated speedup over the sequential run with that many workers, from the
-  measured part times (list scheduling in plan order; bound sharing between parts is not
-  simulated, so optimisation figures are estimates). With --sim-split W they come from an extra
+- sim 8/32/128: simulated speedup over the sequential run with that many workers: the measured
+  split time (race included, as measured on this machine) followed by the measured part times,
+  list-scheduled in plan order (bound sharing between parts is not simulated, so optimisation
+  figures are estimates). With --sim-split W they come from an extra
   run of a plan split for W workers (auto's part count for W), executed on --workers workers:
   a plan sized for 2 workers has too few parts to say anything about 32
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import sys
 import tempfile
@@ -89,6 +92,7 @@ def run_modelsplit(
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         plan = api.split(
             files[0],
             files[1:],
@@ -96,16 +100,19 @@ def run_modelsplit(
             parts=parts,
             all_solutions=all_solutions,
             workers=split_for or workers,
+            race=race,
             **split_options,
         )
         split_time = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the race, probes and MiniZinc runs
+        split_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         answer = solve_plan(plan, workers=workers, race=race, time_limit=timeout, flatten=flatten)
         wall = time.monotonic() - t0
         journal = Journal.open(plan.journal_path, plan.id, [])
         rows = journal.conn.execute("SELECT elapsed, cpu FROM parts WHERE id != 0 ORDER BY id").fetchall()
         journal.close()
     elapsed = [r[0] for r in rows if r[0] is not None]
-    cpu = sum(r[1] or 0.0 for r in rows)
+    cpu = split_cpu + sum(r[1] or 0.0 for r in rows)
     return answer, plan, split_time, wall, elapsed, cpu
 
 
@@ -114,7 +121,9 @@ def main() -> None:
     ap.add_argument("paths", nargs="*", help="model files or directories (default: the examples)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--parts", type=int, default=None, help="parts per instance (default: auto)")
-    ap.add_argument("--race", type=float, default=0.0, help="racing start in seconds (default 0: parts only)")
+    ap.add_argument(
+        "--race", type=float, default=3.0, help="racing start in seconds, as `modelsplit run --race` (0: none)"
+    )
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--limit", type=int, default=2, help="data files per model from a directory")
     ap.add_argument("-a", "--all-solutions", action="store_true", help="enumerate (directory instances)")
@@ -193,12 +202,14 @@ def main() -> None:
             agrees += f", obj {answer.objective}"
         med = statistics.median(elapsed) if elapsed else 0
         imbal = f"{max(elapsed) / med:.1f}" if med else "-"
-        sim_elapsed = elapsed
+        sim_elapsed, sim_split = elapsed, split_time
         if args.sim_split:
-            sim_elapsed = run_modelsplit(
+            extra = run_modelsplit(
                 files, all_solutions, W, None, args.race, args.timeout, not args.cli, split_for=args.sim_split
-            )[4]
-        spans = [simulate(sim_elapsed, w) if sim_elapsed and seq_ok else 0.0 for w in (8, 32, 128)]
+            )
+            sim_elapsed, sim_split = extra[4], extra[2]
+        # the split (and its race) comes first, then the parts: list scheduling in plan order
+        spans = [sim_split + simulate(sim_elapsed, w) if sim_elapsed and seq_ok else 0.0 for w in (8, 32, 128)]
         sims = [f"{seq_wall / span:.1f}" if span > 0 else "-" for span in spans]
         vs_par = f"{par_wall / wall:.2f}x" if par_wall and par != "timeout" else "-"
         print(

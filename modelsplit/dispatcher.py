@@ -33,7 +33,8 @@ EXCLUDE_AT_MOST = 10_000  # solutions a resumed part excludes by nogoods; beyond
 MIN_PART_BUDGET = 2.0  # seconds: a part is never re-split sooner
 RESPLIT_FACTOR = 4.0  # ... nor before it ran this many times the median finished part
 MAX_RESPLIT_DEPTH = 8  # re-splits of re-splits at most
-RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound
+RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound ...
+RESTART_QUIET = 0.5  # ... once the incumbent has not improved for this long
 
 
 @dataclass
@@ -131,6 +132,8 @@ class Dispatcher:
         self.bound_of: dict[int, int | float | None] = {}  # part id -> bound it was started with
         self.started_at: dict[int, float] = {}
         self.found_incumbent: set[int] = set()  # running parts whose own search holds the incumbent
+        self.improved_at = 0.0  # when the incumbent last improved (time.monotonic)
+        self.restarts: dict[int, int] = {}  # part id -> restarts for a better bound in this run
         self.restarting: set[int] = set()
         self.resplitting: set[int] = set()
         self.part_budget = part_budget  # None: adaptive; 0: never re-split
@@ -272,20 +275,26 @@ class Dispatcher:
         """Restart running parts whose bound is weaker than the incumbent (optimisation).
 
         A part started before the best solution was known searches a region the incumbent may
-        already rule out; restarted with the bound it can often finish at once. Parts that found
-        the incumbent themselves already search below it, and parts younger than RESTART_AFTER
-        seconds are left alone, so a quick series of improvements does not thrash.
+        already rule out; restarted with the bound it can often finish at once. But a restart
+        throws away the part's search so far, so: parts that found the incumbent themselves
+        (they already search below it) are left alone; nothing is restarted while the incumbent
+        keeps improving (a stream of small improvements would restart the same parts again and
+        again), only once it has been quiet for RESTART_QUIET seconds; and a part restarted k
+        times must have run RESTART_AFTER * 2**k seconds before it is restarted again, which
+        keeps the search thrown away below twice its last attempt.
         """
         best = self.collector.incumbent
         if not self.optimise or best is None or self.plan.independent:
             return
         now = time.monotonic()
+        if now - self.improved_at < RESTART_QUIET:
+            return
         for part_id in list(self.current):
             if part_id == RACE or part_id in self.restarting or part_id in self.resplitting:
                 continue
             if part_id in self.found_incumbent:
                 continue
-            if now - self.started_at[part_id] < RESTART_AFTER:
+            if now - self.started_at[part_id] < RESTART_AFTER * 2 ** self.restarts.get(part_id, 0):
                 continue
             bound = self.plan.part_bound(best, part_id)
             if self.bound_of[part_id] is not None and not self.collector.better(
@@ -293,6 +302,7 @@ class Dispatcher:
             ):
                 continue
             self.restarting.add(part_id)
+            self.restarts[part_id] = self.restarts.get(part_id, 0) + 1
             self.executor.stop(part_id)
 
     # ---- events ---------------------------------------------------------------------------------
@@ -312,6 +322,7 @@ class Dispatcher:
             rows.append((event.attempt, sol.objective, vals, sol.text))
             if self.collector.on_solution(sol.objective):
                 self.found_incumbent = {event.part_id}
+                self.improved_at = time.monotonic()
         self.journal.add_solutions(event.part_id, rows)
 
     def on_done(self, res) -> None:

@@ -372,9 +372,10 @@ class Journal:
         error: str | None = None,
         cpu: float | None = None,
     ) -> None:
+        # cpu adds up over the part's attempts (a restarted or stopped attempt's search counts too)
         self.conn.execute(
             "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
-            "finished = ?, error = ?, cpu = ? WHERE id = ?",
+            "finished = ?, error = ?, cpu = COALESCE(cpu, 0) + COALESCE(?, 0) WHERE id = ?",
             (state.value, status.value, n_solutions, objective, elapsed, time.time(), error, cpu, part_id),
         )
         self.conn.execute(
