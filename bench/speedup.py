@@ -14,10 +14,10 @@ files per model). Columns:
 - cpu: total CPU of the solver processes (the race and probes while splitting, and the parts) /
   CPU of the sequential run (the overhead of splitting)
 - imbal: longest part / median part
-- sim 8/32/128: simulated speedup over the sequential run with that many workers: the measured
-  split time (race included, as measured on this machine) followed by the measured part times,
-  list-scheduled in plan order (bound sharing between parts is not simulated, so optimisation
-  figures are estimates). With --sim-split W they come from an extra
+- sim 8/32/128: simulated speedup over the sequential run with that many workers: the split
+  (its race as measured, its probes spread over that many workers) followed by the measured part
+  times, list-scheduled in plan order (bound sharing between parts is not simulated, so
+  optimisation figures are estimates). With --sim-split W they come from an extra
   run of a plan split for W workers (auto's part count for W), executed on --workers workers:
   a plan sized for 2 workers has too few parts to say anything about 32
 
@@ -116,6 +116,17 @@ def run_modelsplit(
     return answer, plan, split_time, wall, elapsed, cpu
 
 
+def split_on(plan, measured: float, workers: int, simulated: int) -> float:
+    """The split's seconds with ``simulated`` workers, estimated from a split measured with
+    ``workers``: the race runs as measured, the probes beside it spread over all workers."""
+    t = plan.timing
+    if "seconds" not in t:
+        return measured
+    fixed = measured - t["seconds"]  # inspection, plan writing
+    probes = t.get("probe_seconds", 0.0) * workers / simulated
+    return fixed + max(t.get("race", 0.0), probes)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("paths", nargs="*", help="model files or directories (default: the examples)")
@@ -202,14 +213,17 @@ def main() -> None:
             agrees += f", obj {answer.objective}"
         med = statistics.median(elapsed) if elapsed else 0
         imbal = f"{max(elapsed) / med:.1f}" if med else "-"
-        sim_elapsed, sim_split = elapsed, split_time
+        sim_elapsed, sim_plan, sim_split = elapsed, plan, split_time
         if args.sim_split:
             extra = run_modelsplit(
                 files, all_solutions, W, None, args.race, args.timeout, not args.cli, split_for=args.sim_split
             )
-            sim_elapsed, sim_split = extra[4], extra[2]
+            sim_elapsed, sim_plan, sim_split = extra[4], extra[1], extra[2]
         # the split (and its race) comes first, then the parts: list scheduling in plan order
-        spans = [sim_split + simulate(sim_elapsed, w) if sim_elapsed and seq_ok else 0.0 for w in (8, 32, 128)]
+        spans = [
+            split_on(sim_plan, sim_split, W, w) + simulate(sim_elapsed, w) if sim_elapsed and seq_ok else 0.0
+            for w in (8, 32, 128)
+        ]
         sims = [f"{seq_wall / span:.1f}" if span > 0 else "-" for span in spans]
         vs_par = f"{par_wall / wall:.2f}x" if par_wall and par != "timeout" else "-"
         print(

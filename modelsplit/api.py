@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import os
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from .errors import InputError, SplitError
 from .model import Model, inspect
 from .plan import Plan, write_plan
 from .solvers import resolve_solver
-from .splitters import DEFAULT_STRATEGY, Split, SplitRequest, get_splitter, independent, split_model
+from .splitters import DEFAULT_STRATEGY, Outcome, Split, SplitRequest, get_splitter, independent, split_model
 from .splitters.ranges import choose_slots
 from .workers.cpsat.proto import inspect_proto, is_proto_file
 from .workers.local import default_workers
@@ -74,17 +75,29 @@ def split(
         if on and any(_base(name) not in info.variables for name in on):
             info = inspect(m, resolved.arg, all_variables=True)
         probe = Probe.for_solver(info, resolved.arg, resolved.tag, n_workers)
-    incumbent = None
+    started = time.monotonic()
+    racing = None
     budget = RACE if race is None else race
     if probe is not None and info.solve != "satisfy" and budget > 0 and not independent(strategy):
         if on:  # a bad --on is refused before any search, even when the race answers
             choose_slots(info, SplitRequest(on=tuple(on), all_solutions=all_solutions))
-        incumbent = probe.find_incumbent(budget)
+        racing = probe.start_race(budget)  # the split runs meanwhile, its probes bounded as it goes
+    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
+    try:
+        result = split_model(info, request, strategy)
+    finally:
+        if probe is not None:
+            probe.split_done.set()
+    incumbent = racing.result() if racing is not None else None
     if incumbent is not None and incumbent.complete:
         result = _answered(incumbent, strategy)
-    else:
-        request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
-        result = _bounded(split_model(info, request, strategy), incumbent)
+    elif incumbent is not None and incumbent.objective is not None:
+        result = _bounded(_reprobe(result, probe), incumbent)
+    timing = {"seconds": round(time.monotonic() - started, 3)}
+    if incumbent is not None:
+        timing["race"] = round(incumbent.seconds, 3)
+    if probe is not None and probe.probes:
+        timing.update(probes=probe.probes, probe_seconds=round(probe.seconds, 3))
     search = None
     if resumable:
         if info.solve != "satisfy" or not all_solutions:
@@ -118,6 +131,7 @@ def split(
         bound_part=None if result.bound_cube is None else result.bound_cube + 1,
         optimal=result.optimal,
         raced=incumbent is not None,
+        timing=timing,
     )
 
 
@@ -130,6 +144,20 @@ def _answered(incumbent: Incumbent, strategy: str | None) -> Split:
         return Split([], name, f"{name}: 0 parts: {took}: the model is unsatisfiable", dropped=1)
     note = f"{name}: 1 part: {took}: the optimum is {incumbent.objective}, and the part finds such a solution"
     return Split([Cube()], name, note, bound=incumbent.objective, bound_cube=0, optimal=True)
+
+
+def _reprobe(result: Split, probe: Probe) -> Split:
+    """Ask again about the cubes of a split whose first probes had a weaker bound than the race
+    ended with: drop those the final bound refutes (the splitters probed while the race ran)."""
+    if not result.cubes or not probe.probes or probe.first_bound == probe.bound:
+        return result
+    outcomes = probe.classify(result.cubes)
+    kept = [c for c, o in zip(result.cubes, outcomes) if o != Outcome.REFUTED]
+    if len(kept) == len(result.cubes):
+        return result
+    more = len(result.cubes) - len(kept)
+    note = f"{result.note}; {more} more refuted under the race's final bound"
+    return dataclasses.replace(result, cubes=kept, dropped=result.dropped + more, note=note)
 
 
 def _bounded(result: Split, incumbent: Incumbent | None) -> Split:

@@ -82,6 +82,7 @@ class Plan:
     bound_part: int | None = None  # the part whose cube holds that solution (None: not known)
     optimal: bool = False  # the whole search ended while splitting: ``bound`` is the optimum
     raced: bool = False  # the whole model raced before splitting (no race at solve time)
+    timing: dict = field(default_factory=dict)  # seconds the split took: all, race, probes
 
     @property
     def solve_kind(self) -> str:
@@ -173,6 +174,7 @@ class Plan:
             bound_part=data["split"].get("bound_part"),
             optimal=data["split"].get("optimal", False),
             raced=data["split"].get("raced", False),
+            timing=data["split"].get("timing", {}),
         )
 
     def check_files(self) -> None:
@@ -317,6 +319,7 @@ def write_plan(
     bound_part: int | None = None,
     optimal: bool = False,
     raced: bool = False,
+    timing: dict | None = None,
 ) -> Plan:
     """Write a plan directory atomically (a temporary sibling renamed into place)."""
     dest = Path(dest)
@@ -401,6 +404,7 @@ def write_plan(
                 "bound_part": bound_part,
                 "optimal": optimal,
                 "raced": raced,
+                "timing": timing or {},
             },
             "inspection": info.to_json(),
             "parts": [

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..cube import Cube
@@ -35,8 +35,8 @@ from ..model import ModelInfo, Slot
 from ..splitters import Outcome
 
 PROBE_TIMEOUT = 20.0  # seconds for one probe process at most; a probe that takes longer is OPEN
-PROBE_FAILS = 200  # failures a probe may search
-PROBE_MS = 30  # ... and milliseconds of search
+PROBE_FAILS = 100  # failures a probe may search
+PROBE_MS = 10  # ... and milliseconds of search
 INCUMBENT_MAX = 1.0  # seconds the incumbent search may run at most
 INCUMBENT_MIN = 0.25  # ... and at least (unless it ends sooner)
 INCUMBENT_PATIENCE = 0.6  # stop once no better solution came for this share of the time so far
@@ -65,6 +65,9 @@ class Probe:
         self._lock = threading.Lock()
         self.probes = 0
         self.seconds = 0.0  # wall seconds spent in probes
+        self._race: Future | None = None
+        self.first_bound: int | None = None  # the bound when the first cube was probed
+        self.split_done = threading.Event()  # set when the split that runs beside the race ends
 
     @classmethod
     def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> Probe | None:
@@ -116,6 +119,7 @@ class Probe:
                 if line.startswith("----------"):
                     if objective in block:
                         state["best"], state["values"] = int(block[objective]), block
+                        self.bound = state["best"]  # probes running meanwhile use it at once
                         state["at"] = time.monotonic() - start
                     block = {}
                 elif line.startswith("=========="):
@@ -134,9 +138,12 @@ class Probe:
                 now = time.monotonic() - start
                 if now >= limit + 1.0:
                     break
-                # patience: stop once the incumbent has not improved for a while
-                if state["best"] is not None and now >= max(
-                    INCUMBENT_MIN, state["at"] * (1 + INCUMBENT_PATIENCE) + 0.05
+                # patience: stop once the incumbent has not improved for a while (but not while
+                # a split still runs beside the race: until then the race costs nothing extra)
+                if (
+                    state["best"] is not None
+                    and now >= max(INCUMBENT_MIN, state["at"] * (1 + INCUMBENT_PATIENCE) + 0.05)
+                    and (self._race is None or self.split_done.is_set())
                 ):
                     break
                 reader.join(0.01)
@@ -152,9 +159,16 @@ class Probe:
             text = name if _is_literal(name) else state["values"].get(name)
             if text is not None and _is_literal(text):
                 values[slot] = 1 if text == "true" else 0 if text == "false" else int(text)
-        if best is not None:
-            self.bound = best
         return Incumbent(best, state["complete"], time.monotonic() - start, values)
+
+    def start_race(self, limit: float = INCUMBENT_MAX) -> Future:
+        """Run :meth:`find_incumbent` in the background; probes made meanwhile use its best
+        objective as soon as it has one (and leave it a core: one probe at a time fewer)."""
+        pool = ThreadPoolExecutor(1, thread_name_prefix="race")
+        self.split_done.clear()
+        self._race = pool.submit(self.find_incumbent, limit)
+        pool.shutdown(wait=False)
+        return self._race
 
     # ---- probing cubes -----------------------------------------------------------------------------
     def constraints(self, cube: Cube) -> list[str] | None:
@@ -202,11 +216,14 @@ class Probe:
         """For each cube, what a tiny search of it says."""
         start = time.monotonic()
         with self._lock:
+            if not self.probes:
+                self.first_bound = self.bound
             self.probes += len(cubes)
-        if len(cubes) <= 1 or self.workers == 1:
+        workers = self.workers - 1 if self._race is not None and not self._race.done() else self.workers
+        if len(cubes) <= 1 or workers <= 1:
             result = [self._classify(c) for c in cubes]
         else:
-            with ThreadPoolExecutor(self.workers) as pool:
+            with ThreadPoolExecutor(workers) as pool:
                 result = list(pool.map(self._classify, cubes))
         self.seconds += time.monotonic() - start
         return result
