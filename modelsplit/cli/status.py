@@ -25,6 +25,8 @@ def status(plan, as_json):
             f"plan {loaded.path}: {len(loaded.parts)} parts, not solved yet "
             f"(solve it with: modelsplit solve {loaded.path})"
         )
+        if loaded.note:
+            click.echo(f"split: {loaded.note}")
         return
     journal = Journal.open(loaded.journal_path, loaded.id, [], readonly=True)
     try:
@@ -69,6 +71,8 @@ def status(plan, as_json):
         f"plan {loaded.path}: {len(loaded.parts)} parts, solver {loaded.solver}, {loaded.solve_kind}"
         + (" (all solutions)" if loaded.all_solutions else "")
     )
+    if loaded.note:
+        click.echo(f"split: {loaded.note}")
     optimise = loaded.solve_kind != "satisfy"
     width = max([len(r.worker or "") for r in records] + [6])
     click.echo(
