@@ -19,7 +19,7 @@ from .collector import Answer
 from .cube import Cube
 from .dispatcher import Progress, solve_plan
 from .errors import InputError, SplitError
-from .model import Model, inspect
+from .model import Model, ModelInfo, inspect
 from .plan import Plan, write_plan
 from .solvers import resolve_solver
 from .splitters import DEFAULT_STRATEGY, Outcome, Split, SplitRequest, get_splitter, independent, split_model
@@ -75,29 +75,6 @@ def split(
         if on and any(_base(name) not in info.variables for name in on):
             info = inspect(m, resolved.arg, all_variables=True)
         probe = Probe.for_solver(info, resolved.arg, resolved.tag, n_workers)
-    started = time.monotonic()
-    racing = None
-    budget = RACE if race is None else race
-    if probe is not None and info.solve != "satisfy" and budget > 0 and not independent(strategy):
-        if on:  # a bad --on is refused before any search, even when the race answers
-            choose_slots(info, SplitRequest(on=tuple(on), all_solutions=all_solutions))
-        racing = probe.start_race(budget)  # the split runs meanwhile, its probes bounded as it goes
-    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
-    try:
-        result = split_model(info, request, strategy)
-    finally:
-        if probe is not None:
-            probe.split_done.set()
-    incumbent = racing.result() if racing is not None else None
-    if incumbent is not None and incumbent.complete:
-        result = _answered(incumbent, strategy)
-    elif incumbent is not None and incumbent.objective is not None:
-        result = _bounded(_reprobe(result, probe), incumbent)
-    timing = {"seconds": round(time.monotonic() - started, 3)}
-    if incumbent is not None:
-        timing["race"] = round(incumbent.seconds, 3)
-    if probe is not None and probe.probes:
-        timing.update(probes=probe.probes, probe_seconds=round(probe.seconds, 3))
     search = None
     if resumable:
         if info.solve != "satisfy" or not all_solutions:
@@ -110,6 +87,8 @@ def split(
         from .resumable import search_annotation
 
         search = search_annotation(info)
+    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
+    result, incumbent, timing = _race_and_split(info, request, strategy, RACE if race is None else race)
     if output is None:
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
@@ -133,6 +112,40 @@ def split(
         raced=incumbent is not None,
         timing=timing,
     )
+
+
+def _race_and_split(
+    info: ModelInfo, request: SplitRequest, strategy: str | None, budget: float
+) -> tuple[Split, Incumbent | None, dict]:
+    """Split, with an optimisation's race running meanwhile (see :func:`split`): the split, what
+    the race found (None: no race), and how long each took."""
+    started = time.monotonic()
+    probe: Probe | None = request.probe  # type: ignore[assignment]
+    racing = None
+    if probe is not None and info.solve != "satisfy" and budget > 0 and not independent(strategy):
+        if request.on:  # a bad --on is refused before any search, even when the race answers
+            choose_slots(info, SplitRequest(on=request.on, all_solutions=request.all_solutions))
+        racing = probe.start_race(budget)  # the split runs meanwhile, its probes bounded as it goes
+    try:
+        result = split_model(info, request, strategy)
+    except BaseException:
+        if probe is not None:
+            probe.stop_race()
+        raise
+    finally:
+        if probe is not None:
+            probe.split_done.set()
+    incumbent = racing.result() if racing is not None else None
+    if incumbent is not None and incumbent.complete:
+        result = _answered(incumbent, strategy)
+    elif incumbent is not None and incumbent.objective is not None:
+        result = _bounded(_reprobe(result, probe), incumbent)
+    timing = {"seconds": round(time.monotonic() - started, 3)}
+    if incumbent is not None:
+        timing["race"] = round(incumbent.seconds, 3)
+    if probe is not None and probe.probes:
+        timing.update(probes=probe.probes, probe_seconds=round(probe.seconds, 3))
+    return result, incumbent, timing
 
 
 def _answered(incumbent: Incumbent, strategy: str | None) -> Split:

@@ -3,6 +3,7 @@ gives the unsplit answer."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -88,3 +89,31 @@ def test_probe_outcomes_and_the_race_on_a_real_model(solver, tmp_path):
     small = Cube(tuple(Restriction(m[i], v, v) for i, v in enumerate([0, 1, 6, 10, 23, 26], start=0)))
     hopeless = Cube((Restriction(m[1], 30, None),))
     assert probe.classify([hopeless, small, Cube()]) == [Outcome.REFUTED, Outcome.FINISHED, Outcome.OPEN]
+
+
+def test_a_split_that_fails_stops_the_race_at_once(solver, tmp_path, monkeypatch):
+    """The race runs beside the split: when the split fails, the race's solver process is killed
+    at once (no waiting for its budget, nothing left running)."""
+    import time
+
+    from modelsplit.errors import SplitError
+
+    def failing(*args, **kwargs):
+        time.sleep(0.3)  # the race is running by now
+        raise SplitError("the split failed")
+
+    monkeypatch.setattr(api, "split_model", failing)
+    start = time.monotonic()
+    with pytest.raises(SplitError, match="the split failed"):
+        api.split(str(EXAMPLES / "golomb.mzn"), [str(EXAMPLES / "golomb.dzn")], tmp_path / "plan", race=60)
+    assert time.monotonic() - start < 20  # the race alone would run for a minute
+    racing = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p).find("modelsplit-inc-") >= 0]
+    assert racing == []
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().decode(errors="replace")
+    except OSError:
+        return ""

@@ -68,6 +68,7 @@ class Probe:
         self._race: Future | None = None
         self.first_bound: int | None = None  # the bound when the first cube was probed
         self.split_done = threading.Event()  # set when the split that runs beside the race ends
+        self._stop = threading.Event()  # stop the race now (the split failed)
 
     @classmethod
     def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> Probe | None:
@@ -136,7 +137,7 @@ class Probe:
         try:
             while reader.is_alive():
                 now = time.monotonic() - start
-                if now >= limit + 1.0:
+                if now >= limit + 1.0 or self._stop.is_set():
                     break
                 # patience: stop once the incumbent has not improved for a while (but not while
                 # a split still runs beside the race: until then the race costs nothing extra)
@@ -166,9 +167,16 @@ class Probe:
         objective as soon as it has one (and leave it a core: one probe at a time fewer)."""
         pool = ThreadPoolExecutor(1, thread_name_prefix="race")
         self.split_done.clear()
+        self._stop.clear()
         self._race = pool.submit(self.find_incumbent, limit)
         pool.shutdown(wait=False)
         return self._race
+
+    def stop_race(self) -> None:
+        """Stop a race started with :meth:`start_race` at once and wait for it to end."""
+        self._stop.set()
+        if self._race is not None:
+            self._race.exception()  # waits; whatever it raised does not matter any more
 
     # ---- probing cubes -----------------------------------------------------------------------------
     def constraints(self, cube: Cube) -> list[str] | None:
