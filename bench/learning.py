@@ -63,7 +63,7 @@ ENTRIES = [
     Entry("Synergy", "synergy", dict(on=["a"])),
     Entry("SFL", "sfl", dict(strategy="ranges", on=["T"], parts=16)),
     Entry("HFSL front", "hfsl", dict(strategy="pareto", on=["E"], parts=8), bands=True),
-    Entry("JMSNAS", "jmsnas", dict(strategy="ranges", on=["v"], parts=16)),
+    Entry("JMSNAS", "jmsnas", dict()),  # auto: eps on user 1's first cells, under the race's bound
 ]
 
 

@@ -132,9 +132,6 @@ def _race_and_split(
         if probe is not None:
             probe.stop_race()
         raise
-    finally:
-        if probe is not None:
-            probe.split_done.set()
     incumbent = racing.result() if racing is not None else None
     if incumbent is not None and incumbent.complete:
         result = _answered(incumbent, strategy)

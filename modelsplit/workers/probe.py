@@ -38,8 +38,8 @@ PROBE_TIMEOUT = 20.0  # seconds for one probe process at most; a probe that take
 PROBE_FAILS = 100  # failures a probe may search
 PROBE_MS = 10  # ... and milliseconds of search
 INCUMBENT_MAX = 1.0  # seconds the incumbent search may run at most
-INCUMBENT_MIN = 0.25  # ... and at least (unless it ends sooner)
-INCUMBENT_PATIENCE = 0.6  # stop once no better solution came for this share of the time so far
+INCUMBENT_MIN = 0.25  # ... and at least this much CPU time (unless it ends sooner)
+INCUMBENT_PATIENCE = 0.6  # stop once no better solution came for this share of its CPU time so far
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,6 @@ class Probe:
         self.seconds = 0.0  # wall seconds spent in probes
         self._race: Future | None = None
         self.first_bound: int | None = None  # the bound when the first cube was probed
-        self.split_done = threading.Event()  # set when the split that runs beside the race ends
         self._stop = threading.Event()  # stop the race now (the split failed)
 
     @classmethod
@@ -112,6 +111,13 @@ class Probe:
             start_new_session=True,
         )
         state: dict = {"best": None, "values": {}, "at": 0.0, "complete": False}
+        # patience counts the race's own CPU seconds: probes beside it (or anything else on the
+        # machine) slow it down, and a wall-clock patience would stop it before it gets as far
+        clock = (
+            (lambda: _cpu_seconds(proc.pid))
+            if _cpu_seconds(proc.pid) is not None
+            else (lambda: time.monotonic() - start)
+        )
 
         def read() -> None:
             block: dict[str, str] = {}
@@ -121,7 +127,7 @@ class Probe:
                     if objective in block:
                         state["best"], state["values"] = int(block[objective]), block
                         self.bound = state["best"]  # probes running meanwhile use it at once
-                        state["at"] = time.monotonic() - start
+                        state["at"] = clock() or 0.0
                     block = {}
                 elif line.startswith("=========="):
                     state["complete"] = True
@@ -136,15 +142,12 @@ class Probe:
         reader.start()
         try:
             while reader.is_alive():
-                now = time.monotonic() - start
-                if now >= limit + 1.0 or self._stop.is_set():
+                if time.monotonic() - start >= limit + 1.0 or self._stop.is_set():
                     break
-                # patience: stop once the incumbent has not improved for a while (but not while
-                # a split still runs beside the race: until then the race costs nothing extra)
-                if (
-                    state["best"] is not None
-                    and now >= max(INCUMBENT_MIN, state["at"] * (1 + INCUMBENT_PATIENCE) + 0.05)
-                    and (self._race is None or self.split_done.is_set())
+                # patience: stop once the incumbent has not improved for a while (its core then
+                # goes to the probes)
+                if state["best"] is not None and (clock() or 0.0) >= max(
+                    INCUMBENT_MIN, state["at"] * (1 + INCUMBENT_PATIENCE) + 0.05
                 ):
                     break
                 reader.join(0.01)
@@ -166,7 +169,6 @@ class Probe:
         """Run :meth:`find_incumbent` in the background; probes made meanwhile use its best
         objective as soon as it has one (and leave it a core: one probe at a time fewer)."""
         pool = ThreadPoolExecutor(1, thread_name_prefix="race")
-        self.split_done.clear()
         self._stop.clear()
         self._race = pool.submit(self.find_incumbent, limit)
         pool.shutdown(wait=False)
@@ -239,6 +241,16 @@ class Probe:
     def refuted(self, cubes: list[Cube]) -> list[bool]:
         """For each cube, whether it holds no solution (none within the bound)."""
         return [o == Outcome.REFUTED for o in self.classify(cubes)]
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds a running process has used so far (Linux /proc; None where not readable)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().decode(errors="replace").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _is_literal(text: str) -> bool:
