@@ -108,6 +108,9 @@ class ModelInfo:
     # its value when flattening fixed it; kept in memory for splitters that ask the solver
     fzn_text: str = field(default="", repr=False, compare=False)
     fzn_names: dict[Slot, str] = field(default_factory=dict, repr=False, compare=False)
+    # the slot that is the objective itself, when the model optimises a decision variable: a
+    # split on it makes parts of objective bands, which the default order leaves out
+    objective: Slot | None = None
 
     # ---- rendering MiniZinc text -------------------------------------------------------------
     def enum_value(self, enum: str | None, value: int) -> str:
@@ -244,6 +247,7 @@ class ModelInfo:
             "has_output_item": self.has_output_item,
             "values_complete": self.values_complete,
             "search_order": [s.key() for s in self.search_order],
+            "objective": self.objective.key() if self.objective else None,
             "variables": {
                 name: {
                     "type": v.type,
@@ -280,6 +284,8 @@ class ModelInfo:
         )
         for key in data.get("search_order", []):
             info.search_order.extend(info.slots(key))
+        if data.get("objective"):
+            info.objective = info.slots(data["objective"])[0]
         return info
 
 
@@ -389,6 +395,7 @@ def inspect(
                 break
     search = [by_fzn_name[n] for n in flat.search if n in by_fzn_name]
     fzn_names = slot_names(variables, flat)
+    objective = next((s for s, n in fzn_names.items() if flat.objective and n == flat.objective), None)
     return ModelInfo(
         solve=method,
         variables=variables,
@@ -401,6 +408,7 @@ def inspect(
         values_complete=_values_complete(flat, variables),
         fzn_text=fzn_text,
         fzn_names=fzn_names,
+        objective=objective,
     )
 
 

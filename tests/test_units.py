@@ -286,3 +286,17 @@ def test_part_bound_lets_only_the_holder_find_the_split_solution_again():
     unknown = _plan("maximize", 10, None)
     assert unknown.part_bound(None, 2) == 9 and unknown.part_bound(12, 2) == 12
     assert _plan("minimize", None, None).part_bound(5, 1) == 5
+
+
+def test_the_objective_is_left_out_of_the_default_split_order():
+    """Splitting on the objective makes parts of objective bands; eps and auto do not take it
+    unless the search annotation starts with it or --on names it."""
+    from modelsplit.splitters.ranges import choose_slots
+
+    info = _info([[1, 2, 3]] * 3)
+    info.objective = Slot("x", (1,))
+    assert Slot("x", (1,)) not in choose_slots(info, SplitRequest())
+    assert choose_slots(info, SplitRequest(on=("x[1]",))) == [Slot("x", (1,))]
+    assert ModelInfo.from_json(info.to_json()).objective == Slot("x", (1,))
+    info.search_order = [Slot("x", (1,))]
+    assert choose_slots(info, SplitRequest())[0] == Slot("x", (1,))

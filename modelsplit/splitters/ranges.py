@@ -52,6 +52,8 @@ def choose_slots(info: ModelInfo, request: SplitRequest) -> list[Slot]:
         dom = info.domain(slot)
         if dom is None or dom.size < 2 or (request.all_solutions and not var.output):
             continue
+        if slot == info.objective and slot not in info.search_order:
+            continue  # the objective is what the search decides last; --on takes it if asked
         usable.append(slot)
     return usable
 
