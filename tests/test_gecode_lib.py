@@ -298,3 +298,33 @@ def test_missing_minizinc_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SolverNotFoundError, match="minizinc"):
         gecode_config(tmp_path / "cache")
+
+
+def test_cache_builds_race_and_repair(tmp_path):
+    """Eight builders of the same directory at once all get one complete build; a damaged
+    directory (its marker deleted) is replaced; no temporary directory is left behind."""
+    import random
+    import threading
+    import time
+
+    from modelsplit.workers import cache
+
+    final = tmp_path / "thing-1234"
+
+    def make(tmp):
+        time.sleep(random.random() / 20)
+        (tmp / "data.txt").write_text("built\n")
+        (tmp / "done.msc").write_text("{}\n")
+
+    got = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.build(final, "done.msc", make))) for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [final / "done.msc"] * 8 and (final / "data.txt").read_text() == "built\n"
+    (final / "done.msc").unlink()  # damaged by hand
+    assert cache.build(final, "done.msc", make).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thing-1234"]

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from .. import driver
 from ..errors import SolverNotFoundError
+from . import cache
 
 SYSTEM_SOLVER_ID = "org.gecode.gecode"
 SOLVER_ID = "org.modelsplit.gecode"
@@ -94,21 +95,11 @@ def gecode_config(cache_dir: Path | None = None) -> Path:
     system = _load_stamp(root) or _discover(root)
     digest = _digest(system)
     final = root / f"gecode-{digest}"
-    msc = final / MSC_NAME
-    if not msc.is_file():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".gecode-{digest}.", dir=root))
-        try:
-            _write(tmp, system, mznlib=str(final / LIB_NAME), executable=system.executable)
-            if final.exists():  # damaged: complete builds only ever appear by the rename below
-                shutil.rmtree(final, ignore_errors=True)
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                if not msc.is_file():  # not a concurrent build that won the race
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    msc = cache.build(
+        final,
+        MSC_NAME,
+        lambda tmp: _write(tmp, system, mznlib=str(final / LIB_NAME), executable=system.executable),
+    )
     _MEMO[root] = msc
     return msc
 

@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..cache import build
+
 SOLVER_ID = "org.modelsplit.cpsat"
 SOLVER_NAME = "OR-Tools CP-SAT (modelsplit)"
 TAGS = ("cp-sat", "cpsat")
@@ -64,29 +66,19 @@ def cpsat_config(cache_dir: Path | None = None) -> Path:
     for path in sorted(LIB_DIR.glob("*.mzn")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     final = root / f"cpsat-{h.hexdigest()[:12]}"
-    msc = final / MSC_NAME
-    if not msc.is_file():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".cpsat.", dir=root))
-        try:
-            exe = tmp / EXE_NAME
-            exe.write_text(
-                f"#!{sys.executable}\n"
-                "import sys\n"
-                "from modelsplit.workers.cpsat.cli import main\n"
-                "sys.exit(main())\n"
-            )
-            exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-            _write(tmp, mznlib=str(final / LIB_NAME), executable=str(final / EXE_NAME))
-            if final.exists():
-                shutil.rmtree(final, ignore_errors=True)
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                if not msc.is_file():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    def make(tmp: Path) -> None:
+        exe = tmp / EXE_NAME
+        exe.write_text(
+            f"#!{sys.executable}\n"
+            "import sys\n"
+            "from modelsplit.workers.cpsat.cli import main\n"
+            "sys.exit(main())\n"
+        )
+        exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        _write(tmp, mznlib=str(final / LIB_NAME), executable=str(final / EXE_NAME))
+
+    msc = build(final, MSC_NAME, make)
     _MEMO[root] = msc
     return msc
 
