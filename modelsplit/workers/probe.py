@@ -38,7 +38,7 @@ PROBE_TIMEOUT = 20.0  # seconds for one probe process at most; a probe that take
 PROBE_FAILS = 100  # failures a probe may search
 PROBE_MS = 10  # ... and milliseconds of search
 INCUMBENT_MAX = 1.0  # seconds the incumbent search may run at most
-INCUMBENT_MIN = 0.25  # ... and at least this much CPU time (unless it ends sooner)
+INCUMBENT_MIN = 0.5  # ... and at least this much CPU time (unless it ends sooner)
 INCUMBENT_PATIENCE = 0.6  # stop once no better solution came for this share of its CPU time so far
 
 
