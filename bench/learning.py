@@ -54,7 +54,7 @@ class Entry:
         out += [f"--on {v}" for v in self.split.get("on", [])]
         if self.split.get("parts"):
             out.append(f"-n {self.split['parts']}")
-        return " ".join(out) or "-"
+        return " ".join(out) or "auto"
 
 
 ENTRIES = [

@@ -26,7 +26,7 @@ from .splitters import DEFAULT_STRATEGY, Outcome, Split, SplitRequest, get_split
 from .splitters.ranges import choose_slots
 from .workers.cpsat.proto import inspect_proto, is_proto_file
 from .workers.local import default_workers
-from .workers.probe import Incumbent, Probe
+from .workers.probe import PROBE_SECONDS, Incumbent, Probe
 
 PathLike = str | os.PathLike[str]
 RACE = 3.0  # seconds the whole model may race before splitting, by default (see split)
@@ -133,6 +133,12 @@ def _race_and_split(
             probe.stop_race()
         raise
     incumbent = racing.result() if racing is not None else None
+    if probe is not None and probe.skipped:
+        result = dataclasses.replace(
+            result,
+            note=f"{result.note}; probing stopped after {PROBE_SECONDS:.0f} s ({probe.skipped} cubes not "
+            "asked about: the solver is slow to start on this model)",
+        )
     if incumbent is not None and incumbent.complete:
         result = _answered(incumbent, strategy)
     elif incumbent is not None and incumbent.objective is not None:
@@ -141,7 +147,7 @@ def _race_and_split(
     if incumbent is not None:
         timing["race"] = round(incumbent.seconds, 3)
     if probe is not None and probe.probes:
-        timing.update(probes=probe.probes, probe_seconds=round(probe.seconds, 3))
+        timing.update(probes=probe.probes - probe.skipped, probe_seconds=round(probe.seconds, 3))
     return result, incumbent, timing
 
 

@@ -117,3 +117,15 @@ def _cmdline(pid: str) -> str:
             return fh.read().decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_probing_stops_when_its_budget_is_spent(solver, tmp_path, monkeypatch):
+    """On a model whose solver takes seconds to start, probing would take minutes: past the
+    budget the remaining cubes are kept without asking, and the plan is still exact."""
+    from modelsplit.workers import probe as probe_module
+
+    monkeypatch.setattr(probe_module, "PROBE_SECONDS", 0.0)
+    plan = api.split(QUEENS8, [], tmp_path / "plan", strategy="eps", parts=40, all_solutions=True)
+    assert "probing stopped" in plan.note and plan.timing["probes"] == 0
+    answer = api.solve(plan, workers=2)
+    assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 92

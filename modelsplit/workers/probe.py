@@ -35,6 +35,7 @@ from ..model import ModelInfo, Slot
 from ..splitters import Outcome
 
 PROBE_TIMEOUT = 20.0  # seconds for one probe process at most; a probe that takes longer is OPEN
+PROBE_SECONDS = 3.0  # wall seconds of probing at most: later cubes are OPEN without asking
 PROBE_FAILS = 100  # failures a probe may search
 PROBE_MS = 10  # ... and milliseconds of search
 INCUMBENT_MAX = 1.0  # seconds the incumbent search may run at most
@@ -67,6 +68,8 @@ class Probe:
         self.seconds = 0.0  # wall seconds spent in probes
         self._race: Future | None = None
         self.first_bound: int | None = None  # the bound when the first cube was probed
+        self.first_at: float | None = None  # when the first cube was probed
+        self.skipped = 0  # cubes not asked about: the probing budget was spent
         self._stop = threading.Event()  # stop the race now (the split failed)
 
     @classmethod
@@ -197,6 +200,12 @@ class Probe:
         return lines
 
     def _classify(self, cube: Cube) -> Outcome:
+        # a model whose solver start-up is slow (a large flattening: seconds to parse) would
+        # spend minutes on probes; past the budget, cubes are left open without asking
+        if self.first_at is not None and time.monotonic() - self.first_at > PROBE_SECONDS:
+            with self._lock:
+                self.skipped += 1
+            return Outcome.OPEN
         lines = self.constraints(cube)
         if lines is None:
             return Outcome.REFUTED
@@ -228,6 +237,7 @@ class Probe:
         with self._lock:
             if not self.probes:
                 self.first_bound = self.bound
+                self.first_at = start
             self.probes += len(cubes)
         workers = self.workers - 1 if self._race is not None and not self._race.done() else self.workers
         if len(cubes) <= 1 or workers <= 1:
