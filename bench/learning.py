@@ -59,7 +59,7 @@ class Entry:
 
 ENTRIES = [
     Entry("HSFL", "hsfl", dict(on=["nSL"])),
-    Entry("SmartSplit", "smartsplit", dict(on=["c"])),
+    Entry("SmartSplit", "smartsplit", dict(on=["n"])),
     Entry("Synergy", "synergy", dict(on=["a"])),
     Entry("SFL", "sfl", dict(strategy="ranges", on=["T"], parts=16)),
     Entry("HFSL front", "hfsl", dict(strategy="pareto", on=["E"], parts=8), bands=True),

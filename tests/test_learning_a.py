@@ -22,7 +22,7 @@ from _paths import load  # noqa: E402
 # system -> (objective variable in the output, natural split variables)
 SYSTEMS = {
     "hsfl": ("delay", ["nSL"]),
-    "smartsplit": ("Tr", ["c"]),
+    "smartsplit": ("Tr", ["n"]),
     "synergy": ("C", ["a"]),
 }
 

@@ -23,7 +23,7 @@ from _paths import LEARNING, load
 ROOT = LEARNING.parent.parent
 sys.path.insert(0, str(ROOT))
 
-SPLIT = {"hsfl": ["nSL"], "smartsplit": ["c"], "synergy": ["a"]}
+SPLIT = {"hsfl": ["nSL"], "smartsplit": ["n"], "synergy": ["a"]}
 
 
 def exact(system: str, data: Path, workers: int) -> tuple[dict, float]:
