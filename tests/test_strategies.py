@@ -25,9 +25,6 @@ class Recording:
         self.probe = probe
         self.refuted_cubes = []
 
-    def find_incumbent(self):
-        return self.probe.find_incumbent()
-
     def classify(self, cubes):
         outcomes = self.probe.classify(cubes)
         self.refuted_cubes += [c for c, o in zip(cubes, outcomes) if o == Outcome.REFUTED]

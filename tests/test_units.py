@@ -111,9 +111,6 @@ def test_eps_reaches_its_target_without_overshooting():
 
 def test_eps_drops_what_the_probe_refutes():
     class EvenFirstRefuted:  # refutes every cube whose x[1] run starts at an even value
-        def find_incumbent(self):
-            return None
-
         def classify(self, cubes):
             return [
                 Outcome.REFUTED
@@ -137,9 +134,6 @@ def test_eps_stops_probing_where_propagation_refutes_nothing():
     class Counting:  # refutes nothing, counts what it is asked
         def __init__(self):
             self.asked = []
-
-        def find_incumbent(self):
-            return None
 
         def classify(self, cubes):
             self.asked.append(len(cubes))
@@ -231,9 +225,6 @@ class HashProbe:
     def __init__(self, seed: int):
         self.seed = seed
         self.said: dict[Cube, Outcome] = {}
-
-    def find_incumbent(self):
-        return None
 
     def classify(self, cubes):
         out = []

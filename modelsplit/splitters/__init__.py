@@ -5,8 +5,8 @@ cubes (or a :class:`Split` that also says what was chosen) that are pairwise dis
 cover the search space, except for cubes the solver refuted (``Split.dropped``), which hold no
 solution (none at or below ``Split.bound``, for an optimisation). Splitters are pure but for the
 request's ``probe``, through which a splitter may ask the solver about cubes: ``classify(cubes)``
-says for each one an :class:`Outcome` of a tiny search, and ``find_incumbent()`` searches the whole
-model briefly for a bound (see workers/probe.py). New strategies register themselves with
+says for each one an :class:`Outcome` of a tiny search, under the race's bound for an optimisation
+(see workers/probe.py and api.split). New strategies register themselves with
 :func:`register`; `modelsplit strategies` lists them with the first line of their docstring.
 """
 
@@ -35,7 +35,7 @@ class SplitRequest:
     on: tuple[str, ...] = ()
     all_solutions: bool = False
     workers: int = 1
-    probe: object | None = field(default=None, compare=False)  # .classify(cubes), .find_incumbent()
+    probe: object | None = field(default=None, compare=False)  # has .classify(cubes) -> list[Outcome]
 
     def parts_or(self, per_worker: int) -> int:
         if self.parts is not None:
