@@ -122,7 +122,7 @@ def main() -> None:
     ap.add_argument("-a", "--all-solutions", action="store_true", help="with FILES: count all solutions")
     args = ap.parse_args()
 
-    from modelsplit.solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     msc = resolve_solver("cp-sat").arg
     w = args.workers

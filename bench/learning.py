@@ -87,7 +87,7 @@ def run_minizinc(solver_arg: str, files: list[str], timeout: float) -> tuple[flo
 def run_entry(e: Entry, size: str, args, solver_arg: str) -> str:
     """One table row: modelsplit first, then the sequential side (the same bands for ``bands``)."""
     from modelsplit import api
-    from modelsplit.journal import Journal
+    from modelsplit.run.journal import Journal
 
     files = e.files(size)
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,7 +128,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=900)
     args = ap.parse_args()
 
-    from modelsplit.solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     solver = resolve_solver("gecode")
     entries = [e for e in ENTRIES if not args.names or any(e.name.startswith(n) for n in args.names)]

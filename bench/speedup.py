@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from modelsplit.schedule import simulate  # noqa: E402
+from modelsplit.report.schedule import simulate  # noqa: E402
 
 EXAMPLES = [
     ("queens n=12", ["examples/queens.mzn", "examples/queens.dzn"], True),
@@ -87,8 +87,8 @@ def run_modelsplit(
 
     ``split_for``: size the plan for that many workers (default: ``workers``)."""
     from modelsplit import api
-    from modelsplit.dispatcher import solve_plan
-    from modelsplit.journal import Journal
+    from modelsplit.run.dispatcher import solve_plan
+    from modelsplit.run.journal import Journal
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
@@ -149,7 +149,7 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    from modelsplit.solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     solver = resolve_solver("gecode")
     W = args.workers

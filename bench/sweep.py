@@ -115,7 +115,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=60, help="seconds allowed for splitting")
     ap.add_argument("--match", default=None, help="only paths containing this text")
     args = ap.parse_args()
-    from modelsplit.solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     solver = resolve_solver("gecode").arg
     counts: dict[str, int] = {}

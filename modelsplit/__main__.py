@@ -1,3 +1,3 @@
-from .cli import entry
+from modelsplit.cli import entry
 
 entry()

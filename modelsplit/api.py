@@ -8,28 +8,30 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .collector import Answer
-from .cube import Cube
-from .dispatcher import Progress, solve_plan
-from .errors import InputError, SplitError
-from .model import Model, ModelInfo, inspect
-from .plan import Plan, write_plan
-from .solvers import resolve_solver
-from .splitters import DEFAULT_STRATEGY, Outcome, Split, SplitRequest, get_splitter, independent, split_model
-from .splitters.ranges import choose_slots
-from .workers.cpsat.proto import inspect_proto, is_proto_file
-from .workers.local import default_workers
-from .workers.probe import PROBE_SECONDS, Incumbent, Probe
+from modelsplit.errors import InputError, SplitError
+from modelsplit.model.files import Model
+from modelsplit.model.inspect import inspect
+from modelsplit.plan.plan import Plan
+from modelsplit.plan.write import write_plan
+from modelsplit.run.collector import Answer
+from modelsplit.run.dispatcher import solve_plan
+from modelsplit.run.progress import Progress
+from modelsplit.splitters.base import (
+    SplitRequest,
+    get_splitter,
+)
+from modelsplit.splitters.probe import Probe
+from modelsplit.splitters.race import RACE, race_and_split
+from modelsplit.workers.cpsat.proto import inspect_proto, is_proto_file
+from modelsplit.workers.local import default_workers
+from modelsplit.workers.solvers import resolve_solver
 
 PathLike = str | os.PathLike[str]
-RACE = 3.0  # seconds the whole model may race before splitting, by default (see split)
 
 
 def split(
@@ -53,7 +55,7 @@ def split(
     ``auto``. What the strategy chose is in the plan (``plan.note``).
 
     ``race`` seconds (None: RACE seconds; 0: none): an optimisation is first searched whole for at
-    most that long (less once its best solution stops improving, see workers/probe.py). If that
+    most that long (less once its best solution stops improving, see splitters/probe.py). If that
     search ends, the optimum is known and the plan is one part that finds such a solution;
     otherwise its best objective B bounds the split (cubes with nothing as good are dropped) and
     every part (``objective < B``, or ``<= B`` for the part that holds that solution).
@@ -84,11 +86,11 @@ def split(
                 "--resumable needs a solver that follows a fixed search order; CP-SAT does not "
                 "(leave --resumable out: stopped parts then exclude the solutions they found)"
             )
-        from .resumable import search_annotation
+        from modelsplit.model.resumable import search_annotation
 
         search = search_annotation(info)
     request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
-    result, incumbent, timing = _race_and_split(info, request, strategy, RACE if race is None else race)
+    result, incumbent, timing = race_and_split(info, request, strategy, RACE if race is None else race)
     if output is None:
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
@@ -112,92 +114,6 @@ def split(
         raced=incumbent is not None,
         timing=timing,
     )
-
-
-def _race_and_split(
-    info: ModelInfo, request: SplitRequest, strategy: str | None, budget: float
-) -> tuple[Split, Incumbent | None, dict]:
-    """Split, with an optimisation's race running meanwhile (see :func:`split`): the split, what
-    the race found (None: no race), and how long each took."""
-    started = time.monotonic()
-    probe: Probe | None = request.probe  # type: ignore[assignment]
-    racing = None
-    if probe is not None and info.solve != "satisfy" and budget > 0 and not independent(strategy):
-        if request.on:  # a bad --on is refused before any search, even when the race answers
-            choose_slots(info, SplitRequest(on=request.on, all_solutions=request.all_solutions))
-        racing = probe.start_race(budget)  # the split runs meanwhile, its probes bounded as it goes
-    try:
-        result = split_model(info, request, strategy)
-    except BaseException:
-        if probe is not None:
-            probe.stop_race()
-        raise
-    incumbent = racing.result() if racing is not None else None
-    if probe is not None and probe.skipped:
-        result = dataclasses.replace(
-            result,
-            note=f"{result.note}; probing stopped after {PROBE_SECONDS:.0f} s ({probe.skipped} cubes not "
-            "asked about: the solver is slow to start on this model)",
-        )
-    if incumbent is not None and incumbent.complete:
-        result = _answered(incumbent, strategy)
-    elif incumbent is not None and incumbent.objective is not None:
-        result = _bounded(_reprobe(result, probe), incumbent)
-    timing = {"seconds": round(time.monotonic() - started, 3)}
-    if incumbent is not None:
-        timing["race"] = round(incumbent.seconds, 3)
-    if probe is not None and probe.probes:
-        timing.update(probes=probe.probes - probe.skipped, probe_seconds=round(probe.seconds, 3))
-    return result, incumbent, timing
-
-
-def _answered(incumbent: Incumbent, strategy: str | None) -> Split:
-    """The split of a model whose whole search ended while racing: UNSAT, or one part that finds
-    a solution of the optimal objective (its search ends once it has one)."""
-    name = strategy or DEFAULT_STRATEGY
-    took = f"the whole search ended in {incumbent.seconds:.2f} s before splitting"
-    if incumbent.objective is None:
-        return Split([], name, f"{name}: 0 parts: {took}: the model is unsatisfiable", dropped=1)
-    note = f"{name}: 1 part: {took}: the optimum is {incumbent.objective}, and the part finds such a solution"
-    return Split([Cube()], name, note, bound=incumbent.objective, bound_cube=0, optimal=True)
-
-
-def _reprobe(result: Split, probe: Probe) -> Split:
-    """Ask again about the cubes of a split whose first probes had a weaker bound than the race
-    ended with: drop those the final bound refutes (the splitters probed while the race ran)."""
-    if not result.cubes or not probe.probes or probe.first_bound == probe.bound:
-        return result
-    outcomes = probe.classify(result.cubes)
-    kept = [c for c, o in zip(result.cubes, outcomes) if o != Outcome.REFUTED]
-    if len(kept) == len(result.cubes):
-        return result
-    more = len(result.cubes) - len(kept)
-    note = f"{result.note}; {more} more refuted under the race's final bound"
-    return dataclasses.replace(result, cubes=kept, dropped=result.dropped + more, note=note)
-
-
-def _bounded(result: Split, incumbent: Incumbent | None) -> Split:
-    """``result`` bounded by the race's best solution: the cube that holds it goes first (its part
-    finds that solution again at once, and its objective then bounds every part started later)."""
-    if incumbent is None or incumbent.objective is None:
-        return result
-    cubes = list(result.cubes)
-    first = next(
-        (
-            i
-            for i, c in enumerate(cubes)
-            if all(r.slot in incumbent.values for r in c.restrictions) and c.holds(incumbent.values)
-        ),
-        None,
-    )
-    if first is not None:
-        cubes.insert(0, cubes.pop(first))
-        first = 0
-    note = (
-        f"{result.note}; the whole model searched for {incumbent.seconds:.2f} s first: "
-        f"objective {incumbent.objective} bounds every part"
-    )
-    return dataclasses.replace(result, cubes=cubes, note=note, bound=incumbent.objective, bound_cube=first)
 
 
 def _native(model: PathLike, data: Sequence[PathLike], solver: str | None, resumable: bool):
@@ -250,7 +166,7 @@ def solve(
             race=race,
             part_budget=part_budget,
         )
-    from .workers.dask import NATIVE_CPSAT, ClusterProgress, DaskExecutor
+    from modelsplit.workers.dask import NATIVE_CPSAT, ClusterProgress, DaskExecutor
 
     plan.check_files()  # a damaged plan is refused before a cluster is started
     solver = NATIVE_CPSAT if plan.native else plan.solver  # a CP-SAT model file needs OR-Tools only

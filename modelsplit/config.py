@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from modelsplit.errors import InputError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .errors import ModelError, SolverNotFoundError
+from modelsplit.errors import ModelError, SolverNotFoundError
 
 INSTALL_HINT = "install it with `sudo apt-get install minizinc` (Debian/Ubuntu) or put it on PATH"
 

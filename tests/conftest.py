@@ -20,7 +20,7 @@ CATALOG = json.loads((MODELS / "catalog.json").read_text())
 
 @pytest.fixture(scope="session")
 def solver():
-    from modelsplit.solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     return resolve_solver("gecode")
 
@@ -78,7 +78,7 @@ def solver_processes(plan=None) -> list[str]:
     given): every such process carries MODELSPLIT_PART=<part key> in its environment."""
     keys = None
     if plan is not None:
-        from modelsplit.plan import Plan
+        from modelsplit.plan.plan import Plan
 
         loaded = plan if isinstance(plan, Plan) else Plan.load(plan)
         keys = {p.key for p in loaded.parts} | {f"race-{loaded.id}"}

@@ -14,7 +14,7 @@ import pytest
 from conftest import CATALOG, model_files, optimum, plain_minizinc
 
 from modelsplit import api
-from modelsplit.journal import Journal
+from modelsplit.run.journal import Journal
 from modelsplit.status import Status
 
 PART_COUNTS = (2, 3, 7)
@@ -85,7 +85,7 @@ def test_split_bounded_by_the_optimum_itself_keeps_it(entry, solver, tmp_path, m
     again (``<= B``), every other part looks only for better ones (``< B``). Here the race's best
     is the optimum, reported as if the race had not finished, so that the split is bounded rather
     than answered: only the holding part can find the optimum, and a wrong holder loses it."""
-    from modelsplit.workers.probe import Probe
+    from modelsplit.splitters.probe import Probe
 
     real = Probe.find_incumbent
 

@@ -23,7 +23,7 @@ CORPUS = MODELS / "cpsat"
 
 @pytest.fixture(scope="module")
 def cpsat():
-    from modelsplit.solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     return resolve_solver("cp-sat")
 

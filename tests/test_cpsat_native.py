@@ -10,10 +10,10 @@ import pytest
 from ortools.sat.python import cp_model
 
 from modelsplit import api
-from modelsplit.cube import Cube, Restriction
-from modelsplit.journal import Journal
-from modelsplit.model import Slot
-from modelsplit.plan import Plan
+from modelsplit.model.cube import Cube, Restriction
+from modelsplit.model.info import Slot
+from modelsplit.plan.plan import Plan
+from modelsplit.run.journal import Journal
 from modelsplit.workers.cpsat.proto import load_proto, make_part, variable_names
 
 SUFFIXES = [".pb", ".pbtxt"]

@@ -13,9 +13,9 @@ import pytest
 from conftest import CATALOG, model_files, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
-from modelsplit.dispatcher import solve_plan
-from modelsplit.journal import Journal
-from modelsplit.plan import Plan
+from modelsplit.plan.plan import Plan
+from modelsplit.run.dispatcher import solve_plan
+from modelsplit.run.journal import Journal
 from modelsplit.status import Status
 from modelsplit.workers.backend import MiniZincBackend, scratch_root
 from modelsplit.workers.flat import flatten_plan, part_text
@@ -122,7 +122,7 @@ def test_resumed_enumeration_with_exclusions_uses_the_cli(tmp_path):
     files = model_files(entry)
     plan = api.split(files[0], files[1:], tmp_path / "plan", parts=2, all_solutions=True)
     flat = flatten_plan(plan, *_solver_arg_tag(), scratch_root())
-    from modelsplit.dispatcher import _task
+    from modelsplit.plan.task import make_task as _task
 
     with_found = _task(plan, plan.parts[0], 2, "x", "", None, [{"q": [2, 4, 6, 1, 3, 5]}], flat)
     fresh = _task(plan, plan.parts[0], 1, "x", "", None, [], flat)
@@ -130,7 +130,7 @@ def test_resumed_enumeration_with_exclusions_uses_the_cli(tmp_path):
 
 
 def _solver_arg_tag():
-    from modelsplit.solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     s = resolve_solver("gecode")
     return s.arg, s.tag

@@ -18,7 +18,7 @@ import pytest
 from conftest import optimum
 
 from modelsplit import api
-from modelsplit.journal import Journal
+from modelsplit.run.journal import Journal
 from modelsplit.splitters.pareto import front
 from modelsplit.status import Status
 

@@ -22,9 +22,9 @@ from conftest import MODELS, optimum
 
 from modelsplit import api, config
 from modelsplit.errors import InputError
-from modelsplit.journal import Journal
-from modelsplit.plan import Plan
-from modelsplit.schedule import simulate, speedup_curve, worker_counts
+from modelsplit.plan.plan import Plan
+from modelsplit.report.schedule import simulate, speedup_curve, worker_counts
+from modelsplit.run.journal import Journal
 
 ROOT = Path(__file__).parent.parent
 GOLOMB = """
@@ -251,7 +251,7 @@ def _check_report(html_path: Path, expected: set[str]) -> str:
 
 
 def test_report_of_a_finished_plan(tmp_path, solved):
-    from modelsplit.report import write_report
+    from modelsplit.report.write import write_report
 
     out = ms("report", str(solved), "-o", str(tmp_path / "out" / "report.html"))
     assert out.returncode == 0, out.stderr
@@ -310,7 +310,7 @@ def test_list_scheduling():
 
 def test_timeline_cuts_long_idle_gaps():
     """A plan resumed hours later: the figures cut out the idle gap, keeping a little of it."""
-    from modelsplit.report import Timeline
+    from modelsplit.report.write import Timeline
 
     at = Timeline([(100.0, 110.0), (105.0, 112.0), (1100.0, 1110.0)])
     assert at.cuts == [(112.0, 1100.0)]
@@ -323,7 +323,7 @@ def test_timeline_cuts_long_idle_gaps():
 
 def test_bench_uses_the_library_simulation():
     text = (ROOT / "bench" / "speedup.py").read_text()
-    assert "from modelsplit.schedule import simulate" in text and "def simulate" not in text
+    assert "from modelsplit.report.schedule import simulate" in text and "def simulate" not in text
 
 
 # ---- configuration --------------------------------------------------------------------------------

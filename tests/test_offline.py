@@ -21,8 +21,8 @@ import pytest
 from conftest import EXAMPLES, MODELS, optimum, plain_minizinc
 
 from modelsplit import api
-from modelsplit.journal import Journal
-from modelsplit.plan import Plan
+from modelsplit.plan.plan import Plan
+from modelsplit.run.journal import Journal
 from modelsplit.status import PartState, Status
 
 SHELL = shutil.which("dash") or shutil.which("sh")

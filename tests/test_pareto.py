@@ -20,9 +20,11 @@ from hypothesis import strategies as st
 
 from modelsplit import api
 from modelsplit.errors import SplitError
-from modelsplit.journal import Journal
-from modelsplit.model import Model, Slot, inspect
-from modelsplit.splitters import SplitRequest, split_model, strategies
+from modelsplit.model import inspect
+from modelsplit.model.files import Model
+from modelsplit.model.info import Slot
+from modelsplit.run.journal import Journal
+from modelsplit.splitters.base import SplitRequest, split_model, strategies
 from modelsplit.splitters.pareto import front
 from modelsplit.status import Status
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from modelsplit import api
 from modelsplit.errors import SplitError
-from modelsplit.journal import Journal
+from modelsplit.run.journal import Journal
 from modelsplit.status import Status
 
 
@@ -72,7 +72,7 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 @given(models(), st.integers(1, 9))
 def test_parts_partition_the_solutions(case, parts):
     text, on = case
-    from modelsplit.solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     solver = resolve_solver("gecode")
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,7 +105,7 @@ def test_parts_partition_the_solutions(case, parts):
 @given(models(optimise=True), st.integers(2, 6))
 def test_optimum_equals_unsplit(case, parts):
     text, on = case
-    from modelsplit.solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     solver = resolve_solver("gecode")
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,7 @@ from pathlib import Path
 from conftest import EXAMPLES, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
-from modelsplit.plan import Plan
+from modelsplit.plan.plan import Plan
 
 QUEENS = (str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn"))  # 14200 solutions, ~2.5 s
 KNAPSACK = (str(EXAMPLES / "knapsack.mzn"), str(EXAMPLES / "knapsack.dzn"))  # ~5 s to prove

@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import CATALOG, MODELS, model_files, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
-from modelsplit.journal import Journal
+from modelsplit.run.journal import Journal
 from modelsplit.status import PartState, Status
 
 QUEENS12 = (
@@ -175,7 +175,7 @@ def test_the_part_holding_the_incumbent_runs_first_after_the_race(tmp_path, solv
 
 def _cubes_by_part(plan, journal):
     cubes = {p.id: p.cube for p in plan.parts}
-    from modelsplit.cube import Cube
+    from modelsplit.model.cube import Cube
 
     cubes.update({sub_id: Cube.from_json(cube) for sub_id, _, _, cube, _ in journal.subparts()})
     return cubes
@@ -229,7 +229,7 @@ def test_plan_with_subparts_resumes_exactly(tmp_path, solver):
 
 
 def test_resplit_budget_doubles_with_depth_and_follows_finished_parts(tmp_path, solver):
-    from modelsplit.dispatcher import MIN_PART_BUDGET, RESPLIT_FACTOR, Dispatcher
+    from modelsplit.run.dispatcher import MIN_PART_BUDGET, RESPLIT_FACTOR, Dispatcher
 
     files = model_files(next(e for e in CATALOG if e["name"] == "queens8"))
     plan = api.split(files[0], files[1:], tmp_path / "plan", parts=4, all_solutions=True)

@@ -10,10 +10,11 @@ import pytest
 from conftest import EXAMPLES, MODELS, plain_minizinc
 
 from modelsplit import api
-from modelsplit.model import Model, inspect
-from modelsplit.splitters import Outcome, SplitRequest, split_model
+from modelsplit.model import inspect
+from modelsplit.model.files import Model
+from modelsplit.splitters.base import Outcome, SplitRequest, split_model
+from modelsplit.splitters.probe import Probe
 from modelsplit.status import Status
-from modelsplit.workers.probe import Probe
 
 QUEENS8 = str(MODELS / "queens8.mzn")
 
@@ -68,8 +69,8 @@ def test_probe_outcomes_and_the_race_on_a_real_model(solver, tmp_path):
     """The race returns a real solution (its slot values form a ruler of its objective's length);
     under the optimum as bound, a tiny search refutes a hopeless cube, finishes a small one, and
     leaves the whole proof open."""
-    from modelsplit.cube import Cube, Restriction
-    from modelsplit.model import Slot
+    from modelsplit.model.cube import Cube, Restriction
+    from modelsplit.model.info import Slot
 
     data = tmp_path / "m10.dzn"
     data.write_text("m = 10;\n")
@@ -119,7 +120,7 @@ def _cmdline(pid: str) -> str:
 def test_probing_stops_when_its_budget_is_spent(solver, tmp_path, monkeypatch):
     """On a model whose solver takes seconds to start, probing would take minutes: past the
     budget the remaining cubes are kept without asking, and the plan is still exact."""
-    from modelsplit.workers import probe as probe_module
+    from modelsplit.splitters import probe as probe_module
 
     monkeypatch.setattr(probe_module, "PROBE_SECONDS", 0.0)
     plan = api.split(QUEENS8, [], tmp_path / "plan", strategy="eps", parts=40, all_solutions=True)

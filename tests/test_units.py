@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelsplit.cube import Cube, Nogood, Restriction
-from modelsplit.domain import Domain
-from modelsplit.fzn import parse_domain, read_flatzinc
-from modelsplit.model import ModelInfo, Slot, Variable
-from modelsplit.splitters import Outcome, SplitRequest, split_model
+from modelsplit.model.cube import Cube, Nogood, Restriction
+from modelsplit.model.domain import Domain
+from modelsplit.model.fzn import parse_domain, read_flatzinc
+from modelsplit.model.info import ModelInfo, Slot, Variable
+from modelsplit.splitters.base import Outcome, SplitRequest, split_model
 
 value_sets = st.sets(st.integers(-50, 50), min_size=1, max_size=30)
 
@@ -170,7 +170,7 @@ def test_cube_text():
 
 
 def test_rewrite_solve_finds_the_solve_item_only():
-    from modelsplit.resumable import rewrite_solve
+    from modelsplit.model.resumable import rewrite_solve
 
     text = (
         "int: n = 3; % solve minimize x;\n/* solve */ var 1..3: resolve;\n"
@@ -182,8 +182,9 @@ def test_rewrite_solve_finds_the_solve_item_only():
 
 
 def test_reader_ignores_a_separator_without_values():
-    from modelsplit.plan import VALUES_MARKER
-    from modelsplit.workers.backend import OutputReader, PartTask
+    from modelsplit.plan.plan import VALUES_MARKER
+    from modelsplit.plan.task import PartTask
+    from modelsplit.workers.backend import OutputReader
 
     task = PartTask(1, "k", 1, (), "", "gecode", "satisfy", all_solutions=True)
     text = f'x = 1\n{VALUES_MARKER}{{"x": 1}}\n----------\n\n----------\n==========\n'
@@ -194,8 +195,9 @@ def test_reader_ignores_a_separator_without_values():
 
 
 def test_reader_finds_the_values_line_before_or_after_the_output():
-    from modelsplit.plan import VALUES_MARKER
-    from modelsplit.workers.backend import OutputReader, PartTask
+    from modelsplit.plan.plan import VALUES_MARKER
+    from modelsplit.plan.task import PartTask
+    from modelsplit.workers.backend import OutputReader
 
     task = PartTask(1, "k", 1, (), "", "gecode", "minimize")
     before = f'{VALUES_MARKER}{{"x": 2, "_objective": 5}}\nx = 2\nobjective = 5\n----------\n'
@@ -258,7 +260,7 @@ def test_eps_with_a_probe_partitions_what_it_does_not_drop(doms, parts, seed):
 
 
 def _plan(solve: str, bound, bound_part, n_parts: int = 3):
-    from modelsplit.plan import Part, Plan
+    from modelsplit.plan.plan import Part, Plan
 
     parts = tuple(Part(i, f"parts/part-{i:04d}.mzn", Cube(), "true", str(i)) for i in range(1, n_parts + 1))
     info = ModelInfo(solve, {})

@@ -1,85 +1,12 @@
-"""The `modelsplit` command: a thin layer over the library (one module per command group).
+"""The `modelsplit` command: a thin layer over the library, one module per command group.
 
+``main`` holds the command group and the entry point; ``split``, ``solve`` (solve and run),
+``status``, ``report`` and ``offline`` (export, collect, verify) each define their commands;
+``options`` defines every shared option once; ``progress`` and ``output`` show runs and answers.
 Errors from the library arrive as :class:`~modelsplit.errors.ModelsplitError` and leave as one
 line on stderr with exit code 1; usage mistakes exit 2; Ctrl-C exits 130 after a clean stop.
 """
 
-from __future__ import annotations
+from modelsplit.cli.main import cli, entry, main
 
-import os
-import signal
-import sys
-
-import click
-
-from .. import __version__
-from ..errors import ModelsplitError
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="modelsplit")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Split a constraint model into independent parts and solve them in parallel.
-
-    Defaults for the options of split, solve and run can be set in modelsplit.toml, or in the
-    [tool.modelsplit] table of pyproject.toml (the first found from here upwards).
-    """
-    from .options import load_defaults
-
-    load_defaults(ctx)
-
-
-def _register() -> None:
-    from . import offline, report, solve, split, status  # noqa: F401  (each module adds its commands to `cli`)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
-    _register()
-    # SIGTERM stops a run as cleanly as Ctrl-C: solver processes killed, journal consistent
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        code = cli.main(args=argv, prog_name="modelsplit", standalone_mode=False)
-        if isinstance(code, int):  # click returns the code of an Exit instead of raising it
-            return code
-    except click.UsageError as exc:
-        if type(exc).__name__.startswith("NoArgsIsHelp") and exc.ctx:  # bare `modelsplit`
-            click.echo(exc.ctx.get_help())
-            return 0
-        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        click.echo(f"modelsplit: error: {exc.format_message()}{hint}", err=True)
-        return 2
-    except click.exceptions.Abort:
-        click.echo("modelsplit: interrupted", err=True)
-        return 130
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except ModelsplitError as exc:
-        click.echo(f"modelsplit: error: {exc}", err=True)
-        return 1
-    except click.ClickException as exc:
-        click.echo(f"modelsplit: error: {exc.format_message()}", err=True)
-        return exc.exit_code
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        click.echo(f"modelsplit: error: {exc.strerror or exc}{where}", err=True)
-        return 1
-    except Exception as exc:  # a bug: one line by default, the traceback on request
-        if os.environ.get("MODELSPLIT_DEBUG"):
-            raise
-        click.echo(
-            f"modelsplit: internal error: {type(exc).__name__}: {exc} "
-            "(run again with MODELSPLIT_DEBUG=1 for a traceback, and please report it)",
-            err=True,
-        )
-        return 70
-    return 0
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def entry() -> None:
-    sys.exit(main())
+__all__ = ["cli", "entry", "main"]

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import click
 
-from ..collector import Collector
-from ..journal import Journal
-from ..plan import Plan
-from . import cli
+from modelsplit.plan.plan import Plan
+from modelsplit.run.collector import Collector
+from modelsplit.run.journal import Journal
 
 
-@cli.command()
+@click.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @click.argument("bundle", type=click.Path())
 @click.option("--parts", "parts", default=None, metavar="LIST", help="Only these parts, e.g. 1-40,57.")
 @click.option("--pending", is_flag=True, help="Only parts not done yet in the journal.")
 def export(plan, bundle, parts, pending):
     """Write a BUNDLE (directory, or .tar.gz) of PLAN's parts that solves with nothing but minizinc."""
-    from ..bundle import export as export_bundle
+    from modelsplit.offline.bundle import export as export_bundle
 
     done = export_bundle(Plan.load(plan), bundle, parts=parts, pending=pending)
     if done.skipped_done:
@@ -31,13 +30,13 @@ def export(plan, bundle, parts, pending):
     )
 
 
-@cli.command()
+@click.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
 def collect(plan, results, workers):
     """Check RESULTS (result files, directories or .tar.gz archives of them) and record them in PLAN."""
-    from ..results import collect as collect_results
+    from modelsplit.offline.results import collect as collect_results
 
     loaded = Plan.load(plan)
     done = collect_results(loaded, results, workers=workers)
@@ -51,12 +50,12 @@ def collect(plan, results, workers):
         raise click.exceptions.Exit(1)
 
 
-@cli.command()
+@click.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
 def verify(plan, workers):
     """Re-check every solution recorded in PLAN's journal against the original model."""
-    from ..verify import verify_plan
+    from modelsplit.offline.verify import verify_plan
 
     result = verify_plan(Plan.load(plan), workers=workers)
     for failure in result.failures[1:10]:

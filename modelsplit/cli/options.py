@@ -115,7 +115,7 @@ def load_defaults(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand not in CONFIGURED:
         return
-    from ..config import load
+    from modelsplit.config import load
 
     settings = load().values
     if settings:

@@ -1,6 +1,6 @@
 """Progress on stderr: a live panel on a terminal (rich), nothing otherwise.
 
-The dispatcher hands a :class:`~modelsplit.dispatcher.Progress` snapshot every quarter second;
+The dispatcher hands a :class:`~modelsplit.run.progress.Progress` snapshot every quarter second;
 the panel shows the parts done, running and pending, the solutions found, the incumbent and how it
 improved, the elapsed and the estimated remaining time, and the Dask dashboard when there is one.
 It disappears when the run ends, leaving the one-line summary.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from ..dispatcher import Progress
+from modelsplit.run.progress import Progress
 
 SPARKS = "▁▂▃▄▅▆▇█"
 HISTORY = 40  # incumbent improvements kept for the sparkline

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 
-
-@cli.command()
+@click.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @click.option(
     "-o",
@@ -20,7 +18,7 @@ from . import cli
 )
 def report(plan, output):
     """Write an HTML report of PLAN: part times, parts per worker, incumbent, simulated speedup."""
-    from ..report import write_report  # matplotlib is loaded only for this command
+    from modelsplit.report.write import write_report  # matplotlib is loaded only for this command
 
     written = write_report(plan, output)
     click.echo(f"wrote {written.html}", err=True)

@@ -6,14 +6,13 @@ import sys
 
 import click
 
-from .. import api
-from ..collector import Answer
-from ..journal import Journal
-from ..output import summary, text_lines, to_json
-from ..plan import Plan
-from . import cli
-from .options import apply, model_args, race_option, solve_options, split_options
-from .progress import ProgressDisplay
+from modelsplit import api
+from modelsplit.cli.options import apply, model_args, race_option, solve_options, split_options
+from modelsplit.cli.output import summary, text_lines, to_json
+from modelsplit.cli.progress import ProgressDisplay
+from modelsplit.plan.plan import Plan
+from modelsplit.run.collector import Answer
+from modelsplit.run.journal import Journal
 
 
 def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool) -> None:
@@ -90,7 +89,7 @@ def _solve_and_print(
     raise click.exceptions.Exit(_exit_code(answer))
 
 
-@cli.command()
+@click.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @apply(solve_options)
 @apply(race_option)
@@ -102,7 +101,7 @@ def solve(plan, workers, dask, time_limit, race, part_budget, as_json, quiet):
     _solve_and_print(Plan.load(plan), workers, time_limit, race, part_budget, as_json, quiet, dask)
 
 
-@cli.command()
+@click.command()
 @apply(model_args)
 @apply(split_options)
 @apply(solve_options)

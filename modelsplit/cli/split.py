@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .. import api
-from . import cli
-from .options import apply, model_args, race_option, split_options
+from modelsplit import api
+from modelsplit.cli.options import apply, model_args, race_option, split_options
 
 
-@cli.command()
+@click.command()
 @apply(model_args)
 @click.option(
     "-o",
@@ -50,11 +49,11 @@ def split(model, data, output, parts, on, strategy, solver, all_solutions, resum
     click.echo(f"solve them with: modelsplit solve {plan.path}", err=True)
 
 
-@cli.command()
+@click.command()
 def strategies():
     """List the splitting strategies (for --strategy)."""
-    from ..splitters import DEFAULT_STRATEGY
-    from ..splitters import strategies as available
+    from modelsplit.splitters.base import DEFAULT_STRATEGY
+    from modelsplit.splitters.base import strategies as available
 
     for name, doc in available().items():
         mark = " (default)" if name == DEFAULT_STRATEGY else ""

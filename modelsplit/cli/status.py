@@ -7,14 +7,13 @@ import time
 
 import click
 
-from ..collector import Collector
-from ..journal import Journal
-from ..plan import Plan
-from ..status import PartState
-from . import cli
+from modelsplit.plan.plan import Plan
+from modelsplit.run.collector import Collector
+from modelsplit.run.journal import Journal
+from modelsplit.status import PartState
 
 
-@cli.command()
+@click.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status(plan, as_json):
@@ -34,7 +33,7 @@ def status(plan, as_json):
         records = journal.parts()
         front = None
         if loaded.strategy == "pareto" and as_json:
-            from ..splitters.pareto import front as pareto_front
+            from modelsplit.splitters.pareto import front as pareto_front
 
             front = pareto_front(loaded, journal)
         cubes = {p.id: p.mzn for p in loaded.parts}

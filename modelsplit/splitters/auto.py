@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..model import ModelInfo
-from . import Split, SplitRequest, register
+from modelsplit.model.info import ModelInfo
+from modelsplit.splitters.base import Split, SplitRequest, register
 
 # Parts per worker: fewer than the 30-100 per worker of Embarrassingly Parallel Search, enough for
 # the load to balance on a few workers. A part costs one solver start-up from the plan's one
@@ -16,9 +16,9 @@ SATISFY_PER_WORKER = 2
 @register("auto")
 def auto(info: ModelInfo, request: SplitRequest) -> Split:
     """Chooses for you: ranges on --on variables, else eps (cubes where the solver cannot be asked)."""
-    from .cubes import cubes
-    from .eps import eps
-    from .ranges import ranges
+    from modelsplit.splitters.cubes import cubes
+    from modelsplit.splitters.eps import eps
+    from modelsplit.splitters.ranges import ranges
 
     exhaustive = request.all_solutions or info.solve != "satisfy"
     per_worker = EXHAUSTIVE_PER_WORKER if exhaustive else SATISFY_PER_WORKER

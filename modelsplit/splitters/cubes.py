@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..cube import Cube
-from ..model import ModelInfo
-from . import Split, SplitRequest, register
-from .ranges import choose_slots, run_restriction
+from modelsplit.model.cube import Cube
+from modelsplit.model.info import ModelInfo
+from modelsplit.splitters.base import Split, SplitRequest, register
+from modelsplit.splitters.ranges import choose_slots, run_restriction
 
 
 @register("cubes")

@@ -4,13 +4,13 @@ Cubes are refined level by level in the model's search order until there are abo
 as asked. A cube is cut on the first of its slots that still has two or more values (so a slot
 with a wide domain is cut again and again, down to single values, before the next slot), and
 after each level the solver is asked about every new cube (``request.probe``, see
-workers/probe.py): a cube it refutes holds no solution and is dropped; a cube whose search it
+probe.py): a cube it refutes holds no solution and is dropped; a cube whose search it
 finished within the probe's small limit is a part that needs no finer cut; only the cubes whose
 search it could not finish are cut further. So parts are fine where the search is, and regions
 that hold no solution cost nothing.
 
 For an optimisation the probe usually carries the bound ``objective <= B`` of a solution found by
-searching the whole model first (see api.split), which refutes the regions that cannot beat it.
+searching the whole model first (see race.py), which refutes the regions that cannot beat it.
 
 Probing stops after PROBE_BUDGET probes per part asked for, and once two levels in a row decided
 (refuted or finished) fewer than MIN_DECIDED of their cubes after at least MIN_SAMPLE probes; the
@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from ..cube import Cube
-from ..model import ModelInfo, Slot
-from . import Outcome, Split, SplitRequest, register
-from .ranges import choose_slots, run_restriction
+from modelsplit.model.cube import Cube
+from modelsplit.model.info import ModelInfo, Slot
+from modelsplit.splitters.base import Outcome, Split, SplitRequest, register
+from modelsplit.splitters.ranges import choose_slots, run_restriction
 
 PROBE_BUDGET = 4  # probes per part asked for, at most (each is one solver start-up)
 MIN_SAMPLE = 16  # probes made before quiet levels may stop probing

@@ -26,11 +26,11 @@ re-splitting, because each part's optimum is a result of its own:
 
 from __future__ import annotations
 
-from ..cube import Cube
-from ..errors import SplitError
-from ..model import ModelInfo
-from . import Split, SplitRequest, register
-from .ranges import choose_slots, run_restriction
+from modelsplit.errors import SplitError
+from modelsplit.model.cube import Cube
+from modelsplit.model.info import ModelInfo
+from modelsplit.splitters.base import Split, SplitRequest, register
+from modelsplit.splitters.ranges import choose_slots, run_restriction
 
 DEFAULT_BANDS = 10
 
@@ -80,7 +80,7 @@ def front(plan, journal) -> list[dict]:
     solution's values of the variables the output shows). Parts not finished contribute their
     best solution so far (``proven`` false).
     """
-    from ..status import PartState
+    from modelsplit.status import PartState
 
     if plan.strategy != "pareto" or len(plan.on) != 1:
         raise SplitError(f"{plan.path} was not split with --strategy pareto; there is no front to show")

@@ -8,11 +8,11 @@ cubes cover every value whatever a solver's flattening makes of the domain.
 
 from __future__ import annotations
 
-from ..cube import Cube, Restriction
-from ..domain import Domain
-from ..errors import SplitError
-from ..model import ModelInfo, Slot
-from . import Split, SplitRequest, register
+from modelsplit.errors import SplitError
+from modelsplit.model.cube import Cube, Restriction
+from modelsplit.model.domain import Domain
+from modelsplit.model.info import ModelInfo, Slot
+from modelsplit.splitters.base import Split, SplitRequest, register
 
 
 def choose_slots(info: ModelInfo, request: SplitRequest) -> list[Slot]:

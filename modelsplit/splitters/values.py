@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from math import ceil
 
-from ..cube import Cube
-from ..model import ModelInfo
-from . import Split, SplitRequest, register
-from .ranges import choose_slots, run_restriction
+from modelsplit.model.cube import Cube
+from modelsplit.model.info import ModelInfo
+from modelsplit.splitters.base import Split, SplitRequest, register
+from modelsplit.splitters.ranges import choose_slots, run_restriction
 
 GROUP_ABOVE = 4  # a variable with more than GROUP_ABOVE x the parts still needed gets value groups
 

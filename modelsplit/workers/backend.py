@@ -21,32 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..cube import Cube
-from ..driver import FlatZincProcess, SolverProcess, error_from_messages
-from ..dzn import parse_solution
-from ..plan import VALUES_MARKER
-from ..status import Status
-from .flat import FlatPart, part_text
-
-
-@dataclass(frozen=True)
-class PartTask:
-    """Everything a worker needs to solve one part."""
-
-    part_id: int
-    key: str
-    attempt: int
-    model_files: tuple[str, ...]  # absolute paths: model first, then data
-    constraints: str  # MiniZinc text: the cube, the nogoods and the values output section
-    solver: str  # value for `minizinc --solver` on this machine (may be a local .msc path)
-    solve: str  # satisfy | minimize | maximize
-    all_solutions: bool = False
-    bound: float | int | None = None  # objective bound given to this attempt, for the record
-    output_mode: str = "item"  # "item": the model's output item; "dzn": the model has none
-    solver_tag: str = "gecode"  # the solver as the plan names it: resolve it again elsewhere
-    # the part as FlatZinc from the plan's one flattening (see workers/flat.py); None: the CLI
-    flat: FlatPart | None = None
-    cube: Cube | None = None  # the part's cube, for backends that apply it themselves (native CP-SAT)
+from modelsplit.driver import FlatZincProcess, SolverProcess, error_from_messages
+from modelsplit.model.dzn import parse_solution
+from modelsplit.plan.plan import VALUES_MARKER
+from modelsplit.plan.task import PartTask
+from modelsplit.status import Status
+from modelsplit.workers.flat import part_text
 
 
 @dataclass(frozen=True)

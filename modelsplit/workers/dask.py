@@ -54,11 +54,12 @@ from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from ..dispatcher import Progress
-from ..errors import InputError, SolveError, SolverNotFoundError
-from ..status import Status
-from .backend import MiniZincBackend, PartResult, PartTask, Solution, StopToken, scratch_root
-from .local import DoneEvent, Event, SolutionEvent
+from modelsplit.errors import InputError, SolveError, SolverNotFoundError
+from modelsplit.plan.task import PartTask
+from modelsplit.run.progress import Progress
+from modelsplit.status import Status
+from modelsplit.workers.backend import MiniZincBackend, PartResult, Solution, StopToken, scratch_root
+from modelsplit.workers.executor import DoneEvent, Event, SolutionEvent
 
 POLL = 0.2  # seconds between a running task's checks of its stop flags (and stream messages)
 JOB_POLL_EVERY = 5  # the job-wide stop flag is checked every this many polls
@@ -134,7 +135,7 @@ NATIVE_CPSAT = "cp-sat model"  # what workers of a native CP-SAT plan need: OR-T
 def _solver_on_worker(tag: str, address: str):
     if tag == NATIVE_CPSAT:
         try:
-            from .cpsat._ortools import import_cp_model
+            from modelsplit.workers.cpsat._ortools import import_cp_model
 
             import_cp_model()
         except ImportError as exc:
@@ -143,7 +144,7 @@ def _solver_on_worker(tag: str, address: str):
                 "there with `pip install ortools`"
             ) from None
         return None
-    from ..solvers import resolve_solver
+    from modelsplit.workers.solvers import resolve_solver
 
     try:
         return resolve_solver(tag)
@@ -218,7 +219,7 @@ def run_part(bundle: Bundle, task: PartTask, job: str, deadline: float | None) -
     def solve() -> None:
         try:
             if native:
-                from .cpsat.proto import ProtoBackend
+                from modelsplit.workers.cpsat.proto import ProtoBackend
 
                 backend = ProtoBackend()
             else:
@@ -636,6 +637,6 @@ class DaskExecutor:
 
 
 def _default_workers() -> int:
-    from .local import default_workers
+    from modelsplit.workers.local import default_workers
 
     return default_workers()

@@ -25,11 +25,19 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import driver
-from ..cube import Cube
-from ..errors import ModelError
-from ..fzn import Flat, covers, cube_constraints, objective_bound, read_flatzinc, split_at_solve
-from ..model import Slot, slot_names
+from modelsplit import driver
+from modelsplit.errors import ModelError
+from modelsplit.model.cube import Cube
+from modelsplit.model.fzn import (
+    Flat,
+    covers,
+    cube_constraints,
+    objective_bound,
+    read_flatzinc,
+    split_at_solve,
+)
+from modelsplit.model.info import Slot
+from modelsplit.model.inspect import slot_names
 
 
 @dataclass(frozen=True)

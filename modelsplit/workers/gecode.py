@@ -34,9 +34,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import driver
-from ..errors import SolverNotFoundError
-from . import cache
+from modelsplit import driver
+from modelsplit.errors import SolverNotFoundError
+from modelsplit.workers import cache
 
 SYSTEM_SOLVER_ID = "org.gecode.gecode"
 SOLVER_ID = "org.modelsplit.gecode"

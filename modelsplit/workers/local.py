@@ -11,26 +11,10 @@ import os
 import queue
 import socket
 import threading
-from dataclasses import dataclass
 
-from .backend import Backend, PartResult, PartTask, Solution, StopToken
-
-
-@dataclass(frozen=True)
-class SolutionEvent:
-    part_id: int
-    attempt: int
-    solutions: list[Solution]
-
-
-@dataclass(frozen=True)
-class DoneEvent:
-    part_id: int
-    attempt: int
-    result: PartResult
-
-
-Event = SolutionEvent | DoneEvent
+from modelsplit.plan.task import PartTask
+from modelsplit.workers.backend import Backend, PartResult, StopToken
+from modelsplit.workers.executor import DoneEvent, Event, SolutionEvent
 
 
 def default_workers() -> int:
@@ -77,7 +61,7 @@ class LocalExecutor:
                     token,
                 )
             except Exception as exc:  # a crash of the backend is a failed attempt, not a crash of the run
-                from ..status import Status
+                from modelsplit.status import Status
 
                 result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
             result.worker = where

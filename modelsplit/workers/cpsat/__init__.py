@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..cache import build
+from modelsplit.workers.cache import build
 
 SOLVER_ID = "org.modelsplit.cpsat"
 SOLVER_NAME = "OR-Tools CP-SAT (modelsplit)"
@@ -56,7 +56,7 @@ def cpsat_config(cache_dir: Path | None = None) -> Path:
     launcher script that runs this Python interpreter on :mod:`modelsplit.workers.cpsat.cli`; the
     hash covers the library files, the interpreter and the OR-Tools version.
     """
-    from ..gecode import _cache_root
+    from modelsplit.workers.gecode import _cache_root
 
     root = _cache_root(cache_dir)
     memo = _MEMO.get(root)

@@ -1,5 +1,5 @@
 """``python -m modelsplit.workers.cpsat [flags] model.fzn`` (the same as ``fzn-cpsat``)."""
 
-from .cli import entry
+from modelsplit.workers.cpsat.cli import entry
 
 entry()

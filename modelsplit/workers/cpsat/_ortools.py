@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .standalone import import_cp_model
+from modelsplit.workers.cpsat.standalone import import_cp_model
 
 __all__ = ["import_cp_model"]

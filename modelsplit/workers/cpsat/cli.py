@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 
-from ...errors import ModelsplitError
+from modelsplit.errors import ModelsplitError
 
 PROG = "fzn-cpsat"
 
@@ -70,11 +70,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     start = time.monotonic()
-    from ._ortools import import_cp_model
+    from modelsplit.workers.cpsat._ortools import import_cp_model
 
     cp_model = import_cp_model()
-    from .parser import parse_fzn
-    from .translate import translate
+    from modelsplit.workers.cpsat.parser import parse_fzn
+    from modelsplit.workers.cpsat.translate import translate
 
     with open(args.fzn) as f:
         text = f.read()

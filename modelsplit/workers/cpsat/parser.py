@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ...errors import ModelError
+from modelsplit.errors import ModelError
 
 
 class FznSyntaxError(ModelError):

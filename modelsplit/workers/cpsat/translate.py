@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from ...errors import ModelError
-from .parser import Access, Call, Constraint, Decl, FlatZinc, Ident, IntSet
+from modelsplit.errors import ModelError
+from modelsplit.workers.cpsat.parser import Access, Call, Constraint, Decl, FlatZinc, Ident, IntSet
 
 UNBOUNDED = 2**31 - 1  # the bound given to integer variables declared without one
 Domain = cp_model.Domain

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .domain import Domain
+from modelsplit.model.domain import Domain
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _VAR_RE = re.compile(rf"^var\s+(?P<dom>.+?)\s*:\s*(?P<name>{_IDENT})(?P<rest>.*);\s*$")

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .journal import Journal, StoredSolution
-from .plan import Plan
-from .status import PartState, Status
+from modelsplit.plan.plan import Plan
+from modelsplit.run.journal import Journal, StoredSolution
+from modelsplit.status import PartState, Status
 
 
 @dataclass

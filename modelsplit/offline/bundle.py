@@ -12,7 +12,7 @@
       solver/               the corrected Gecode configuration (plans made with the default solver)
       results/              written by solve.sh: part-NNNN.result (see results.py), part-NNNN.log
 
-The part files hold the same text a local attempt of the part runs (see dispatcher.py); an
+The part files hold the same text a local attempt of the part runs (see plan/task.py); an
 optimisation part carries the best objective known at export time as a bound. The journal records
 which parts went into which bundle, and when (``modelsplit status`` shows them as exported).
 """
@@ -30,14 +30,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cube import Cube
-from .dispatcher import _task as part_task
-from .errors import InputError
-from .journal import Journal
-from .plan import Part, Plan, sha256_file
-from .results import RESULT_FORMAT
-from .status import PartState
-from .workers.backend import MiniZincBackend
+from modelsplit.errors import InputError
+from modelsplit.offline.results import RESULT_FORMAT
+from modelsplit.plan.plan import Part, Plan, sha256_file
+from modelsplit.plan.task import make_task as part_task
+from modelsplit.run.journal import Journal, all_parts
+from modelsplit.status import PartState
+from modelsplit.workers.backend import MiniZincBackend
 
 BUNDLE_FORMAT = 1
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
@@ -60,17 +59,6 @@ def parse_part_ids(text: str) -> list[int]:
     if not ids:
         raise InputError(f"the part list {text!r} names no part; write it like 1-40,57")
     return sorted(ids)
-
-
-def all_parts(plan: Plan, journal: Journal) -> dict[int, Part]:
-    """The plan's parts and the sub-parts re-splitting added, by id (keys as the journal has them)."""
-    keys = {r.id: r.key for r in journal.parts()}
-    parts = {p.id: p for p in plan.parts}
-    for sub_id, _, _, cube, mzn in journal.subparts():
-        parts[sub_id] = Part(
-            sub_id, "", Cube.from_json(cube), mzn, keys.get(sub_id, f"{plan.id}-sub{sub_id}")
-        )
-    return parts
 
 
 def _ranges(ids: list[int]) -> str:
@@ -201,7 +189,7 @@ def _write(plan: Plan, parts: list[Part], bound, root: Path) -> None:
         if msc.is_file():
             shutil.copytree(plan.path / "solver", root / "solver")
         else:  # a plan written before solver/ existed
-            from .workers.gecode import write_portable_gecode_config
+            from modelsplit.workers.gecode import write_portable_gecode_config
 
             write_portable_gecode_config(root / "solver")
         solver_arg = "solver/gecode.msc"
@@ -261,8 +249,8 @@ PYTHON_RUNNER = Runner(
 
 def _write_native(plan: Plan, parts: list[Part], bound, root: Path) -> None:
     """Parts of a CP-SAT model file: text protos, solved by solver/solve_cpsat.py (OR-Tools only)."""
-    from .workers.cpsat import standalone
-    from .workers.cpsat.proto import part_text
+    from modelsplit.workers.cpsat import standalone
+    from modelsplit.workers.cpsat.proto import part_text
 
     (root / "solver").mkdir()
     shutil.copyfile(standalone.__file__, root / "solver" / "solve_cpsat.py")

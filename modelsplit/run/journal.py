@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import PlanError
-from .status import PartState, Status
+from modelsplit.errors import PlanError
+from modelsplit.model.cube import Cube
+from modelsplit.plan.plan import Part, Plan
+from modelsplit.status import PartState, Status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -554,3 +556,14 @@ class Journal:
             "SELECT vals, output FROM solutions WHERE part_id = ? ORDER BY id", (part_id,)
         )
         return [(json.loads(r[0]), r[1]) for r in rows]
+
+
+def all_parts(plan: Plan, journal: Journal) -> dict[int, Part]:
+    """The plan's parts and the sub-parts re-splitting added, by id (keys as the journal has them)."""
+    keys = {r.id: r.key for r in journal.parts()}
+    parts = {p.id: p for p in plan.parts}
+    for sub_id, _, _, cube, mzn in journal.subparts():
+        parts[sub_id] = Part(
+            sub_id, "", Cube.from_json(cube), mzn, keys.get(sub_id, f"{plan.id}-sub{sub_id}")
+        )
+    return parts

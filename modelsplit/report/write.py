@@ -10,7 +10,7 @@ medium, can be reported on) and writes
 - ``NAME-gantt.png``: every attempt of every part on the worker it ran on, over wall time;
 - ``NAME-incumbent.png`` (optimisation, once a solution is known): the best objective over time;
 - ``NAME-speedup.png``: the speedup the measured part times would give on more workers (list
-  scheduling in plan order, :mod:`modelsplit.schedule`).
+  scheduling in plan order, :mod:`modelsplit.report.schedule`).
 
 Figures are drawn with matplotlib's Agg renderer, without pyplot (no display, no global state).
 """
@@ -24,12 +24,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .collector import Answer, Collector
-from .errors import InputError, PlanError
-from .journal import RACE, Journal, PartRecord, Run
-from .plan import Plan
-from .schedule import speedup_curve, worker_counts
-from .status import PartState
+from modelsplit.errors import InputError, PlanError
+from modelsplit.plan.plan import Plan
+from modelsplit.report.schedule import speedup_curve, worker_counts
+from modelsplit.run.collector import Answer, Collector
+from modelsplit.run.journal import RACE, Journal, PartRecord, Run
+from modelsplit.status import PartState
 
 STATE_COLOURS = {
     PartState.DONE: "#2e8b57",

@@ -14,17 +14,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
-from .collector import Answer, Collector
-from .cube import Cube, Nogood
-from .journal import RACE, Journal
-from .plan import Part, Plan, part_key
-from .solvers import resolve_solver
-from .status import PartState, Status
-from .workers.backend import MiniZincBackend, PartTask, scratch_root
-from .workers.flat import FlatModel, flatten_plan
-from .workers.local import LocalExecutor, SolutionEvent
+from modelsplit.model.cube import Cube
+from modelsplit.plan.plan import Part, Plan, part_key
+from modelsplit.plan.task import make_task
+from modelsplit.run.collector import Answer, Collector
+from modelsplit.run.journal import RACE, Journal
+from modelsplit.run.progress import Progress
+from modelsplit.status import PartState, Status
+from modelsplit.workers.backend import MiniZincBackend, scratch_root
+from modelsplit.workers.executor import SolutionEvent
+from modelsplit.workers.flat import FlatModel, flatten_plan
+from modelsplit.workers.local import LocalExecutor
+from modelsplit.workers.solvers import resolve_solver
 
 MAX_ATTEMPTS = 2  # a part whose solver process crashed is tried once more
 BATCH = 2000  # events recorded per journal transaction at most
@@ -35,64 +37,6 @@ RESPLIT_FACTOR = 4.0  # ... nor before it ran this many times the median finishe
 MAX_RESPLIT_DEPTH = 8  # re-splits of re-splits at most
 RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound ...
 RESTART_QUIET = 0.5  # ... once the incumbent has not improved for this long
-
-
-@dataclass
-class Progress:
-    """A snapshot for progress displays."""
-
-    parts: dict[str, int]
-    n_solutions: int
-    incumbent: int | float | None
-    elapsed: float
-
-
-def _task(
-    plan: Plan,
-    part: Part,
-    attempt: int,
-    solver_arg: str,
-    values: str,
-    bound,
-    found: list[dict] = (),
-    flat: FlatModel | None = None,
-) -> PartTask:
-    nogoods = []
-    exact = plan.bound if plan.optimal else None  # the optimum is known: find one such solution
-    if exact is not None:
-        nogoods.append(Nogood("bound", f"_objective = {exact}"))
-    elif bound is not None:
-        nogoods.append(Nogood.objective_bound(plan.solve_kind, bound))
-    if found and plan.resumable:  # the search is lexicographic: skip all up to the last solution
-        from .resumable import lex_key, lex_nogood
-
-        nogoods.append(
-            Nogood("explored", lex_nogood(plan.info, max(found, key=lambda v: lex_key(plan.info, v))))
-        )
-    else:
-        nogoods += [Nogood("exclude", plan.info.exclusion(v)) for v in found]
-    lines = [f"% {part.name}", f"constraint {part.mzn};"]
-    if any(ng.kind == "explored" for ng in nogoods):
-        lines.append('include "lex_greater.mzn";')
-    lines += [f"constraint {ng.mzn};  % nogood: {ng.kind}" for ng in nogoods]
-    if values:
-        lines.append(values)
-    return PartTask(
-        part_id=part.id,
-        key=part.key,
-        attempt=attempt,
-        model_files=tuple(str(f.resolve()) for f in plan.model_files()),
-        constraints="\n".join(lines) + "\n",
-        solver=solver_arg,
-        solve=plan.solve_kind,
-        all_solutions=plan.all_solutions,
-        bound=bound,
-        output_mode=plan.output_mode,
-        solver_tag=plan.solver,
-        # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
-        flat=flat.part(plan.info, part.cube, plan.solve_kind, bound, exact) if flat and not found else None,
-        cube=part.cube if plan.native else None,
-    )
 
 
 class Dispatcher:
@@ -200,7 +144,7 @@ class Dispatcher:
 
     def resplit(self, res) -> None:
         """Replace a part stopped for taking too long by finer parts of its own cube."""
-        from .splitters.ranges import refine
+        from modelsplit.splitters.ranges import refine
 
         parent = self.part(res.part_id)
         capacity = len(self.current) + self.executor.free
@@ -265,7 +209,7 @@ class Dispatcher:
             # an enumeration resumed after a stop: rule out what earlier attempts already found
             found = self.journal.part_solutions(part.id) if self.enumerate else []
             flat = self.flat(wait=part.id != RACE)
-            task = _task(self.plan, part, attempt, self.solver_arg, self.values, bound, found, flat)
+            task = make_task(self.plan, part, attempt, self.solver_arg, self.values, bound, found, flat)
             self.executor.start(task)
             placement = getattr(self.executor, "placement", None)  # known at once for local processes
             if placement is not None:
@@ -542,7 +486,7 @@ def solve_plan(
         if executor is None:
             backend = MiniZincBackend()
             if plan.native:
-                from .workers.cpsat.proto import ProtoBackend
+                from modelsplit.workers.cpsat.proto import ProtoBackend
 
                 backend = ProtoBackend()
             executor = LocalExecutor(backend, workers)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from .collector import Answer
-from .status import Status
+from modelsplit.run.collector import Answer
+from modelsplit.status import Status
 
 SEPARATOR = "----------\n"
 COMPLETE = "==========\n"

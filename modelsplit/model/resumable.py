@@ -9,8 +9,8 @@ region again (the alternative, used otherwise, excludes each found solution but 
 
 from __future__ import annotations
 
-from .errors import SplitError
-from .model import ModelInfo, _flatten
+from modelsplit.errors import SplitError
+from modelsplit.model.info import ModelInfo, _flatten
 
 
 def search_vars(info: ModelInfo) -> list[str]:

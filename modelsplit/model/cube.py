@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .model import ModelInfo, Slot
+from modelsplit.model.info import ModelInfo, Slot
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ mentions ``_objective``) each solution gets a run of its own with the model as i
 from __future__ import annotations
 
 import json
-import math
 import re
 import shutil
 import tempfile
@@ -28,105 +27,27 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cube import Cube
-from .driver import error_from_messages, find_minizinc, run_limited
-from .errors import SolveError
-from .model import _flatten
-from .plan import Plan
-from .resumable import find_solve_item
-from .solvers import resolve_solver
-from .workers.backend import MiniZincBackend, OutputReader, PartTask
-from .workers.local import default_workers
+from modelsplit.driver import error_from_messages, find_minizinc, run_limited
+from modelsplit.errors import SolveError
+from modelsplit.model.cube import Cube
+from modelsplit.model.resumable import find_solve_item
+from modelsplit.offline.claims import Claim, Failure, canonical, same_objective, screen, static_reason
+from modelsplit.plan.plan import Plan
+from modelsplit.plan.task import PartTask
+from modelsplit.workers.backend import MiniZincBackend, OutputReader
+from modelsplit.workers.local import default_workers
+from modelsplit.workers.solvers import resolve_solver
 
 BATCH = 500  # satisfaction solutions checked by one solver run (500: 14,200 queens in ~20 s)
 CHECK_TIMEOUT = 120.0  # seconds one check run may take
 OBJECTIVE_VAR = "modelsplit_objective"  # the objective, as a variable of the satisfaction copy
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A solution reported by a part, to be checked."""
-
-    label: str  # how messages name it, e.g. "solution 3 of part 7"
-    values: dict
-    objective: int | float | None
-    text: str
-    cube: Cube | None = None  # the cube of the part that reported it (None: the whole model)
-
-
-@dataclass(frozen=True)
-class Failure:
-    claim: Claim
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.claim.label} {self.reason}"
-
-
-def canonical(values: dict) -> str:
-    """The values as one comparable text (arrays flattened, keys sorted)."""
-    return json.dumps(
-        {k: _flatten(v) if isinstance(v, list) else v for k, v in values.items()}, sort_keys=True
-    )
-
-
-def _same_objective(a, b) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
-
-
-def static_reason(info, optimise: bool, claim: Claim) -> str | None:
-    """What is wrong with a claim before any solver runs (None: nothing)."""
-    if not isinstance(claim.values, dict):
-        return "has no values"
-    if optimise and claim.objective is None:
-        return "reports no objective"
-    if claim.cube is not None and claim.cube.restrictions:
-        try:
-            inside = claim.cube.holds(info.slot_values(claim.values))
-        except KeyError as exc:
-            return f"does not report the value of {exc.args[0].key() if exc.args else '?'}"
-        except (ValueError, TypeError) as exc:
-            return f"reports a value the model cannot take ({exc})"
-        if not inside:
-            return "lies outside its part's cube (it belongs to another part)"
-    return None
-
-
-def screen(claims: Sequence[Claim], info, optimise: bool, distinct: bool, fixing=None):
-    """The claims that fail before any solver runs, and the ``(claim, fixing(claim))`` pairs left
-    for the solver. ``fixing`` (optional) turns a claim into what its check run needs; raising
-    ValueError, KeyError or TypeError means a value the model cannot take."""
-    failures: list[Failure] = []
-    left: list[tuple[Claim, object]] = []
-    seen: dict[str, Claim] = {}
-    for claim in claims:
-        reason = static_reason(info, optimise, claim)
-        fixed = None
-        if reason is None and fixing is not None:
-            try:
-                fixed = fixing(claim)
-            except (ValueError, KeyError, TypeError) as exc:
-                reason = f"reports a value the model cannot take ({exc})"
-        if reason is None and distinct:
-            key = canonical(claim.values)
-            if key in seen:
-                reason = f"repeats {seen[key].label}"
-            else:
-                seen[key] = claim
-        if reason is not None:
-            failures.append(Failure(claim, reason))
-        else:
-            left.append((claim, fixed))
-    return failures, left
-
-
 def make_checker(plan: Plan, *, workers: int | None = None):
     """The checker for a plan's claims: :class:`Checker` (MiniZinc), or for a plan of a CP-SAT
     model file :class:`~modelsplit.workers.cpsat.proto.NativeChecker` (CP-SAT)."""
     if plan.native:
-        from .workers.cpsat.proto import NativeChecker
+        from modelsplit.offline.native import NativeChecker
 
         return NativeChecker(plan)
     return Checker(plan, workers=workers)
@@ -283,7 +204,7 @@ class Checker:
                     what += f" (or its objective {claim.objective} is not the objective of its values)"
                 failures.append(Failure(claim, what))
                 continue
-            if self.optimise and not any(_same_objective(obj, claim.objective) for _, obj in got):
+            if self.optimise and not any(same_objective(obj, claim.objective) for _, obj in got):
                 failures.append(
                     Failure(claim, f"reports objective {claim.objective}, but its values give {got[-1][1]}")
                 )
@@ -297,7 +218,7 @@ class Checker:
 
 def recorded_claims(plan: Plan, journal) -> list[Claim]:
     """Every solution the journal holds, as claims with the cube of the part that holds it."""
-    from .journal import RACE
+    from modelsplit.run.journal import RACE
 
     cubes: dict[int, Cube | None] = {p.id: p.cube for p in plan.parts}
     for sub_id, _, _, cube, _ in journal.subparts():
@@ -341,8 +262,8 @@ class Verification:
 
 def verify_plan(plan: Plan, *, workers: int | None = None) -> Verification:
     """Re-check every solution recorded in the plan's journal against the model."""
-    from .errors import PlanError
-    from .journal import Journal
+    from modelsplit.errors import PlanError
+    from modelsplit.run.journal import Journal
 
     plan.check_files()
     if not plan.journal_path.exists():

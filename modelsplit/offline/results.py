@@ -18,7 +18,7 @@ A result file is plain text: MiniZinc's own output for one part, framed by lines
 
 Collecting checks that the file is whole (its last lines are there, the sha256 matches), that it
 belongs to this plan and part (plan id and part key), reads the output with the same reader as
-local parts, and re-checks every solution against the original model (see verify.py) before
+local parts, and re-checks every solution against the original model (see offline/verify.py) before
 anything is recorded. A stopped result is recorded as a stopped part (its solutions kept as a
 stopped local part's are); a complete one finishes its part.
 """
@@ -33,12 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ResultError
-from .journal import Journal
-from .plan import Plan
-from .status import PartState, Status
-from .verify import Checker, Claim, canonical, make_checker
-from .workers.backend import SEPARATOR, OutputReader, PartTask, Solution
+from modelsplit.errors import ResultError
+from modelsplit.offline.claims import Claim, canonical
+from modelsplit.offline.verify import Checker, make_checker
+from modelsplit.plan.plan import Plan
+from modelsplit.plan.task import PartTask
+from modelsplit.run.journal import Journal
+from modelsplit.status import PartState, Status
+from modelsplit.workers.backend import SEPARATOR, OutputReader, Solution
 
 RESULT_FORMAT = 1
 PREFIX = "%%% "
@@ -200,7 +202,7 @@ class Ingest:
     """Checks result files against one plan and records them in its journal."""
 
     def __init__(self, plan: Plan, journal: Journal, checker: Checker | None = None):
-        from .bundle import all_parts
+        from modelsplit.run.journal import all_parts
 
         self.plan = plan
         self.journal = journal

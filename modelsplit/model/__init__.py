@@ -1,0 +1,7 @@
+"""The model and what is known of it: files, inspection, domains, cubes and MiniZinc text.
+
+``files`` (the user's model and data files), ``inspect`` (asks MiniZinc for the interface, types
+and one flattening), ``info`` (what inspection found: variables, slots, enums; renders values as
+MiniZinc text), ``domain`` (integer domains), ``cube`` (cubes and nogoods), ``fzn`` (reading and
+amending FlatZinc), ``dzn`` (reading dzn solutions), ``resumable`` (fixed lexicographic search).
+"""

@@ -1,0 +1,194 @@
+"""The Plan: the frozen result of splitting, stored as a directory.
+
+::
+
+    PLAN/
+      manifest.json        model files with sha256, solver, options, parts with their cubes
+      README.txt           how to solve one part by hand with plain `minizinc`
+      model/               copies of the model, its local includes and its data
+      parts/part-0001.mzn  one file per part: the cube as a MiniZinc constraint
+      support/values.mzn   an output section that reports the values of the solution (for modelsplit)
+      solver/              a portable copy of the corrected Gecode configuration (default solver)
+      journal.sqlite       run state, created by `modelsplit solve` (see run/journal.py)
+
+A plan never changes after it is written; everything that happens to it lives in the journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from modelsplit.errors import PlanError
+from modelsplit.model.cube import Cube
+from modelsplit.model.info import ModelInfo
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+VALUES_MARKER = "%%%modelsplit-values "  # starts the line of a solution's values (a dzn comment)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Part:
+    """One independent sub-model: the plan's model plus one cube."""
+
+    id: int
+    file: str  # relative to the plan directory
+    cube: Cube
+    mzn: str  # the cube as MiniZinc text
+    key: str  # content hash: model files, solver, options and cube
+
+    @property
+    def name(self) -> str:
+        return f"part-{self.id:04d}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path
+    model: str  # relative path of the main model inside the plan
+    data: tuple[str, ...]
+    files: dict[str, str]  # relative path -> sha256
+    solver: str
+    all_solutions: bool
+    info: ModelInfo
+    parts: tuple[Part, ...]
+    strategy: str
+    on: tuple[str, ...] = ()
+    created: float = field(default_factory=time.time)
+    id: str = ""
+    note: str = ""  # what the strategy chose
+    dropped: int = 0  # cubes the solver refuted while splitting (they hold no solution)
+    resumable: bool = False  # the model's copy searches in a fixed lexicographic order
+    independent: bool = False  # each part is optimised on its own (no shared bound)
+    # the objective of a solution found while splitting (the optimum is at most this, minimizing,
+    # or at least this, maximizing): cubes with nothing as good were dropped; parts start bounded
+    bound: int | None = None
+    bound_part: int | None = None  # the part whose cube holds that solution (None: not known)
+    optimal: bool = False  # the whole search ended while splitting: ``bound`` is the optimum
+    raced: bool = False  # the whole model raced before splitting (no race at solve time)
+    timing: dict = field(default_factory=dict)  # seconds the split took: all, race, probes
+
+    @property
+    def solve_kind(self) -> str:
+        return self.info.solve
+
+    @property
+    def native(self) -> bool:
+        """The model is a CP-SAT model file (``.pb``/``.pbtxt``), solved without MiniZinc."""
+        return Path(self.model).suffix in (".pb", ".pbtxt")
+
+    @property
+    def journal_path(self) -> Path:
+        return self.path / "journal.sqlite"
+
+    def model_files(self) -> list[Path]:
+        return [self.path / self.model, *[self.path / d for d in self.data]]
+
+    @property
+    def output_mode(self) -> str:
+        return "item" if self.info.has_output_item else "dzn"
+
+    @property
+    def values_file(self) -> Path:
+        return self.path / "support" / "values.mzn"
+
+    def part(self, part_id: int) -> Part:
+        return self.parts[part_id - 1]
+
+    def part_bound(self, best: int | float | None, part_id: int | None = None) -> int | float | None:
+        """The strict objective bound part ``part_id`` starts with, given the best objective found
+        so far: that one, or the split's bound B where it is tighter.
+
+        The solution of objective B found while splitting is not recorded, so the part that holds
+        it must be able to find it again (``objective <= B``, i.e. ``< B + 1``); so must every part
+        where that is not known (``part_id`` None, sub-parts made by re-splitting). Every other
+        part needs only solutions better than B (``< B``).
+        """
+        if self.bound is None or self.solve_kind == "satisfy" or self.independent:
+            return best
+        own = part_id is None or self.bound_part in (None, part_id) or part_id > len(self.parts)
+        step = (1 if self.solve_kind == "minimize" else -1) if own else 0
+        start = self.bound + step
+        if best is None:
+            return start
+        return min(best, start) if self.solve_kind == "minimize" else max(best, start)
+
+    # ---- reading --------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Plan:
+        path = Path(path)
+        manifest = path / MANIFEST
+        if not path.exists():
+            raise PlanError(f"plan directory not found: {path}; make one with `modelsplit split`")
+        if not manifest.exists():
+            raise PlanError(
+                f"{path} is not a plan (no {MANIFEST}); make one with `modelsplit split MODEL -o {path}`"
+            )
+        try:
+            data = json.loads(manifest.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise PlanError(f"{manifest} cannot be read ({exc}); split the model again") from exc
+        if data.get("format") != FORMAT:
+            raise PlanError(
+                f"{path} was written by a modelsplit with plan format {data.get('format')}; "
+                f"this one reads format {FORMAT}: split the model again"
+            )
+        info = ModelInfo.from_json(data["inspection"])
+        parts = tuple(
+            Part(p["id"], p["file"], Cube.from_json(p["cube"]), p["mzn"], p["key"]) for p in data["parts"]
+        )
+        return cls(
+            path=path,
+            model=data["model"]["main"],
+            data=tuple(data["model"]["data"]),
+            files=dict(data["model"]["files"]),
+            solver=data["solver"],
+            all_solutions=data["options"]["all_solutions"],
+            info=info,
+            parts=parts,
+            strategy=data["split"]["strategy"],
+            on=tuple(data["split"]["on"]),
+            created=data.get("created", 0.0),
+            id=data["id"],
+            note=data["split"].get("note", ""),
+            dropped=data["split"].get("dropped", 0),
+            resumable=data["options"].get("resumable", False),
+            independent=data["split"].get("independent", False),
+            bound=data["split"].get("bound"),
+            bound_part=data["split"].get("bound_part"),
+            optimal=data["split"].get("optimal", False),
+            raced=data["split"].get("raced", False),
+            timing=data["split"].get("timing", {}),
+        )
+
+    def check_files(self) -> None:
+        """Raise PlanError when a model file of the plan is missing or was changed."""
+        for rel, digest in self.files.items():
+            f = self.path / rel
+            if not f.exists():
+                raise PlanError(f"{f} is missing from the plan; copy the whole plan directory")
+            if sha256_file(f) != digest:
+                raise PlanError(
+                    f"{f} was changed after the plan was made (sha256 differs); split the model again"
+                )
+
+
+def part_key(files: dict[str, str], solver: str, all_solutions: bool, cube_mzn: str) -> str:
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        h.update(f"{rel}\0{files[rel]}\0".encode())
+    h.update(f"{solver}\0{int(all_solutions)}\0{cube_mzn}".encode())
+    return h.hexdigest()[:24]

@@ -1,0 +1,77 @@
+"""Part tasks: everything a worker needs to solve one part (the part's text, nogoods, solver)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelsplit.model.cube import Cube, Nogood
+from modelsplit.plan.plan import Part, Plan
+from modelsplit.workers.flat import FlatModel, FlatPart
+
+
+@dataclass(frozen=True)
+class PartTask:
+    """Everything a worker needs to solve one part."""
+
+    part_id: int
+    key: str
+    attempt: int
+    model_files: tuple[str, ...]  # absolute paths: model first, then data
+    constraints: str  # MiniZinc text: the cube, the nogoods and the values output section
+    solver: str  # value for `minizinc --solver` on this machine (may be a local .msc path)
+    solve: str  # satisfy | minimize | maximize
+    all_solutions: bool = False
+    bound: float | int | None = None  # objective bound given to this attempt, for the record
+    output_mode: str = "item"  # "item": the model's output item; "dzn": the model has none
+    solver_tag: str = "gecode"  # the solver as the plan names it: resolve it again elsewhere
+    # the part as FlatZinc from the plan's one flattening (see workers/flat.py); None: the CLI
+    flat: FlatPart | None = None
+    cube: Cube | None = None  # the part's cube, for backends that apply it themselves (native CP-SAT)
+
+
+def make_task(
+    plan: Plan,
+    part: Part,
+    attempt: int,
+    solver_arg: str,
+    values: str,
+    bound,
+    found: list[dict] = (),
+    flat: FlatModel | None = None,
+) -> PartTask:
+    nogoods = []
+    exact = plan.bound if plan.optimal else None  # the optimum is known: find one such solution
+    if exact is not None:
+        nogoods.append(Nogood("bound", f"_objective = {exact}"))
+    elif bound is not None:
+        nogoods.append(Nogood.objective_bound(plan.solve_kind, bound))
+    if found and plan.resumable:  # the search is lexicographic: skip all up to the last solution
+        from modelsplit.model.resumable import lex_key, lex_nogood
+
+        nogoods.append(
+            Nogood("explored", lex_nogood(plan.info, max(found, key=lambda v: lex_key(plan.info, v))))
+        )
+    else:
+        nogoods += [Nogood("exclude", plan.info.exclusion(v)) for v in found]
+    lines = [f"% {part.name}", f"constraint {part.mzn};"]
+    if any(ng.kind == "explored" for ng in nogoods):
+        lines.append('include "lex_greater.mzn";')
+    lines += [f"constraint {ng.mzn};  % nogood: {ng.kind}" for ng in nogoods]
+    if values:
+        lines.append(values)
+    return PartTask(
+        part_id=part.id,
+        key=part.key,
+        attempt=attempt,
+        model_files=tuple(str(f.resolve()) for f in plan.model_files()),
+        constraints="\n".join(lines) + "\n",
+        solver=solver_arg,
+        solve=plan.solve_kind,
+        all_solutions=plan.all_solutions,
+        bound=bound,
+        output_mode=plan.output_mode,
+        solver_tag=plan.solver,
+        # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
+        flat=flat.part(plan.info, part.cube, plan.solve_kind, bound, exact) if flat and not found else None,
+        cube=part.cube if plan.native else None,
+    )

@@ -1,0 +1,110 @@
+"""The race: an optimisation searched whole, briefly, while (and before) it is split.
+
+Its best solution bounds the probes and every part; if its search ends, the plan is answered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from modelsplit.model.cube import Cube
+from modelsplit.model.info import ModelInfo
+from modelsplit.splitters.base import (
+    DEFAULT_STRATEGY,
+    Outcome,
+    Split,
+    SplitRequest,
+    independent,
+    split_model,
+)
+from modelsplit.splitters.probe import PROBE_SECONDS, Incumbent, Probe
+from modelsplit.splitters.ranges import choose_slots
+
+RACE = 3.0  # seconds the whole model may race before splitting, by default (see split)
+
+
+def race_and_split(
+    info: ModelInfo, request: SplitRequest, strategy: str | None, budget: float
+) -> tuple[Split, Incumbent | None, dict]:
+    """Split, with an optimisation's race running meanwhile (see :func:`split`): the split, what
+    the race found (None: no race), and how long each took."""
+    started = time.monotonic()
+    probe: Probe | None = request.probe  # type: ignore[assignment]
+    racing = None
+    if probe is not None and info.solve != "satisfy" and budget > 0 and not independent(strategy):
+        if request.on:  # a bad --on is refused before any search, even when the race answers
+            choose_slots(info, SplitRequest(on=request.on, all_solutions=request.all_solutions))
+        racing = probe.start_race(budget)  # the split runs meanwhile, its probes bounded as it goes
+    try:
+        result = split_model(info, request, strategy)
+    except BaseException:
+        if probe is not None:
+            probe.stop_race()
+        raise
+    incumbent = racing.result() if racing is not None else None
+    if probe is not None and probe.skipped:
+        result = dataclasses.replace(
+            result,
+            note=f"{result.note}; probing stopped after {PROBE_SECONDS:.0f} s ({probe.skipped} cubes not "
+            "asked about: the solver is slow to start on this model)",
+        )
+    if incumbent is not None and incumbent.complete:
+        result = _answered(incumbent, strategy)
+    elif incumbent is not None and incumbent.objective is not None:
+        result = _bounded(_reprobe(result, probe), incumbent)
+    timing = {"seconds": round(time.monotonic() - started, 3)}
+    if incumbent is not None:
+        timing["race"] = round(incumbent.seconds, 3)
+    if probe is not None and probe.probes:
+        timing.update(probes=probe.probes - probe.skipped, probe_seconds=round(probe.seconds, 3))
+    return result, incumbent, timing
+
+
+def _answered(incumbent: Incumbent, strategy: str | None) -> Split:
+    """The split of a model whose whole search ended while racing: UNSAT, or one part that finds
+    a solution of the optimal objective (its search ends once it has one)."""
+    name = strategy or DEFAULT_STRATEGY
+    took = f"the whole search ended in {incumbent.seconds:.2f} s before splitting"
+    if incumbent.objective is None:
+        return Split([], name, f"{name}: 0 parts: {took}: the model is unsatisfiable", dropped=1)
+    note = f"{name}: 1 part: {took}: the optimum is {incumbent.objective}, and the part finds such a solution"
+    return Split([Cube()], name, note, bound=incumbent.objective, bound_cube=0, optimal=True)
+
+
+def _reprobe(result: Split, probe: Probe) -> Split:
+    """Ask again about the cubes of a split whose first probes had a weaker bound than the race
+    ended with: drop those the final bound refutes (the splitters probed while the race ran)."""
+    if not result.cubes or not probe.probes or probe.first_bound == probe.bound:
+        return result
+    outcomes = probe.classify(result.cubes)
+    kept = [c for c, o in zip(result.cubes, outcomes) if o != Outcome.REFUTED]
+    if len(kept) == len(result.cubes):
+        return result
+    more = len(result.cubes) - len(kept)
+    note = f"{result.note}; {more} more refuted under the race's final bound"
+    return dataclasses.replace(result, cubes=kept, dropped=result.dropped + more, note=note)
+
+
+def _bounded(result: Split, incumbent: Incumbent | None) -> Split:
+    """``result`` bounded by the race's best solution: the cube that holds it goes first (its part
+    finds that solution again at once, and its objective then bounds every part started later)."""
+    if incumbent is None or incumbent.objective is None:
+        return result
+    cubes = list(result.cubes)
+    first = next(
+        (
+            i
+            for i, c in enumerate(cubes)
+            if all(r.slot in incumbent.values for r in c.restrictions) and c.holds(incumbent.values)
+        ),
+        None,
+    )
+    if first is not None:
+        cubes.insert(0, cubes.pop(first))
+        first = 0
+    note = (
+        f"{result.note}; the whole model searched for {incumbent.seconds:.2f} s first: "
+        f"objective {incumbent.objective} bounds every part"
+    )
+    return dataclasses.replace(result, cubes=cubes, note=note, bound=incumbent.objective, bound_cube=first)
