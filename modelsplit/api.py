@@ -26,7 +26,7 @@ from modelsplit.splitters.base import (
     get_splitter,
 )
 from modelsplit.splitters.probe import Probe
-from modelsplit.splitters.race import RACE, race_and_split
+from modelsplit.splitters.race import RACE_SECONDS, race_and_split
 from modelsplit.workers.cpsat.proto import inspect_proto, is_proto_file
 from modelsplit.workers.local import default_workers
 from modelsplit.workers.solvers import resolve_solver
@@ -54,7 +54,7 @@ def split(
     ``parts=None`` lets the strategy choose the count from the worker count; ``strategy=None`` is
     ``auto``. What the strategy chose is in the plan (``plan.note``).
 
-    ``race`` seconds (None: RACE seconds; 0: none): an optimisation is first searched whole for at
+    ``race`` seconds (None: RACE_SECONDS; 0: none): an optimisation is first searched whole for at
     most that long (less once its best solution stops improving, see splitters/probe.py). If that
     search ends, the optimum is known and the plan is one part that finds such a solution;
     otherwise its best objective B bounds the split (cubes with nothing as good are dropped) and
@@ -79,7 +79,7 @@ def split(
         probe = Probe.for_solver(info, resolved.arg, resolved.tag, n_workers)
     search = None
     if resumable:
-        if info.solve != "satisfy" or not all_solutions:
+        if info.goal.optimises or not all_solutions:
             raise SplitError("--resumable is for finding all solutions (-a) of a satisfaction model")
         if resolved.tag == "cp-sat":
             raise SplitError(
@@ -90,7 +90,7 @@ def split(
 
         search = search_annotation(info)
     request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
-    result, incumbent, timing = race_and_split(info, request, strategy, RACE if race is None else race)
+    result, incumbent, timing = race_and_split(info, request, strategy, RACE_SECONDS if race is None else race)
     if output is None:
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
@@ -206,7 +206,7 @@ def run(
 ) -> Answer:
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory).
 
-    ``race`` (None: RACE seconds, as on the command line) goes to both: an optimisation races
+    ``race`` (None: RACE_SECONDS, as on the command line) goes to both: an optimisation races
     before splitting, a first-solution search beside the first parts."""
     with contextlib.ExitStack() as stack:
         if output is None:
@@ -217,7 +217,7 @@ def run(
             workers=workers,
             time_limit=time_limit,
             on_progress=on_progress,
-            race=RACE if race is None else race,
+            race=RACE_SECONDS if race is None else race,
             part_budget=part_budget,
             dask=dask,
         )

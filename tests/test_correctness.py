@@ -108,9 +108,9 @@ def test_split_bounded_by_the_optimum_itself_keeps_it(entry, solver, tmp_path, m
     assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == objective
     journal = Journal.open(plan.journal_path, plan.id, [])
     bounds = dict(journal.conn.execute("SELECT id, bound FROM parts WHERE id != 0"))
-    best = journal.best_solution(plan.solve_kind)
+    best = journal.best_solution(plan.goal)
     journal.close()
-    step = 1 if plan.solve_kind == "minimize" else -1
+    step = 1 if plan.goal == "minimize" else -1
     if plan.bound_part is not None:
         assert plan.bound_part == 1 and plan.part(1).cube.holds(plan.info.slot_values(best.values))
         assert bounds[1] == objective + step  # the holder: objective <= B

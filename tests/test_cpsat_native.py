@@ -133,7 +133,7 @@ def test_optimum_matches_cpsat(tmp_path, suffix, maximise):
     model = assignment(maximise)
     path = export(model, tmp_path, suffix)
     plan = api.split(path, output=tmp_path / "plan", parts=6, strategy="ranges")
-    assert plan.solve_kind == ("maximize" if maximise else "minimize")
+    assert plan.goal == ("maximize" if maximise else "minimize")
     answer = api.solve(plan, workers=2)
     assert answer.to_json()["status"] == "OPTIMAL_SOLUTION"
     assert answer.objective == direct_optimum(model)

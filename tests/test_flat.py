@@ -60,7 +60,7 @@ def test_flat_parts_answer_as_the_unsplit_model(name, solver, tmp_path):
         status, objective = optimum(solver.arg, files)
         assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == objective
         journal = Journal.open(plan.journal_path, plan.id, [])
-        best = journal.best_solution(plan.solve_kind)
+        best = journal.best_solution(plan.goal)
         journal.close()
         # the printed text is the model's output item, as minizinc prints it for that solution
         assert best.output and "%%%modelsplit" not in best.output
@@ -101,7 +101,7 @@ def test_bound_is_a_flatzinc_constraint(solver, tmp_path):
     assert flat is not None
     part = plan.parts[0]
     for bound, expect_unsat in ((best, True), (best - 1, False)):
-        fp = flat.part(plan.info, part.cube, plan.solve_kind, bound)
+        fp = flat.part(plan.info, part.cube, plan.goal, bound)
         assert fp is not None and "int_lt" in fp.constraints
         fzn = tmp_path / f"b{bound}.fzn"
         fzn.write_text(part_text(fp))

@@ -36,10 +36,10 @@ def export(plan, bundle, parts, pending):
 @click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
 def collect(plan, results, workers):
     """Check RESULTS (result files, directories or .tar.gz archives of them) and record them in PLAN."""
-    from modelsplit.offline.results import collect as collect_results
+    from modelsplit.offline.results import collect_files
 
     loaded = Plan.load(plan)
-    done = collect_results(loaded, results, workers=workers)
+    done = collect_files(loaded, results, workers=workers)
     for outcome in done.outcomes:
         if outcome.kind == "rejected":
             click.echo(f"modelsplit: rejected {outcome.name}: {outcome.message}", err=True)

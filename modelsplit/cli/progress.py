@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from modelsplit.model.goal import Goal
 from modelsplit.run.progress import Progress
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -121,7 +122,7 @@ class ProgressDisplay:
         grid.add_row("solutions", str(p.n_solutions))
         if self.goal in ("minimize", "maximize"):
             line = Text(self.incumbent(p))
-            spark = sparkline([v for _, v in self.improvements[-HISTORY:]], self.goal == "minimize")
+            spark = sparkline([v for _, v in self.improvements[-HISTORY:]], self.goal == Goal.MINIMIZE)
             if spark:
                 line.append("  " + spark, style="green")
             grid.add_row("incumbent", line)

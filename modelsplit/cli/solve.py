@@ -71,7 +71,7 @@ def _with_dashboard(progress: ProgressDisplay, quiet: bool):
 def _solve_and_print(
     plan: Plan, workers, time_limit, race, part_budget, as_json: bool, quiet: bool, dask=None
 ) -> None:
-    goal = plan.solve_kind if plan.solve_kind != "satisfy" else "all" if plan.all_solutions else "first"
+    goal = plan.goal if plan.goal.optimises else "all" if plan.all_solutions else "first"
     progress = ProgressDisplay(quiet, goal=goal, time_limit=time_limit)
     try:
         answer = api.solve(

@@ -67,12 +67,12 @@ def status(plan, as_json):
         click.echo(json.dumps(data))
         return
     click.echo(
-        f"plan {loaded.path}: {len(loaded.parts)} parts, solver {loaded.solver}, {loaded.solve_kind}"
+        f"plan {loaded.path}: {len(loaded.parts)} parts, solver {loaded.solver}, {loaded.goal}"
         + (" (all solutions)" if loaded.all_solutions else "")
     )
     if loaded.note:
         click.echo(f"split: {loaded.note}")
-    optimise = loaded.solve_kind != "satisfy"
+    optimise = loaded.goal.optimises
     width = max([len(r.worker or "") for r in records] + [6])
     click.echo(
         f"{'part':>6}  {'state':8} {'status':17} {'tries':>5} {'worker':{width}} {'sols':>6} "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Slot
 
 
@@ -106,7 +107,7 @@ class Nogood:
 
     @classmethod
     def objective_bound(cls, solve: str, best: int | float) -> Nogood:
-        op = "<" if solve == "minimize" else ">"
+        op = "<" if solve == Goal.MINIMIZE else ">"
         return cls("bound", f"_objective {op} {best}")
 
     def to_json(self) -> dict:

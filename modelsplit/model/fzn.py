@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from modelsplit.model.domain import Domain
+from modelsplit.model.goal import Goal
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _VAR_RE = re.compile(rf"^var\s+(?P<dom>.+?)\s*:\s*(?P<name>{_IDENT})(?P<rest>.*);\s*$")
@@ -189,5 +190,5 @@ def objective_bound(flat: Flat, solve: str, bound, exact: bool = False) -> str |
     if exact:
         return f"constraint {var.type}_eq({var.name}, {bound});"
     pred = "int_lt" if var.type == "int" else "float_lt"
-    args = (var.name, bound) if solve == "minimize" else (bound, var.name)
+    args = (var.name, bound) if solve == Goal.MINIMIZE else (bound, var.name)
     return f"constraint {pred}({args[0]}, {args[1]});"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from modelsplit.errors import SplitError
 from modelsplit.model.domain import Domain
+from modelsplit.model.goal import Goal
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Slot:
 class ModelInfo:
     """What inspection found."""
 
-    solve: str  # satisfy | minimize | maximize
+    goal: Goal
     variables: dict[str, Variable]
     enums: dict[str, list[str]] = field(default_factory=dict)
     search_order: list[Slot] = field(default_factory=list)
@@ -67,6 +68,9 @@ class ModelInfo:
     # the slot that is the objective itself, when the model optimises a decision variable: a
     # split on it makes parts of objective bands, which the default order leaves out
     objective: Slot | None = None
+
+    def __post_init__(self) -> None:
+        self.goal = Goal(self.goal)  # a goal given as MiniZinc's word
 
     # ---- rendering MiniZinc text -------------------------------------------------------------
     def enum_value(self, enum: str | None, value: int) -> str:
@@ -198,7 +202,7 @@ class ModelInfo:
 
     def to_json(self) -> dict:
         return {
-            "solve": self.solve,
+            "solve": self.goal.value,
             "enums": self.enums,
             "has_output_item": self.has_output_item,
             "values_complete": self.values_complete,
@@ -232,7 +236,7 @@ class ModelInfo:
             for name, v in data["variables"].items()
         }
         info = cls(
-            solve=data["solve"],
+            goal=Goal(data["solve"]),
             variables=variables,
             enums=data.get("enums", {}),
             has_output_item=data.get("has_output_item", False),

@@ -19,6 +19,7 @@ from modelsplit.errors import ModelError
 from modelsplit.model.domain import Domain
 from modelsplit.model.files import Model
 from modelsplit.model.fzn import read_flatzinc
+from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Slot, Variable
 
 _ENUM_STRINGS_RE = re.compile(r"_enum_to_string_\d+_(?P<enum>\w+)\s*=\s*\[(?P<names>[^\]]*)\]")
@@ -79,7 +80,6 @@ def inspect(
             )
             iface, types = iface_q.result(), types_q.result()
         types = types.get("var_types", {}).get("vars", {})
-        method = {"sat": "satisfy", "min": "minimize", "max": "maximize"}.get(iface.get("method"), "satisfy")
         enum_names = sorted(n for n, t in types.items() if t.get("set") and t.get("enum_type") == n)
         if enum_names:
             # an output section that mentions only the enums (no variables, so the model's output
@@ -129,7 +129,7 @@ def inspect(
     fzn_names = slot_names(variables, flat)
     objective = next((s for s, n in fzn_names.items() if flat.objective and n == flat.objective), None)
     return ModelInfo(
-        solve=method,
+        goal=Goal.from_method(iface.get("method")),
         variables=variables,
         enums=enums,
         search_order=search,

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelsplit.errors import InputError
+from modelsplit.model.goal import Goal
 from modelsplit.offline.results import RESULT_FORMAT
 from modelsplit.plan.plan import Part, Plan, sha256_file
 from modelsplit.plan.task import make_task as part_task
@@ -149,7 +150,7 @@ def export(
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:
         chosen, done = select(plan, journal, parts, pending)
-        best = journal.best_solution(plan.solve_kind) if plan.solve_kind != "satisfy" else None
+        best = journal.best_solution(plan.goal) if plan.goal.optimises else None
         bound = plan.part_bound(best.objective if best else None)
         name = bundle.name
         for suffix in ARCHIVE_SUFFIXES:
@@ -267,7 +268,7 @@ def _write_native(plan: Plan, parts: list[Part], bound, root: Path) -> None:
 
 def _finish(plan: Plan, parts, bound, root: Path, entries, width: int, prefix, runner: Runner) -> None:
     """solve.sh, README.txt, SHA256SUMS and manifest.json of a bundle whose parts are written."""
-    kind = "all" if plan.all_solutions and plan.solve_kind == "satisfy" else plan.solve_kind
+    kind = "all" if plan.all_solutions and plan.goal == Goal.SATISFY else plan.goal
     script = SCRIPT.format(
         plan_id=plan.id,
         result_format=RESULT_FORMAT,
@@ -294,7 +295,7 @@ def _finish(plan: Plan, parts, bound, root: Path, entries, width: int, prefix, r
         "created": time.time(),
         "model": {"main": plan.model, "data": list(plan.data)},
         "solver": plan.solver,
-        "solve": plan.solve_kind,
+        "solve": plan.goal,
         "all_solutions": plan.all_solutions,
         "output_mode": plan.output_mode,
         "result_format": RESULT_FORMAT,

@@ -19,7 +19,7 @@ class NativeChecker:
     def __init__(self, plan):
         self.plan = plan
         self.info = plan.info
-        self.optimise = plan.solve_kind != "satisfy"
+        self.optimise = plan.goal.optimises
         self.proto = load_proto(plan.path / plan.model)
         self.names = variable_names(self.proto)
 

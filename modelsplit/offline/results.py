@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from modelsplit.errors import ResultError
+from modelsplit.model.goal import Goal
 from modelsplit.offline.claims import Claim, canonical
 from modelsplit.offline.verify import Checker, make_checker
 from modelsplit.plan.plan import Plan
@@ -170,7 +171,7 @@ def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
 
 
 @dataclass
-class Outcome:
+class FileOutcome:
     name: str
     kind: str  # collected | unchanged | rejected
     message: str
@@ -183,14 +184,14 @@ class Outcome:
 
 @dataclass
 class Collection:
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[FileOutcome] = field(default_factory=list)
 
     @property
-    def rejected(self) -> list[Outcome]:
+    def rejected(self) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.kind == "rejected"]
 
     @property
-    def collected(self) -> list[Outcome]:
+    def collected(self) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.kind == "collected"]
 
     def summary(self) -> str:
@@ -208,7 +209,7 @@ class Ingest:
         self.journal = journal
         self.checker = checker or Checker(plan)
         self.parts = all_parts(plan, journal)
-        self.enumerate = plan.all_solutions and plan.solve_kind == "satisfy"
+        self.enumerate = plan.all_solutions and plan.goal == Goal.SATISFY
         self.task = PartTask(
             part_id=0,
             key="",
@@ -216,21 +217,21 @@ class Ingest:
             model_files=(),
             constraints="",
             solver="",
-            solve=plan.solve_kind,
+            goal=plan.goal,
             all_solutions=plan.all_solutions,
             output_mode=plan.output_mode,
             solver_tag=plan.solver,
         )
 
-    def collect(self, name: str, data: bytes | None) -> Outcome:
+    def collect(self, name: str, data: bytes | None) -> FileOutcome:
         if data is None:
-            return Outcome(name, "rejected", "not found")
+            return FileOutcome(name, "rejected", "not found")
         if data is NO_RESULTS:
-            return Outcome(name, "rejected", "holds no *.result files (solve.sh writes them to results/)")
+            return FileOutcome(name, "rejected", "holds no *.result files (solve.sh writes them to results/)")
         sha = hashlib.sha256(data).hexdigest()
         before = self.journal.collected(sha)
         if before is not None:
-            return Outcome(
+            return FileOutcome(
                 name,
                 "unchanged",
                 f"collected before (part {before[0]}, {before[2]}); nothing changed",
@@ -240,19 +241,19 @@ class Ingest:
             result = parse_result(name, data)
             part, solutions, status, state = self._check(result)
         except ResultError as exc:
-            return Outcome(name, "rejected", str(exc))
+            return FileOutcome(name, "rejected", str(exc))
         record = self.journal.record(part)
         if record is not None and record.state in (PartState.DONE, PartState.RESPLIT):
             with self.journal.transaction():
                 self.journal.record_collected(sha, part, name, record.state)
-            return Outcome(
+            return FileOutcome(
                 name, "unchanged", f"part {part} is {record.state.value} already; nothing changed", part
             )
         with self.journal.transaction():
             self._record(result, part, solutions, status, state)
             self.journal.record_collected(sha, part, name, state)
         n = len(solutions)
-        return Outcome(
+        return FileOutcome(
             name,
             "collected",
             f"part {part} {state.value} ({status.value}, {n} solution{'s' if n != 1 else ''})",
@@ -291,15 +292,13 @@ class Ingest:
         status = reader.status or (Status.SATISFIED if solutions else Status.UNKNOWN)
         if status == Status.ERROR:
             raise ResultError("says MiniZinc failed (=====ERROR=====); solve the part again")
-        complete = status.is_complete() or (
-            not self.enumerate and self.plan.solve_kind == "satisfy" and status == Status.SATISFIED
-        )
+        complete = self.plan.goal.decisive(status, self.enumerate)
         if result.end == "complete" and not complete:
             raise ResultError("says its search finished, but MiniZinc's output does not show that (damaged?)")
         if result.end == "complete" and result.exit_code != 0:
             raise ResultError(f"says its search finished, but minizinc exited with code {result.exit_code}")
         state = PartState.DONE if result.end == "complete" else PartState.STOPPED
-        if solutions and self.plan.solve_kind == "satisfy" and not self.enumerate:
+        if solutions and self.plan.goal == Goal.SATISFY and not self.enumerate:
             state = PartState.DONE  # one solution is all a satisfaction part is asked for
         claims = [
             Claim(f"solution {i}", sol.values, sol.objective, sol.text, part.cube)
@@ -334,7 +333,7 @@ class Ingest:
         objectives = [s.objective for s in solutions if s.objective is not None]
         best = None
         if objectives:
-            best = min(objectives) if self.plan.solve_kind == "minimize" else max(objectives)
+            best = self.plan.goal.best(objectives)
         self.journal.mark_finished(
             part_id,
             state,
@@ -345,7 +344,7 @@ class Ingest:
         )
 
 
-def collect(plan: Plan, paths: Iterable[str | Path], *, workers: int | None = None) -> Collection:
+def collect_files(plan: Plan, paths: Iterable[str | Path], *, workers: int | None = None) -> Collection:
     """Collect result files (files, directories of them, .tar.gz archives) into the plan's journal.
 
     Every file is checked on its own: a rejected one (another plan's, damaged, truncated, or with

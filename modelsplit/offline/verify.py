@@ -30,6 +30,7 @@ from pathlib import Path
 from modelsplit.driver import error_from_messages, find_minizinc, run_limited
 from modelsplit.errors import SolveError
 from modelsplit.model.cube import Cube
+from modelsplit.model.goal import Goal
 from modelsplit.model.resumable import find_solve_item
 from modelsplit.offline.claims import Claim, Failure, canonical, same_objective, screen, static_reason
 from modelsplit.plan.plan import Plan
@@ -70,7 +71,7 @@ class Checker:
         self.workers = workers or default_workers()
         self.timeout = timeout
         self.values_section = plan.values_file.read_text()
-        self.optimise = plan.solve_kind != "satisfy"
+        self.optimise = plan.goal.optimises
         self.task = PartTask(
             part_id=0,
             key=f"check-{plan.id}",
@@ -78,7 +79,7 @@ class Checker:
             model_files=tuple(str(f.resolve()) for f in plan.model_files()),
             constraints="",
             solver=self.solver_arg,
-            solve=plan.solve_kind,
+            goal=plan.goal,
             all_solutions=True,  # satisfaction: every solution of the batch comes back
             output_mode=plan.output_mode,
             solver_tag=plan.solver,
@@ -111,7 +112,7 @@ class Checker:
         rewritten = f"any: {OBJECTIVE_VAR} = ({expr});\n{head}satisfy;"
         (root / self.plan.model).write_text(text[: span[0]] + rewritten + text[span[1] + 1 :])
         files = tuple(str(root / f) for f in (self.plan.model, *self.plan.data))
-        return replace(self.task, model_files=files, solve="satisfy", all_solutions=True)
+        return replace(self.task, model_files=files, goal=Goal.SATISFY, all_solutions=True)
 
     def close(self) -> None:
         if self._scratch is not None:
@@ -218,17 +219,17 @@ class Checker:
 
 def recorded_claims(plan: Plan, journal) -> list[Claim]:
     """Every solution the journal holds, as claims with the cube of the part that holds it."""
-    from modelsplit.run.journal import RACE
+    from modelsplit.run.journal import RACE_ID
 
     cubes: dict[int, Cube | None] = {p.id: p.cube for p in plan.parts}
     for sub_id, _, _, cube, _ in journal.subparts():
         cubes[sub_id] = Cube.from_json(cube)
-    cubes[RACE] = None
+    cubes[RACE_ID] = None
     claims = []
     count: dict[int, int] = {}
     for sol in journal.solutions():
         count[sol.part_id] = count.get(sol.part_id, 0) + 1
-        where = "the whole-model race" if sol.part_id == RACE else f"part {sol.part_id}"
+        where = "the whole-model race" if sol.part_id == RACE_ID else f"part {sol.part_id}"
         claims.append(
             Claim(
                 label=f"solution {count[sol.part_id]} of {where}",

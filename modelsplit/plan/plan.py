@@ -25,6 +25,7 @@ from pathlib import Path
 
 from modelsplit.errors import PlanError
 from modelsplit.model.cube import Cube
+from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo
 
 FORMAT = 1
@@ -82,8 +83,8 @@ class Plan:
     timing: dict = field(default_factory=dict)  # seconds the split took: all, race, probes
 
     @property
-    def solve_kind(self) -> str:
-        return self.info.solve
+    def goal(self) -> Goal:
+        return self.info.goal
 
     @property
     def native(self) -> bool:
@@ -117,14 +118,14 @@ class Plan:
         where that is not known (``part_id`` None, sub-parts made by re-splitting). Every other
         part needs only solutions better than B (``< B``).
         """
-        if self.bound is None or self.solve_kind == "satisfy" or self.independent:
+        if self.bound is None or not self.goal.optimises or self.independent:
             return best
         own = part_id is None or self.bound_part in (None, part_id) or part_id > len(self.parts)
-        step = (1 if self.solve_kind == "minimize" else -1) if own else 0
+        step = (1 if self.goal == Goal.MINIMIZE else -1) if own else 0
         start = self.bound + step
         if best is None:
             return start
-        return min(best, start) if self.solve_kind == "minimize" else max(best, start)
+        return self.goal.best((best, start))
 
     # ---- reading --------------------------------------------------------------------------------
     @classmethod

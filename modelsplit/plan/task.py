@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelsplit.model.cube import Cube, Nogood
+from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.workers.flat import FlatModel, FlatPart
 
@@ -19,7 +20,7 @@ class PartTask:
     model_files: tuple[str, ...]  # absolute paths: model first, then data
     constraints: str  # MiniZinc text: the cube, the nogoods and the values output section
     solver: str  # value for `minizinc --solver` on this machine (may be a local .msc path)
-    solve: str  # satisfy | minimize | maximize
+    goal: Goal
     all_solutions: bool = False
     bound: float | int | None = None  # objective bound given to this attempt, for the record
     output_mode: str = "item"  # "item": the model's output item; "dzn": the model has none
@@ -27,6 +28,9 @@ class PartTask:
     # the part as FlatZinc from the plan's one flattening (see workers/flat.py); None: the CLI
     flat: FlatPart | None = None
     cube: Cube | None = None  # the part's cube, for backends that apply it themselves (native CP-SAT)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "goal", Goal(self.goal))  # a goal given as MiniZinc's word
 
 
 def make_task(
@@ -44,7 +48,7 @@ def make_task(
     if exact is not None:
         nogoods.append(Nogood("bound", f"_objective = {exact}"))
     elif bound is not None:
-        nogoods.append(Nogood.objective_bound(plan.solve_kind, bound))
+        nogoods.append(Nogood.objective_bound(plan.goal, bound))
     if found and plan.resumable:  # the search is lexicographic: skip all up to the last solution
         from modelsplit.model.resumable import lex_key, lex_nogood
 
@@ -66,12 +70,12 @@ def make_task(
         model_files=tuple(str(f.resolve()) for f in plan.model_files()),
         constraints="\n".join(lines) + "\n",
         solver=solver_arg,
-        solve=plan.solve_kind,
+        goal=plan.goal,
         all_solutions=plan.all_solutions,
         bound=bound,
         output_mode=plan.output_mode,
         solver_tag=plan.solver,
         # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
-        flat=flat.part(plan.info, part.cube, plan.solve_kind, bound, exact) if flat and not found else None,
+        flat=flat.part(plan.info, part.cube, plan.goal, bound, exact) if flat and not found else None,
         cube=part.cube if plan.native else None,
     )

@@ -14,6 +14,7 @@ from modelsplit import __version__
 from modelsplit.errors import InputError
 from modelsplit.model.cube import Cube
 from modelsplit.model.files import Model
+from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo
 from modelsplit.plan.plan import FORMAT, MANIFEST, VALUES_MARKER, Part, Plan, part_key, sha256_file
 
@@ -73,7 +74,7 @@ def values_section(info: ModelInfo) -> str:
     if not info.has_output_item:
         return ""
     names = [name for name, var in info.variables.items() if var.output]
-    if info.solve != "satisfy":
+    if info.goal.optimises:
         names.append("_objective")
     pieces = []
     for i, name in enumerate(names):
@@ -87,7 +88,7 @@ def values_section(info: ModelInfo) -> str:
 def _dropped_note(dropped: int, bound: int | None, solve: str) -> str:
     note = ""
     if bound is not None:
-        better = "at most" if solve == "minimize" else "at least"
+        better = "at most" if solve == Goal.MINIMIZE else "at least"
         note += (
             f"\n(A solution of objective {bound} was found while splitting, so the optimum is {better}\n"
             f"{bound}; `modelsplit solve` starts every part with `constraint _objective "
@@ -246,7 +247,7 @@ def write_plan(
                 if native
                 else "parts/part-NNNN.mzn",
                 by_hand="with CP-SAT" if native else "with nothing but MiniZinc",
-                dropped_note=_dropped_note(dropped, bound, info.solve),
+                dropped_note=_dropped_note(dropped, bound, info.goal),
             )
         )
         if dest.exists():

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelsplit.errors import InputError, PlanError
+from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import Plan
 from modelsplit.report.schedule import speedup_curve, worker_counts
 from modelsplit.run.collector import Answer, Collector
-from modelsplit.run.journal import RACE, Journal, PartRecord, Run
+from modelsplit.run.journal import RACE_ID, Journal, PartRecord, Run
 from modelsplit.status import PartState
 
 STATE_COLOURS = {
@@ -161,7 +162,7 @@ def part_times(runs: list[Run]) -> dict[int, float]:
     """Seconds each part ran, over all its attempts (the race left out), by part id."""
     times: dict[int, float] = defaultdict(float)
     for r in runs:
-        if r.part_id != RACE:
+        if r.part_id != RACE_ID:
             times[r.part_id] += max(0.0, r.finished - r.started)
     return dict(sorted(times.items()))
 
@@ -275,8 +276,8 @@ def _gantt(data: _Data, times: dict[int, float], report: Report):
     seen = set()
     for r in runs:
         y = row[r.worker or "unknown"]
-        colour = RACE_COLOUR if r.part_id == RACE else STATE_COLOURS.get(r.state, "#7f8c8d")
-        label = "whole model (race)" if r.part_id == RACE else STATE_LABELS.get(r.state, r.state.value)
+        colour = RACE_COLOUR if r.part_id == RACE_ID else STATE_COLOURS.get(r.state, "#7f8c8d")
+        label = "whole model (race)" if r.part_id == RACE_ID else STATE_LABELS.get(r.state, r.state.value)
         width = max(at(r.finished) - at(r.started), span / 2000)
         ax.barh(
             y,
@@ -290,7 +291,7 @@ def _gantt(data: _Data, times: dict[int, float], report: Report):
         )
         seen.add(label)
         if width > span / 25:
-            text = "race" if r.part_id == RACE else str(r.part_id)
+            text = "race" if r.part_id == RACE_ID else str(r.part_id)
             ax.text(at(r.started) + width / 2, y, text, ha="center", va="center", fontsize=8, color="white")
     ax.set_yticks(range(len(workers)), workers)
     ax.invert_yaxis()
@@ -309,8 +310,8 @@ def _worker_order(name: str):
 
 
 def _incumbent(data: _Data, times: dict[int, float], report: Report):
-    kind = data.plan.solve_kind
-    if kind == "satisfy":
+    kind = data.plan.goal
+    if kind == Goal.SATISFY:
         return None
     sols = [(t, obj) for t, obj in data.solutions if obj is not None]
     if not sols:
@@ -319,7 +320,7 @@ def _incumbent(data: _Data, times: dict[int, float], report: Report):
     xs, ys = [], []
     best = None
     for t, obj in sols:
-        if best is None or (obj < best if kind == "minimize" else obj > best):
+        if kind.improves(obj, best):
             best = obj
             xs.append(at(t))
             ys.append(obj)
@@ -332,7 +333,7 @@ def _incumbent(data: _Data, times: dict[int, float], report: Report):
         f"{ys[-1]}" + (" (optimal)" if proven else ""),
         (xs[-1], ys[-1]),
         textcoords="offset points",
-        xytext=(6, 8 if kind == "minimize" else -14),
+        xytext=(6, 8 if kind == Goal.MINIMIZE else -14),
         fontsize=9,
     )
     ax.set_xlabel(at.label)
@@ -364,7 +365,7 @@ def _speedup(data: _Data, times: dict[int, float], report: Report):
     ax.axhline(
         limit, color="#c0392b", linewidth=1, linestyle=":", label=f"bound: total / longest part = {limit:.3g}"
     )
-    ran = [r for r in data.runs if r.part_id != RACE]
+    ran = [r for r in data.runs if r.part_id != RACE_ID]
     if ran:  # the run itself, for comparison: part time over the wall time it took
         n_workers = len({r.worker or "unknown" for r in ran})
         wall = max(r.finished for r in ran) - min(r.started for r in ran)
@@ -422,7 +423,7 @@ def _html(data: _Data, times: dict[int, float], report: Report) -> str:
     ]
     rows = [
         ("status", answer.status.value),
-        ("problem", plan.solve_kind + (" (all solutions)" if plan.all_solutions else "")),
+        ("problem", plan.goal + (" (all solutions)" if plan.all_solutions else "")),
         ("solver", plan.solver),
         ("solutions recorded", str(answer.n_solutions)),
     ]

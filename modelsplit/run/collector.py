@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import Plan
 from modelsplit.run.journal import Journal, StoredSolution
 from modelsplit.status import PartState, Status
@@ -24,7 +25,7 @@ from modelsplit.status import PartState, Status
 @dataclass
 class Answer:
     status: Status
-    solve: str
+    goal: Goal
     all_solutions: bool
     objective: int | float | None = None
     solution: dict | None = None
@@ -55,35 +56,29 @@ class Collector:
     def __init__(self, plan: Plan, journal: Journal):
         self.plan = plan
         self.journal = journal
-        self.solve = plan.solve_kind
-        self.all_solutions = plan.all_solutions and self.solve == "satisfy"
+        self.goal = plan.goal
+        self.all_solutions = plan.all_solutions and not self.goal.optimises
         self.n_solutions = journal.count_solutions()
-        best = journal.best_solution(self.solve) if self.solve != "satisfy" else None
+        best = journal.best_solution(self.goal) if self.goal.optimises else None
         self.incumbent: int | float | None = best.objective if best else None
         self.found_any = self.n_solutions > 0
         self.error: str | None = None
         self.race_done = journal.race_state() == "done"  # the whole model's race answered
 
     # ---- updates (the coordinator calls these) -------------------------------------------------
-    def better(self, a: int | float, b: int | float) -> bool:
-        """Whether objective ``a`` is strictly better than ``b``."""
-        return a < b if self.solve == "minimize" else a > b
-
     def on_solution(self, objective: int | float | None) -> bool:
         """Count a solution; True when it improves the incumbent."""
         self.n_solutions += 1
         self.found_any = True
-        if self.solve == "satisfy" or objective is None:
+        if not self.goal.improves(objective, self.incumbent):
             return False
-        if self.incumbent is None or self.better(objective, self.incumbent):
-            self.incumbent = objective
-            return True
-        return False
+        self.incumbent = objective
+        return True
 
     @property
     def satisfied(self) -> bool:
         """True when a satisfy run (not all solutions) has its answer."""
-        return self.solve == "satisfy" and not self.all_solutions and self.found_any
+        return not self.goal.optimises and not self.all_solutions and self.found_any
 
     @property
     def finished(self) -> bool:
@@ -111,12 +106,12 @@ class Collector:
         all_done = self.race_done or all(r.state in (PartState.DONE, PartState.RESPLIT) for r in records)
         failed = any(r.state == PartState.FAILED for r in records)
         chosen: StoredSolution | None
-        if self.solve == "satisfy":
-            chosen = self.journal.first_solution()
+        if self.goal.optimises:
+            chosen = self.journal.best_solution(self.goal)
         else:
-            chosen = self.journal.best_solution(self.solve)
+            chosen = self.journal.first_solution()
         n = self.journal.count_solutions()
-        if self.solve == "satisfy" and not self.all_solutions:
+        if not self.goal.optimises and not self.all_solutions:
             if chosen:
                 status = Status.SATISFIED
             elif all_done:
@@ -143,12 +138,12 @@ class Collector:
             error = f"part {first.id} failed: {first.error}"
         return Answer(
             status=status,
-            solve=self.solve,
+            goal=self.goal,
             all_solutions=self.all_solutions,
-            objective=chosen.objective if chosen and self.solve != "satisfy" else None,
+            objective=chosen.objective if chosen and self.goal.optimises else None,
             solution=chosen.values if chosen else None,
             output=chosen.output if chosen else None,
-            n_solutions=n if self.all_solutions else (1 if chosen else 0) if self.solve == "satisfy" else n,
+            n_solutions=n if self.all_solutions else (1 if chosen else 0) if not self.goal.optimises else n,
             parts=self.part_counts(),
             wall_time=wall_time,
             plan=str(self.plan.path),

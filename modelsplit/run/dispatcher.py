@@ -19,7 +19,7 @@ from modelsplit.model.cube import Cube
 from modelsplit.plan.plan import Part, Plan, part_key
 from modelsplit.plan.task import make_task
 from modelsplit.run.collector import Answer, Collector
-from modelsplit.run.journal import RACE, Journal
+from modelsplit.run.journal import RACE_ID, Journal
 from modelsplit.run.progress import Progress
 from modelsplit.status import PartState, Status
 from modelsplit.workers.backend import MiniZincBackend, scratch_root
@@ -59,7 +59,7 @@ class Dispatcher:
         self.executor = executor
         self.solver_arg = solver_arg
         self.started = started
-        self.optimise = plan.solve_kind != "satisfy"
+        self.optimise = plan.goal.optimises
         self.enumerate = plan.all_solutions and not self.optimise
         self.collector = Collector(plan, journal)
         # sub-parts made by earlier re-splits live in the journal, beside the plan's parts
@@ -82,7 +82,7 @@ class Dispatcher:
         self.resplitting: set[int] = set()
         self.part_budget = part_budget  # None: adaptive; 0: never re-split
         self.finished_times: list[float] = []
-        self.race_part = Part(RACE, "", Cube(), "true", f"race-{plan.id}")
+        self.race_part = Part(RACE_ID, "", Cube(), "true", f"race-{plan.id}")
         self.race_budget = race
         if journal.race_state() == "running":  # the last run died during its race: it did not answer
             journal.end_race(answered=False, keep_solutions=self.optimise)
@@ -92,7 +92,7 @@ class Dispatcher:
         # split raced already, and for enumerations (the parts find every solution anyway)
         if race > 0 and fresh and plan.parts and not (plan.independent or plan.raced or self.enumerate):
             journal.start_race(self.race_part.key)
-            self.attempts[RACE] = 0
+            self.attempts[RACE_ID] = 0
             self.pending.appendleft(self.race_part)
 
     def flat(self, wait: bool = True) -> FlatModel | None:
@@ -105,7 +105,7 @@ class Dispatcher:
         return self._flat
 
     def part(self, part_id: int) -> Part:
-        if part_id == RACE:
+        if part_id == RACE_ID:
             return self.race_part
         return self.subparts[part_id] if part_id in self.subparts else self.plan.part(part_id)
 
@@ -134,7 +134,7 @@ class Dispatcher:
         running = [
             p
             for p in self.current
-            if p != RACE and p not in self.restarting and self.depth.get(p, 0) < MAX_RESPLIT_DEPTH
+            if p != RACE_ID and p not in self.restarting and self.depth.get(p, 0) < MAX_RESPLIT_DEPTH
         ]
         for part_id in sorted(running, key=lambda p: self.started_at[p]):
             if now - self.started_at[part_id] >= self.budget(part_id):
@@ -208,7 +208,7 @@ class Dispatcher:
             self.found_incumbent.discard(part.id)
             # an enumeration resumed after a stop: rule out what earlier attempts already found
             found = self.journal.part_solutions(part.id) if self.enumerate else []
-            flat = self.flat(wait=part.id != RACE)
+            flat = self.flat(wait=part.id != RACE_ID)
             task = make_task(self.plan, part, attempt, self.solver_arg, self.values, bound, found, flat)
             self.executor.start(task)
             placement = getattr(self.executor, "placement", None)  # known at once for local processes
@@ -234,14 +234,14 @@ class Dispatcher:
         if now - self.improved_at < RESTART_QUIET:
             return
         for part_id in list(self.current):
-            if part_id == RACE or part_id in self.restarting or part_id in self.resplitting:
+            if part_id == RACE_ID or part_id in self.restarting or part_id in self.resplitting:
                 continue
             if part_id in self.found_incumbent:
                 continue
             if now - self.started_at[part_id] < RESTART_AFTER * 2 ** self.restarts.get(part_id, 0):
                 continue
             bound = self.plan.part_bound(best, part_id)
-            if self.bound_of[part_id] is not None and not self.collector.better(
+            if self.bound_of[part_id] is not None and not self.plan.goal.better(
                 bound, self.bound_of[part_id]
             ):
                 continue
@@ -287,7 +287,7 @@ class Dispatcher:
             self.pending.appendleft(self.part(part_id))
             return
         self.restarting.discard(part_id)
-        if part_id == RACE:
+        if part_id == RACE_ID:
             self.on_race_done(res)
             return
         if part_id in self.resplitting:
@@ -299,9 +299,7 @@ class Dispatcher:
             state = PartState.STOPPED
         elif res.status == Status.ERROR:
             state = PartState.FAILED
-        elif res.status.is_complete() or (
-            not self.enumerate and not self.optimise and res.status == Status.SATISFIED
-        ):
+        elif self.plan.goal.decisive(res.status, self.enumerate):
             state = PartState.DONE
         else:
             state = PartState.STOPPED
@@ -330,12 +328,9 @@ class Dispatcher:
 
     def on_race_done(self, res) -> None:
         """The whole model's race ended: its answer is the answer if it finished in time."""
-        answered = not res.stopped and (
-            res.status.is_complete()
-            or (not self.enumerate and not self.optimise and res.status == Status.SATISFIED)
-        )
+        answered = not res.stopped and self.plan.goal.decisive(res.status, self.enumerate)
         self.journal.mark_finished(
-            RACE,
+            RACE_ID,
             PartState.DONE if answered else PartState.STOPPED,
             res.status,
             n_solutions=res.n_solutions,
@@ -360,7 +355,7 @@ class Dispatcher:
         """
         if not self.optimise:
             return
-        best = self.journal.best_solution(self.plan.solve_kind)
+        best = self.journal.best_solution(self.plan.goal)
         if best is None:
             return
         try:
@@ -369,7 +364,7 @@ class Dispatcher:
             return
         for i, part in enumerate(self.pending):
             if (
-                part.id != RACE
+                part.id != RACE_ID
                 and all(r.slot in values for r in part.cube.restrictions)
                 and part.cube.holds(values)
             ):
@@ -378,9 +373,9 @@ class Dispatcher:
                 return
 
     def check_race(self) -> None:
-        if RACE in self.current and RACE not in self.restarting:
-            if time.monotonic() - self.started_at[RACE] >= self.race_budget:
-                self.executor.stop(RACE)
+        if RACE_ID in self.current and RACE_ID not in self.restarting:
+            if time.monotonic() - self.started_at[RACE_ID] >= self.race_budget:
+                self.executor.stop(RACE_ID)
 
     def can_exclude(self, part_id: int) -> bool:
         if self.plan.resumable:  # one lexicographic nogood, however many solutions
@@ -480,8 +475,8 @@ def solve_plan(
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:
         journal.reset_unfinished(
-            keep_solutions=plan.solve_kind != "satisfy" or (plan.all_solutions and plan.info.values_complete),
-            keep_at_most=None if plan.solve_kind != "satisfy" or plan.resumable else EXCLUDE_AT_MOST,
+            keep_solutions=plan.goal.optimises or (plan.all_solutions and plan.info.values_complete),
+            keep_at_most=None if plan.goal.optimises or plan.resumable else EXCLUDE_AT_MOST,
         )
         if executor is None:
             backend = MiniZincBackend()

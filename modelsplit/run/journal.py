@@ -18,6 +18,7 @@ from pathlib import Path
 
 from modelsplit.errors import PlanError
 from modelsplit.model.cube import Cube
+from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.status import PartState, Status
 
@@ -81,7 +82,7 @@ CREATE TABLE IF NOT EXISTS collected (
 """
 
 
-RACE = 0  # part id of the racing start: the whole model, run briefly before or beside the parts
+RACE_ID = 0  # part id of the racing start: the whole model, run briefly before or beside the parts
 
 
 @dataclass
@@ -101,7 +102,7 @@ class PartRecord:
 
 @dataclass(frozen=True)
 class Run:
-    """One attempt of a part, from start to end (the race is part ``RACE``)."""
+    """One attempt of a part, from start to end (the race is part ``RACE_ID``)."""
 
     part_id: int
     attempt: int
@@ -299,12 +300,12 @@ class Journal:
 
     # ---- parts --------------------------------------------------------------------------------
     def parts(self) -> list[PartRecord]:
-        """The plan's parts (not the race, see ``RACE``)."""
+        """The plan's parts (not the race, see ``RACE_ID``)."""
         worker = "worker" if "worker" in self._columns else "NULL"
         rows = self.conn.execute(
             "SELECT id, key, state, status, attempts, n_solutions, objective, elapsed, error, "
             f"{worker}, started FROM parts WHERE id != ? ORDER BY id",
-            (RACE,),
+            (RACE_ID,),
         ).fetchall()
         return [
             PartRecord(
@@ -419,7 +420,7 @@ class Journal:
     def start_race(self, key: str) -> None:
         self.conn.execute(
             "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
-            (RACE, key, PartState.PENDING.value),
+            (RACE_ID, key, PartState.PENDING.value),
         )
         self._set_meta("race", "running")
 
@@ -428,7 +429,7 @@ class Journal:
         self._set_meta("race", "done" if answered else "stopped")
         if not keep_solutions:
             other = "!=" if answered else "="  # the race's own, or everyone else's
-            self.conn.execute(f"DELETE FROM solutions WHERE part_id {other} ?", (RACE,))
+            self.conn.execute(f"DELETE FROM solutions WHERE part_id {other} ?", (RACE_ID,))
 
     def mark_pending(self, part_id: int) -> None:
         self.conn.execute("UPDATE parts SET state = ? WHERE id = ?", (PartState.PENDING.value, part_id))
@@ -492,7 +493,7 @@ class Journal:
         return [(r[0], json.loads(r[1])) for r in rows]
 
     def best_solution(self, solve: str) -> StoredSolution | None:
-        order = "ASC" if solve == "minimize" else "DESC"
+        order = "ASC" if solve == Goal.MINIMIZE else "DESC"
         r = self.conn.execute(
             "SELECT id, part_id, objective, vals, output FROM solutions "
             f"WHERE objective IS NOT NULL ORDER BY objective {order}, id ASC LIMIT 1"

@@ -20,7 +20,7 @@ def auto(info: ModelInfo, request: SplitRequest) -> Split:
     from modelsplit.splitters.eps import eps
     from modelsplit.splitters.ranges import ranges
 
-    exhaustive = request.all_solutions or info.solve != "satisfy"
+    exhaustive = request.all_solutions or info.goal.optimises
     per_worker = EXHAUSTIVE_PER_WORKER if exhaustive else SATISFY_PER_WORKER
     parts = request.parts_or(per_worker)
     sized = SplitRequest(parts, request.on, request.all_solutions, request.workers, request.probe)

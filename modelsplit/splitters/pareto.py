@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from modelsplit.errors import SplitError
 from modelsplit.model.cube import Cube
+from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo
 from modelsplit.splitters.base import Split, SplitRequest, register
 from modelsplit.splitters.ranges import choose_slots, run_restriction
@@ -38,7 +39,7 @@ DEFAULT_BANDS = 10
 @register("pareto", independent=True)
 def pareto(info: ModelInfo, request: SplitRequest) -> Split:
     """Epsilon-constraint parts: one band of the --on variable each, each part optimised alone."""
-    if info.solve == "satisfy":
+    if info.goal == Goal.SATISFY:
         raise SplitError(
             "the pareto strategy needs a model that minimises or maximises; choose another strategy"
         )
@@ -87,7 +88,7 @@ def front(plan, journal) -> list[dict]:
     name = plan.on[0]
     states = {r.id: r for r in journal.parts()}
     best: dict[int, tuple[float, float]] = {}
-    maximise = plan.solve_kind == "maximize"
+    maximise = plan.goal == Goal.MAXIMIZE
     for sol in journal.solutions():
         if sol.objective is None or sol.part_id not in states:
             continue

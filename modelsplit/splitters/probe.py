@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from modelsplit.driver import kill_session
 from modelsplit.model.cube import Cube
 from modelsplit.model.fzn import cube_constraints, read_flatzinc, split_at_solve
+from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Slot
 from modelsplit.splitters.base import Outcome
 
@@ -60,7 +61,7 @@ class Probe:
         self.executable = executable
         self.workers = max(1, workers)
         self._head, self._tail = split_at_solve(info.fzn_text)
-        self.flat = read_flatzinc(info.fzn_text) if info.solve != "satisfy" else None
+        self.flat = read_flatzinc(info.fzn_text) if info.goal.optimises else None
         self.bound: int | None = None  # objective <= bound (minimize) / >= bound (maximize)
         self._lock = threading.Lock()
         self.probes = 0
@@ -192,7 +193,7 @@ class Probe:
             return None
         name = self._objective_var()
         if self.bound is not None and name is not None:
-            if self.info.solve == "minimize":
+            if self.info.goal == Goal.MINIMIZE:
                 lines.append(f"constraint int_le({name}, {self.bound});")
             else:
                 lines.append(f"constraint int_le({self.bound}, {name});")
@@ -226,7 +227,7 @@ class Probe:
             os.unlink(path)
         if "=====UNSATISFIABLE=====" in out.stdout:
             return Outcome.REFUTED
-        if self.info.solve != "satisfy" and "==========" in out.stdout:
+        if self.info.goal.optimises and "==========" in out.stdout:
             return Outcome.FINISHED
         return Outcome.OPEN
 

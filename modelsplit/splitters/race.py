@@ -21,7 +21,7 @@ from modelsplit.splitters.base import (
 from modelsplit.splitters.probe import PROBE_SECONDS, Incumbent, Probe
 from modelsplit.splitters.ranges import choose_slots
 
-RACE = 3.0  # seconds the whole model may race before splitting, by default (see split)
+RACE_SECONDS = 3.0  # seconds the whole model may race before splitting, by default (see split)
 
 
 def race_and_split(
@@ -32,7 +32,7 @@ def race_and_split(
     started = time.monotonic()
     probe: Probe | None = request.probe  # type: ignore[assignment]
     racing = None
-    if probe is not None and info.solve != "satisfy" and budget > 0 and not independent(strategy):
+    if probe is not None and info.goal.optimises and budget > 0 and not independent(strategy):
         if request.on:  # a bad --on is refused before any search, even when the race answers
             choose_slots(info, SplitRequest(on=request.on, all_solutions=request.all_solutions))
         racing = probe.start_race(budget)  # the split runs meanwhile, its probes bounded as it goes

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from modelsplit.driver import FlatZincProcess, SolverProcess, error_from_messages
 from modelsplit.model.dzn import parse_solution
+from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import VALUES_MARKER
 from modelsplit.plan.task import PartTask
 from modelsplit.status import Status
@@ -120,19 +121,19 @@ class MiniZincBackend:
 
     def command(self, task: PartTask, extra: Path) -> list[str]:
         flags: list[str] = []
-        if task.solve == "satisfy" and task.all_solutions:
+        if task.goal == Goal.SATISFY and task.all_solutions:
             flags.append("-a")
-        elif task.solve != "satisfy":
+        elif task.goal.optimises:
             flags.append("--intermediate")
         if task.output_mode == "dzn":
             flags += ["--output-mode", "dzn"]
-            if task.solve != "satisfy":
+            if task.goal.optimises:
                 flags.append("--output-objective")
         return ["--solver", task.solver, *flags, *self.extra_args, *task.model_files, str(extra)]
 
     def flat_command(self, task: PartTask, fzn: Path) -> list[str]:
         assert task.flat is not None
-        flags = ["-a"] if task.all_solutions or task.solve != "satisfy" else []
+        flags = ["-a"] if task.all_solutions or task.goal.optimises else []
         return [task.flat.executable, *flags, str(fzn)]
 
     def start(self, task: PartTask, tmp: str):
@@ -156,7 +157,7 @@ class MiniZincBackend:
             token.on_stop(proc.stop)
             reader = OutputReader(task)
             batch: list[Solution] = []
-            batching = task.solve == "satisfy" and task.all_solutions
+            batching = task.goal == Goal.SATISFY and task.all_solutions
             flushed = time.monotonic()
             try:
                 for raw in proc.lines():
@@ -266,7 +267,7 @@ class OutputReader:
 
 
 def _complete_status(task: PartTask) -> Status:
-    if task.solve == "satisfy":
+    if task.goal == Goal.SATISFY:
         return Status.ALL_SOLUTIONS if task.all_solutions else Status.SATISFIED
     return Status.OPTIMAL_SOLUTION
 
@@ -298,7 +299,7 @@ def _solution(task: PartTask, block: str, elapsed: float) -> Solution | None:
         end = len(block) if end < 0 else end
         values_json = block[cut + len(VALUES_MARKER) : end].strip()
         text = block[:cut] + block[end + 1 :]
-        if task.solve != "satisfy":
+        if task.goal.optimises:
             values = json.loads(values_json)
             objective = values.pop("_objective", None)
             values_json = json.dumps(values)

@@ -117,7 +117,7 @@ def flatten_plan(plan, solver_arg: str, tag: str, root: Path) -> FlatModel | Non
     args: list[str] = []
     if plan.output_mode == "dzn":
         args += ["--output-mode", "dzn"]
-        if plan.solve_kind != "satisfy":
+        if plan.goal.optimises:
             args.append("--output-objective")
     h = hashlib.sha256()
     for f in files:

@@ -25,6 +25,7 @@ from modelsplit.driver import SolverProcess
 from modelsplit.errors import InputError
 from modelsplit.model.cube import Cube
 from modelsplit.model.domain import Domain
+from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Variable
 from modelsplit.plan.task import PartTask
 from modelsplit.workers.backend import MiniZincBackend
@@ -95,7 +96,7 @@ def inspect_proto(path: str | Path) -> ModelInfo:
         dom = Domain.from_intervals(zip(bounds[0::2], bounds[1::2]))
         variables[name] = Variable(name, "int", None, (), (), (dom,), True)
     return ModelInfo(
-        solve=solve_kind(proto),
+        goal=Goal(solve_kind(proto)),
         variables=variables,
         has_output_item=False,
         n_constraints=len(proto.constraints),
