@@ -42,6 +42,10 @@ class LocalExecutor:
     def running(self) -> list[int]:
         return list(self._running)
 
+    @property
+    def dashboard(self) -> str | None:
+        return None  # local processes have no dashboard
+
     def placement(self, part_id: int) -> str | None:
         """Where a running part runs: ``host/slot``."""
         slot = self._slots.get(part_id)
