@@ -147,8 +147,8 @@ def solve(
 
     ``dask``: the address of a Dask scheduler (``tcp://host:8786``), or ``"local"`` for a cluster
     of ``workers`` single-threaded worker processes on this machine (see
-    :mod:`modelsplit.workers.dask`). On Dask, ``on_progress`` receives a ``ClusterProgress``,
-    a ``Progress`` that also carries the address of the cluster's dashboard (None without one).
+    :mod:`modelsplit.workers.dask`). On Dask, the ``Progress`` snapshots ``on_progress`` receives
+    carry the address of the cluster's dashboard (None without one).
     ``race`` seconds: on a plan not yet started whose split did not race (a first-solution search,
     or a plan split with ``race=0``), the whole model runs that long beside the first parts and
     answers alone if it finishes (the command line's default is 3 s; here 0, none, unless asked).
@@ -166,24 +166,17 @@ def solve(
             race=race,
             part_budget=part_budget,
         )
-    from modelsplit.workers.dask import NATIVE_CPSAT, ClusterProgress, DaskExecutor
+    from modelsplit.workers.dask import NATIVE_CPSAT, DaskExecutor
 
     plan.check_files()  # a damaged plan is refused before a cluster is started
     solver = NATIVE_CPSAT if plan.native else plan.solver  # a CP-SAT model file needs OR-Tools only
     executor = DaskExecutor(dask, workers, solver=solver, time_limit=time_limit)
     try:
-        report = None
-        if on_progress is not None:
-            dashboard = executor.dashboard
-
-            def report(p: Progress) -> None:
-                on_progress(ClusterProgress(**vars(p), dashboard=dashboard))
-
         return solve_plan(
             plan,
             time_limit=time_limit,
             executor=executor,
-            on_progress=report,
+            on_progress=on_progress,
             race=race,
             part_budget=part_budget,
         )

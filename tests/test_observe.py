@@ -142,14 +142,14 @@ def test_progress_panel_fields_and_dashboard():
     from rich.console import Console
 
     from modelsplit.cli.progress import ProgressDisplay, duration
-    from modelsplit.workers.dask import ClusterProgress
+    from modelsplit.run.progress import Progress
 
     display = ProgressDisplay(goal="minimize", time_limit=100)
     assert not display.enabled  # stderr of a test is not a terminal
     parts = {"total": 10, "done": 0, "pending": 8, "running": 2, "stopped": 0, "failed": 0, "resplit": 0}
     snaps = [(1.0, 0, 90), (2.0, 2, 80), (4.0, 4, 75), (6.0, 6, 75)]
     for elapsed, done, best in snaps:
-        p = ClusterProgress(
+        p = Progress(
             dict(parts, done=done, pending=8 - done),
             3,
             best,
@@ -414,9 +414,8 @@ def test_help_shows_the_configured_default(tmp_path):
 
 # ---- every command has help and is in the README --------------------------------------------------
 def test_every_command_has_help_and_is_in_the_readme():
-    from modelsplit.cli import _register, cli
+    from modelsplit.cli import cli
 
-    _register()
     readme = (ROOT / "README.md").read_text()
     assert len(cli.commands) >= 6
     for name, command in sorted(cli.commands.items()):

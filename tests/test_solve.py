@@ -175,9 +175,8 @@ def test_the_part_holding_the_incumbent_runs_first_after_the_race(tmp_path, solv
 
 def _cubes_by_part(plan, journal):
     cubes = {p.id: p.cube for p in plan.parts}
-    from modelsplit.model.cube import Cube
 
-    cubes.update({sub_id: Cube.from_json(cube) for sub_id, _, _, cube, _ in journal.subparts()})
+    cubes.update({sub.id: sub.cube for sub in journal.subparts()})
     return cubes
 
 
@@ -196,9 +195,9 @@ def test_resplit_enumeration_counts_each_solution_once(tmp_path, solver):
         for sol in journal.solutions():  # every solution lies in the cube of the part holding it
             assert cubes[sol.part_id].holds(plan.info.slot_values(sol.values))
         states = {r.id: r.state for r in journal.parts()}
-        for sub_id, parent, _, _, _ in journal.subparts():
-            assert states[parent] == PartState.RESPLIT  # replaced by its children ...
-            assert states[sub_id] in (
+        for sub in journal.subparts():
+            assert states[sub.parent] == PartState.RESPLIT  # replaced by its children ...
+            assert states[sub.id] in (
                 PartState.DONE,
                 PartState.RESPLIT,
             )  # ... which finished, or were cut again

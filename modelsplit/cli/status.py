@@ -37,7 +37,7 @@ def status(plan, as_json):
 
             front = pareto_front(loaded, journal)
         cubes = {p.id: p.mzn for p in loaded.parts}
-        cubes.update({sub_id: mzn for sub_id, _, _, _, mzn in journal.subparts()})
+        cubes.update({sub.id: sub.mzn for sub in journal.subparts()})
         exports = journal.exports()
     finally:
         journal.close()

@@ -92,8 +92,8 @@ def select(plan: Plan, journal: Journal, parts: str | None, pending: bool) -> tu
     known = all_parts(plan, journal)
     records = {r.id: r for r in journal.parts()}
     children: dict[int, list[int]] = {}
-    for sub_id, parent, _, _, _ in journal.subparts():
-        children.setdefault(parent, []).append(sub_id)
+    for sub in journal.subparts():
+        children.setdefault(sub.parent, []).append(sub.id)
     if parts is not None:
         ids = parse_part_ids(parts)
         unknown = [i for i in ids if i not in known]

@@ -222,8 +222,8 @@ def recorded_claims(plan: Plan, journal) -> list[Claim]:
     from modelsplit.run.journal import RACE_ID
 
     cubes: dict[int, Cube | None] = {p.id: p.cube for p in plan.parts}
-    for sub_id, _, _, cube, _ in journal.subparts():
-        cubes[sub_id] = Cube.from_json(cube)
+    for sub in journal.subparts():
+        cubes[sub.id] = sub.cube
     cubes[RACE_ID] = None
     claims = []
     count: dict[int, int] = {}

@@ -152,7 +152,7 @@ def _read(plan: Plan) -> _Data:
         runs = journal.runs()
         solutions = journal.solution_times()
         cubes = {p.id: p.mzn for p in plan.parts}
-        cubes.update({sub_id: mzn for sub_id, _, _, _, mzn in journal.subparts()})
+        cubes.update({sub.id: sub.mzn for sub in journal.subparts()})
     finally:
         journal.close()
     return _Data(plan, answer, records, runs, solutions, cubes)

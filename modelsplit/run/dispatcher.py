@@ -65,9 +65,9 @@ class Dispatcher:
         # sub-parts made by earlier re-splits live in the journal, beside the plan's parts
         self.subparts: dict[int, Part] = {}
         self.depth: dict[int, int] = {}
-        for sub_id, _, depth, cube, mzn in journal.subparts():
-            self.subparts[sub_id] = Part(sub_id, "", Cube.from_json(cube), mzn, f"{plan.id}-sub{sub_id}")
-            self.depth[sub_id] = depth
+        for sub in journal.subparts():
+            self.subparts[sub.id] = Part(sub.id, "", sub.cube, sub.mzn, f"{plan.id}-sub{sub.id}")
+            self.depth[sub.id] = sub.depth
         records = journal.parts()
         self.pending = deque(self.part(r.id) for r in records if r.state == PartState.PENDING)
         self.attempts = {r.id: r.attempts for r in records}
@@ -407,6 +407,7 @@ class Dispatcher:
             self.collector.n_solutions,
             self.collector.incumbent,
             time.monotonic() - self.started,
+            self.executor.dashboard,
         )
 
     # ---- the loop -------------------------------------------------------------------------------

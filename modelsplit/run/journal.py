@@ -113,6 +113,17 @@ class Run:
 
 
 @dataclass(frozen=True)
+class SubPart:
+    """A finer part that replaced part ``parent`` when it was re-split (``depth`` levels down)."""
+
+    id: int
+    parent: int
+    depth: int
+    cube: Cube
+    mzn: str  # the cube as MiniZinc text
+
+
+@dataclass(frozen=True)
 class StoredSolution:
     id: int
     part_id: int
@@ -403,10 +414,10 @@ class Journal:
         )
         return ids
 
-    def subparts(self) -> list[tuple[int, int, int, list, str]]:
-        """(id, parent, depth, cube as loaded JSON, cube text) of every sub-part."""
+    def subparts(self) -> list[SubPart]:
+        """Every sub-part made by re-splitting, oldest first."""
         rows = self.conn.execute("SELECT id, parent, depth, cube, mzn FROM subparts ORDER BY id")
-        return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+        return [SubPart(r[0], r[1], r[2], Cube.from_json(json.loads(r[3])), r[4]) for r in rows]
 
     def move_solutions(self, solution_ids: list[int], part_id: int) -> None:
         self.conn.executemany(
@@ -563,8 +574,6 @@ def all_parts(plan: Plan, journal: Journal) -> dict[int, Part]:
     """The plan's parts and the sub-parts re-splitting added, by id (keys as the journal has them)."""
     keys = {r.id: r.key for r in journal.parts()}
     parts = {p.id: p for p in plan.parts}
-    for sub_id, _, _, cube, mzn in journal.subparts():
-        parts[sub_id] = Part(
-            sub_id, "", Cube.from_json(cube), mzn, keys.get(sub_id, f"{plan.id}-sub{sub_id}")
-        )
+    for sub in journal.subparts():
+        parts[sub.id] = Part(sub.id, "", sub.cube, sub.mzn, keys.get(sub.id, f"{plan.id}-sub{sub.id}"))
     return parts

@@ -13,3 +13,4 @@ class Progress:
     n_solutions: int
     incumbent: int | float | None
     elapsed: float
+    dashboard: str | None = None  # where to watch the workers (a Dask cluster's dashboard)

@@ -56,7 +56,6 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from modelsplit.errors import InputError, SolveError, SolverNotFoundError
 from modelsplit.plan.task import PartTask
-from modelsplit.run.progress import Progress
 from modelsplit.status import Status
 from modelsplit.workers.backend import MiniZincBackend, PartResult, Solution, StopToken, scratch_root
 from modelsplit.workers.executor import DoneEvent, Event, SolutionEvent
@@ -271,13 +270,6 @@ def run_part(bundle: Bundle, task: PartTask, job: str, deadline: float | None) -
 
 
 # ---- the executor, on the coordinator -------------------------------------------------------------
-@dataclass
-class ClusterProgress(Progress):
-    """A progress snapshot of a run on a Dask cluster: also where its dashboard is."""
-
-    dashboard: str | None = None
-
-
 def _has_bokeh() -> bool:
     return importlib.util.find_spec("bokeh") is not None
 
@@ -325,6 +317,7 @@ class DaskExecutor:
         self._after_fatal: list[Event] = []
         self._solvers: set[str] = set()
         self._capacity = (0, 0.0)
+        self._dashboard: str | None = None  # None: not asked yet; "": none
         try:
             if address == "local":
                 self._cluster = distributed.LocalCluster(
@@ -391,13 +384,15 @@ class DaskExecutor:
 
     @property
     def dashboard(self) -> str | None:
-        """The address of the cluster's dashboard, when it has one."""
-        if self._cluster is not None and not _has_bokeh():
-            return None  # the scheduler serves only health checks without bokeh
-        try:
-            return self.client.dashboard_link or None
-        except Exception:
-            return None
+        """The address of the cluster's dashboard, when it has one (asked once)."""
+        if self._dashboard is None:
+            self._dashboard = ""
+            if self._cluster is None or _has_bokeh():  # without bokeh it serves only health checks
+                try:
+                    self._dashboard = self.client.dashboard_link or ""
+                except Exception:  # no address known: no dashboard to show
+                    pass
+        return self._dashboard or None
 
     def start(self, task: PartTask) -> None:
         if self._closed:
