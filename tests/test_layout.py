@@ -119,3 +119,30 @@ def test_the_module_import_graph_has_no_cycle():
 def test_the_cycle_check_finds_a_cycle():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert sorted(map(sorted, strongly_connected(graph))) == [["a", "b", "c"], ["d"]]
+
+
+def test_every_public_name_resolves_and_is_documented():
+    import modelsplit
+
+    readme = (PACKAGE.parent / "README.md").read_text()
+    library = readme.split("## Library use", 1)[1].split("\n## ", 1)[0]
+    for name in modelsplit.__all__:
+        assert getattr(modelsplit, name) is not None, name
+        assert f"`{name}" in library, f"README.md's Library use section does not describe {name}"
+    assert set(dir(modelsplit)) >= set(modelsplit.__all__)
+
+
+def test_a_solver_process_does_not_load_the_library():
+    """fzn-cpsat runs once per part: importing its module must not import the whole library."""
+    import subprocess
+    import sys
+
+    code = "import sys, modelsplit.workers.cpsat.cli; print('modelsplit.api' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_all_lists_exactly_the_exported_names():
+    import modelsplit
+
+    assert set(modelsplit.__all__) == set(modelsplit._EXPORTS) | {"__version__"}
