@@ -15,6 +15,7 @@ import click
 
 from modelsplit import __version__
 from modelsplit.cli import offline, report, solve, split, status
+from modelsplit.cli.options import load_defaults
 from modelsplit.errors import ModelsplitError
 
 
@@ -27,7 +28,6 @@ def cli(ctx: click.Context) -> None:
     Defaults for the options of split, solve and run can be set in modelsplit.toml, or in the
     [tool.modelsplit] table of pyproject.toml (the first found from here upwards).
     """
-    from modelsplit.cli.options import load_defaults
 
     load_defaults(ctx)
 

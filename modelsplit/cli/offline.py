@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from modelsplit.offline.bundle import export as export_bundle
+from modelsplit.offline.results import collect_files
+from modelsplit.offline.verify import verify_plan
 from modelsplit.plan.plan import Plan
 from modelsplit.run.collector import Collector
 from modelsplit.run.journal import Journal
@@ -16,7 +19,6 @@ from modelsplit.run.journal import Journal
 @click.option("--pending", is_flag=True, help="Only parts not done yet in the journal.")
 def export(plan, bundle, parts, pending):
     """Write a BUNDLE (directory, or .tar.gz) of PLAN's parts that solves with nothing but minizinc."""
-    from modelsplit.offline.bundle import export as export_bundle
 
     done = export_bundle(Plan.load(plan), bundle, parts=parts, pending=pending)
     if done.skipped_done:
@@ -36,7 +38,6 @@ def export(plan, bundle, parts, pending):
 @click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
 def collect(plan, results, workers):
     """Check RESULTS (result files, directories or .tar.gz archives of them) and record them in PLAN."""
-    from modelsplit.offline.results import collect_files
 
     loaded = Plan.load(plan)
     done = collect_files(loaded, results, workers=workers)
@@ -55,7 +56,6 @@ def collect(plan, results, workers):
 @click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
 def verify(plan, workers):
     """Re-check every solution recorded in PLAN's journal against the original model."""
-    from modelsplit.offline.verify import verify_plan
 
     result = verify_plan(Plan.load(plan), workers=workers)
     for failure in result.failures[1:10]:

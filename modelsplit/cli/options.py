@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from modelsplit.config import load
+
 race_option = [
     click.option(
         "--race",
@@ -115,7 +117,6 @@ def load_defaults(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand not in CONFIGURED:
         return
-    from modelsplit.config import load
 
     settings = load().values
     if settings:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
@@ -136,8 +138,6 @@ def run(
     if workers is not None and workers < 1:
         raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
     _check_dask(dask)
-    import tempfile
-    from pathlib import Path
 
     with tempfile.TemporaryDirectory(prefix="modelsplit-run-") as tmp:
         target = output or str(Path(tmp) / "plan")

@@ -6,6 +6,8 @@ import click
 
 from modelsplit import api
 from modelsplit.cli.options import apply, model_args, race_option, split_options
+from modelsplit.splitters.base import DEFAULT_STRATEGY
+from modelsplit.splitters.base import strategies as available
 
 
 @click.command()
@@ -52,8 +54,6 @@ def split(model, data, output, parts, on, strategy, solver, all_solutions, resum
 @click.command()
 def strategies():
     """List the splitting strategies (for --strategy)."""
-    from modelsplit.splitters.base import DEFAULT_STRATEGY
-    from modelsplit.splitters.base import strategies as available
 
     for name, doc in available().items():
         mark = " (default)" if name == DEFAULT_STRATEGY else ""

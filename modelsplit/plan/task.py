@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from modelsplit.model.cube import Cube, Nogood
 from modelsplit.model.goal import Goal
+from modelsplit.model.resumable import lex_key, lex_nogood
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.workers.flat import FlatModel, FlatPart
 
@@ -50,7 +51,6 @@ def make_task(
     elif bound is not None:
         nogoods.append(Nogood.objective_bound(plan.goal, bound))
     if found and plan.resumable:  # the search is lexicographic: skip all up to the last solution
-        from modelsplit.model.resumable import lex_key, lex_nogood
 
         nogoods.append(
             Nogood("explored", lex_nogood(plan.info, max(found, key=lambda v: lex_key(plan.info, v))))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from modelsplit.model.info import ModelInfo
 from modelsplit.splitters.base import Split, SplitRequest, register
+from modelsplit.splitters.cubes import cubes
+from modelsplit.splitters.eps import eps
+from modelsplit.splitters.ranges import ranges
 
 # Parts per worker: fewer than the 30-100 per worker of Embarrassingly Parallel Search, enough for
 # the load to balance on a few workers. A part costs one solver start-up from the plan's one
@@ -16,9 +19,6 @@ SATISFY_PER_WORKER = 2
 @register("auto")
 def auto(info: ModelInfo, request: SplitRequest) -> Split:
     """Chooses for you: ranges on --on variables, else eps (cubes where the solver cannot be asked)."""
-    from modelsplit.splitters.cubes import cubes
-    from modelsplit.splitters.eps import eps
-    from modelsplit.splitters.ranges import ranges
 
     exhaustive = request.all_solutions or info.goal.optimises
     per_worker = EXHAUSTIVE_PER_WORKER if exhaustive else SATISFY_PER_WORKER

@@ -32,6 +32,7 @@ from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo
 from modelsplit.splitters.base import Split, SplitRequest, register
 from modelsplit.splitters.ranges import choose_slots, run_restriction
+from modelsplit.status import PartState
 
 DEFAULT_BANDS = 10
 
@@ -81,7 +82,6 @@ def front(plan, journal) -> list[dict]:
     solution's values of the variables the output shows). Parts not finished contribute their
     best solution so far (``proven`` false).
     """
-    from modelsplit.status import PartState
 
     if plan.strategy != "pareto" or len(plan.on) != 1:
         raise SplitError(f"{plan.path} was not split with --strategy pareto; there is no front to show")

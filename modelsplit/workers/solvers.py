@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from modelsplit import driver
 from modelsplit.errors import SolverNotFoundError
+from modelsplit.workers.cpsat import STD_FLAGS, cpsat_config, ortools_version
+from modelsplit.workers.gecode import gecode_config
 
 DEFAULT_SOLVER = "gecode"
 _GECODE_NAMES = {"gecode", "org.gecode.gecode"}
@@ -55,7 +57,6 @@ def resolve_solver(tag: str | None = None) -> Solver:
     """Resolve a solver tag to what `minizinc --solver` needs; clear error when it is unknown."""
     tag = (tag or DEFAULT_SOLVER).strip()
     if tag.lower() in _CPSAT_NAMES:
-        from modelsplit.workers.cpsat import STD_FLAGS, cpsat_config, ortools_version
 
         driver.find_minizinc()  # MiniZinc flattens the model for the translator
         return Solver(
@@ -66,7 +67,6 @@ def resolve_solver(tag: str | None = None) -> Solver:
         )
     configs = driver.installed_solvers()
     if tag.lower() in _GECODE_NAMES:
-        from modelsplit.workers.gecode import gecode_config
 
         system = next((c for c in configs if c.get("id") == "org.gecode.gecode"), None)
         if system is None:
