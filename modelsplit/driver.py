@@ -175,6 +175,10 @@ class SolverProcess:
         """The command line to run: `minizinc` with ``args`` (a subclass may run something else)."""
         return [find_minizinc(), *args]
 
+    def sessions(self) -> list[subprocess.Popen]:
+        """The process sessions this run started (their leaders): one."""
+        return [self.proc]
+
     @property
     def stopped(self) -> bool:
         return self._stopped.is_set()
@@ -250,6 +254,12 @@ class FlatZincProcess:
     @property
     def stopped(self) -> bool:
         return self._stopped.is_set()
+
+    def sessions(self) -> list[subprocess.Popen]:
+        """The process sessions this run started (their leaders): the solver's, and the
+        printer's once it runs."""
+        with self._lock:
+            return [self.solver] + ([self.printer] if self.printer is not None else [])
 
     def lines(self) -> Iterator[bytes]:
         """The printed output, line by line (status lines before any solution pass straight)."""

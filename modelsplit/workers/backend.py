@@ -64,12 +64,22 @@ class PartResult:
 
 
 class StopToken:
-    """Lets the coordinator stop a running part from another thread."""
+    """Lets the coordinator stop a running part from another thread.
+
+    A backend hands it the solver process it starts (:meth:`attach`): stopping the token stops
+    the process, and an executor that watches processes (the virtual one) finds them here.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._stopped = False
         self._callbacks: list[Callable[[], None]] = []
+        self.processes: list = []  # the solver processes attached so far (SolverProcess and kin)
+
+    def attach(self, process) -> None:
+        """A solver process of the part started: stopping the token stops it."""
+        self.processes.append(process)
+        self.on_stop(process.stop)
 
     @property
     def stopped(self) -> bool:
@@ -154,7 +164,7 @@ class MiniZincBackend:
             return result
         with tempfile.TemporaryDirectory(prefix="modelsplit-part-", dir=scratch_root()) as tmp:
             proc = self.start(task, tmp)
-            token.on_stop(proc.stop)
+            token.attach(proc)
             reader = OutputReader(task)
             batch: list[Solution] = []
             batching = task.goal == Goal.SATISFY and task.all_solutions

@@ -1,0 +1,259 @@
+"""The virtual Executor: W workers simulated on this machine's cores, with real solver processes.
+
+Every part runs as a real solver process, but on a virtual clock: a part's clock is the virtual
+time it started plus the CPU seconds its processes have used (read from the kernel, reaped
+children included). Up to ``workers`` parts are "running" at once; of those, only the ``cores``
+parts with the smallest clocks are allowed to run, and the others are paused (SIGSTOP, resumed
+with SIGCONT), so all running parts advance together in virtual time, a quantum at a time.
+Virtual *now* is the smallest clock among them: the moment every worker has reached.
+
+Events are stamped with the clock of the part that produced them (a solution: the part's clock
+when it was read; a part's end: its start plus its total CPU) and reach the dispatcher in that
+order, only once virtual now has reached them, so the dispatcher sees what W idle cores would
+show it, in the same order: an incumbent reaches other parts at the virtual time it was found,
+never earlier. Virtual time advances only inside :meth:`VirtualExecutor.next_event`: while the
+dispatcher decides, every part is paused and the clock it reads (:meth:`VirtualExecutor.clock`)
+stands still, so its own CPU is not charged to the parts (it is measured apart, see
+``coordinator_cpu``). A new part starts at virtual now plus ``latency`` (a task's round trip to
+a worker on a real cluster).
+
+Paused processes still hold their memory: W of them must fit in this machine's memory, and a
+run whose parts would not is stopped with an error that names the largest W that fits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+
+from modelsplit.driver import cpu_seconds
+from modelsplit.errors import SolveError
+from modelsplit.plan.task import PartTask
+from modelsplit.status import Status
+from modelsplit.workers import cputime
+from modelsplit.workers.backend import Backend, PartResult, Solution, StopToken
+from modelsplit.workers.executor import DoneEvent, Event, SolutionEvent
+from modelsplit.workers.local import default_workers
+
+LATENCY = 0.005  # virtual seconds from a part's start to its solver's start (a Dask task's round trip)
+QUANTUM = 0.01  # real seconds between looks at the running parts' clocks
+TICK = 0.05  # virtual seconds after which next_event returns, so the dispatcher checks its timers
+MEMORY_SHARE = 0.8  # of the memory available at the start, what paused solver processes may use
+
+
+@dataclass
+class _Part:
+    """One attempt of a part on a virtual worker."""
+
+    task: PartTask
+    slot: int
+    start: float  # virtual time it started
+    token: StopToken
+    cpu: float = 0.0  # CPU seconds used so far (never decreases)
+    rss: int = 0  # resident bytes at the last reading
+    pids: tuple[int, ...] = ()  # its processes at the last reading
+    paused: bool = False
+    end: float | None = None  # virtual time it ended, once its solver has
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def clock(self) -> float:
+        return self.end if self.end is not None else self.start + self.cpu
+
+
+class VirtualExecutor:
+    """Runs parts as real solver processes for ``workers`` virtual workers (see the module)."""
+
+    name = "virtual"
+
+    def __init__(
+        self,
+        backend: Backend,
+        workers: int,
+        *,
+        cores: int | None = None,
+        latency: float = LATENCY,
+        start: float = 0.0,
+    ):
+        if workers < 1:
+            raise SolveError(f"--virtual needs at least 1 worker (got {workers})")
+        self.backend = backend
+        self.workers = workers
+        self.cores = cores or default_workers()
+        self.latency = latency
+        self.now = start  # virtual seconds: where every running part has got to
+        self.peak_rss = 0  # the most memory one part's processes held
+        self._memory = cputime.available_memory()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._parts: dict[int, _Part] = {}
+        self._events: list[tuple[float, int, Event]] = []  # a heap, by virtual time
+        self._seq = itertools.count()
+        self._closed = False
+
+    # ---- the executor interface -----------------------------------------------------------------
+    @property
+    def free(self) -> int:
+        return self.workers - len(self._parts)
+
+    @property
+    def dashboard(self) -> str | None:
+        return None
+
+    def clock(self) -> float:
+        """Virtual now: the dispatcher's clock on a virtual run."""
+        return self.now
+
+    def placement(self, part_id: int) -> str | None:
+        part = self._parts.get(part_id)
+        return None if part is None else f"virtual/{part.slot}"
+
+    def start(self, task: PartTask) -> None:
+        if self._closed:
+            raise SolveError("this virtual executor is closed")
+        used = {p.slot for p in self._parts.values()}
+        slot = min(set(range(1, len(used) + 2)) - used)
+        part = _Part(task, slot, self.now + self.latency, StopToken())
+        part.thread = threading.Thread(target=self._run, args=(part,), name=f"part-{task.part_id}", daemon=True)
+        with self._lock:
+            self._parts[task.part_id] = part
+        part.thread.start()
+
+    def next_event(self, timeout: float | None) -> Event | None:
+        """The next event in virtual time, advancing the clock at most TICK virtual seconds (and
+        ``timeout`` real seconds) while none is due; every part is paused when it returns."""
+        event = self._due()
+        if event is not None or timeout == 0 or not self._parts:
+            return event
+        until_real = None if timeout is None else time.monotonic() + timeout
+        until_virtual = self.now + TICK
+        try:
+            while event is None:
+                self._step()
+                event = self._due()
+                if event is not None or self.now >= until_virtual:
+                    break
+                if until_real is not None and time.monotonic() >= until_real:
+                    break
+                self._wake.wait(QUANTUM)
+                self._wake.clear()
+        finally:
+            self._freeze()
+        return event
+
+    def stop(self, part_id: int) -> None:
+        part = self._parts.get(part_id)
+        if part is not None and part.end is None:
+            cputime.resume(part.pids)  # a paused process would hold SIGTERM until resumed
+            part.paused = False
+            part.token.stop()
+
+    def stop_all(self) -> None:
+        for part_id in list(self._parts):
+            self.stop(part_id)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop every part and wait for its solver to end; nothing is left paused."""
+        self._closed = True
+        self.stop_all()
+        for part in list(self._parts.values()):
+            if part.thread is not None:
+                part.thread.join(timeout)
+            cputime.resume(part.pids)
+
+    # ---- inside ---------------------------------------------------------------------------------
+    def _run(self, part: _Part) -> None:
+        """A part's thread: solve it, stamping its solutions and its end with its clock."""
+        task = part.task
+
+        def report(solutions: list[Solution]) -> None:
+            self._measure(part)
+            self._push(part.clock, SolutionEvent(task.part_id, task.attempt, solutions))
+
+        try:
+            result = self.backend.solve(task, report, part.token)
+        except Exception as exc:  # a crash of the backend is a failed attempt, not a crash of the run
+            result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
+        self._measure(part)
+        result.worker = f"virtual/{part.slot}"
+        with self._lock:
+            # the CPU the kernel reported when the processes were reaped is the exact total
+            part.cpu = max(part.cpu, result.cpu or 0.0)
+            part.end = part.start + part.cpu
+            part.pids = ()
+        self._push(part.end, DoneEvent(task.part_id, task.attempt, result))
+
+    def _push(self, when: float, event: Event) -> None:
+        with self._lock:
+            heapq.heappush(self._events, (when, next(self._seq), event))
+        self._wake.set()
+
+    def _due(self) -> Event | None:
+        """The earliest event if virtual now has reached it."""
+        with self._lock:
+            if not self._events or self._events[0][0] > self.now:
+                return None
+            when, _, event = heapq.heappop(self._events)
+            if isinstance(event, DoneEvent):
+                self._parts.pop(event.part_id, None)
+            return event
+
+    def _measure(self, part: _Part) -> int:
+        """Read a part's CPU seconds and memory from the kernel; its resident bytes."""
+        total, rss, pids = 0.0, 0, []
+        for process in list(part.token.processes):
+            for leader in process.sessions():
+                if leader.returncode is not None:  # reaped: the kernel's total for it and its children
+                    total += cpu_seconds(leader)
+                    continue
+                usage = cputime.usage([leader.pid])
+                total += usage.cpu
+                rss += usage.rss
+                pids.extend(usage.pids)
+        with self._lock:
+            if part.end is None:
+                part.cpu = max(part.cpu, total)
+                part.rss, part.pids = rss, tuple(pids)
+        return rss
+
+    def _step(self) -> None:
+        """Move virtual now up to the slowest part, and let only the slowest ``cores`` run."""
+        parts = list(self._parts.values())
+        for part in parts:
+            if part.end is None and not part.paused:
+                self._check_memory(self._measure(part))
+        if parts:
+            self.now = max(self.now, min(p.clock for p in parts))
+        # a part being stopped runs on to its end: a paused process would hold its SIGTERM
+        runnable = sorted((p for p in parts if p.end is None and not p.token.stopped), key=lambda p: p.clock)
+        for i, part in enumerate(runnable):
+            if i < self.cores and part.paused:
+                cputime.resume(part.pids)
+                part.paused = False
+            elif i >= self.cores and not part.paused:
+                cputime.pause(part.pids)
+                part.paused = True
+
+    def _freeze(self) -> None:
+        """Pause every part: virtual time stands still while the dispatcher decides."""
+        for part in list(self._parts.values()):
+            if part.end is None and not part.paused and not part.token.stopped:
+                self._measure(part)
+                cputime.pause(part.pids)
+                part.paused = True
+
+    def _check_memory(self, rss: int) -> None:
+        if rss <= self.peak_rss:
+            return
+        self.peak_rss = rss
+        if self._memory is None or self.workers * rss <= MEMORY_SHARE * self._memory:
+            return
+        fits = max(1, int(MEMORY_SHARE * self._memory // rss))
+        raise SolveError(
+            f"--virtual {self.workers} would hold {self.workers} paused solver processes of about "
+            f"{rss / 2**20:.0f} MiB each, more than this machine's {self._memory / 2**30:.1f} GiB of "
+            f"free memory: use --virtual {fits} or fewer"
+        )
