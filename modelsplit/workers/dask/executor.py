@@ -1,7 +1,7 @@
 """The Dask Executor: each part is a task on a Dask cluster that runs one solver process on a worker.
 
 Workers need modelsplit and a solver, not a shared filesystem: a part travels as text. The files
-of the plan's model directory go to the cluster once per run, as one task result (``Bundle``)
+of the plan's model directory go to the cluster once per run, as one task result (``ModelFiles``)
 that every part depends on (Dask moves it to each worker once, and computes it again if the worker
 holding it dies); a worker writes them to its scratch directory once. The part's constraints
 travel with its task, and the solver is resolved again on the worker from the plan's solver tag.
@@ -41,23 +41,19 @@ import dataclasses
 import hashlib
 import importlib.util
 import logging
-import os
 import queue
-import shutil
-import tempfile
 import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
-from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from modelsplit.errors import InputError, SolveError, SolverNotFoundError
 from modelsplit.plan.task import PartTask
 from modelsplit.status import Status
-from modelsplit.workers.backend import MiniZincBackend, PartResult, Solution, StopToken, scratch_root
+from modelsplit.workers.backend import MiniZincBackend, PartResult, Solution, StopToken
+from modelsplit.workers.dask.files import ModelFiles, hold, make_model_files, materialize
 from modelsplit.workers.executor import DoneEvent, Event, SolutionEvent
 
 POLL = 0.2  # seconds between a running task's checks of its stop flags (and stream messages)
@@ -69,63 +65,6 @@ CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler
 WORKER_TIMEOUT = 30.0  # seconds to wait for the first worker
 READ_EVERY = 0.05  # seconds between the coordinator's reads of the stream queue
 CAPACITY_EVERY = 2.0  # seconds between checks of the cluster's thread count
-
-
-# ---- what travels to the workers ------------------------------------------------------------------
-@dataclass(frozen=True)
-class Bundle:
-    """The files of a plan's model directory, and where the task's model files are among them."""
-
-    digest: str
-    files: tuple[tuple[str, bytes], ...]  # (path relative to the model directory, contents)
-    model_files: tuple[str, ...]  # the task's model files, as relative paths
-
-
-def make_bundle(model_files: tuple[str, ...]) -> Bundle:
-    """Read every file under the directory of the first model file (relative paths kept)."""
-    root = Path(model_files[0]).parent
-    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-    rel = []
-    for i, name in enumerate(model_files):
-        path = Path(name)
-        try:
-            rel.append(path.relative_to(root).as_posix())
-        except ValueError:  # a data file from elsewhere: it travels too, on a path of its own
-            rel.append(f"_outside/{i}/{path.name}")
-            files[rel[-1]] = path.read_bytes()
-    digest = hashlib.sha256()
-    for name, data in sorted(files.items()):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-    digest.update("\0".join(rel).encode())
-    return Bundle(digest.hexdigest(), tuple(sorted(files.items())), tuple(rel))
-
-
-def _identity(bundle: Bundle) -> Bundle:
-    return bundle
-
-
-_WRITTEN: dict[str, Path] = {}
-_WRITTEN_LOCK = threading.Lock()
-
-
-def materialize(bundle: Bundle) -> tuple[str, ...]:
-    """Write the bundle's files to this worker's scratch directory (once); the model files' paths."""
-    with _WRITTEN_LOCK:
-        root = _WRITTEN.get(bundle.digest)
-        if root is None or not root.is_dir():
-            scratch = scratch_root()
-            root = scratch / f"model-{bundle.digest[:16]}"
-            tmp = Path(tempfile.mkdtemp(prefix=".model-", dir=scratch))
-            for name, data in bundle.files:
-                target = (tmp / name).resolve()
-                if not target.is_relative_to(tmp.resolve()):
-                    raise SolveError(f"refusing to write {name!r} outside the scratch directory")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-            shutil.rmtree(root, ignore_errors=True)
-            os.rename(tmp, root)
-            _WRITTEN[bundle.digest] = root
-    return tuple(str(root / name) for name in bundle.model_files)
 
 
 NATIVE_CPSAT = "cp-sat model"  # what workers of a native CP-SAT plan need: OR-Tools, no MiniZinc
@@ -178,7 +117,7 @@ def _row(sol: Solution) -> list:
 
 
 # ---- the task, on a worker ------------------------------------------------------------------------
-def run_part(bundle: Bundle, task: PartTask, job: str, deadline: float | None) -> dict:
+def run_part(model: ModelFiles, task: PartTask, job: str, deadline: float | None) -> dict:
     """Solve one part on this worker; stream solutions; stop when told. Runs as a Dask task."""
     from distributed import Event as Flag
     from distributed import Queue, get_worker
@@ -187,7 +126,7 @@ def run_part(bundle: Bundle, task: PartTask, job: str, deadline: float | None) -
     own_key = worker.get_current_task()
     native = task.cube is not None  # a part of a CP-SAT model file: the worker makes its proto
     solver = _solver_on_worker(NATIVE_CPSAT if native else task.solver_tag, worker.address)
-    here = dataclasses.replace(task, model_files=materialize(bundle), solver=solver.arg if solver else task.solver)
+    here = dataclasses.replace(task, model_files=materialize(model), solver=solver.arg if solver else task.solver)
     run = uuid.uuid4().hex[:12]
     stop_flag, job_flag = Flag(_stop_name(job, task.key, task.attempt)), Flag(_job_stop_name(job))
     stream = Queue(_queue_name(job))
@@ -303,7 +242,7 @@ class DaskExecutor:
         self._closed = False
         self._futures: dict[int, distributed.Future] = {}
         self._tasks: dict[int, PartTask] = {}
-        self._bundles: dict[tuple[str, ...], distributed.Future] = {}
+        self._shipped: dict[tuple[str, ...], distributed.Future] = {}
         self._inbox: queue.Queue = queue.Queue()
         self._finished: queue.Queue = queue.Queue()  # futures done, whose results the reader fetches
         self._unflag: queue.Queue[str] = queue.Queue()  # stop flags of finished parts, to clear
@@ -398,9 +337,9 @@ class DaskExecutor:
         if self._closed:
             raise SolveError("this Dask executor is closed")
         self._check_solver(NATIVE_CPSAT if task.cube is not None else task.solver_tag)
-        bundle = self._bundle(task.model_files)
+        shipped = self._ship(task.model_files)
         key = f"modelsplit-part-{task.key[:20]}-{task.attempt}-{self.job}"
-        future = self.client.submit(run_part, bundle, task, self.job, self.deadline, key=key, retries=0)
+        future = self.client.submit(run_part, shipped, task, self.job, self.deadline, key=key, retries=0)
         self._futures[task.part_id] = future
         self._tasks[task.part_id] = task
         future.add_done_callback(lambda f: self._finished.put((task.part_id, task.attempt, f)))
@@ -467,7 +406,7 @@ class DaskExecutor:
                 except Exception:
                     pass
             try:
-                client.cancel(futures + list(self._bundles.values()))
+                client.cancel(futures + list(self._shipped.values()))
             except Exception:
                 pass
             if not futures or all(f.done() for f in futures):
@@ -490,7 +429,7 @@ class DaskExecutor:
             except Exception:
                 pass
         self._futures.clear()
-        self._bundles.clear()
+        self._shipped.clear()
         if client is not None:
             client.close()
         if self._cluster is not None:
@@ -512,14 +451,13 @@ class DaskExecutor:
         self._solvers.add(tag)
         self.client.register_plugin(SolverCheck(tag), name=self._plugin_name(tag))
 
-    def _bundle(self, model_files: tuple[str, ...]):
-        future = self._bundles.get(model_files)
+    def _ship(self, model_files: tuple[str, ...]):
+        """The task that holds the model files on the cluster (one per run and model)."""
+        future = self._shipped.get(model_files)
         if future is None:
-            bundle = make_bundle(model_files)
-            future = self.client.submit(
-                _identity, bundle, key=f"modelsplit-model-{bundle.digest[:20]}-{self.job}"
-            )
-            self._bundles[model_files] = future
+            model = make_model_files(model_files)
+            future = self.client.submit(hold, model, key=f"modelsplit-model-{model.digest[:20]}-{self.job}")
+            self._shipped[model_files] = future
         return future
 
     def _set_flag(self, name: str) -> None:
