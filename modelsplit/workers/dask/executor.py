@@ -1,0 +1,278 @@
+"""The coordinator side of a Dask run: :class:`DaskExecutor` (how a run goes: the package's docstring).
+
+It submits one task per attempt of a part, under the task key the package's docstring describes,
+and stops a part by setting its stop flag (:mod:`~modelsplit.workers.dask.flags`). Its
+:class:`Reader` does the talking to the scheduler, and its :class:`Delivery` turns what arrives
+into events, in order and once each.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import queue
+import time
+import uuid
+
+import distributed
+
+from modelsplit.errors import SolveError
+from modelsplit.plan.task import PartTask
+from modelsplit.status import Status
+from modelsplit.workers.backend import PartResult
+from modelsplit.workers.dask.cluster import connect, wait_for_a_worker
+from modelsplit.workers.dask.delivery import Delivery
+from modelsplit.workers.dask.files import hold, make_model_files
+from modelsplit.workers.dask.flags import clear_flag, job_stop_name, set_flag, stop_name
+from modelsplit.workers.dask.messages import InboxItem, Streamed, Unrunnable
+from modelsplit.workers.dask.reader import Reader
+from modelsplit.workers.dask.task import NATIVE_CPSAT, SolverCheck, run_part
+from modelsplit.workers.executor import DoneEvent, Event
+
+CAPACITY_EVERY = 2.0  # seconds between checks of the cluster's thread count
+CLOSE_WAIT = 5.0  # seconds closing waits for the stopped parts' tasks to end
+RELEASE_EVERY = 0.1  # seconds between looks at a finished part that waits for its messages
+
+
+def _has_bokeh() -> bool:
+    return importlib.util.find_spec("bokeh") is not None
+
+
+class DaskExecutor:
+    """Runs parts as tasks on a Dask cluster: ``address`` of a scheduler, or ``"local"``.
+
+    ``"local"`` starts a LocalCluster of ``workers`` single-threaded worker processes (default:
+    one per core) on this machine, shut down by :meth:`close`. ``solver``: the plan's solver tag,
+    checked on every worker at once (else at the first part). ``time_limit``: seconds from now
+    after which workers stop their parts on their own, should the coordinator not do it.
+    ``security``: a ``distributed.security.Security`` for TLS (default: Dask's configuration).
+    """
+
+    name = "dask"
+
+    def __init__(
+        self,
+        address: str = "local",
+        workers: int | None = None,
+        *,
+        solver: str | None = None,
+        time_limit: float | None = None,
+        security=None,
+    ):
+        self.address = address
+        self.job = uuid.uuid4().hex[:10]
+        self.client: distributed.Client | None = None
+        self._cluster: distributed.LocalCluster | None = None
+        self._reader: Reader | None = None
+        self._closed = False
+        self._futures: dict[int, distributed.Future] = {}  # running parts' tasks
+        self._tasks: dict[int, PartTask] = {}  # the last attempt started of each part
+        self._shipped: dict[tuple[str, ...], distributed.Future] = {}  # model files held on the cluster
+        self._delivery = Delivery()
+        self._flags: dict[tuple[int, int], str] = {}  # stop flags set, cleared once the part is done
+        self._fatal: Exception | None = None
+        self._after_fatal: list[Event] = []
+        self._solvers: set[str] = set()
+        self._capacity = (0, 0.0)
+        self._dashboard: str | None = None  # None: not asked yet; "": none
+        self.client, self._cluster = connect(address, workers, security)
+        try:
+            wait_for_a_worker(self.client, address)
+            # the time limit counts from here, as the coordinator's does: not from before the
+            # cluster started (a LocalCluster takes seconds), else workers stop parts too early
+            self.deadline = time.time() + time_limit if time_limit else None
+            self._reader = Reader(self.client, self.job)
+            if solver:
+                self._check_solver(solver)
+        except BaseException:
+            self.close()
+            raise
+
+    # ---- the executor interface -----------------------------------------------------------------
+    @property
+    def free(self) -> int:
+        return self.capacity - len(self._futures)
+
+    @property
+    def running(self) -> list[int]:
+        return list(self._futures)
+
+    @property
+    def capacity(self) -> int:
+        """Parts at once: the cluster's worker threads (at least 1, so parts wait for workers)."""
+        threads, when = self._capacity
+        if time.monotonic() - when >= CAPACITY_EVERY:
+            try:
+                threads = sum(self.client.nthreads().values())
+            except Exception:  # the scheduler is out of reach for now: keep the last count
+                pass
+            self._capacity = (threads, time.monotonic())
+        return max(1, threads)
+
+    @property
+    def dashboard(self) -> str | None:
+        """The address of the cluster's dashboard, when it has one (asked once)."""
+        if self._dashboard is None:
+            self._dashboard = ""
+            if self._cluster is None or _has_bokeh():  # without bokeh it serves only health checks
+                try:
+                    self._dashboard = self.client.dashboard_link or ""
+                except Exception:  # no dashboard service, or no answer: only shown, never needed
+                    pass
+        return self._dashboard or None
+
+    def placement(self, part_id: int) -> str | None:
+        """None: the worker a task runs on is known only when it ran (its DoneEvent says)."""
+        return None
+
+    def start(self, task: PartTask) -> None:
+        if self._closed:
+            raise SolveError("this Dask executor is closed")
+        self._check_solver(NATIVE_CPSAT if task.cube is not None else task.solver_tag)
+        shipped = self._ship(task.model_files)
+        key = f"modelsplit-part-{task.key[:20]}-{task.attempt}-{self.job}"
+        future = self.client.submit(run_part, shipped, task, self.job, self.deadline, key=key, retries=0)
+        self._futures[task.part_id] = future
+        self._tasks[task.part_id] = task
+        reader = self._reader
+        future.add_done_callback(lambda f: reader.finished(task.part_id, task.attempt, f))
+
+    def next_event(self, timeout: float | None) -> Event | None:
+        end = None if timeout is None else time.monotonic() + timeout
+        ready = self._delivery.ready
+        while True:
+            if ready:
+                event = ready.popleft()
+                if isinstance(event, DoneEvent):
+                    self._futures.pop(event.part_id, None)
+                return event
+            if self._fatal is not None:
+                if timeout == 0:
+                    return None  # raised on the next waiting call, so no batch of events is lost
+                exc, self._fatal = self._fatal, None
+                ready.extend(self._after_fatal)
+                self._after_fatal = []
+                raise exc
+            self._release()
+            if ready:
+                continue
+            wait = None if end is None else end - time.monotonic()
+            if wait is not None and wait <= 0:
+                return None
+            if self._delivery.waiting:  # a finished part waits for its messages: look again soon
+                wait = RELEASE_EVERY if wait is None else min(wait, RELEASE_EVERY)
+            try:
+                item = self._reader.inbox.get(timeout=wait)
+            except queue.Empty:
+                continue
+            self._take(item)
+
+    def stop(self, part_id: int) -> None:
+        task = self._tasks.get(part_id)
+        if task is None or part_id not in self._futures:
+            return
+        attempt = task.attempt
+        name = stop_name(self.job, task.key, attempt)
+        self._flags[(part_id, attempt)] = name
+        set_flag(self.client, name)
+
+    def stop_all(self) -> None:
+        if self._closed:
+            return
+        set_flag(self.client, job_stop_name(self.job))
+        for part_id in list(self._futures):  # its own flag too: checked more often than the job's
+            self.stop(part_id)
+
+    def close(self) -> None:
+        """Stop every part, wait a little for their solvers to end, release the cluster."""
+        if self._closed:
+            return
+        if self.client is not None and self.client.status == "running":
+            self._stop_tasks()
+            self._unregister_solver_checks()
+        self._closed = True
+        if self._reader is not None:
+            self._reader.close()
+        self._futures.clear()
+        self._shipped.clear()
+        self._release_cluster()
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- inside -----------------------------------------------------------------------------------
+    def _plugin_name(self, tag: str) -> str:
+        return f"modelsplit-solver-{tag}-{self.job}"
+
+    def _check_solver(self, tag: str) -> None:
+        if tag in self._solvers:
+            return
+        self._solvers.add(tag)
+        self.client.register_plugin(SolverCheck(tag), name=self._plugin_name(tag))
+
+    def _ship(self, model_files: tuple[str, ...]) -> distributed.Future:
+        """The task that holds the model files on the cluster (one per run and model)."""
+        future = self._shipped.get(model_files)
+        if future is None:
+            model = make_model_files(model_files)
+            future = self.client.submit(hold, model, key=f"modelsplit-model-{model.digest[:20]}-{self.job}")
+            self._shipped[model_files] = future
+        return future
+
+    # ---- what arrives -------------------------------------------------------------------------------
+    def _take(self, item: InboxItem) -> None:
+        if isinstance(item, Streamed):
+            self._delivery.streamed(item.message)
+        elif self._futures.get(item.part_id) is not item.future:
+            return  # a future given up (closed) or already reported
+        elif isinstance(item, Unrunnable):  # no solver on its worker: fail the run
+            self._fatal = item.error
+            res = PartResult(item.part_id, item.attempt, Status.ERROR, error=str(item.error))
+            self._after_fatal.append(DoneEvent(item.part_id, item.attempt, res))
+            self._delivery.abandon(item.part_id, item.attempt)
+        else:
+            self._delivery.finished(item.part_id, item.attempt, item.outcome)
+
+    def _release(self) -> None:
+        """Queue the DoneEvents ready; the stop flags of those parts are cleared by the reader's
+        thread (no waiting for the scheduler here)."""
+        for attempt in self._delivery.release():
+            flag = self._flags.pop(attempt, None)
+            if flag:
+                self._reader.clear_later(flag)
+
+    # ---- closing ------------------------------------------------------------------------------------
+    def _stop_tasks(self) -> None:
+        """Stop every part, wait ``CLOSE_WAIT`` seconds at most for their tasks to end, cancel what
+        is left, and clear the stop flags."""
+        self.stop_all()
+        self._closed = True
+        futures = list(self._futures.values())
+        if futures:
+            try:
+                distributed.wait(futures, timeout=CLOSE_WAIT)
+            except Exception:  # timed out, cancelled, or the scheduler went away: cancelled next
+                pass
+        try:
+            self.client.cancel(futures + list(self._shipped.values()))
+        except Exception:  # the scheduler is out of reach: its tasks end with this run's client
+            pass
+        if not futures or all(f.done() for f in futures):  # else a task still running must see it
+            clear_flag(self.client, job_stop_name(self.job))
+        for name in self._flags.values():
+            clear_flag(self.client, name)
+
+    def _unregister_solver_checks(self) -> None:
+        for tag in self._solvers:
+            try:
+                self.client.unregister_worker_plugin(self._plugin_name(tag))
+            except Exception:  # never registered (its check failed), or the scheduler is out of reach
+                pass
+
+    def _release_cluster(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
