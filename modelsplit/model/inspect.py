@@ -189,7 +189,7 @@ def _variable_from_flat(flat, name, typ, tinfo, is_output, by_fzn_name) -> Varia
 def _values_complete(flat, variables: dict[str, Variable]) -> bool:
     """Whether the values section records every variable the model's output shows.
 
-    Only then can a nogood exclude a solution exactly (see ModelInfo.exclusion): an output that
+    Only then can a nogood exclude a solution exactly (see model/text.py, exclusion): an output that
     shows a set, float or defined variable is not covered.
     """
     shown = {n for n, v in variables.items() if v.output}
