@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -44,6 +44,48 @@ def _query_json(exe: str, flag: str) -> object:
     if out.returncode != 0:
         raise SolverNotFoundError(f"`{exe} {flag}` failed: {out.stderr.strip()[:300]}")
     return json.loads(out.stdout)
+
+
+def minizinc_json(args: Sequence[str], cwd: str | os.PathLike[str], *, stream: bool) -> dict:
+    """Ask `minizinc` (with ``args``, e.g. ``--model-interface-only``) for an answer in JSON.
+
+    With ``stream`` the query runs with ``--json-stream`` and the answer is its one message that is
+    not a warning or a timing; else it is the JSON object the output ends with. Raises ModelError
+    with MiniZinc's words when there is no answer.
+    """
+    out = subprocess.run(
+        [find_minizinc(), *(["--json-stream"] if stream else []), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    messages = _json_messages(out.stdout.splitlines())
+    result = None
+    if out.returncode == 0:
+        if stream:
+            result = next((m for m in messages if m.get("type") not in ("warning", "time")), None)
+        elif "{" in out.stdout:
+            try:
+                result = json.loads(out.stdout[out.stdout.index("{") :])
+            except json.JSONDecodeError:
+                result = None
+    if result is None:
+        err = error_from_messages(messages, out.stderr)
+        raise err or ModelError(f"minizinc could not read the model (exit {out.returncode})")
+    return result
+
+
+def _json_messages(lines: Iterable[str]) -> list[dict]:
+    """The lines of a ``--json-stream`` output that are JSON objects, read (others are skipped)."""
+    messages = []
+    for line in lines:
+        if line.startswith("{"):
+            try:
+                messages.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return messages
 
 
 def installed_solvers() -> list[dict]:
@@ -477,14 +519,7 @@ def compile_model(
             f"flattening the model took longer than {timeout:.0f} s; "
             "check the model and data, or give a larger --compile-timeout"
         ) from exc
-    messages = []
-    for line in out.stdout.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                messages.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
+    messages = _json_messages(line.strip() for line in out.stdout.splitlines())
     if out.returncode != 0 or not fzn.exists():
         err = error_from_messages(messages, out.stderr)
         raise err or ModelError(f"minizinc failed to flatten the model (exit {out.returncode})")

@@ -185,7 +185,9 @@ def _recorded_slot(variables: dict[str, Variable], key: str) -> Slot:
         or len(slot.index) != len(var.index_sets)
         or not all(lo <= i <= hi for i, (lo, hi) in zip(slot.index, var.index_sets))
     ):
-        raise SplitError(f"{key!r} is not a slot of the recorded variables ({', '.join(variables) or 'none'})")
+        raise SplitError(
+            f"{key!r} is not a slot of the recorded variables ({', '.join(variables) or 'none'})"
+        )
     return slot
 
 
