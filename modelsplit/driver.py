@@ -1,4 +1,15 @@
-"""The only module that knows a `minizinc` executable exists: find it, ask it, spawn it, stop it.
+"""Running MiniZinc: find the `minizinc` executable, ask it, flatten with it, start and stop processes.
+
+Every process modelsplit starts is started here or through what this module offers, with two
+exceptions: splitters/probe.py runs the solver's FlatZinc executable itself (the race and the
+probes, each in a session of its own; the race is stopped with :func:`kill_session`), and the
+local cluster of workers/dask.py starts Dask worker processes. Through this module: the queries
+(:func:`minizinc_json`, :func:`installed_solvers`, :func:`config_dirs`) and flattenings
+(:func:`compile_model`) of model/inspect.py, workers/solvers.py, workers/gecode.py and
+workers/flat.py; the parts, which workers/backend.py starts as a :class:`SolverProcess`
+(`minizinc`) or a :class:`FlatZincProcess` (a FlatZinc executable and MiniZinc's printer), and
+workers/cpsat/proto.py as a SolverProcess that runs its own worker command; and the checks of
+offline/verify.py (:func:`run_limited`).
 
 Solver processes run in a session of their own (``setsid``) and, where ``setpriv`` is available,
 receive SIGTERM when the thread that started them dies, so no ``minizinc`` or ``fzn-*`` process
