@@ -39,13 +39,13 @@ def inspect(
     with tempfile.TemporaryDirectory(prefix="modelsplit-inspect-") as tmp:
         iface, types = _interface_and_types(files, solver_arg, tmp)
         files += _enum_output(types, tmp)
-        fzn_text, ozn = _flatten(files, solver_arg, tmp, compile_timeout)
+        fzn_text, ozn = _compile(files, solver_arg, tmp, compile_timeout)
         flat = read_flatzinc(fzn_text)
         flats = [(flat, True)]
         if all_variables:
             sub = Path(tmp) / "all"
             sub.mkdir()
-            fzn_all, ozn_all = _flatten(files, solver_arg, sub, compile_timeout, ["--output-mode", "json"])
+            fzn_all, ozn_all = _compile(files, solver_arg, sub, compile_timeout, ["--output-mode", "json"])
             flats.append((read_flatzinc(fzn_all), False))
             ozn += ozn_all
     variables, others, by_fzn_name = _variables(iface.get("output", {}), types, flats)
@@ -94,7 +94,7 @@ def _enum_output(types: dict, tmp: str) -> list[str]:
     return [str(aux)]
 
 
-def _flatten(
+def _compile(
     files: list[str],
     solver_arg: str,
     workdir: str | Path,
@@ -123,8 +123,8 @@ def _variables(
     """The splittable variables among the interface's ``candidates``, the names of the others, and
     the slot each FlatZinc name stands for.
 
-    Each variable is taken from the first flattening that has it (the one that shows only the
-    output, then the one with ``--output-mode json``, which shows every variable).
+    Each variable is taken from the first flattening that has it: the one that shows the model's
+    output, then (with ``all_variables``) the one with ``--output-mode json`` for the others.
     """
     variables: dict[str, Variable] = {}
     others: list[str] = []
