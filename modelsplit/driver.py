@@ -1,4 +1,15 @@
-"""The only module that knows a `minizinc` executable exists: find it, ask it, spawn it, stop it.
+"""Running MiniZinc: find the `minizinc` executable, ask it, flatten with it, start and stop processes.
+
+Every process modelsplit starts is started here or through what this module offers, with two
+exceptions: splitters/probe.py runs the solver's FlatZinc executable itself (the race and the
+probes, each in a session of its own; the race is stopped with :func:`kill_session`), and the
+local cluster of workers/dask.py starts Dask worker processes. Through this module: the queries
+(:func:`minizinc_json`, :func:`installed_solvers`, :func:`config_dirs`) and flattenings
+(:func:`compile_model`) of model/inspect.py, workers/solvers.py, workers/gecode.py and
+workers/flat.py; the parts, which workers/backend.py starts as a :class:`SolverProcess`
+(`minizinc`) or a :class:`FlatZincProcess` (a FlatZinc executable and MiniZinc's printer), and
+workers/cpsat/proto.py as a SolverProcess that runs its own worker command; and the checks of
+offline/verify.py (:func:`run_limited`).
 
 Solver processes run in a session of their own (``setsid``) and, where ``setpriv`` is available,
 receive SIGTERM when the thread that started them dies, so no ``minizinc`` or ``fzn-*`` process
@@ -17,7 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -44,6 +55,48 @@ def _query_json(exe: str, flag: str) -> object:
     if out.returncode != 0:
         raise SolverNotFoundError(f"`{exe} {flag}` failed: {out.stderr.strip()[:300]}")
     return json.loads(out.stdout)
+
+
+def minizinc_json(args: Sequence[str], cwd: str | os.PathLike[str], *, stream: bool) -> dict:
+    """Ask `minizinc` (with ``args``, e.g. ``--model-interface-only``) for an answer in JSON.
+
+    With ``stream`` the query runs with ``--json-stream`` and the answer is its one message that is
+    not a warning or a timing; else it is the JSON object the output ends with. Raises ModelError
+    with MiniZinc's words when there is no answer.
+    """
+    out = subprocess.run(
+        [find_minizinc(), *(["--json-stream"] if stream else []), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    messages = _json_messages(out.stdout.splitlines())
+    result = None
+    if out.returncode == 0:
+        if stream:
+            result = next((m for m in messages if m.get("type") not in ("warning", "time")), None)
+        elif "{" in out.stdout:
+            try:
+                result = json.loads(out.stdout[out.stdout.index("{") :])
+            except json.JSONDecodeError:
+                result = None
+    if result is None:
+        err = error_from_messages(messages, out.stderr)
+        raise err or ModelError(f"minizinc could not read the model (exit {out.returncode})")
+    return result
+
+
+def _json_messages(lines: Iterable[str]) -> list[dict]:
+    """The lines of a ``--json-stream`` output that are JSON objects, read (others are skipped)."""
+    messages = []
+    for line in lines:
+        if line.startswith("{"):
+            try:
+                messages.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return messages
 
 
 def installed_solvers() -> list[dict]:
@@ -487,14 +540,7 @@ def compile_model(
             f"flattening the model took longer than {timeout:.0f} s; "
             "check the model and data, or give a larger --compile-timeout"
         ) from exc
-    messages = []
-    for line in out.stdout.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                messages.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
+    messages = _json_messages(line.strip() for line in out.stdout.splitlines())
     if out.returncode != 0 or not fzn.exists():
         err = error_from_messages(messages, out.stderr)
         raise err or ModelError(f"minizinc failed to flatten the model (exit {out.returncode})")

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from modelsplit import api
 from modelsplit.errors import SplitError
-from modelsplit.model import inspect
 from modelsplit.model.files import Model
 from modelsplit.model.info import Slot
+from modelsplit.model.inspect import inspect
 from modelsplit.run.journal import Journal
 from modelsplit.splitters.base import SplitRequest, split_model, strategies
 from modelsplit.splitters.pareto import front

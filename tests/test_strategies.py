@@ -10,8 +10,9 @@ import pytest
 from conftest import EXAMPLES, MODELS, plain_minizinc
 
 from modelsplit import api
-from modelsplit.model import inspect
 from modelsplit.model.files import Model
+from modelsplit.model.inspect import inspect
+from modelsplit.splitters import race
 from modelsplit.splitters.base import Outcome, SplitRequest, split_model
 from modelsplit.splitters.probe import Probe
 from modelsplit.status import Status
@@ -100,7 +101,7 @@ def test_a_split_that_fails_stops_the_race_at_once(solver, tmp_path, monkeypatch
         time.sleep(0.3)  # the race is running by now
         raise SplitError("the split failed")
 
-    monkeypatch.setattr(api, "split_model", failing)
+    monkeypatch.setattr(race, "split_model", failing)
     start = time.monotonic()
     with pytest.raises(SplitError, match="the split failed"):
         api.split(str(EXAMPLES / "golomb.mzn"), [str(EXAMPLES / "golomb.dzn")], tmp_path / "plan", race=60)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Slot
+from modelsplit.model.text import slot_text, value_text
 
 
 @dataclass(frozen=True)
@@ -24,16 +25,16 @@ class Restriction:
         return (self.lo is None or value >= self.lo) and (self.hi is None or value <= self.hi)
 
     def mzn(self, info: ModelInfo) -> str:
-        target = info.slot_text(self.slot)
+        target = slot_text(info, self.slot)
         lo, hi = self.lo, self.hi
         if lo is not None and hi is not None:
             if lo == hi:
-                return f"{target} = {info.value_text(self.slot, lo)}"
-            return f"{target} in {info.value_text(self.slot, lo)}..{info.value_text(self.slot, hi)}"
+                return f"{target} = {value_text(info, self.slot, lo)}"
+            return f"{target} in {value_text(info, self.slot, lo)}..{value_text(info, self.slot, hi)}"
         if lo is not None:
-            return f"{target} >= {info.value_text(self.slot, lo)}"
+            return f"{target} >= {value_text(info, self.slot, lo)}"
         if hi is not None:
-            return f"{target} <= {info.value_text(self.slot, hi)}"
+            return f"{target} <= {value_text(info, self.slot, hi)}"
         return "true"
 
     def to_json(self) -> dict:

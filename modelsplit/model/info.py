@@ -1,13 +1,14 @@
-"""The user's model, and what inspecting it tells: its decision variables, domains, solve kind.
+"""What inspecting the user's model tells: its decision variables, domains, enums and goal.
 
-Inspection asks MiniZinc itself (interface, types, and one flattening for the chosen solver), so
-domains are those after flattening with the given data, and index sets and enums are MiniZinc's.
+Inspection (model/inspect.py) asks MiniZinc itself, so domains are those after flattening with the
+given data, and index sets and enums are MiniZinc's. :class:`ModelInfo` is that data and lookups on
+it; its MiniZinc text is rendered by model/text.py, and names such as ``x[2,Red]`` are read into
+slots by model/names.py.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 
 from modelsplit.errors import SplitError
@@ -45,6 +46,12 @@ class Slot:
     def key(self) -> str:
         return self.var if not self.index else f"{self.var}[{','.join(map(str, self.index))}]"
 
+    @classmethod
+    def from_key(cls, key: str) -> Slot:
+        """The slot whose :meth:`key` is ``key`` (integer indices only, unlike model/names.py)."""
+        var, _, rest = key.partition("[")
+        return cls(var, tuple(int(i) for i in rest.rstrip("]").split(","))) if rest else cls(var)
+
 
 @dataclass
 class ModelInfo:
@@ -72,30 +79,8 @@ class ModelInfo:
     def __post_init__(self) -> None:
         self.goal = Goal(self.goal)  # a goal given as MiniZinc's word
 
-    # ---- rendering MiniZinc text -------------------------------------------------------------
-    def enum_value(self, enum: str | None, value: int) -> str:
-        names = self.enums.get(enum or "")
-        if enum and names and 1 <= value <= len(names) and re.fullmatch(r"[A-Za-z]\w*", names[value - 1]):
-            return names[value - 1]
-        if enum:
-            return f"to_enum({enum}, {value})"
-        return str(value)
-
-    def slot_text(self, slot: Slot) -> str:
-        var = self.variables[slot.var]
-        if not slot.index:
-            return slot.var
-        parts = [self.enum_value(t, i) for t, i in zip(var.index_types, slot.index)]
-        return f"{slot.var}[{','.join(parts)}]"
-
-    def value_text(self, slot: Slot, value: int) -> str:
-        var = self.variables[slot.var]
-        if var.type == "bool":
-            return "true" if value else "false"
-        return self.enum_value(var.enum, value)
-
-    # ---- slots ---------------------------------------------------------------------------------
     def domain(self, slot: Slot) -> Domain | None:
+        """The slot's domain after flattening (None when it has no finite one)."""
         var = self.variables[slot.var]
         if not slot.index:
             return var.domains[0]
@@ -111,11 +96,11 @@ class ModelInfo:
             if name not in values:
                 continue
             if not var.is_array:
-                out[Slot(name)] = self._as_int(var, values[name])
+                out[Slot(name)] = self.as_int(var, values[name])
                 continue
-            flat = _flatten(values[name])
+            flat = flatten(values[name])
             for idx, value in zip(var.indices(), flat):
-                out[Slot(name, idx)] = self._as_int(var, value)
+                out[Slot(name, idx)] = self.as_int(var, value)
         return out
 
     @property
@@ -128,77 +113,16 @@ class ModelInfo:
         for name, var in self.variables.items():
             value = out.get(name)
             if len(var.index_sets) > 1 and isinstance(value, list):
-                out[name] = _nest(_flatten(value), [hi - lo + 1 for lo, hi in var.index_sets])
+                out[name] = _nest(flatten(value), [hi - lo + 1 for lo, hi in var.index_sets])
         return out
 
-    def literal(self, name: str, value) -> str:
-        """A MiniZinc literal for a variable's value as recorded in a solution."""
-        var = self.variables[name]
-        if not var.is_array:
-            return self._scalar_literal(var, value)
-        items = ", ".join(self._scalar_literal(var, v) for v in _flatten(value))
-        sets = [t if t else f"{lo}..{hi}" for t, (lo, hi) in zip(var.index_types, var.index_sets)]
-        return f"array{len(sets)}d({', '.join(sets)}, [{items}])"
-
-    def _scalar_literal(self, var: Variable, value) -> str:
-        if isinstance(value, bool) or var.type == "bool":
-            return "true" if value else "false"
-        if isinstance(value, dict) and "e" in value:
-            return self.enum_value(var.enum, self._as_int(var, value))
-        return self.enum_value(var.enum, int(value)) if var.enum else str(int(value))
-
-    def exclusion(self, values: dict) -> str:
-        """A constraint that rules out exactly this solution (over the variables its values hold)."""
-        terms = [f"{name} = {self.literal(name, values[name])}" for name in values if name in self.variables]
-        return "not (" + " /\\ ".join(terms) + ")" if terms else "true"
-
-    def _as_int(self, var: Variable, value) -> int:
+    def as_int(self, var: Variable, value) -> int:
+        """A value of ``var`` as recorded in a solution (bool, enum ``{"e": name}`` or int) as an int."""
         if isinstance(value, bool):
             return int(value)
         if isinstance(value, dict) and "e" in value:
             return self.enums[var.enum].index(value["e"]) + 1
         return int(value)
-
-    def slots(self, name: str) -> list[Slot]:
-        """The slots named by ``name``: a variable (all its elements) or one element ``x[2,Red]``."""
-        base, _, rest = name.strip().partition("[")
-        base = base.strip()
-        if base not in self.variables:
-            raise SplitError(self._unknown(base))
-        var = self.variables[base]
-        if not rest:
-            return [Slot(base, idx) for idx in var.indices()] if var.is_array else [Slot(base)]
-        if not rest.endswith("]"):
-            raise SplitError(f"cannot read the index in {name!r}; write it like x[3] or grid[2,Red]")
-        texts = [t.strip() for t in rest[:-1].split(",")]
-        if len(texts) != len(var.index_sets):
-            raise SplitError(
-                f"{base} has {len(var.index_sets)} dimension(s) but {name!r} gives {len(texts)} index(es)"
-            )
-        index = []
-        for text, typ, (lo, hi) in zip(texts, var.index_types, var.index_sets):
-            value = self._index_value(text, typ)
-            if value is None or not lo <= value <= hi:
-                raise SplitError(f"index {text!r} of {name!r} is outside {base}'s index set")
-            index.append(value)
-        return [Slot(base, tuple(index))]
-
-    def _index_value(self, text: str, typ: str | None) -> int | None:
-        if re.fullmatch(r"-?\d+", text):
-            return int(text)
-        names = self.enums.get(typ or "", [])
-        return names.index(text) + 1 if text in names else None
-
-    def _unknown(self, name: str) -> str:
-        if name in self.others:
-            return (
-                f"{name} cannot be split on: only integer, bool and enum decision variables can "
-                f"(splittable: {', '.join(self.variables) or 'none'})"
-            )
-        return (
-            f"{name!r} is not a decision variable of the model "
-            f"(splittable: {', '.join(self.variables) or 'none'})"
-        )
 
     def to_json(self) -> dict:
         return {
@@ -242,11 +166,29 @@ class ModelInfo:
             has_output_item=data.get("has_output_item", False),
             values_complete=data.get("values_complete", False),
         )
-        for key in data.get("search_order", []):
-            info.search_order.extend(info.slots(key))
+        info.search_order = [_recorded_slot(variables, key) for key in data.get("search_order", [])]
         if data.get("objective"):
-            info.objective = info.slots(data["objective"])[0]
+            info.objective = _recorded_slot(variables, data["objective"])
         return info
+
+
+def _recorded_slot(variables: dict[str, Variable], key: str) -> Slot:
+    """The slot a key written by :meth:`ModelInfo.to_json` names, which must be one of ``variables``."""
+    try:
+        slot = Slot.from_key(key)
+    except ValueError:
+        slot = None
+    var = variables.get(slot.var) if slot else None
+    if (
+        slot is None
+        or var is None
+        or len(slot.index) != len(var.index_sets)
+        or not all(lo <= i <= hi for i, (lo, hi) in zip(slot.index, var.index_sets))
+    ):
+        raise SplitError(
+            f"{key!r} is not a slot of the recorded variables ({', '.join(variables) or 'none'})"
+        )
+    return slot
 
 
 def _nest(flat: list, widths: list[int]) -> list:
@@ -256,7 +198,8 @@ def _nest(flat: list, widths: list[int]) -> list:
     return [_nest(flat[i * step : (i + 1) * step], widths[1:]) for i in range(widths[0])]
 
 
-def _flatten(value) -> list:
+def flatten(value) -> list:
+    """The elements of a (nested) array value in row-major order; a scalar as a list of one."""
     if isinstance(value, list):
-        return [x for v in value for x in _flatten(v)]
+        return [x for v in value for x in flatten(v)]
     return [value]

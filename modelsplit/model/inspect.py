@@ -8,52 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from modelsplit import driver
-from modelsplit.errors import ModelError
 from modelsplit.model.domain import Domain
 from modelsplit.model.files import Model
-from modelsplit.model.fzn import read_flatzinc
+from modelsplit.model.fzn import Flat, read_flatzinc
 from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Slot, Variable
 
 _ENUM_STRINGS_RE = re.compile(r"_enum_to_string_\d+_(?P<enum>\w+)\s*=\s*\[(?P<names>[^\]]*)\]")
-
-
-def _minizinc_json(args: list[str], cwd: str, *, stream: bool) -> dict:
-    """Run a `minizinc` query; with ``stream``, return its one non-diagnostic JSON message."""
-    out = subprocess.run(
-        [driver.find_minizinc(), *(["--json-stream"] if stream else []), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    messages = []
-    for line in out.stdout.splitlines():
-        if line.startswith("{"):
-            try:
-                messages.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
-    result = None
-    if out.returncode == 0:
-        if stream:
-            result = next((m for m in messages if m.get("type") not in ("warning", "time")), None)
-        elif "{" in out.stdout:
-            try:
-                result = json.loads(out.stdout[out.stdout.index("{") :])
-            except json.JSONDecodeError:
-                result = None
-    if result is None:
-        err = driver.error_from_messages(messages, out.stderr)
-        raise err or ModelError(f"minizinc could not read the model (exit {out.returncode})")
-    return result
 
 
 def inspect(
@@ -70,47 +37,95 @@ def inspect(
     """
     files = [str(f.resolve()) for f in model.files]
     with tempfile.TemporaryDirectory(prefix="modelsplit-inspect-") as tmp:
-        # the two queries are independent: ask both at once (each is a MiniZinc start-up)
-        with ThreadPoolExecutor(2) as pool:
-            iface_q = pool.submit(
-                _minizinc_json, ["--solver", solver_arg, "--model-interface-only", *files], tmp, stream=True
-            )
-            types_q = pool.submit(
-                _minizinc_json, ["--solver", solver_arg, "--model-types-only", *files], tmp, stream=False
-            )
-            iface, types = iface_q.result(), types_q.result()
-        types = types.get("var_types", {}).get("vars", {})
-        enum_names = sorted(n for n, t in types.items() if t.get("set") and t.get("enum_type") == n)
-        if enum_names:
-            # an output section that mentions only the enums (no variables, so the model's output
-            # semantics are unchanged) makes the .ozn carry the enums' value names
-            aux = Path(tmp) / "modelsplit_enums.mzn"
-            shown = ", ".join(f"showJSON([show(e) | e in {n}])" for n in enum_names)
-            aux.write_text(f'output :: "modelsplit_enums" [{shown}];\n')
-            files = [*files, str(aux)]
-        compiled = driver.compile_model(files, solver=solver_arg, workdir=tmp, timeout=compile_timeout)
-        fzn_text = compiled.fzn.read_text()
+        iface, types = _interface_and_types(files, solver_arg, tmp)
+        files += _enum_output(types, tmp)
+        fzn_text, ozn = _compile(files, solver_arg, tmp, compile_timeout)
         flat = read_flatzinc(fzn_text)
-        ozn = compiled.ozn.read_text() if compiled.ozn.exists() else ""
         flats = [(flat, True)]
         if all_variables:
             sub = Path(tmp) / "all"
             sub.mkdir()
-            compiled_all = driver.compile_model(
-                files,
-                solver=solver_arg,
-                workdir=sub,
-                extra_args=["--output-mode", "json"],
-                timeout=compile_timeout,
-            )
-            flats.append((read_flatzinc(compiled_all.fzn.read_text()), False))
-            ozn += compiled_all.ozn.read_text() if compiled_all.ozn.exists() else ""
+            fzn_all, ozn_all = _compile(files, solver_arg, sub, compile_timeout, ["--output-mode", "json"])
+            flats.append((read_flatzinc(fzn_all), False))
+            ozn += ozn_all
+    variables, others, by_fzn_name = _variables(iface.get("output", {}), types, flats)
+    fzn_names = slot_names(variables, flat)
+    objective = next((s for s, n in fzn_names.items() if flat.objective and n == flat.objective), None)
+    return ModelInfo(
+        goal=Goal.from_method(iface.get("method")),
+        variables=variables,
+        enums=_enums(ozn),
+        search_order=[by_fzn_name[n] for n in flat.search if n in by_fzn_name],
+        has_output_item=bool(iface.get("has_output_item")),
+        included_files=list(iface.get("included_files", [])),
+        n_constraints=flat.n_constraints,
+        others=others,
+        values_complete=_values_complete(flat, variables),
+        fzn_text=fzn_text,
+        fzn_names=fzn_names,
+        objective=objective,
+    )
 
+
+def _interface_and_types(files: list[str], solver_arg: str, tmp: str) -> tuple[dict, dict]:
+    """MiniZinc's model interface, and the types of the model's variables by name."""
+    # the two queries are independent: ask both at once (each is a MiniZinc start-up)
+    with ThreadPoolExecutor(2) as pool:
+        iface_q = pool.submit(
+            driver.minizinc_json, ["--solver", solver_arg, "--model-interface-only", *files], tmp, stream=True
+        )
+        types_q = pool.submit(
+            driver.minizinc_json, ["--solver", solver_arg, "--model-types-only", *files], tmp, stream=False
+        )
+        iface, types = iface_q.result(), types_q.result()
+    return iface, types.get("var_types", {}).get("vars", {})
+
+
+def _enum_output(types: dict, tmp: str) -> list[str]:
+    """A file to add to the model so that its ``.ozn`` carries the enums' value names (if any)."""
+    enum_names = sorted(n for n, t in types.items() if t.get("set") and t.get("enum_type") == n)
+    if not enum_names:
+        return []
+    # an output section that mentions only the enums (no variables, so the model's output
+    # semantics are unchanged) makes the .ozn carry the enums' value names
+    aux = Path(tmp) / "modelsplit_enums.mzn"
+    shown = ", ".join(f"showJSON([show(e) | e in {n}])" for n in enum_names)
+    aux.write_text(f'output :: "modelsplit_enums" [{shown}];\n')
+    return [str(aux)]
+
+
+def _compile(
+    files: list[str],
+    solver_arg: str,
+    workdir: str | Path,
+    timeout: float | None,
+    extra_args: Sequence[str] = (),
+) -> tuple[str, str]:
+    """One flattening of ``files`` in ``workdir``: the FlatZinc text and the ``.ozn`` text ("" if none)."""
+    compiled = driver.compile_model(
+        files, solver=solver_arg, workdir=workdir, extra_args=extra_args, timeout=timeout
+    )
+    ozn = compiled.ozn.read_text() if compiled.ozn.exists() else ""
+    return compiled.fzn.read_text(), ozn
+
+
+def _enums(ozn: str) -> dict[str, list[str]]:
+    """Each enum's value names, as the ``.ozn`` lists them."""
     enums: dict[str, list[str]] = {}
     for m in _ENUM_STRINGS_RE.finditer(ozn):
         enums[m.group("enum")] = [json.loads(s) for s in re.findall(r'"(?:[^"\\]|\\.)*"', m.group("names"))]
+    return enums
 
-    candidates = iface.get("output", {})
+
+def _variables(
+    candidates: dict, types: dict, flats: list[tuple[Flat, bool]]
+) -> tuple[dict[str, Variable], list[str], dict[str, Slot]]:
+    """The splittable variables among the interface's ``candidates``, the names of the others, and
+    the slot each FlatZinc name stands for.
+
+    Each variable is taken from the first flattening that has it: the one that shows the model's
+    output, then (with ``all_variables``) the one with ``--output-mode json`` for the others.
+    """
     variables: dict[str, Variable] = {}
     others: list[str] = []
     by_fzn_name: dict[str, Slot] = {}
@@ -125,23 +140,7 @@ def inspect(
             if var is not None:
                 variables.setdefault(name, var)
                 break
-    search = [by_fzn_name[n] for n in flat.search if n in by_fzn_name]
-    fzn_names = slot_names(variables, flat)
-    objective = next((s for s, n in fzn_names.items() if flat.objective and n == flat.objective), None)
-    return ModelInfo(
-        goal=Goal.from_method(iface.get("method")),
-        variables=variables,
-        enums=enums,
-        search_order=search,
-        has_output_item=bool(iface.get("has_output_item")),
-        included_files=list(iface.get("included_files", [])),
-        n_constraints=flat.n_constraints,
-        others=others,
-        values_complete=_values_complete(flat, variables),
-        fzn_text=fzn_text,
-        fzn_names=fzn_names,
-        objective=objective,
-    )
+    return variables, others, by_fzn_name
 
 
 def slot_names(variables: dict[str, Variable], flat) -> dict[Slot, str]:
@@ -189,7 +188,7 @@ def _variable_from_flat(flat, name, typ, tinfo, is_output, by_fzn_name) -> Varia
 def _values_complete(flat, variables: dict[str, Variable]) -> bool:
     """Whether the values section records every variable the model's output shows.
 
-    Only then can a nogood exclude a solution exactly (see ModelInfo.exclusion): an output that
+    Only then can a nogood exclude a solution exactly (see model/text.py, exclusion): an output that
     shows a set, float or defined variable is not covered.
     """
     shown = {n for n, v in variables.items() if v.output}

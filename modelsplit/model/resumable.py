@@ -10,7 +10,7 @@ region again (the alternative, used otherwise, excludes each found solution but 
 from __future__ import annotations
 
 from modelsplit.errors import SplitError
-from modelsplit.model.info import ModelInfo, _flatten
+from modelsplit.model.info import ModelInfo, flatten
 
 
 def search_vars(info: ModelInfo) -> list[str]:
@@ -48,7 +48,7 @@ def search_annotation(info: ModelInfo) -> str:
 
 def lex_key(info: ModelInfo, values: dict) -> tuple[int, ...]:
     """A solution's values in the search order, for comparing solutions lexicographically."""
-    return tuple(int(v) for name in search_vars(info) for v in _flatten(values[name]))
+    return tuple(int(v) for name in search_vars(info) for v in flatten(values[name]))
 
 
 def lex_nogood(info: ModelInfo, last: dict) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from modelsplit.model.cube import Cube
-from modelsplit.model.info import _flatten
+from modelsplit.model.info import flatten
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Failure:
 def canonical(values: dict) -> str:
     """The values as one comparable text (arrays flattened, keys sorted)."""
     return json.dumps(
-        {k: _flatten(v) if isinstance(v, list) else v for k, v in values.items()}, sort_keys=True
+        {k: flatten(v) if isinstance(v, list) else v for k, v in values.items()}, sort_keys=True
     )
 
 

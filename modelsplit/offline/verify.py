@@ -32,6 +32,7 @@ from modelsplit.errors import SolveError
 from modelsplit.model.cube import Cube
 from modelsplit.model.goal import Goal
 from modelsplit.model.resumable import find_solve_item
+from modelsplit.model.text import literal
 from modelsplit.offline.claims import Claim, Failure, canonical, same_objective, screen, static_reason
 from modelsplit.plan.plan import Plan
 from modelsplit.plan.task import PartTask
@@ -151,7 +152,7 @@ class Checker:
     def _fixing(self, claim: Claim) -> str:
         """A MiniZinc condition that holds for exactly the claim's values (and objective)."""
         terms = [
-            f"{name} = {self.info.literal(name, value)}"
+            f"{name} = {literal(self.info, name, value)}"
             for name, value in claim.values.items()
             if name in self.info.variables
         ]

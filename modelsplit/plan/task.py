@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from modelsplit.model.cube import Cube, Nogood
 from modelsplit.model.goal import Goal
 from modelsplit.model.resumable import lex_key, lex_nogood
+from modelsplit.model.text import exclusion
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.workers.flat import FlatModel, FlatPart
 
@@ -56,7 +57,7 @@ def make_task(
             Nogood("explored", lex_nogood(plan.info, max(found, key=lambda v: lex_key(plan.info, v))))
         )
     else:
-        nogoods += [Nogood("exclude", plan.info.exclusion(v)) for v in found]
+        nogoods += [Nogood("exclude", exclusion(plan.info, v)) for v in found]
     lines = [f"% {part.name}", f"constraint {part.mzn};"]
     if any(ng.kind == "explored" for ng in nogoods):
         lines.append('include "lex_greater.mzn";')

@@ -12,6 +12,7 @@ from modelsplit.errors import SplitError
 from modelsplit.model.cube import Cube, Restriction
 from modelsplit.model.domain import Domain
 from modelsplit.model.info import ModelInfo, Slot
+from modelsplit.model.names import parse_slots
 from modelsplit.splitters.base import Split, SplitRequest, register
 
 
@@ -20,7 +21,7 @@ def choose_slots(info: ModelInfo, request: SplitRequest) -> list[Slot]:
     if request.on:
         chosen: list[Slot] = []
         for name in request.on:
-            slots = info.slots(name)
+            slots = parse_slots(info, name)
             var = info.variables[slots[0].var]
             if request.all_solutions and not var.output:
                 shown = [n for n, v in info.variables.items() if v.output]
