@@ -36,7 +36,7 @@ def export(plan, bundle, parts, pending):
 @click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
 def collect(plan, results, workers):
     """Check RESULTS (result files, directories or .tar.gz archives of them) and record them in PLAN."""
-    from modelsplit.offline.results import collect_files
+    from modelsplit.offline.collect import collect_files
 
     loaded = Plan.load(plan)
     done = collect_files(loaded, results, workers=workers)
