@@ -44,7 +44,7 @@ _EXPORTS = {
     "Split": "modelsplit.splitters.base",
     # machines that never talk to each other, and reports
     "export_bundle": "modelsplit.offline.bundle",
-    "collect_files": "modelsplit.offline.results",
+    "collect_files": "modelsplit.offline.collect",
     "verify_plan": "modelsplit.offline.verify",
     "write_report": "modelsplit.report.write",
     # errors
@@ -121,7 +121,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from modelsplit.model.cube import Cube, Nogood
     from modelsplit.model.goal import Goal
     from modelsplit.offline.bundle import export as export_bundle
-    from modelsplit.offline.results import collect_files
+    from modelsplit.offline.collect import collect_files
     from modelsplit.offline.verify import verify_plan
     from modelsplit.plan.plan import Part, Plan
     from modelsplit.report.write import write_report

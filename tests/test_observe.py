@@ -310,7 +310,7 @@ def test_list_scheduling():
 
 def test_timeline_cuts_long_idle_gaps():
     """A plan resumed hours later: the figures cut out the idle gap, keeping a little of it."""
-    from modelsplit.report.write import Timeline
+    from modelsplit.report.figures import Timeline
 
     at = Timeline([(100.0, 110.0), (105.0, 112.0), (1100.0, 1110.0)])
     assert at.cuts == [(112.0, 1100.0)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from modelsplit.offline.bundle import export as export_bundle
-from modelsplit.offline.results import collect_files
+from modelsplit.offline.collect import collect_files
 from modelsplit.offline.verify import verify_plan
 from modelsplit.plan.plan import Plan
 from modelsplit.run.collector import Collector

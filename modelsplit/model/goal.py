@@ -14,6 +14,12 @@ class Goal(str, enum.Enum):
     MINIMIZE = "minimize"
     MAXIMIZE = "maximize"
 
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
     @classmethod
     def from_method(cls, method: str | None) -> Goal:
         """The goal MiniZinc's model interface names ``sat``, ``min`` or ``max``."""

@@ -10,7 +10,7 @@
       model/                the plan's model and data
       parts/part-NNNN.mzn   one constraint file per part: its cube, its bound, the values output section
       solver/               the corrected Gecode configuration (plans made with the default solver)
-      results/              written by solve.sh: part-NNNN.result (see results.py), part-NNNN.log
+      results/              written by solve.sh: part-NNNN.result (see resultfile.py), part-NNNN.log
 
 The part files hold the same text a local attempt of the part runs (see plan/task.py); an
 optimisation part carries the best objective known at export time as a bound. The journal records
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from modelsplit.errors import InputError
 from modelsplit.model.goal import Goal
-from modelsplit.offline.results import RESULT_FORMAT
+from modelsplit.offline.resultfile import RESULT_FORMAT
 from modelsplit.plan.plan import Part, Plan, sha256_file
 from modelsplit.plan.task import make_task as part_task
 from modelsplit.run.journal import Journal, all_parts

@@ -19,8 +19,9 @@ deeper levels are then cut without asking. Without a probe nothing is dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import ceil
+from typing import Any
 
 from modelsplit.model.cube import Cube
 from modelsplit.model.info import ModelInfo, Slot
@@ -47,77 +48,124 @@ def _next_slot(info: ModelInfo, slots: list[Slot], cube: Cube):
     return None, None
 
 
+@dataclass
+class _Probing:
+    """The solver's probe as eps uses it: counted, and given up on where it decides next to nothing."""
+
+    probe: Any  # the request's probe: None, or has .classify(cubes) -> list[Outcome]
+    budget: int  # probes at most
+    probes: int = 0
+    quiet: int = 0  # levels in a row that decided less than MIN_DECIDED of their cubes
+    asking: bool = field(init=False)  # still asking: False once the solver decided next to nothing
+    unprobed: bool = False  # deeper levels were cut without asking
+
+    def __post_init__(self) -> None:
+        self.asking = self.probe is not None
+
+    @property
+    def spent(self) -> bool:
+        return self.asking and self.probes >= self.budget
+
+    def classify(self, cubes: list[Cube]) -> list[Outcome]:
+        """What the probe says of each cube; OPEN for all once it is no longer asked (or absent)."""
+        outcomes = None
+        if self.asking:
+            self.probes += len(cubes)
+            outcomes = self.probe.classify(cubes)
+            decided = sum(o != Outcome.OPEN for o in outcomes)
+            self.quiet = self.quiet + 1 if decided < MIN_DECIDED * len(cubes) else 0
+            if self.quiet >= 2 and self.probes >= MIN_SAMPLE:
+                self.asking = False  # the solver decides next to nothing here: stop asking
+        elif self.probe is not None:
+            self.unprobed = True
+        return outcomes or [Outcome.OPEN] * len(cubes)
+
+
 @register("eps")
 def eps(info: ModelInfo, request: SplitRequest) -> Split:
     """About N parts, fine where the search is: cubes the solver refutes are dropped."""
     target = request.parts_or(30)
-    probe = request.probe
+    probing = _Probing(request.probe, PROBE_BUDGET * target)
     slots = choose_slots(info, request)
     nodes = [_Node(Cube())]
-    dropped = finished = probes = 0
-    asking = probe is not None
-    quiet = 0
-    unprobed = False
+    dropped = finished = 0
     while len(nodes) < target:
         opened = [n for n in nodes if n.open]
         if not opened:
             break
-        if asking and probes >= PROBE_BUDGET * target:
+        if probing.spent:
             # the solver keeps refuting or finishing nearly every cube: the model nearly solves
             # itself, and deeper levels cost probes without making parts
             break
-        need = target - len(nodes)
-        k = max(2, ceil(need / len(opened)) + 1)
-        # near the target, cut only as many open cubes as needed (the first ones in search order)
-        grow = {id(n) for n in (opened[:need] if k == 2 and need < len(opened) else opened)}
-        level: list[tuple[_Node, list[Cube]]] = []
-        for node in nodes:
-            if id(node) not in grow:
-                level.append((node, []))
-                continue
-            slot, dom = _next_slot(info, slots, node.cube)
-            if slot is None:  # every slot is down to one value: nothing left to cut
-                node.open = False
-                level.append((node, []))
-                continue
-            runs = dom.chunks(min(k, dom.size))
-            children = [node.cube.narrow(run_restriction(slot, runs, i)) for i in range(len(runs))]
-            level.append((node, children))
+        level = _cut_level(info, slots, nodes, opened, target)
         new = [c for _, children in level for c in children]
         if not new:
             continue
-        outcomes = None
-        if asking:
-            probes += len(new)
-            outcomes = probe.classify(new)
-            decided = sum(o != Outcome.OPEN for o in outcomes)
-            quiet = quiet + 1 if decided < MIN_DECIDED * len(new) else 0
-            if quiet >= 2 and probes >= MIN_SAMPLE:
-                asking = False  # the solver decides next to nothing here: stop asking
-        elif probe is not None:
-            unprobed = True
-        verdict = iter(outcomes or [Outcome.OPEN] * len(new))
-        nodes = []
-        for node, children in level:
-            if not children:
-                nodes.append(node)
+        nodes, gone, done = _apply(level, probing.classify(new))
+        dropped += gone
+        finished += done
+    return Split([n.cube for n in nodes], "eps", _note(nodes, probing, dropped, finished), dropped)
+
+
+def _cut_level(
+    info: ModelInfo, slots: list[Slot], nodes: list[_Node], opened: list[_Node], target: int
+) -> list[tuple[_Node, list[Cube]]]:
+    """Each node with the cubes it is cut into on its next slot (none: it stays as it is).
+
+    Open nodes are cut into about as many runs as bring the parts to ``target``; a node with no
+    slot left to cut is closed.
+    """
+    need = target - len(nodes)
+    k = max(2, ceil(need / len(opened)) + 1)
+    # near the target, cut only as many open cubes as needed (the first ones in search order)
+    grow = {id(n) for n in (opened[:need] if k == 2 and need < len(opened) else opened)}
+    level: list[tuple[_Node, list[Cube]]] = []
+    for node in nodes:
+        if id(node) not in grow:
+            level.append((node, []))
+            continue
+        slot, dom = _next_slot(info, slots, node.cube)
+        if slot is None:  # every slot is down to one value: nothing left to cut
+            node.open = False
+            level.append((node, []))
+            continue
+        runs = dom.chunks(min(k, dom.size))
+        children = [node.cube.narrow(run_restriction(slot, runs, i)) for i in range(len(runs))]
+        level.append((node, children))
+    return level
+
+
+def _apply(level: list[tuple[_Node, list[Cube]]], outcomes: list[Outcome]) -> tuple[list[_Node], int, int]:
+    """The nodes after a level, given the probe's outcome for each new cube in order: refuted cubes
+    dropped, finished ones closed. Also how many were dropped and how many finished."""
+    verdict = iter(outcomes)
+    nodes: list[_Node] = []
+    dropped = finished = 0
+    for node, children in level:
+        if not children:
+            nodes.append(node)
+            continue
+        for cube in children:
+            outcome = next(verdict)
+            if outcome == Outcome.REFUTED:
+                dropped += 1
                 continue
-            for cube in children:
-                outcome = next(verdict)
-                if outcome == Outcome.REFUTED:
-                    dropped += 1
-                    continue
-                finished += outcome == Outcome.FINISHED
-                nodes.append(_Node(cube, open=outcome == Outcome.OPEN))
+            finished += outcome == Outcome.FINISHED
+            nodes.append(_Node(cube, open=outcome == Outcome.OPEN))
+    return nodes, dropped, finished
+
+
+def _note(nodes: list[_Node], probing: _Probing, dropped: int, finished: int) -> str:
+    """The split's note: parts, the slots cut, what was dropped and how the solver was asked."""
     used = sorted({r.slot.key() for n in nodes for r in n.cube.restrictions})
     on = f" on {_names(used)}" if used else ""
-    if probe is None:
+    if probing.probe is None:
         how = "(no solver probe: none dropped)"
     else:
+        probes = probing.probes
         how = f"refuted by the solver ({probes} probes, {finished} part(s) small enough to stop cutting"
-        how += "; deeper levels unprobed, as the solver decided almost none)" if unprobed else ")"
-    note = f"eps: {len(nodes)} parts{on}; {dropped} {how}"
-    return Split([n.cube for n in nodes], "eps", note, dropped)
+        how += "; deeper levels unprobed, as the solver decided almost none)" if probing.unprobed else ")"
+    return f"eps: {len(nodes)} parts{on}; {dropped} {how}"
 
 
 def _names(keys: list[str]) -> str:

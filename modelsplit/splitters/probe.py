@@ -15,6 +15,11 @@ whole model runs for a moment, and from then on every probe carries the bound ``
 of the best solution it found. The optimum is at most B, so a cube with no solution at or below B
 holds no optimum either; with that bound propagation refutes whole regions that cannot beat it.
 A probe costs one solver start-up plus its small search (10-20 ms); probes run in parallel.
+
+Probes start solver processes themselves, with :mod:`subprocess`, on this machine: not through an
+Executor or a Backend as parts are. Each cube probed is one run of Gecode's FlatZinc executable on
+a temporary ``.fzn`` file (``modelsplit-probe-*``), and the incumbent search is one more
+(``modelsplit-inc-*``), killed with its whole session when it stops early.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -51,6 +57,16 @@ class Incumbent:
     complete: bool  # the search ended: the objective is the optimum, or None means UNSAT
     seconds: float
     values: dict[Slot, int] = field(default_factory=dict)  # the best solution's slot values
+
+
+@dataclass
+class _Found:
+    """What the incumbent search has printed so far."""
+
+    best: int | None = None  # the best objective (None: no solution, or none exists)
+    values: dict[str, str] = field(default_factory=dict)  # FlatZinc name -> value text, of the best
+    at: float = 0.0  # the search's clock when the best came
+    complete: bool = False  # the search ended
 
 
 class Probe:
@@ -100,10 +116,7 @@ class Probe:
         if objective is None:
             return None
         slots = {name: slot for slot, name in self.info.fzn_names.items() if not _is_literal(name)}
-        shown = _show(self._head, {objective, *slots})
-        with tempfile.NamedTemporaryFile("w", suffix=".fzn", prefix="modelsplit-inc-", delete=False) as fh:
-            fh.write(shown + self._tail)
-            path = fh.name
+        path = _write_fzn(_show(self._head, {objective, *slots}) + self._tail, "modelsplit-inc-")
         start = time.monotonic()
         proc = subprocess.Popen(
             [self.executable, "-a", "-time", str(int(limit * 1000)), path],
@@ -113,60 +126,76 @@ class Probe:
             text=True,
             start_new_session=True,
         )
-        state: dict = {"best": None, "values": {}, "at": 0.0, "complete": False}
-        # patience counts the race's own CPU seconds: probes beside it (or anything else on the
-        # machine) slow it down, and a wall-clock patience would stop it before it gets as far
-        clock = (
-            (lambda: _cpu_seconds(proc.pid))
-            if _cpu_seconds(proc.pid) is not None
-            else (lambda: time.monotonic() - start)
+        found = _Found()
+        clock = _race_clock(proc.pid, start)
+        reader = threading.Thread(
+            target=self._read_solutions, args=(proc, objective, found, clock), daemon=True
         )
-
-        def read() -> None:
-            block: dict[str, str] = {}
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                if line.startswith("----------"):
-                    if objective in block:
-                        state["best"], state["values"] = int(block[objective]), block
-                        self.bound = state["best"]  # probes running meanwhile use it at once
-                        state["at"] = clock() or 0.0
-                    block = {}
-                elif line.startswith("=========="):
-                    state["complete"] = True
-                elif line.startswith("=====UNSATISFIABLE"):
-                    state["complete"], state["best"] = True, None
-                elif " = " in line:
-                    name, _, value = line.partition(" = ")
-                    block[name.strip()] = value.strip().rstrip(";")
-            proc.stdout.close()
-
-        reader = threading.Thread(target=read, daemon=True)
         reader.start()
         try:
-            while reader.is_alive():
-                if time.monotonic() - start >= limit + 1.0 or self._stop.is_set():
-                    break
-                # patience: stop once the incumbent has not improved for a while (its core then
-                # goes to the probes)
-                if state["best"] is not None and (clock() or 0.0) >= max(
-                    INCUMBENT_MIN, state["at"] * (1 + INCUMBENT_PATIENCE) + 0.05
-                ):
-                    break
-                reader.join(0.01)
+            self._await(reader, found, clock, start, limit)
         finally:
             if proc.poll() is None:
                 kill_session(proc.pid)
             proc.wait()
             reader.join()
             os.unlink(path)
-        best = state["best"]
+        values = self._slot_values(found.values)
+        return Incumbent(found.best, found.complete, time.monotonic() - start, values)
+
+    def _read_solutions(
+        self, proc: subprocess.Popen, objective: str, found: _Found, clock: Callable[[], float | None]
+    ) -> None:
+        """Read the incumbent search's output as it comes; each solution it prints bounds the probes
+        running meanwhile at once."""
+        block: dict[str, str] = {}
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("----------"):
+                if objective in block:
+                    found.best, found.values = int(block[objective]), block
+                    self.bound = found.best  # probes running meanwhile use it at once
+                    found.at = clock() or 0.0
+                block = {}
+            elif line.startswith("=========="):
+                found.complete = True
+            elif line.startswith("=====UNSATISFIABLE"):
+                found.complete, found.best = True, None
+            elif " = " in line:
+                name, _, value = line.partition(" = ")
+                block[name.strip()] = value.strip().rstrip(";")
+        proc.stdout.close()
+
+    def _await(
+        self,
+        reader: threading.Thread,
+        found: _Found,
+        clock: Callable[[], float | None],
+        start: float,
+        limit: float,
+    ) -> None:
+        """Wait while the incumbent search is worth its core: until its output ends, the limit
+        passes, the race is stopped, or patience runs out."""
+        while reader.is_alive():
+            if time.monotonic() - start >= limit + 1.0 or self._stop.is_set():
+                return
+            # patience: stop once the incumbent has not improved for a while (its core then
+            # goes to the probes)
+            if found.best is not None and (clock() or 0.0) >= max(
+                INCUMBENT_MIN, found.at * (1 + INCUMBENT_PATIENCE) + 0.05
+            ):
+                return
+            reader.join(0.01)
+
+    def _slot_values(self, shown: dict[str, str]) -> dict[Slot, int]:
+        """The slots' values in a solution the solver printed (FlatZinc name -> value text);
+        slots the flattening fixed to a literal have that value."""
         values = {}
         for slot, name in self.info.fzn_names.items():
-            text = name if _is_literal(name) else state["values"].get(name)
+            text = name if _is_literal(name) else shown.get(name)
             if text is not None and _is_literal(text):
                 values[slot] = 1 if text == "true" else 0 if text == "false" else int(text)
-        return Incumbent(best, state["complete"], time.monotonic() - start, values)
+        return values
 
     def start_race(self, limit: float) -> Future:
         """Run :meth:`find_incumbent` in the background; probes made meanwhile use its best
@@ -209,9 +238,7 @@ class Probe:
         lines = self.constraints(cube)
         if lines is None:
             return Outcome.REFUTED
-        with tempfile.NamedTemporaryFile("w", suffix=".fzn", prefix="modelsplit-probe-", delete=False) as fh:
-            fh.write(self._head + "\n".join(lines) + "\n" + self._tail)
-            path = fh.name
+        path = _write_fzn(self._head + "\n".join(lines) + "\n" + self._tail, "modelsplit-probe-")
         try:
             out = subprocess.run(
                 [self.executable, "-fail", str(PROBE_FAILS), "-time", str(PROBE_MS), path],
@@ -247,6 +274,23 @@ class Probe:
                 result = list(pool.map(self._classify, cubes))
         self.seconds += time.monotonic() - start
         return result
+
+
+def _write_fzn(text: str, prefix: str) -> str:
+    """Write FlatZinc to a temporary file for the solver; its path (the caller removes it)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".fzn", prefix=prefix, delete=False) as fh:
+        fh.write(text)
+        return fh.name
+
+
+def _race_clock(pid: int, start: float) -> Callable[[], float | None]:
+    """The clock patience counts in: the search's own CPU seconds where /proc has them, else wall
+    seconds since ``start``."""
+    # probes beside the search (or anything else on the machine) slow it down, and a wall-clock
+    # patience would stop it before it gets as far
+    if _cpu_seconds(pid) is not None:
+        return lambda: _cpu_seconds(pid)
+    return lambda: time.monotonic() - start
 
 
 def _cpu_seconds(pid: int) -> float | None:

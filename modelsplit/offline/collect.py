@@ -1,26 +1,11 @@
-"""Result files from exported bundles, and collecting them into the journal.
+"""Collecting result files from exported bundles into the journal.
 
-A result file is plain text: MiniZinc's own output for one part, framed by lines that start with
-``%%% `` (format 1)::
-
-    %%% modelsplit-result 1
-    %%% plan 3f2a…            the plan id
-    %%% part 7                the part id
-    %%% key 9c1e…             the part's key (content hash)
-    %%% started 2026-12-01T21:00:00Z
-    %%% time-limit 600|none
-    …everything `minizinc` printed: solutions ended by ----------, then ========== or
-    =====UNSATISFIABLE===== when the search finished…
-    %%% exit 0                minizinc's exit code
-    %%% elapsed 12            seconds
-    %%% end complete|stopped  stopped: interrupted (Ctrl-C, SIGTERM) or cut by the time limit
-    %%% sha256 …              optional: sha256 of every line before this one
-
-Collecting checks that the file is whole (its last lines are there, the sha256 matches), that it
-belongs to this plan and part (plan id and part key), reads the output with the same reader as
-local parts, and re-checks every solution against the original model (see offline/verify.py) before
-anything is recorded. A stopped result is recorded as a stopped part (its solutions kept as a
-stopped local part's are); a complete one finishes its part.
+The files come as they were brought back: single files, directories of them, .tar.gz archives.
+Collecting reads each one (offline/resultfile.py: is it whole, its last lines there, its sha256
+matching?), checks that it belongs to this plan and part (plan id and part key), reads the output
+with the same reader as local parts, and re-checks every solution against the original model (see
+offline/verify.py) before anything is recorded. A stopped result is recorded as a stopped part (its
+solutions kept as a stopped local part's are); a complete one finishes its part.
 """
 
 from __future__ import annotations
@@ -36,107 +21,16 @@ from typing import Any
 from modelsplit.errors import ResultError
 from modelsplit.model.goal import Goal
 from modelsplit.offline.claims import Claim, canonical
+from modelsplit.offline.resultfile import ResultFile, parse_result
 from modelsplit.offline.verify import Checker, make_checker
 from modelsplit.plan.plan import Plan
 from modelsplit.plan.task import PartTask
-from modelsplit.run.journal import Journal
+from modelsplit.run.journal import Journal, all_parts
 from modelsplit.status import PartState, Status
 from modelsplit.workers.backend import SEPARATOR, OutputReader, Solution
 
-RESULT_FORMAT = 1
-PREFIX = "%%% "
-MAGIC = "%%% modelsplit-result"
-HEADER_FIELDS = ("plan", "part", "key", "started", "time-limit")
-ENDS = ("complete", "stopped")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 NO_RESULTS: Any = object()  # stands for a directory or archive without result files
-
-
-@dataclass(frozen=True)
-class ResultFile:
-    """A parsed result file (not yet checked against a plan)."""
-
-    name: str
-    sha256: str  # of the whole file: collecting the same file twice is recognised by it
-    plan_id: str
-    part_id: int
-    key: str
-    end: str  # complete | stopped
-    exit_code: int
-    elapsed: float
-    body: str  # what minizinc printed
-    started: str = ""
-    time_limit: str = "none"
-
-
-def _field(line: str, name: str) -> str | None:
-    head = f"{PREFIX}{name} "
-    return line[len(head) :].strip() if line.startswith(head) else None
-
-
-def parse_result(name: str, data: bytes) -> ResultFile:
-    """Read a result file; ResultError (naming what is wrong) when it is not a whole one."""
-    try:
-        text = data.decode()
-    except UnicodeDecodeError:
-        raise ResultError("is not a result file (not text)") from None
-    lines = text.splitlines(keepends=True)
-    if not lines or not lines[0].startswith(MAGIC):
-        raise ResultError("is not a modelsplit result file (it does not start with '%%% modelsplit-result')")
-    version = lines[0][len(MAGIC) :].strip()
-    if version != str(RESULT_FORMAT):
-        raise ResultError(f"has result format {version!r}; this modelsplit reads format {RESULT_FORMAT}")
-    header: dict[str, str] = {}
-    i = 1
-    for want in HEADER_FIELDS:
-        value = _field(lines[i], want) if i < len(lines) else None
-        if value is None:
-            raise ResultError(f"is damaged: its header has no '%%% {want}' line")
-        header[want] = value
-        i += 1
-    tail = list(lines[i:])
-    digest_line = None
-    if tail and _field(tail[-1], "sha256") is not None:
-        digest_line = tail.pop()
-    if len(tail) < 3 or not all(tail[-k].endswith("\n") for k in (1, 2, 3)):
-        raise ResultError(
-            "is truncated (its closing '%%% end' line is missing); copy it again or solve the part again"
-        )
-    exit_text, elapsed_text, end_text = (
-        _field(tail[-3], "exit"),
-        _field(tail[-2], "elapsed"),
-        _field(tail[-1], "end"),
-    )
-    if end_text is None or exit_text is None or elapsed_text is None:
-        raise ResultError(
-            "is truncated (its closing '%%% end' line is missing); copy it again or solve the part again"
-        )
-    if digest_line is not None:
-        claimed = _field(digest_line, "sha256") or ""
-        actual = hashlib.sha256("".join(lines[:-1]).encode()).hexdigest()
-        if claimed != actual:
-            raise ResultError("was changed or damaged after it was written (its sha256 does not match)")
-    if end_text not in ENDS:
-        raise ResultError(f"ends with '%%% end {end_text}', which is neither complete nor stopped")
-    try:
-        part_id = int(header["part"])
-        exit_code = int(exit_text)
-        elapsed = float(elapsed_text)
-    except ValueError:
-        raise ResultError("is damaged: a part number, exit code or time is not a number") from None
-    return ResultFile(
-        name=name,
-        sha256=hashlib.sha256(data).hexdigest(),
-        plan_id=header["plan"],
-        part_id=part_id,
-        key=header["key"],
-        end=end_text,
-        exit_code=exit_code,
-        elapsed=elapsed,
-        body="".join(tail[:-3]),
-        started=header["started"],
-        time_limit=header["time-limit"],
-    )
 
 
 def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
@@ -172,6 +66,8 @@ def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
 
 @dataclass
 class FileOutcome:
+    """What collecting one file did, and why."""
+
     name: str
     kind: str  # collected | unchanged | rejected
     message: str
@@ -184,6 +80,8 @@ class FileOutcome:
 
 @dataclass
 class Collection:
+    """What collecting did to every file it was given, in order."""
+
     outcomes: list[FileOutcome] = field(default_factory=list)
 
     @property
@@ -203,8 +101,6 @@ class Ingest:
     """Checks result files against one plan and records them in its journal."""
 
     def __init__(self, plan: Plan, journal: Journal, checker: Checker | None = None):
-        from modelsplit.run.journal import all_parts
-
         self.plan = plan
         self.journal = journal
         self.checker = checker or Checker(plan)
