@@ -13,14 +13,16 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from modelsplit.errors import PlanError
 from modelsplit.model.cube import Cube
 from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import Part, Plan
+from modelsplit.run.records import RACE_ID, PartRecord, Run, StoredSolution, SubPart, stored_number
 from modelsplit.status import PartState, Status
+
+__all__ = ["RACE_ID", "Journal", "PartRecord", "Run", "StoredSolution", "SubPart", "all_parts"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -80,62 +82,6 @@ CREATE TABLE IF NOT EXISTS collected (
     collected REAL NOT NULL
 );
 """
-
-
-RACE_ID = 0  # part id of the racing start: the whole model, run briefly before or beside the parts
-
-
-@dataclass
-class PartRecord:
-    id: int
-    key: str
-    state: PartState
-    status: Status | None
-    attempts: int
-    n_solutions: int
-    objective: float | None
-    elapsed: float | None
-    error: str | None
-    worker: str | None = None  # where the last attempt ran: host/slot (local) or a Dask worker
-    started: float | None = None  # when the last attempt started (Unix time)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One attempt of a part, from start to end (the race is part ``RACE_ID``)."""
-
-    part_id: int
-    attempt: int
-    worker: str | None
-    started: float
-    finished: float
-    state: PartState
-
-
-@dataclass(frozen=True)
-class SubPart:
-    """A finer part that replaced part ``parent`` when it was re-split (``depth`` levels down)."""
-
-    id: int
-    parent: int
-    depth: int
-    cube: Cube
-    mzn: str  # the cube as MiniZinc text
-
-
-@dataclass(frozen=True)
-class StoredSolution:
-    id: int
-    part_id: int
-    objective: float | int | None
-    values: dict
-    output: str
-
-
-def _num(value: float | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value
 
 
 def _unwritable(path: Path, exc: Exception) -> PlanError:
@@ -326,7 +272,7 @@ class Journal:
                 Status(r[3]) if r[3] else None,
                 r[4],
                 r[5],
-                _num(r[6]),
+                stored_number(r[6]),
                 r[7],
                 r[8],
                 r[9],
@@ -360,7 +306,7 @@ class Journal:
     def solution_times(self) -> list[tuple[float, float | int | None]]:
         """(Unix time found, objective) of every recorded solution, oldest first."""
         rows = self.conn.execute("SELECT found, objective FROM solutions ORDER BY found, id")
-        return [(r[0], _num(r[1])) for r in rows]
+        return [(r[0], stored_number(r[1])) for r in rows]
 
     def set_worker(self, part_id: int, worker: str | None) -> None:
         """Record where the running attempt of a part runs (or ran)."""
@@ -486,7 +432,7 @@ class Journal:
 
     def solutions(self) -> Iterator[StoredSolution]:
         for r in self.conn.execute("SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id"):
-            yield StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4])
+            yield StoredSolution(r[0], r[1], stored_number(r[2]), json.loads(r[3]), r[4])
 
     def count_solutions(self, part_id: int | None = None) -> int:
         if part_id is None:
@@ -509,13 +455,13 @@ class Journal:
             "SELECT id, part_id, objective, vals, output FROM solutions "
             f"WHERE objective IS NOT NULL ORDER BY objective {order}, id ASC LIMIT 1"
         ).fetchone()
-        return StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4]) if r else None
+        return StoredSolution(r[0], r[1], stored_number(r[2]), json.loads(r[3]), r[4]) if r else None
 
     def first_solution(self) -> StoredSolution | None:
         r = self.conn.execute(
             "SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id LIMIT 1"
         ).fetchone()
-        return StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4]) if r else None
+        return StoredSolution(r[0], r[1], stored_number(r[2]), json.loads(r[3]), r[4]) if r else None
 
     # ---- offline: parts exported in bundles, result files collected from them ------------------
     def record_export(self, parts: list[tuple[int, str]], bundle: str) -> None:
