@@ -7,108 +7,26 @@ when it happens, so a run that stops (or is killed) can be resumed from what is 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from modelsplit.errors import PlanError
 from modelsplit.model.cube import Cube
 from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.run.records import RACE_ID, PartRecord, Run, StoredSolution, SubPart, stored_number
+from modelsplit.run.store import Store, Transaction
 from modelsplit.status import PartState, Status
 
 __all__ = ["RACE_ID", "Journal", "PartRecord", "Run", "StoredSolution", "SubPart", "all_parts"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS parts (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL,
-    state TEXT NOT NULL,
-    status TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    n_solutions INTEGER NOT NULL DEFAULT 0,
-    objective REAL,
-    bound REAL,
-    started REAL,
-    finished REAL,
-    elapsed REAL,
-    error TEXT,
-    cpu REAL,
-    worker TEXT
-);
-CREATE TABLE IF NOT EXISTS solutions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    part_id INTEGER NOT NULL,
-    attempt INTEGER NOT NULL,
-    objective REAL,
-    vals TEXT NOT NULL,
-    output TEXT NOT NULL,
-    found REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS solutions_part ON solutions(part_id);
-CREATE TABLE IF NOT EXISTS subparts (
-    id INTEGER PRIMARY KEY,
-    parent INTEGER NOT NULL,
-    depth INTEGER NOT NULL,
-    cube TEXT NOT NULL,
-    mzn TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    part_id INTEGER NOT NULL,
-    attempt INTEGER NOT NULL,
-    worker TEXT,
-    started REAL,
-    finished REAL,
-    state TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS exports (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    part_id INTEGER NOT NULL,
-    key TEXT NOT NULL,
-    bundle TEXT NOT NULL,
-    exported REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS collected (
-    sha256 TEXT PRIMARY KEY,
-    part_id INTEGER NOT NULL,
-    file TEXT NOT NULL,
-    state TEXT NOT NULL,
-    collected REAL NOT NULL
-);
-"""
-
-
-def _unwritable(path: Path, exc: Exception) -> PlanError:
-    where = path.parent
-    if not os.access(where, os.W_OK) or "readonly" in str(exc) or "read-only" in str(exc):
-        return PlanError(
-            f"cannot write the journal in {where} (read-only?): copy the plan directory somewhere "
-            "writable and solve it there"
-        )
-    return PlanError(f"cannot open the journal {path} ({exc}); check the plan directory's permissions")
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring a journal written by an earlier version up to this schema (additive only)."""
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
-    if "worker" not in columns:
-        conn.execute("ALTER TABLE parts ADD COLUMN worker TEXT")
-
 
 class Journal:
-    def __init__(self, path: Path, conn: sqlite3.Connection):
-        self.path = path
-        self.conn = conn
-        # journals written before parts had a worker column, or runs a table, open all the same
-        self._columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
-        self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        self._tx_depth = 0
+    def __init__(self, store: Store):
+        self.store = store
+        self.path = store.path
+        self.conn = store.conn
 
     @classmethod
     def open(
@@ -118,147 +36,31 @@ class Journal:
 
         ``readonly`` opens an existing journal without writing (for `status` on a read-only plan).
         """
-        path = Path(path)
-        try:
-            if readonly:
-                conn = sqlite3.connect(
-                    f"{path.resolve().as_uri()}?mode=ro",
-                    uri=True,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
-                if not os.access(path.parent, os.W_OK):  # WAL files cannot be made: read as immutable
-                    conn.close()
-                    conn = sqlite3.connect(
-                        f"{path.resolve().as_uri()}?immutable=1",
-                        uri=True,
-                        isolation_level=None,
-                        check_same_thread=False,
-                    )
-            else:
-                conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-            check = conn.execute("PRAGMA quick_check").fetchone()
-            if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else '?'}")
-            if not readonly:
-                conn.executescript(SCHEMA)
-                _migrate(conn)
-        except sqlite3.OperationalError as exc:
-            raise _unwritable(path, exc) from exc
-        except sqlite3.DatabaseError as exc:
-            raise PlanError(
-                f"the journal {path} is damaged ({exc}); move it away to run the plan afresh "
-                "(the plan itself is intact)"
-            ) from exc
-        journal = cls(path, conn)
-        try:
-            known = journal._meta("plan_id")
-        except sqlite3.DatabaseError as exc:
-            raise PlanError(
-                f"the journal {path} is damaged ({exc}); move it away to run the plan afresh"
-            ) from exc
-        if known is None and not readonly:
-            with journal.transaction():
-                journal._set_meta("plan_id", plan_id)
-                journal._set_meta("created", str(time.time()))
-                conn.executemany(
-                    "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
-                    [(pid, key, PartState.PENDING.value) for pid, key in parts],
-                )
-        elif known is not None and known != plan_id:
-            raise PlanError(
-                f"the journal {path} belongs to another plan ({known}, not {plan_id}); "
-                "move it away to start this plan's run afresh"
+
+        def seed(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
+                [(pid, key, PartState.PENDING.value) for pid, key in parts],
             )
-        return journal
+
+        return cls(Store.open(path, plan_id, seed, readonly=readonly))
 
     def close(self) -> None:
-        self.conn.close()
+        self.store.close()
 
-    # ---- helpers ------------------------------------------------------------------------------
-    class _Tx:
-        """BEGIN … COMMIT (ROLLBACK on an exception), safe against Ctrl-C and SIGTERM.
-
-        In the main thread, SIGINT and SIGTERM that arrive inside the transaction are held until
-        it has committed and then raised as usual (KeyboardInterrupt), so a stop never leaves a
-        transaction open. A transaction left open all the same (an interrupt between BEGIN and
-        the block, in code that did not hold signals) is rolled back before a new one begins,
-        instead of failing with "cannot start a transaction within a transaction".
-        """
-
-        HELD = (signal.SIGINT, signal.SIGTERM)
-
-        def __init__(self, journal: Journal):
-            self.journal = journal
-            self.conn = journal.conn
-            self.outer = False  # this one began the transaction (not nested in another)
-            self.pending: list[int] = []
-            self.saved: dict[int, object] = {}
-
-        def _hold(self, signum, frame) -> None:
-            self.pending.append(signum)
-
-        def __enter__(self):
-            if self.journal._tx_depth:  # nested: part of the transaction already open
-                self.journal._tx_depth += 1
-                return
-            try:
-                if threading.current_thread() is threading.main_thread():
-                    for signum in self.HELD:
-                        self.saved[signum] = signal.signal(signum, self._hold)
-                if self.conn.in_transaction:  # left open by an interrupted run: it never committed
-                    self.conn.execute("ROLLBACK")
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.outer = True
-                self.journal._tx_depth = 1
-            except BaseException:
-                self._release()
-                raise
-
-        def __exit__(self, exc_type, exc, tb):
-            self.journal._tx_depth -= 1
-            if not self.outer:
-                return
-            try:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-            finally:
-                self._release()
-
-        def _release(self) -> None:
-            saved, self.saved = self.saved, {}
-            for signum, handler in saved.items():
-                signal.signal(signum, handler)  # type: ignore[arg-type]
-            pending, self.pending = self.pending, []
-            for signum in pending:
-                handler = saved.get(signum)
-                if callable(handler):
-                    handler(signum, None)
-                elif handler == signal.SIG_DFL:
-                    signal.raise_signal(signum)
-
-    def transaction(self) -> Journal._Tx:
-        return Journal._Tx(self)
-
-    def _meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def _set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    def transaction(self) -> Transaction:
+        return self.store.transaction()
 
     def get_meta(self, key: str) -> str | None:
-        return self._meta(key)
+        return self.store.meta(key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self._set_meta(key, value)
+        self.store.set_meta(key, value)
 
     # ---- parts --------------------------------------------------------------------------------
     def parts(self) -> list[PartRecord]:
         """The plan's parts (not the race, see ``RACE_ID``)."""
-        worker = "worker" if "worker" in self._columns else "NULL"
+        worker = "worker" if "worker" in self.store.columns else "NULL"
         rows = self.conn.execute(
             "SELECT id, key, state, status, attempts, n_solutions, objective, elapsed, error, "
             f"{worker}, started FROM parts WHERE id != ? ORDER BY id",
@@ -287,12 +89,12 @@ class Journal:
         Attempts that ended before the journal recorded every attempt (an earlier version wrote
         it) appear as far as the parts table remembers them: each part's last attempt.
         """
-        worker = "worker" if "worker" in self._columns else "NULL"
+        worker = "worker" if "worker" in self.store.columns else "NULL"
         last = (
             f"SELECT id, attempts, {worker}, started, finished, state FROM parts AS p "
             "WHERE started IS NOT NULL AND finished >= started AND state != 'running'"
         )
-        if "runs" in self._tables:
+        if "runs" in self.store.tables:
             query = (
                 "SELECT part_id, attempt, worker, started, finished, state FROM runs "
                 f"WHERE finished >= started UNION ALL {last} AND NOT EXISTS "
@@ -372,18 +174,18 @@ class Journal:
 
     def race_state(self) -> str | None:
         """None (no race), "running", "done" (the race answered) or "stopped"."""
-        return self._meta("race")
+        return self.store.meta("race")
 
     def start_race(self, key: str) -> None:
         self.conn.execute(
             "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
             (RACE_ID, key, PartState.PENDING.value),
         )
-        self._set_meta("race", "running")
+        self.store.set_meta("race", "running")
 
     def end_race(self, answered: bool, keep_solutions: bool) -> None:
         """Record how the race ended; drop solutions the answer does not need (enumeration)."""
-        self._set_meta("race", "done" if answered else "stopped")
+        self.store.set_meta("race", "done" if answered else "stopped")
         if not keep_solutions:
             other = "!=" if answered else "="  # the race's own, or everyone else's
             self.conn.execute(f"DELETE FROM solutions WHERE part_id {other} ?", (RACE_ID,))
