@@ -15,6 +15,8 @@ RACE_ID = 0  # part id of the racing start: the whole model, run briefly before 
 
 @dataclass
 class PartRecord:
+    """A part's state as recorded: its last attempt, and what it found."""
+
     id: int
     key: str
     state: PartState
@@ -53,6 +55,8 @@ class SubPart:
 
 @dataclass(frozen=True)
 class StoredSolution:
+    """A recorded solution of part ``part_id``: its values and the solver's output text."""
+
     id: int
     part_id: int
     objective: float | int | None
