@@ -3,11 +3,11 @@
 Who writes what: `solve`'s coordinator (the Dispatcher) records parts' states, attempts,
 sub-parts, the race and solutions; offline `collect` (``offline/results.py``) records the result
 files it takes in, with their solutions and the parts' outcomes; offline `export`
-(``offline/bundle.py``) records which parts went into which bundle. `status`, `report`,
-`verify` and the Collector only read it. One process writes at a time: a transaction is BEGIN
-IMMEDIATE, so it takes SQLite's write lock when it begins and another writer waits for it.
-Every solution and every change of a part's state is committed when it happens, so a run that
-stops (or is killed) can be resumed from what is recorded.
+(``offline/bundle.py``) records which parts went into which bundle. `status`, `report`, `verify`
+and the Collector only read it. One process writes at a time: a transaction is BEGIN IMMEDIATE,
+so it takes SQLite's write lock when it begins, and another writer waits (up to 30 s) for its
+commit. Every solution and every change of a part's state is committed when it happens, so a run
+that stops (or is killed) can be resumed from what is recorded.
 
 The ``Journal`` is the one object callers open; its parts are the ``Store`` (database, schema,
 transactions: ``run/store.py``) and three mixins, one per concern: ``PartLog`` (part lifecycle,
