@@ -1,168 +1,40 @@
 """The Journal: mutable run state of a plan, in SQLite (``PLAN/journal.sqlite``, WAL mode).
 
-Only the coordinator writes it. Every solution and every change of a part's state is committed
-when it happens, so a run that stops (or is killed) can be resumed from what is recorded.
+Who writes what: `solve`'s coordinator (the Dispatcher) records parts' states, attempts,
+sub-parts, the race and solutions; offline `collect` (``offline/results.py``) records the result
+files it takes in, with their solutions and the parts' outcomes; offline `export`
+(``offline/bundle.py``) records which parts went into which bundle. `status`, `report`, `verify`
+and the Collector only read it. One process writes at a time: a transaction is BEGIN IMMEDIATE,
+so it takes SQLite's write lock when it begins, and another writer waits (up to 30 s) for its
+commit. Every solution and every change of a part's state is committed when it happens, so a run
+that stops (or is killed) can be resumed from what is recorded.
+
+The ``Journal`` is the one object callers open; its parts are the ``Store`` (database, schema,
+transactions: ``run/store.py``) and three mixins, one per concern: ``PartLog`` (part lifecycle,
+sub-parts, race), ``SolutionLog`` (solutions) and ``OfflineLog`` (exports, collected files).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import sqlite3
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from modelsplit.errors import PlanError
-from modelsplit.model.cube import Cube
-from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import Part, Plan
-from modelsplit.status import PartState, Status
+from modelsplit.run.journal_offline import OfflineLog
+from modelsplit.run.journal_parts import PartLog, insert_parts
+from modelsplit.run.journal_solutions import SolutionLog
+from modelsplit.run.records import RACE_ID, PartRecord, Run, StoredSolution, SubPart
+from modelsplit.run.store import Store, Transaction
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS parts (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL,
-    state TEXT NOT NULL,
-    status TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    n_solutions INTEGER NOT NULL DEFAULT 0,
-    objective REAL,
-    bound REAL,
-    started REAL,
-    finished REAL,
-    elapsed REAL,
-    error TEXT,
-    cpu REAL,
-    worker TEXT
-);
-CREATE TABLE IF NOT EXISTS solutions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    part_id INTEGER NOT NULL,
-    attempt INTEGER NOT NULL,
-    objective REAL,
-    vals TEXT NOT NULL,
-    output TEXT NOT NULL,
-    found REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS solutions_part ON solutions(part_id);
-CREATE TABLE IF NOT EXISTS subparts (
-    id INTEGER PRIMARY KEY,
-    parent INTEGER NOT NULL,
-    depth INTEGER NOT NULL,
-    cube TEXT NOT NULL,
-    mzn TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    part_id INTEGER NOT NULL,
-    attempt INTEGER NOT NULL,
-    worker TEXT,
-    started REAL,
-    finished REAL,
-    state TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS exports (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    part_id INTEGER NOT NULL,
-    key TEXT NOT NULL,
-    bundle TEXT NOT NULL,
-    exported REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS collected (
-    sha256 TEXT PRIMARY KEY,
-    part_id INTEGER NOT NULL,
-    file TEXT NOT NULL,
-    state TEXT NOT NULL,
-    collected REAL NOT NULL
-);
-"""
+__all__ = ["RACE_ID", "Journal", "PartRecord", "Run", "StoredSolution", "SubPart", "all_parts"]
 
 
-RACE_ID = 0  # part id of the racing start: the whole model, run briefly before or beside the parts
+class Journal(PartLog, SolutionLog, OfflineLog):
+    """The run state of one plan, open on its Store."""
 
-
-@dataclass
-class PartRecord:
-    id: int
-    key: str
-    state: PartState
-    status: Status | None
-    attempts: int
-    n_solutions: int
-    objective: float | None
-    elapsed: float | None
-    error: str | None
-    worker: str | None = None  # where the last attempt ran: host/slot (local) or a Dask worker
-    started: float | None = None  # when the last attempt started (Unix time)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One attempt of a part, from start to end (the race is part ``RACE_ID``)."""
-
-    part_id: int
-    attempt: int
-    worker: str | None
-    started: float
-    finished: float
-    state: PartState
-
-
-@dataclass(frozen=True)
-class SubPart:
-    """A finer part that replaced part ``parent`` when it was re-split (``depth`` levels down)."""
-
-    id: int
-    parent: int
-    depth: int
-    cube: Cube
-    mzn: str  # the cube as MiniZinc text
-
-
-@dataclass(frozen=True)
-class StoredSolution:
-    id: int
-    part_id: int
-    objective: float | int | None
-    values: dict
-    output: str
-
-
-def _num(value: float | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value
-
-
-def _unwritable(path: Path, exc: Exception) -> PlanError:
-    where = path.parent
-    if not os.access(where, os.W_OK) or "readonly" in str(exc) or "read-only" in str(exc):
-        return PlanError(
-            f"cannot write the journal in {where} (read-only?): copy the plan directory somewhere "
-            "writable and solve it there"
-        )
-    return PlanError(f"cannot open the journal {path} ({exc}); check the plan directory's permissions")
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring a journal written by an earlier version up to this schema (additive only)."""
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
-    if "worker" not in columns:
-        conn.execute("ALTER TABLE parts ADD COLUMN worker TEXT")
-
-
-class Journal:
-    def __init__(self, path: Path, conn: sqlite3.Connection):
-        self.path = path
-        self.conn = conn
-        # journals written before parts had a worker column, or runs a table, open all the same
-        self._columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
-        self._tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        self._tx_depth = 0
+    def __init__(self, store: Store):
+        self.store = store
+        self.path = store.path
+        self.conn = store.conn
 
     @classmethod
     def open(
@@ -172,402 +44,20 @@ class Journal:
 
         ``readonly`` opens an existing journal without writing (for `status` on a read-only plan).
         """
-        path = Path(path)
-        try:
-            if readonly:
-                conn = sqlite3.connect(
-                    f"{path.resolve().as_uri()}?mode=ro",
-                    uri=True,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
-                if not os.access(path.parent, os.W_OK):  # WAL files cannot be made: read as immutable
-                    conn.close()
-                    conn = sqlite3.connect(
-                        f"{path.resolve().as_uri()}?immutable=1",
-                        uri=True,
-                        isolation_level=None,
-                        check_same_thread=False,
-                    )
-            else:
-                conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-            check = conn.execute("PRAGMA quick_check").fetchone()
-            if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else '?'}")
-            if not readonly:
-                conn.executescript(SCHEMA)
-                _migrate(conn)
-        except sqlite3.OperationalError as exc:
-            raise _unwritable(path, exc) from exc
-        except sqlite3.DatabaseError as exc:
-            raise PlanError(
-                f"the journal {path} is damaged ({exc}); move it away to run the plan afresh "
-                "(the plan itself is intact)"
-            ) from exc
-        journal = cls(path, conn)
-        try:
-            known = journal._meta("plan_id")
-        except sqlite3.DatabaseError as exc:
-            raise PlanError(
-                f"the journal {path} is damaged ({exc}); move it away to run the plan afresh"
-            ) from exc
-        if known is None and not readonly:
-            with journal.transaction():
-                journal._set_meta("plan_id", plan_id)
-                journal._set_meta("created", str(time.time()))
-                conn.executemany(
-                    "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
-                    [(pid, key, PartState.PENDING.value) for pid, key in parts],
-                )
-        elif known is not None and known != plan_id:
-            raise PlanError(
-                f"the journal {path} belongs to another plan ({known}, not {plan_id}); "
-                "move it away to start this plan's run afresh"
-            )
-        return journal
+        return cls(Store.open(path, plan_id, lambda conn: insert_parts(conn, parts), readonly=readonly))
 
     def close(self) -> None:
-        self.conn.close()
+        self.store.close()
 
-    # ---- helpers ------------------------------------------------------------------------------
-    class _Tx:
-        """BEGIN … COMMIT (ROLLBACK on an exception), safe against Ctrl-C and SIGTERM.
-
-        In the main thread, SIGINT and SIGTERM that arrive inside the transaction are held until
-        it has committed and then raised as usual (KeyboardInterrupt), so a stop never leaves a
-        transaction open. A transaction left open all the same (an interrupt between BEGIN and
-        the block, in code that did not hold signals) is rolled back before a new one begins,
-        instead of failing with "cannot start a transaction within a transaction".
-        """
-
-        HELD = (signal.SIGINT, signal.SIGTERM)
-
-        def __init__(self, journal: Journal):
-            self.journal = journal
-            self.conn = journal.conn
-            self.outer = False  # this one began the transaction (not nested in another)
-            self.pending: list[int] = []
-            self.saved: dict[int, object] = {}
-
-        def _hold(self, signum, frame) -> None:
-            self.pending.append(signum)
-
-        def __enter__(self):
-            if self.journal._tx_depth:  # nested: part of the transaction already open
-                self.journal._tx_depth += 1
-                return
-            try:
-                if threading.current_thread() is threading.main_thread():
-                    for signum in self.HELD:
-                        self.saved[signum] = signal.signal(signum, self._hold)
-                if self.conn.in_transaction:  # left open by an interrupted run: it never committed
-                    self.conn.execute("ROLLBACK")
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.outer = True
-                self.journal._tx_depth = 1
-            except BaseException:
-                self._release()
-                raise
-
-        def __exit__(self, exc_type, exc, tb):
-            self.journal._tx_depth -= 1
-            if not self.outer:
-                return
-            try:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-            finally:
-                self._release()
-
-        def _release(self) -> None:
-            saved, self.saved = self.saved, {}
-            for signum, handler in saved.items():
-                signal.signal(signum, handler)  # type: ignore[arg-type]
-            pending, self.pending = self.pending, []
-            for signum in pending:
-                handler = saved.get(signum)
-                if callable(handler):
-                    handler(signum, None)
-                elif handler == signal.SIG_DFL:
-                    signal.raise_signal(signum)
-
-    def transaction(self) -> Journal._Tx:
-        return Journal._Tx(self)
-
-    def _meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def _set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    def transaction(self) -> Transaction:
+        """A transaction (``with journal.transaction(): …``); one inside another is part of it."""
+        return self.store.transaction()
 
     def get_meta(self, key: str) -> str | None:
-        return self._meta(key)
+        return self.store.meta(key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self._set_meta(key, value)
-
-    # ---- parts --------------------------------------------------------------------------------
-    def parts(self) -> list[PartRecord]:
-        """The plan's parts (not the race, see ``RACE_ID``)."""
-        worker = "worker" if "worker" in self._columns else "NULL"
-        rows = self.conn.execute(
-            "SELECT id, key, state, status, attempts, n_solutions, objective, elapsed, error, "
-            f"{worker}, started FROM parts WHERE id != ? ORDER BY id",
-            (RACE_ID,),
-        ).fetchall()
-        return [
-            PartRecord(
-                r[0],
-                r[1],
-                PartState(r[2]),
-                Status(r[3]) if r[3] else None,
-                r[4],
-                r[5],
-                _num(r[6]),
-                r[7],
-                r[8],
-                r[9],
-                r[10],
-            )
-            for r in rows
-        ]
-
-    def runs(self) -> list[Run]:
-        """Every attempt that ended, in the order they started (the race included).
-
-        Attempts that ended before the journal recorded every attempt (an earlier version wrote
-        it) appear as far as the parts table remembers them: each part's last attempt.
-        """
-        worker = "worker" if "worker" in self._columns else "NULL"
-        last = (
-            f"SELECT id, attempts, {worker}, started, finished, state FROM parts AS p "
-            "WHERE started IS NOT NULL AND finished >= started AND state != 'running'"
-        )
-        if "runs" in self._tables:
-            query = (
-                "SELECT part_id, attempt, worker, started, finished, state FROM runs "
-                f"WHERE finished >= started UNION ALL {last} AND NOT EXISTS "
-                "(SELECT 1 FROM runs AS r WHERE r.part_id = p.id AND r.attempt = p.attempts)"
-            )
-        else:
-            query = last
-        rows = self.conn.execute(f"SELECT * FROM ({query}) ORDER BY 4, 1").fetchall()
-        return [Run(r[0], r[1], r[2], r[3], r[4], PartState(r[5])) for r in rows]
-
-    def solution_times(self) -> list[tuple[float, float | int | None]]:
-        """(Unix time found, objective) of every recorded solution, oldest first."""
-        rows = self.conn.execute("SELECT found, objective FROM solutions ORDER BY found, id")
-        return [(r[0], _num(r[1])) for r in rows]
-
-    def set_worker(self, part_id: int, worker: str | None) -> None:
-        """Record where the running attempt of a part runs (or ran)."""
-        if worker:
-            self.conn.execute("UPDATE parts SET worker = ? WHERE id = ?", (worker, part_id))
-
-    def mark_running(self, part_id: int, attempt: int, bound: float | None) -> None:
-        self.conn.execute(
-            "UPDATE parts SET state = ?, attempts = ?, bound = ?, started = ?, status = NULL, "
-            "error = NULL, worker = NULL WHERE id = ?",
-            (PartState.RUNNING.value, attempt, bound, time.time(), part_id),
-        )
-
-    def mark_finished(
-        self,
-        part_id: int,
-        state: PartState,
-        status: Status,
-        *,
-        n_solutions: int,
-        objective: float | None,
-        elapsed: float,
-        error: str | None = None,
-        cpu: float | None = None,
-    ) -> None:
-        # cpu adds up over the part's attempts (a restarted or stopped attempt's search counts too)
-        self.conn.execute(
-            "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
-            "finished = ?, error = ?, cpu = COALESCE(cpu, 0) + COALESCE(?, 0) WHERE id = ?",
-            (state.value, status.value, n_solutions, objective, elapsed, time.time(), error, cpu, part_id),
-        )
-        self.conn.execute(
-            "INSERT INTO runs (part_id, attempt, worker, started, finished, state) "
-            "SELECT id, attempts, worker, started, finished, state FROM parts "
-            "WHERE id = ? AND started IS NOT NULL",
-            (part_id,),
-        )
-
-    # ---- sub-parts: finer parts that replace a part stopped for taking too long ---------------
-    def add_subparts(self, parent: int, depth: int, children: list[tuple[list, str, str]]) -> list[int]:
-        """Record children (cube as JSON-able list, cube text, key) of ``parent``; their new ids."""
-        first = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM parts").fetchone()[0]) + 1
-        ids = list(range(first, first + len(children)))
-        self.conn.executemany(
-            "INSERT INTO parts (id, key, state) VALUES (?, ?, ?)",
-            [(i, key, PartState.PENDING.value) for i, (_, _, key) in zip(ids, children)],
-        )
-        self.conn.executemany(
-            "INSERT INTO subparts (id, parent, depth, cube, mzn) VALUES (?, ?, ?, ?, ?)",
-            [(i, parent, depth, json.dumps(cube), mzn) for i, (cube, mzn, _) in zip(ids, children)],
-        )
-        return ids
-
-    def subparts(self) -> list[SubPart]:
-        """Every sub-part made by re-splitting, oldest first."""
-        rows = self.conn.execute("SELECT id, parent, depth, cube, mzn FROM subparts ORDER BY id")
-        return [SubPart(r[0], r[1], r[2], Cube.from_json(json.loads(r[3])), r[4]) for r in rows]
-
-    def move_solutions(self, solution_ids: list[int], part_id: int) -> None:
-        self.conn.executemany(
-            "UPDATE solutions SET part_id = ? WHERE id = ?", [(part_id, i) for i in solution_ids]
-        )
-
-    def race_state(self) -> str | None:
-        """None (no race), "running", "done" (the race answered) or "stopped"."""
-        return self._meta("race")
-
-    def start_race(self, key: str) -> None:
-        self.conn.execute(
-            "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
-            (RACE_ID, key, PartState.PENDING.value),
-        )
-        self._set_meta("race", "running")
-
-    def end_race(self, answered: bool, keep_solutions: bool) -> None:
-        """Record how the race ended; drop solutions the answer does not need (enumeration)."""
-        self._set_meta("race", "done" if answered else "stopped")
-        if not keep_solutions:
-            other = "!=" if answered else "="  # the race's own, or everyone else's
-            self.conn.execute(f"DELETE FROM solutions WHERE part_id {other} ?", (RACE_ID,))
-
-    def mark_pending(self, part_id: int) -> None:
-        self.conn.execute("UPDATE parts SET state = ? WHERE id = ?", (PartState.PENDING.value, part_id))
-
-    def drop_solutions(self, part_id: int, attempt: int) -> None:
-        self.conn.execute("DELETE FROM solutions WHERE part_id = ? AND attempt = ?", (part_id, attempt))
-
-    def reset_unfinished(self, keep_solutions: bool, keep_at_most: int | None = None) -> int:
-        """Make parts that were running, stopped or failed pending again (for a new run).
-
-        Their solutions stay when ``keep_solutions`` (optimisation: they remain valid incumbents;
-        enumeration: the next attempt excludes them by nogoods), except for a part with more than
-        ``keep_at_most`` of them, which is searched again from scratch.
-        """
-        unfinished = (PartState.RUNNING.value, PartState.STOPPED.value, PartState.FAILED.value)
-        with self.transaction():
-            ids = [
-                r[0]
-                for r in self.conn.execute(
-                    f"SELECT id FROM parts WHERE state IN ({','.join('?' * len(unfinished))})",
-                    unfinished,
-                )
-            ]
-            for part_id in ids:
-                n = self.count_solutions(part_id)
-                if not keep_solutions or (keep_at_most is not None and n > keep_at_most):
-                    self.conn.execute("DELETE FROM solutions WHERE part_id = ?", (part_id,))
-            self.conn.executemany(
-                "UPDATE parts SET state = ?, n_solutions = 0 WHERE id = ?",
-                [(PartState.PENDING.value, i) for i in ids],
-            )
-        return len(ids)
-
-    # ---- solutions ----------------------------------------------------------------------------
-    def add_solutions(self, part_id: int, rows: list[tuple[int, object, str, str]]) -> None:
-        """Record solutions of one part: (attempt, objective, values as JSON text, output text)."""
-        now = time.time()
-        self.conn.executemany(
-            "INSERT INTO solutions (part_id, attempt, objective, vals, output, found) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(part_id, a, obj, vals, out, now) for a, obj, vals, out in rows],
-        )
-
-    def solutions(self) -> Iterator[StoredSolution]:
-        for r in self.conn.execute("SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id"):
-            yield StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4])
-
-    def count_solutions(self, part_id: int | None = None) -> int:
-        if part_id is None:
-            return int(self.conn.execute("SELECT COUNT(*) FROM solutions").fetchone()[0])
-        row = self.conn.execute("SELECT COUNT(*) FROM solutions WHERE part_id = ?", (part_id,))
-        return int(row.fetchone()[0])
-
-    def part_solutions(self, part_id: int) -> list[dict]:
-        """Values of the solutions recorded for one part (all attempts)."""
-        rows = self.conn.execute("SELECT vals FROM solutions WHERE part_id = ? ORDER BY id", (part_id,))
-        return [json.loads(r[0]) for r in rows]
-
-    def part_solution_ids(self, part_id: int) -> list[tuple[int, dict]]:
-        rows = self.conn.execute("SELECT id, vals FROM solutions WHERE part_id = ? ORDER BY id", (part_id,))
-        return [(r[0], json.loads(r[1])) for r in rows]
-
-    def best_solution(self, solve: str) -> StoredSolution | None:
-        order = "ASC" if solve == Goal.MINIMIZE else "DESC"
-        r = self.conn.execute(
-            "SELECT id, part_id, objective, vals, output FROM solutions "
-            f"WHERE objective IS NOT NULL ORDER BY objective {order}, id ASC LIMIT 1"
-        ).fetchone()
-        return StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4]) if r else None
-
-    def first_solution(self) -> StoredSolution | None:
-        r = self.conn.execute(
-            "SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id LIMIT 1"
-        ).fetchone()
-        return StoredSolution(r[0], r[1], _num(r[2]), json.loads(r[3]), r[4]) if r else None
-
-    # ---- offline: parts exported in bundles, result files collected from them ------------------
-    def record_export(self, parts: list[tuple[int, str]], bundle: str) -> None:
-        """Record that parts (id, key) went into ``bundle`` (a path, as given)."""
-        now = time.time()
-        self.conn.executemany(
-            "INSERT INTO exports (part_id, key, bundle, exported) VALUES (?, ?, ?, ?)",
-            [(pid, key, bundle, now) for pid, key in parts],
-        )
-
-    def exports(self) -> dict[int, tuple[str, float]]:
-        """Part id -> (bundle, time) of its latest export; empty for journals from before exports."""
-        try:
-            rows = self.conn.execute("SELECT part_id, bundle, exported FROM exports ORDER BY id").fetchall()
-        except sqlite3.OperationalError:  # a read-only journal written before the table existed
-            return {}
-        return {r[0]: (r[1], r[2]) for r in rows}
-
-    def collected(self, sha256: str) -> tuple[int, str, str] | None:
-        """(part id, file, state) of a result file collected before, by the sha256 of its content."""
-        try:
-            row = self.conn.execute(
-                "SELECT part_id, file, state FROM collected WHERE sha256 = ?", (sha256,)
-            ).fetchone()
-        except sqlite3.OperationalError:
-            return None
-        return (row[0], row[1], row[2]) if row else None
-
-    def record_collected(self, sha256: str, part_id: int, file: str, state: PartState) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO collected (sha256, part_id, file, state, collected) VALUES (?, ?, ?, ?, ?)",
-            (sha256, part_id, file, state.value, time.time()),
-        )
-
-    def record(self, part_id: int) -> PartRecord | None:
-        return next((r for r in self.parts() if r.id == part_id), None)
-
-    def next_attempt(self, part_id: int) -> int:
-        """Count one more attempt of a part (solved elsewhere) and return its number."""
-        self.conn.execute("UPDATE parts SET attempts = attempts + 1 WHERE id = ?", (part_id,))
-        row = self.conn.execute("SELECT attempts FROM parts WHERE id = ?", (part_id,)).fetchone()
-        return int(row[0]) if row else 1
-
-    def delete_solutions(self, part_id: int) -> None:
-        self.conn.execute("DELETE FROM solutions WHERE part_id = ?", (part_id,))
-
-    def part_solution_rows(self, part_id: int) -> list[tuple[dict, str]]:
-        """(values, output text) of every solution recorded for one part."""
-        rows = self.conn.execute(
-            "SELECT vals, output FROM solutions WHERE part_id = ? ORDER BY id", (part_id,)
-        )
-        return [(json.loads(r[0]), r[1]) for r in rows]
+        self.store.set_meta(key, value)
 
 
 def all_parts(plan: Plan, journal: Journal) -> dict[int, Part]:

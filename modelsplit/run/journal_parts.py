@@ -1,0 +1,189 @@
+"""The part lifecycle in the Journal: parts and their attempts, sub-parts, the race.
+
+A part is pending, then running (one attempt, on one worker), then finished in a state; a new run
+makes unfinished parts pending again. Every attempt that ends is also kept in ``runs``. Sub-parts
+are finer parts that replace a part stopped for taking too long (re-splitting); the race is the
+whole model run as part ``RACE_ID`` before or beside the parts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+
+from modelsplit.model.cube import Cube
+from modelsplit.run.records import RACE_ID, PartRecord, Run, SubPart, stored_number
+from modelsplit.run.store import Store
+from modelsplit.status import PartState, Status
+
+
+def insert_parts(conn: sqlite3.Connection, parts: list[tuple[int, str]]) -> None:
+    """Enter a new plan's parts, (id, key) pairs, as pending."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
+        [(pid, key, PartState.PENDING.value) for pid, key in parts],
+    )
+
+
+class PartLog:
+    """The states and attempts of parts, sub-parts and the race.
+
+    A mixin of ``Journal``, which gives it ``store`` and ``conn``, and ``count_solutions``
+    (from ``SolutionLog``: a reset keeps a part's solutions only up to a number).
+    """
+
+    store: Store
+    conn: sqlite3.Connection
+    count_solutions: Callable[[int], int]
+
+    def parts(self) -> list[PartRecord]:
+        """The plan's parts (not the race, see ``RACE_ID``)."""
+        worker = "worker" if "worker" in self.store.columns else "NULL"
+        rows = self.conn.execute(
+            "SELECT id, key, state, status, attempts, n_solutions, objective, elapsed, error, "
+            f"{worker}, started FROM parts WHERE id != ? ORDER BY id",
+            (RACE_ID,),
+        ).fetchall()
+        return [
+            PartRecord(
+                r[0],
+                r[1],
+                PartState(r[2]),
+                Status(r[3]) if r[3] else None,
+                r[4],
+                r[5],
+                stored_number(r[6]),
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+            )
+            for r in rows
+        ]
+
+    def runs(self) -> list[Run]:
+        """Every attempt that ended, in the order they started (the race included).
+
+        Attempts that ended before the journal recorded every attempt (an earlier version wrote
+        it) appear as far as the parts table remembers them: each part's last attempt.
+        """
+        worker = "worker" if "worker" in self.store.columns else "NULL"
+        last = (
+            f"SELECT id, attempts, {worker}, started, finished, state FROM parts AS p "
+            "WHERE started IS NOT NULL AND finished >= started AND state != 'running'"
+        )
+        if "runs" in self.store.tables:
+            query = (
+                "SELECT part_id, attempt, worker, started, finished, state FROM runs "
+                f"WHERE finished >= started UNION ALL {last} AND NOT EXISTS "
+                "(SELECT 1 FROM runs AS r WHERE r.part_id = p.id AND r.attempt = p.attempts)"
+            )
+        else:
+            query = last
+        rows = self.conn.execute(f"SELECT * FROM ({query}) ORDER BY 4, 1").fetchall()
+        return [Run(r[0], r[1], r[2], r[3], r[4], PartState(r[5])) for r in rows]
+
+    def set_worker(self, part_id: int, worker: str | None) -> None:
+        """Record where the running attempt of a part runs (or ran)."""
+        if worker:
+            self.conn.execute("UPDATE parts SET worker = ? WHERE id = ?", (worker, part_id))
+
+    def mark_running(self, part_id: int, attempt: int, bound: float | None) -> None:
+        self.conn.execute(
+            "UPDATE parts SET state = ?, attempts = ?, bound = ?, started = ?, status = NULL, "
+            "error = NULL, worker = NULL WHERE id = ?",
+            (PartState.RUNNING.value, attempt, bound, time.time(), part_id),
+        )
+
+    def mark_finished(
+        self,
+        part_id: int,
+        state: PartState,
+        status: Status,
+        *,
+        n_solutions: int,
+        objective: float | None,
+        elapsed: float,
+        error: str | None = None,
+        cpu: float | None = None,
+    ) -> None:
+        # cpu adds up over the part's attempts (a restarted or stopped attempt's search counts too)
+        self.conn.execute(
+            "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
+            "finished = ?, error = ?, cpu = COALESCE(cpu, 0) + COALESCE(?, 0) WHERE id = ?",
+            (state.value, status.value, n_solutions, objective, elapsed, time.time(), error, cpu, part_id),
+        )
+        self.conn.execute(
+            "INSERT INTO runs (part_id, attempt, worker, started, finished, state) "
+            "SELECT id, attempts, worker, started, finished, state FROM parts "
+            "WHERE id = ? AND started IS NOT NULL",
+            (part_id,),
+        )
+
+    def mark_pending(self, part_id: int) -> None:
+        self.conn.execute("UPDATE parts SET state = ? WHERE id = ?", (PartState.PENDING.value, part_id))
+
+    def reset_unfinished(self, keep_solutions: bool, keep_at_most: int | None = None) -> int:
+        """Make parts that were running, stopped or failed pending again (for a new run).
+
+        Their solutions stay when ``keep_solutions`` (optimisation: they remain valid incumbents;
+        enumeration: the next attempt excludes them by nogoods), except for a part with more than
+        ``keep_at_most`` of them, which is searched again from scratch.
+        """
+        unfinished = (PartState.RUNNING.value, PartState.STOPPED.value, PartState.FAILED.value)
+        with self.store.transaction():
+            ids = [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT id FROM parts WHERE state IN ({','.join('?' * len(unfinished))})",
+                    unfinished,
+                )
+            ]
+            for part_id in ids:
+                n = self.count_solutions(part_id)
+                if not keep_solutions or (keep_at_most is not None and n > keep_at_most):
+                    self.conn.execute("DELETE FROM solutions WHERE part_id = ?", (part_id,))
+            self.conn.executemany(
+                "UPDATE parts SET state = ?, n_solutions = 0 WHERE id = ?",
+                [(PartState.PENDING.value, i) for i in ids],
+            )
+        return len(ids)
+
+    def add_subparts(self, parent: int, depth: int, children: list[tuple[list, str, str]]) -> list[int]:
+        """Record children (cube as JSON-able list, cube text, key) of ``parent``; their new ids."""
+        first = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM parts").fetchone()[0]) + 1
+        ids = list(range(first, first + len(children)))
+        self.conn.executemany(
+            "INSERT INTO parts (id, key, state) VALUES (?, ?, ?)",
+            [(i, key, PartState.PENDING.value) for i, (_, _, key) in zip(ids, children)],
+        )
+        self.conn.executemany(
+            "INSERT INTO subparts (id, parent, depth, cube, mzn) VALUES (?, ?, ?, ?, ?)",
+            [(i, parent, depth, json.dumps(cube), mzn) for i, (cube, mzn, _) in zip(ids, children)],
+        )
+        return ids
+
+    def subparts(self) -> list[SubPart]:
+        """Every sub-part made by re-splitting, oldest first."""
+        rows = self.conn.execute("SELECT id, parent, depth, cube, mzn FROM subparts ORDER BY id")
+        return [SubPart(r[0], r[1], r[2], Cube.from_json(json.loads(r[3])), r[4]) for r in rows]
+
+    def race_state(self) -> str | None:
+        """None (no race), "running", "done" (the race answered) or "stopped"."""
+        return self.store.meta("race")
+
+    def start_race(self, key: str) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
+            (RACE_ID, key, PartState.PENDING.value),
+        )
+        self.store.set_meta("race", "running")
+
+    def end_race(self, answered: bool, keep_solutions: bool) -> None:
+        """Record how the race ended; drop solutions the answer does not need (enumeration)."""
+        self.store.set_meta("race", "done" if answered else "stopped")
+        if not keep_solutions:
+            other = "!=" if answered else "="  # the race's own, or everyone else's
+            self.conn.execute(f"DELETE FROM solutions WHERE part_id {other} ?", (RACE_ID,))

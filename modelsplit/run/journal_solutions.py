@@ -1,0 +1,87 @@
+"""The solutions in the Journal: every solution of every part, as found, with its objective.
+
+Solutions are kept as JSON values and output text. In an enumeration, a part's solutions move to
+the sub-parts that hold them when it is re-split, and are dropped when the part is searched again
+from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+
+from modelsplit.model.goal import Goal
+from modelsplit.run.records import StoredSolution, stored_number
+
+
+class SolutionLog:
+    """Solutions recorded by part and attempt. A mixin of ``Journal``, which gives it ``conn``."""
+
+    conn: sqlite3.Connection
+
+    def add_solutions(self, part_id: int, rows: list[tuple[int, object, str, str]]) -> None:
+        """Record solutions of one part: (attempt, objective, values as JSON text, output text)."""
+        now = time.time()
+        self.conn.executemany(
+            "INSERT INTO solutions (part_id, attempt, objective, vals, output, found) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(part_id, a, obj, vals, out, now) for a, obj, vals, out in rows],
+        )
+
+    def solutions(self) -> Iterator[StoredSolution]:
+        for r in self.conn.execute("SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id"):
+            yield StoredSolution(r[0], r[1], stored_number(r[2]), json.loads(r[3]), r[4])
+
+    def count_solutions(self, part_id: int | None = None) -> int:
+        if part_id is None:
+            return int(self.conn.execute("SELECT COUNT(*) FROM solutions").fetchone()[0])
+        row = self.conn.execute("SELECT COUNT(*) FROM solutions WHERE part_id = ?", (part_id,))
+        return int(row.fetchone()[0])
+
+    def part_solutions(self, part_id: int) -> list[dict]:
+        """Values of the solutions recorded for one part (all attempts)."""
+        rows = self.conn.execute("SELECT vals FROM solutions WHERE part_id = ? ORDER BY id", (part_id,))
+        return [json.loads(r[0]) for r in rows]
+
+    def part_solution_ids(self, part_id: int) -> list[tuple[int, dict]]:
+        rows = self.conn.execute("SELECT id, vals FROM solutions WHERE part_id = ? ORDER BY id", (part_id,))
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def part_solution_rows(self, part_id: int) -> list[tuple[dict, str]]:
+        """(values, output text) of every solution recorded for one part."""
+        rows = self.conn.execute(
+            "SELECT vals, output FROM solutions WHERE part_id = ? ORDER BY id", (part_id,)
+        )
+        return [(json.loads(r[0]), r[1]) for r in rows]
+
+    def best_solution(self, solve: str) -> StoredSolution | None:
+        order = "ASC" if solve == Goal.MINIMIZE else "DESC"
+        r = self.conn.execute(
+            "SELECT id, part_id, objective, vals, output FROM solutions "
+            f"WHERE objective IS NOT NULL ORDER BY objective {order}, id ASC LIMIT 1"
+        ).fetchone()
+        return StoredSolution(r[0], r[1], stored_number(r[2]), json.loads(r[3]), r[4]) if r else None
+
+    def first_solution(self) -> StoredSolution | None:
+        r = self.conn.execute(
+            "SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id LIMIT 1"
+        ).fetchone()
+        return StoredSolution(r[0], r[1], stored_number(r[2]), json.loads(r[3]), r[4]) if r else None
+
+    def solution_times(self) -> list[tuple[float, float | int | None]]:
+        """(Unix time found, objective) of every recorded solution, oldest first."""
+        rows = self.conn.execute("SELECT found, objective FROM solutions ORDER BY found, id")
+        return [(r[0], stored_number(r[1])) for r in rows]
+
+    def move_solutions(self, solution_ids: list[int], part_id: int) -> None:
+        self.conn.executemany(
+            "UPDATE solutions SET part_id = ? WHERE id = ?", [(part_id, i) for i in solution_ids]
+        )
+
+    def drop_solutions(self, part_id: int, attempt: int) -> None:
+        self.conn.execute("DELETE FROM solutions WHERE part_id = ? AND attempt = ?", (part_id, attempt))
+
+    def delete_solutions(self, part_id: int) -> None:
+        self.conn.execute("DELETE FROM solutions WHERE part_id = ?", (part_id,))

@@ -1,0 +1,254 @@
+"""The Journal's SQLite database: its schema, how it is opened, and its transactions.
+
+A ``Store`` owns the connection. It opens a journal writable (WAL mode, creating and migrating
+the schema), read-only, or, when its directory is not writable either, as immutable; checks its
+integrity; and makes sure it belongs to the plan being opened. Its transactions are BEGIN
+IMMEDIATE, so one process writes at a time, and hold Ctrl-C and SIGTERM until they have committed.
+The run state kept in it is read and written by the Journal (``run/journal.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from modelsplit.errors import PlanError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS parts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    n_solutions INTEGER NOT NULL DEFAULT 0,
+    objective REAL,
+    bound REAL,
+    started REAL,
+    finished REAL,
+    elapsed REAL,
+    error TEXT,
+    cpu REAL,
+    worker TEXT
+);
+CREATE TABLE IF NOT EXISTS solutions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    part_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    objective REAL,
+    vals TEXT NOT NULL,
+    output TEXT NOT NULL,
+    found REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS solutions_part ON solutions(part_id);
+CREATE TABLE IF NOT EXISTS subparts (
+    id INTEGER PRIMARY KEY,
+    parent INTEGER NOT NULL,
+    depth INTEGER NOT NULL,
+    cube TEXT NOT NULL,
+    mzn TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    part_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    worker TEXT,
+    started REAL,
+    finished REAL,
+    state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    part_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    bundle TEXT NOT NULL,
+    exported REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS collected (
+    sha256 TEXT PRIMARY KEY,
+    part_id INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    state TEXT NOT NULL,
+    collected REAL NOT NULL
+);
+"""
+
+Seed = Callable[[sqlite3.Connection], None]  # fills a new journal, inside its first transaction
+
+
+def _unwritable(path: Path, exc: Exception) -> PlanError:
+    where = path.parent
+    if not os.access(where, os.W_OK) or "readonly" in str(exc) or "read-only" in str(exc):
+        return PlanError(
+            f"cannot write the journal in {where} (read-only?): copy the plan directory somewhere "
+            "writable and solve it there"
+        )
+    return PlanError(f"cannot open the journal {path} ({exc}); check the plan directory's permissions")
+
+
+def _damaged(path: Path, exc: Exception, hint: str = "") -> PlanError:
+    return PlanError(f"the journal {path} is damaged ({exc}); move it away to run the plan afresh{hint}")
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a journal written by an earlier version up to this schema (additive only)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
+    if "worker" not in columns:
+        conn.execute("ALTER TABLE parts ADD COLUMN worker TEXT")
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    """A connection to the journal: writable in WAL mode, read-only, or immutable.
+
+    A read-only journal in a directory that is not writable is read as immutable, since SQLite
+    could not make the WAL files it needs even to read.
+    """
+    if not readonly:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    if not os.access(path.parent, os.W_OK):
+        conn.close()
+        conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, readonly: bool) -> None:
+    """Check the journal's integrity; bring a writable one to this schema."""
+    check = conn.execute("PRAGMA quick_check").fetchone()
+    if check is None or check[0] != "ok":
+        raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else '?'}")
+    if not readonly:
+        conn.executescript(SCHEMA)
+        _migrate(conn)
+
+
+class Store:
+    """The open journal database of one plan: its connection, meta values and transactions."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+        # journals written before parts had a worker column, or runs a table, open all the same
+        self.columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
+        self.tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        self._tx_depth = 0  # transactions open in one another (only the outermost commits)
+
+    @classmethod
+    def open(cls, path: str | Path, plan_id: str, seed: Seed, *, readonly: bool = False) -> Store:
+        """Open (creating if needed) the journal of plan ``plan_id``; ``seed`` fills a new one.
+
+        ``readonly`` opens an existing journal without writing (for `status` on a read-only plan).
+        """
+        path = Path(path)
+        try:
+            conn = _connect(path, readonly)
+            _prepare(conn, readonly)
+        except sqlite3.OperationalError as exc:
+            raise _unwritable(path, exc) from exc
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, exc, " (the plan itself is intact)") from exc
+        store = cls(path, conn)
+        store._claim(plan_id, seed, readonly)
+        return store
+
+    def _claim(self, plan_id: str, seed: Seed, readonly: bool) -> None:
+        """Make sure the journal is this plan's: a new one is marked as such and seeded."""
+        try:
+            known = self.meta("plan_id")
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self.path, exc) from exc
+        if known is None and not readonly:
+            with self.transaction():
+                self.set_meta("plan_id", plan_id)
+                self.set_meta("created", str(time.time()))
+                seed(self.conn)
+        elif known is not None and known != plan_id:
+            raise PlanError(
+                f"the journal {self.path} belongs to another plan ({known}, not {plan_id}); "
+                "move it away to start this plan's run afresh"
+            )
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def transaction(self) -> Transaction:
+        return Transaction(self)
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+class Transaction:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on an exception), safe against Ctrl-C and SIGTERM.
+
+    In the main thread, SIGINT and SIGTERM that arrive inside the transaction are held until
+    it has committed and then raised as usual (KeyboardInterrupt), so a stop never leaves a
+    transaction open. A transaction left open all the same (an interrupt between BEGIN and
+    the block, in code that did not hold signals) is rolled back before a new one begins,
+    instead of failing with "cannot start a transaction within a transaction". A transaction
+    opened inside another is part of it: only the outermost one commits.
+    """
+
+    HELD = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.conn = store.conn
+        self.outer = False  # this one began the transaction (not nested in another)
+        self.pending: list[int] = []
+        self.saved: dict[int, object] = {}
+
+    def _hold(self, signum, frame) -> None:
+        self.pending.append(signum)
+
+    def __enter__(self):
+        if self.store._tx_depth:  # nested: part of the transaction already open
+            self.store._tx_depth += 1
+            return
+        try:
+            if threading.current_thread() is threading.main_thread():
+                for signum in self.HELD:
+                    self.saved[signum] = signal.signal(signum, self._hold)
+            if self.conn.in_transaction:  # left open by an interrupted run: it never committed
+                self.conn.execute("ROLLBACK")
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.outer = True
+            self.store._tx_depth = 1
+        except BaseException:
+            self._release()
+            raise
+
+    def __exit__(self, exc_type, exc, tb):
+        self.store._tx_depth -= 1
+        if not self.outer:
+            return
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        saved, self.saved = self.saved, {}
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        pending, self.pending = self.pending, []
+        for signum in pending:
+            handler = saved.get(signum)
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
