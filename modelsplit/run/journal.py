@@ -1,7 +1,7 @@
 """The Journal: mutable run state of a plan, in SQLite (``PLAN/journal.sqlite``, WAL mode).
 
 Who writes what: `solve`'s coordinator (the Dispatcher) records parts' states, attempts,
-sub-parts, the race and solutions; offline `collect` (``offline/results.py``) records the result
+sub-parts, the race and solutions; offline `collect` (``offline/collect.py``) records the result
 files it takes in, with their solutions and the parts' outcomes; offline `export`
 (``offline/bundle.py``) records which parts went into which bundle. `status`, `report`, `verify`
 and the Collector only read it. One process writes at a time: a transaction is BEGIN IMMEDIATE,
