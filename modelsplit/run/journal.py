@@ -16,6 +16,8 @@ sub-parts, race), ``SolutionLog`` (solutions) and ``OfflineLog`` (exports, colle
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from modelsplit.plan.plan import Part, Plan
@@ -35,6 +37,9 @@ class Journal(PartLog, SolutionLog, OfflineLog):
         self.store = store
         self.path = store.path
         self.conn = store.conn
+        # when parts start and end and solutions are found: Unix time, or on a virtual run the
+        # run's start plus virtual seconds (the meta key "clock" then says "virtual")
+        self.clock: Callable[[], float] = time.time
 
     @classmethod
     def open(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Callable
 
 from modelsplit.model.cube import Cube
@@ -37,6 +36,7 @@ class PartLog:
     store: Store
     conn: sqlite3.Connection
     count_solutions: Callable[[int], int]
+    clock: Callable[[], float]  # when things happen (see Journal.clock)
 
     def parts(self) -> list[PartRecord]:
         """The plan's parts (not the race, see ``RACE_ID``)."""
@@ -94,7 +94,7 @@ class PartLog:
         self.conn.execute(
             "UPDATE parts SET state = ?, attempts = ?, bound = ?, started = ?, status = NULL, "
             "error = NULL, worker = NULL WHERE id = ?",
-            (PartState.RUNNING.value, attempt, bound, time.time(), part_id),
+            (PartState.RUNNING.value, attempt, bound, self.clock(), part_id),
         )
 
     def mark_finished(
@@ -113,7 +113,7 @@ class PartLog:
         self.conn.execute(
             "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
             "finished = ?, error = ?, cpu = COALESCE(cpu, 0) + COALESCE(?, 0) WHERE id = ?",
-            (state.value, status.value, n_solutions, objective, elapsed, time.time(), error, cpu, part_id),
+            (state.value, status.value, n_solutions, objective, elapsed, self.clock(), error, cpu, part_id),
         )
         self.conn.execute(
             "INSERT INTO runs (part_id, attempt, worker, started, finished, state) "

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from modelsplit.model.goal import Goal
 from modelsplit.run.records import StoredSolution, stored_number
@@ -20,10 +19,11 @@ class SolutionLog:
     """Solutions recorded by part and attempt. A mixin of ``Journal``, which gives it ``conn``."""
 
     conn: sqlite3.Connection
+    clock: Callable[[], float]  # when things happen (see Journal.clock)
 
     def add_solutions(self, part_id: int, rows: list[tuple[int, object, str, str]]) -> None:
         """Record solutions of one part: (attempt, objective, values as JSON text, output text)."""
-        now = time.time()
+        now = self.clock()
         self.conn.executemany(
             "INSERT INTO solutions (part_id, attempt, objective, vals, output, found) "
             "VALUES (?, ?, ?, ?, ?, ?)",
