@@ -1,0 +1,240 @@
+"""What 1 to 1024 workers give: modelsplit on a virtual cluster, against one solver process.
+
+    python bench/scale.py                                   # the bundled examples
+    python bench/scale.py DIR_OR_MODEL [...] --workers 1,8,64,256,1024 --min 60 --max 600
+
+For each instance, one plain `minizinc` process (sequential; its CPU seconds are cached in
+--cache, keyed by the files' contents, so an instance is timed once), then for each W a plan split
+for W workers, solved with `--virtual W`: W workers on a virtual clock, real solver processes (see
+modelsplit/workers/virtual.py). A directory adds every model in it with each data file beside it
+(at most --limit per model); --min/--max keep the instances whose sequential time is in range;
+--only re-measures the instances whose name contains a text. Columns, per instance and W:
+
+- seq cpu: CPU seconds of the sequential process; makespan: virtual seconds of the split (charged
+  as it would run on W workers) and the solve; speedup: seq cpu / makespan; eff: speedup / W
+- parts: attempts run (restarts and re-split parts included) / parts of the plan; resplit: parts
+  cut into finer ones; restarts: attempts restarted for a better bound
+- cpu: CPU of every solver process (race, probes and parts) / seq cpu
+- incumbent: virtual seconds to the final best solution (optimisation)
+- coord: CPU seconds of the coordinator (dispatcher, journal, collector, readers) during the solve;
+  "!" when it exceeds the makespan (the coordinator is then the bottleneck at that W)
+
+Prints a Markdown table and writes a speedup-versus-workers figure (--figure, log-log, the ideal
+line dashed). Timing belongs here, never in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+EXAMPLES = [
+    ("queens n=12", ["examples/queens.mzn", "examples/queens.dzn"], True),
+    ("golomb m=11", ["examples/golomb.mzn", "examples/golomb.dzn"], False),
+    ("jobshop 7x7", ["examples/jobshop.mzn", "examples/jobshop.dzn"], False),
+    ("knapsack 28", ["examples/knapsack.mzn", "examples/knapsack.dzn"], False),
+]
+
+
+def instances(paths: list[str], limit: int, all_solutions: bool) -> list[tuple[str, list[str], bool]]:
+    found = []
+    for p in map(Path, paths):
+        if p.is_file():
+            found.append((p.stem, [str(p)], all_solutions))
+            continue
+        for mzn in sorted(p.rglob("*.mzn")):
+            datas = sorted(mzn.parent.glob("*.dzn")) + sorted(mzn.parent.glob("*.json"))
+            if not datas:
+                found.append((mzn.stem, [str(mzn)], all_solutions))
+            for d in datas[:limit]:
+                found.append((f"{mzn.stem}/{d.stem}", [str(mzn), str(d)], all_solutions))
+    return found
+
+
+def sequential(files: list[str], all_solutions: bool, timeout: float, cache: dict) -> dict:
+    """Wall and CPU seconds of one `minizinc` process (cached by the files' contents)."""
+    from modelsplit.driver import run_limited
+    from modelsplit.workers.solvers import resolve_solver
+
+    digest = hashlib.sha256(str(all_solutions).encode())
+    for f in files:
+        digest.update(Path(f).read_bytes())
+    key = digest.hexdigest()[:24]
+    if key not in cache:
+        solver = resolve_solver("gecode")
+        # an optimisation prints its objective (dzn output); an enumeration the model's own output,
+        # whose solutions are those `minizinc -a` counts
+        flags = ["-a"] if all_solutions else ["--output-mode", "dzn", "--output-objective"]
+        done = run_limited(["minizinc", "--solver", solver.arg, *flags, *files], timeout)
+        finished = done.returncode is not None and ("==========" in done.stdout or "UNSAT" in done.stdout)
+        cache[key] = {"wall": done.wall, "cpu": done.cpu, "finished": finished, "answer": answer_of(done.stdout)}
+    return cache[key]
+
+
+def answer_of(text: str) -> str:
+    """UNSAT, "N sols" (enumeration) or "objective N" (optimisation, the last one printed)."""
+    if "=====UNSATISFIABLE=====" in text:
+        return "UNSAT"
+    objectives = re.findall(r"^_objective = (-?[\d.]+);", text, re.MULTILINE)
+    if objectives:
+        return f"objective {objectives[-1]}"
+    count = text.count("----------")
+    return f"{count} sols" + ("" if "==========" in text else " (incomplete)")
+
+
+def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float) -> dict:
+    """Split for ``workers`` workers and solve on that many virtual workers."""
+    from modelsplit import api
+    from modelsplit.run.journal import Journal
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.monotonic()
+        plan = api.split(files[0], files[1:], Path(tmp) / "plan", all_solutions=all_solutions, workers=workers, race=race)
+        split_wall = time.monotonic() - t0
+        answer = api.solve(plan, virtual=workers, split_seconds=split_wall, race=race)
+        journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+        try:
+            stats = journal_stats(journal, plan)
+        finally:
+            journal.close()
+    v = answer.virtual
+    return {
+        "answer": answer,
+        "makespan": v.makespan,
+        "split": v.split_seconds,
+        "coordinator": v.coordinator_cpu,
+        "split_cpu": plan.timing.get("race", 0.0) + plan.timing.get("probe_seconds", 0.0),
+        "plan_parts": len(plan.parts),
+        **stats,
+    }
+
+
+def journal_stats(journal, plan) -> dict:
+    runs = journal.runs()
+    records = journal.parts()
+    epoch = float(journal.get_meta("virtual_epoch") or 0.0)
+    best = journal.best_solution(plan.goal) if plan.goal.optimises else None
+    found = None
+    if best is not None:
+        row = journal.conn.execute(
+            "SELECT MIN(found) FROM solutions WHERE objective = ?", (best.objective,)
+        ).fetchone()
+        found = row[0] - epoch if row and row[0] is not None else None
+    part_cpu = journal.conn.execute("SELECT COALESCE(SUM(cpu), 0) FROM parts").fetchone()[0]
+    return {
+        "attempts": len(runs),
+        "resplit": sum(1 for r in records if r.state.value == "resplit"),
+        "restarts": sum(1 for r in runs if r.state.value == "pending"),
+        "part_cpu": part_cpu,
+        "incumbent": found,
+    }
+
+
+def figure(results: dict[str, list[tuple[int, float]]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
+    most = max((w for curve in results.values() for w, _ in curve), default=1)
+    ax.plot([1, most], [1, most], "k--", linewidth=1, label="ideal")
+    for name, curve in results.items():
+        ax.plot([w for w, _ in curve], [s for _, s in curve], marker="o", label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    ax.set_xlabel("workers (virtual)")
+    ax.set_ylabel("speedup over one process (CPU seconds / virtual makespan)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("paths", nargs="*", help="model files or directories (default: the examples)")
+    ap.add_argument("--workers", default="1,8,64,256,1024", help="comma-separated worker counts")
+    ap.add_argument("--race", type=float, default=3.0, help="race seconds, as `modelsplit run --race`")
+    ap.add_argument("--timeout", type=float, default=1200, help="seconds for the sequential run at most")
+    ap.add_argument("--min", type=float, default=0.0, help="skip instances whose sequential CPU is below")
+    ap.add_argument("--max", type=float, default=float("inf"), help="... or above this")
+    ap.add_argument("--limit", type=int, default=2, help="data files per model from a directory")
+    ap.add_argument("-a", "--all-solutions", action="store_true", help="enumerate (directory instances)")
+    ap.add_argument("--only", default=None, help="run only instances whose name contains this")
+    ap.add_argument("--cache", default=str(ROOT / "bench" / ".scale-cache.json"))
+    ap.add_argument("--figure", default="scale.png", help="where to write the figure")
+    args = ap.parse_args()
+
+    counts = [int(w) for w in args.workers.split(",")]
+    cases = (
+        [(n, [str(ROOT / f) for f in fs], a) for n, fs, a in EXAMPLES]
+        if not args.paths
+        else instances(args.paths, args.limit, args.all_solutions)
+    )
+    if args.only:
+        cases = [c for c in cases if args.only in c[0]]
+    cache_path = Path(args.cache)
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    stamp = f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores"
+    print(f"# {stamp}, race={args.race}, workers {args.workers}")
+    print("| instance | seq cpu s | W | makespan s | speedup | eff | parts | resplit | restarts | cpu | incumbent s | coord s | agrees |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for name, files, all_solutions in cases:
+        seq = sequential(files, all_solutions, args.timeout, cache)
+        cache_path.write_text(json.dumps(cache, indent=1))
+        if not seq["finished"] or not args.min <= seq["cpu"] <= args.max:
+            why = "no answer in time" if not seq["finished"] else f"{seq['cpu']:.1f} s is outside the range"
+            print(f"| {name} | {seq['cpu']:.1f} | | skipped: {why} |")
+            continue
+        for w in counts:
+            try:
+                r = virtual_run(files, all_solutions, w, args.race)
+            except Exception as exc:  # report and go on with the next configuration
+                print(f"| {name} | {seq['cpu']:.1f} | {w} | error: {' '.join(str(exc).split())[:90]} |")
+                continue
+            speedup = seq["cpu"] / r["makespan"] if r["makespan"] > 0 else float("inf")
+            curves.setdefault(name, []).append((w, speedup))
+            cpu = (r["part_cpu"] + r["split_cpu"]) / seq["cpu"] if seq["cpu"] else float("nan")
+            coord = f"{r['coordinator']:.1f}" + ("!" if r["coordinator"] > r["makespan"] else "")
+            inc = "-" if r["incumbent"] is None else f"{r['incumbent']:.2f}"
+            agrees = agreement(seq["answer"], r["answer"], all_solutions)
+            print(
+                f"| {name} | {seq['cpu']:.1f} | {w} | {r['makespan']:.2f} | {speedup:.1f} | {speedup / w:.2f} | "
+                f"{r['attempts']}/{r['plan_parts']} | {r['resplit']} | {r['restarts']} | {cpu:.2f} | {inc} | "
+                f"{coord} | {agrees} |",
+                flush=True,
+            )
+    if curves:
+        figure(curves, Path(args.figure), f"modelsplit on a virtual cluster ({stamp})")
+        print(f"\nfigure: {args.figure}")
+
+
+def agreement(seq_answer: str, answer, all_solutions: bool) -> str:
+    status = answer.status.value
+    if seq_answer == "UNSAT":
+        return "yes" if status == "UNSATISFIABLE" else f"no ({status})"
+    if all_solutions:
+        n = int(seq_answer.split()[0])
+        return "yes" if answer.n_solutions == n and status == "ALL_SOLUTIONS" else f"no ({answer.n_solutions})"
+    expected = seq_answer.split()[-1]
+    if status == "OPTIMAL_SOLUTION" and f"{answer.objective}" == expected:
+        return "yes"
+    return f"no ({status} {answer.objective})"
+
+
+if __name__ == "__main__":
+    main()
