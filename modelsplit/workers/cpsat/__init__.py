@@ -1,8 +1,12 @@
 """OR-Tools CP-SAT as a MiniZinc solver: a FlatZinc reader, a translator and a solver library.
 
-* :mod:`.parser` reads FlatZinc text; :mod:`.translate` builds a ``cp_model.CpModel``;
-  :mod:`.cli` is the solver executable (``fzn-cpsat [flags] model.fzn``, also
-  ``python -m modelsplit.workers.cpsat``) that prints MiniZinc's solution protocol.
+* :mod:`.parser` reads FlatZinc text; :mod:`.translate` builds a ``cp_model.CpModel``, posting
+  each constraint through its builtin's handler in :mod:`.constraints`; :mod:`.cli` is the solver
+  executable (``fzn-cpsat [flags] model.fzn``, also ``python -m modelsplit.workers.cpsat``) that
+  prints MiniZinc's solution protocol.
+* Native CP-SAT model files (``.pb``, ``.pbtxt``) skip MiniZinc: :mod:`.model_file` reads and
+  inspects them, :mod:`.parts` makes a cube's part, :mod:`.proto` runs it in a process of its own
+  (:mod:`.standalone`, which offline bundles also carry).
 * ``mznlib/`` (next to this module) is the solver library: it keeps CP-SAT's native globals
   (all_different, cumulative, disjunctive, table, circuit, subcircuit, inverse, regular,
   array minimum/maximum, bool_clause_reif) as FlatZinc builtins and removes set variables with
