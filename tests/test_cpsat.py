@@ -233,7 +233,6 @@ def test_native_globals_stay_native(cpsat, tmp_path):
         assert native in text, native
 
 
-
 def test_every_builtin_the_library_keeps_has_a_handler():
     from modelsplit.workers.cpsat import LIB_DIR
     from modelsplit.workers.cpsat.constraints import BUILTINS, supported
@@ -247,6 +246,7 @@ def test_every_builtin_the_library_keeps_has_a_handler():
     for name in ("int_lin_le", "int_lin_le_reif", "int_lin_le_imp", "bool_clause", "set_in_imp", "int_pow"):
         assert name in supported()
     assert supported() == sorted(BUILTINS)
+
 
 # -- modelsplit with --solver cp-sat: split answers equal unsplit ones ------------------------------
 

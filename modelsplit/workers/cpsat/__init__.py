@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
-from modelsplit.workers.cache import build
+from modelsplit.workers.cache import build, cache_root, install
 
 SOLVER_ID = "org.modelsplit.cpsat"
 SOLVER_NAME = "OR-Tools CP-SAT (modelsplit)"
@@ -60,9 +58,7 @@ def cpsat_config(cache_dir: Path | None = None) -> Path:
     launcher script that runs this Python interpreter on :mod:`modelsplit.workers.cpsat.cli`; the
     hash covers the library files, the interpreter and the OR-Tools version.
     """
-    from modelsplit.workers.gecode import _cache_root
-
-    root = _cache_root(cache_dir)
+    root = cache_root(cache_dir)
     memo = _MEMO.get(root)
     if memo is not None and memo.is_file():
         return memo
@@ -93,17 +89,7 @@ def write_portable_cpsat_config(dest: Path) -> Path:
     The configuration works on any machine with MiniZinc where modelsplit is installed (its
     console script ``fzn-cpsat`` on ``PATH``); ``dest/cpsat-lib`` is replaced if it exists.
     """
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".cpsat.", dir=dest))
-    try:
-        _write(tmp, mznlib=LIB_NAME, executable=EXE_NAME)
-        shutil.rmtree(dest / LIB_NAME, ignore_errors=True)
-        os.replace(tmp / LIB_NAME, dest / LIB_NAME)
-        os.replace(tmp / MSC_NAME, dest / MSC_NAME)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest / MSC_NAME
+    return install(dest, LIB_NAME, MSC_NAME, lambda tmp: _write(tmp, mznlib=LIB_NAME, executable=EXE_NAME))
 
 
 def _write(dest: Path, *, mznlib: str, executable: str) -> None:

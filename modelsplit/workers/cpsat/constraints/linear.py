@@ -80,7 +80,9 @@ def int_lin_ne(b: ModelBuilder, coeffs, xs, c):
     return _sum(b, coeffs, xs), Domain(c, c).complement()
 
 
-@in_domain("int_lin_le", "int_lin_le_reif", "int_lin_le_imp", "bool_lin_le", "bool_lin_le_reif", "bool_lin_le_imp")
+@in_domain(
+    "int_lin_le", "int_lin_le_reif", "int_lin_le_imp", "bool_lin_le", "bool_lin_le_reif", "bool_lin_le_imp"
+)
 def lin_le(b: ModelBuilder, coeffs, xs, c):
     return _sum(b, coeffs, xs), Domain(cp_model.INT_MIN, c)
 
