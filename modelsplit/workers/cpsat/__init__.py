@@ -43,7 +43,7 @@ _MEMO: dict[Path, Path] = {}
 
 def ortools_version() -> str:
     try:
-        import ortools
+        import ortools  # deferred: only the version is read, when a configuration is written
 
         return str(ortools.__version__)
     except Exception:  # pragma: no cover - ortools is a dependency

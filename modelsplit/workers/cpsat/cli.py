@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from modelsplit.errors import ModelsplitError
+from modelsplit.workers.cpsat.parser import parse_fzn
 
 PROG = "fzn-cpsat"
 
@@ -123,7 +124,6 @@ def _run(args: argparse.Namespace) -> int:
     from modelsplit.workers.cpsat._ortools import import_cp_model
 
     cp_model = import_cp_model()
-    from modelsplit.workers.cpsat.parser import parse_fzn
     from modelsplit.workers.cpsat.translate import translate
 
     with open(args.fzn) as f:
