@@ -59,7 +59,7 @@ _VAL_CHOICE = {
     "indomain_reverse_split": cp_model.SELECT_UPPER_HALF,
     "indomain_median": cp_model.SELECT_MEDIAN_VALUE,
 }
-_SET_BUILTINS = ("set_in", "set_in_reif", "set_in_imp")  # the set constraints on fixed sets kept
+_SET_BUILTINS = ("set_in", "set_in_reif", "set_in_imp")  # membership in a fixed set; other set_* refused
 
 
 class Translator(ModelBuilder):
