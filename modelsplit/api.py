@@ -27,7 +27,7 @@ from modelsplit.splitters.base import (
 )
 from modelsplit.splitters.probe import Probe
 from modelsplit.splitters.race import RACE_SECONDS, race_and_split
-from modelsplit.workers.cpsat.proto import inspect_proto, is_proto_file
+from modelsplit.workers.cpsat.model_file import inspect_proto, is_proto_file
 from modelsplit.workers.local import default_workers
 from modelsplit.workers.solvers import resolve_solver
 

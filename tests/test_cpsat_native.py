@@ -14,7 +14,9 @@ from modelsplit.model.cube import Cube, Restriction
 from modelsplit.model.info import Slot
 from modelsplit.plan.plan import Plan
 from modelsplit.run.journal import Journal
-from modelsplit.workers.cpsat.proto import load_proto, make_part, variable_names
+from modelsplit.workers.cpsat.model_file import load_proto
+from modelsplit.workers.cpsat.parts import make_part
+from modelsplit.workers.cpsat.standalone import variable_names
 
 SUFFIXES = [".pb", ".pbtxt"]
 

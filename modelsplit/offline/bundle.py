@@ -251,7 +251,7 @@ PYTHON_RUNNER = Runner(
 def _write_native(plan: Plan, parts: list[Part], bound, root: Path) -> None:
     """Parts of a CP-SAT model file: text protos, solved by solver/solve_cpsat.py (OR-Tools only)."""
     from modelsplit.workers.cpsat import standalone
-    from modelsplit.workers.cpsat.proto import part_text
+    from modelsplit.workers.cpsat.parts import part_text
 
     (root / "solver").mkdir()
     shutil.copyfile(standalone.__file__, root / "solver" / "solve_cpsat.py")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modelsplit.workers.cpsat import standalone
-from modelsplit.workers.cpsat.proto import cp_model_of, load_proto
+from modelsplit.workers.cpsat.model_file import cp_model_of, load_proto
 from modelsplit.workers.cpsat.standalone import variable_names
 
 

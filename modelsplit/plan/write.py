@@ -167,7 +167,7 @@ def write_plan(
         for i, cube in enumerate(cubes, start=1):
             text = cube.mzn(info)
             if native:  # a CP-SAT model file: each part is the whole model as a text proto
-                from modelsplit.workers.cpsat.proto import part_text
+                from modelsplit.workers.cpsat.parts import part_text
 
                 rel = f"parts/part-{i:0{width}d}.pbtxt"
                 (tmp / rel).write_text(part_text(str(tmp / main), cube))

@@ -1,4 +1,4 @@
-"""Builds in modelsplit's cache directory, safe when several processes make the same one at once.
+"""modelsplit's cache directory, and builds in it safe when several processes make the same one at once.
 
 A build is made in a temporary directory beside its final place and renamed into place, so a
 complete build appears whole (its marker file, e.g. the ``.msc``, with it) or not at all.
@@ -14,6 +14,20 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+CACHE_ENV = "MODELSPLIT_CACHE"
+
+
+def cache_root(cache_dir: Path | None = None) -> Path:
+    """The cache directory: ``cache_dir``, else ``$MODELSPLIT_CACHE``, else
+    ``$XDG_CACHE_HOME/modelsplit`` or ``~/.cache/modelsplit`` (absolute)."""
+    if cache_dir is not None:
+        return Path(cache_dir).absolute()
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser().absolute()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return (base / "modelsplit").absolute()
 
 
 def build(final: Path, marker: str, make: Callable[[Path], None]) -> Path:
@@ -54,3 +68,23 @@ def _move_aside(final: Path, marker: str) -> None:
         except OSError:
             pass
     shutil.rmtree(aside.parent, ignore_errors=True)
+
+
+def install(dest: Path, lib: str, config: str, make: Callable[[Path], None]) -> Path:
+    """Write a solver library ``lib`` and its configuration file ``config`` into ``dest`` (created
+    if needed); return ``dest / config``.
+
+    ``make(tmp)`` writes both into a temporary directory inside ``dest``; they are then moved into
+    place, an older ``dest / lib`` replaced, so a half-written library is never left in ``dest``.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{lib}.", dir=dest))
+    try:
+        make(tmp)
+        shutil.rmtree(dest / lib, ignore_errors=True)
+        os.replace(tmp / lib, dest / lib)
+        os.replace(tmp / config, dest / config)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest / config

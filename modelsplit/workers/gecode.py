@@ -41,7 +41,6 @@ from modelsplit.workers import cache
 SYSTEM_SOLVER_ID = "org.gecode.gecode"
 SOLVER_ID = "org.modelsplit.gecode"
 SOLVER_NAME = "Gecode (modelsplit)"
-CACHE_ENV = "MODELSPLIT_CACHE"
 OVERRIDES_DIR = Path(__file__).with_name("gecode_lib")
 
 MSC_NAME = "gecode.msc"
@@ -88,7 +87,7 @@ def gecode_config(cache_dir: Path | None = None) -> Path:
     Raises :class:`~modelsplit.errors.SolverNotFoundError` when ``minizinc`` or its Gecode
     solver is missing.
     """
-    root = _cache_root(cache_dir)
+    root = cache.cache_root(cache_dir)
     memo = _MEMO.get(root)
     if memo is not None and memo.is_file():
         return memo
@@ -125,17 +124,10 @@ def write_portable_gecode_config(dest: Path) -> Path:
     * A relative path given to ``minizinc --solver`` is taken relative to the working directory.
     """
     system = _discover(None)
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".gecode.", dir=dest))
-    try:
-        _write(tmp, system, mznlib=LIB_NAME, executable=Path(system.executable).name)
-        shutil.rmtree(dest / LIB_NAME, ignore_errors=True)
-        os.replace(tmp / LIB_NAME, dest / LIB_NAME)
-        os.replace(tmp / MSC_NAME, dest / MSC_NAME)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest / MSC_NAME
+    executable = Path(system.executable).name
+    return cache.install(
+        dest, LIB_NAME, MSC_NAME, lambda tmp: _write(tmp, system, mznlib=LIB_NAME, executable=executable)
+    )
 
 
 # -- building ------------------------------------------------------------------------------------
@@ -195,16 +187,6 @@ def _write(dest: Path, system: _System, *, mznlib: str, executable: str) -> None
 
 
 # -- finding the installed Gecode ----------------------------------------------------------------
-
-
-def _cache_root(cache_dir: Path | None) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir).absolute()
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser().absolute()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return (base / "modelsplit").absolute()
 
 
 def _discover(root: Path | None) -> _System:

@@ -1,8 +1,12 @@
 """OR-Tools CP-SAT as a MiniZinc solver: a FlatZinc reader, a translator and a solver library.
 
-* :mod:`.parser` reads FlatZinc text; :mod:`.translate` builds a ``cp_model.CpModel``;
-  :mod:`.cli` is the solver executable (``fzn-cpsat [flags] model.fzn``, also
-  ``python -m modelsplit.workers.cpsat``) that prints MiniZinc's solution protocol.
+* :mod:`.parser` reads FlatZinc text; :mod:`.translate` builds a ``cp_model.CpModel``, posting
+  each constraint through its builtin's handler in :mod:`.constraints`; :mod:`.cli` is the solver
+  executable (``fzn-cpsat [flags] model.fzn``, also ``python -m modelsplit.workers.cpsat``) that
+  prints MiniZinc's solution protocol.
+* Native CP-SAT model files (``.pb``, ``.pbtxt``) skip MiniZinc: :mod:`.model_file` reads and
+  inspects them, :mod:`.parts` makes a cube's part, :mod:`.proto` runs it in a process of its own
+  (:mod:`.standalone`, which offline bundles also carry).
 * ``mznlib/`` (next to this module) is the solver library: it keeps CP-SAT's native globals
   (all_different, cumulative, disjunctive, table, circuit, subcircuit, inverse, regular,
   array minimum/maximum, bool_clause_reif) as FlatZinc builtins and removes set variables with
@@ -17,14 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
-from modelsplit.workers.cache import build
+from modelsplit.workers.cache import build, cache_root, install
 
 SOLVER_ID = "org.modelsplit.cpsat"
 SOLVER_NAME = "OR-Tools CP-SAT (modelsplit)"
@@ -41,7 +43,7 @@ _MEMO: dict[Path, Path] = {}
 
 def ortools_version() -> str:
     try:
-        import ortools
+        import ortools  # deferred: only the version is read, when a configuration is written
 
         return str(ortools.__version__)
     except Exception:  # pragma: no cover - ortools is a dependency
@@ -56,9 +58,7 @@ def cpsat_config(cache_dir: Path | None = None) -> Path:
     launcher script that runs this Python interpreter on :mod:`modelsplit.workers.cpsat.cli`; the
     hash covers the library files, the interpreter and the OR-Tools version.
     """
-    from modelsplit.workers.gecode import _cache_root
-
-    root = _cache_root(cache_dir)
+    root = cache_root(cache_dir)
     memo = _MEMO.get(root)
     if memo is not None and memo.is_file():
         return memo
@@ -89,17 +89,7 @@ def write_portable_cpsat_config(dest: Path) -> Path:
     The configuration works on any machine with MiniZinc where modelsplit is installed (its
     console script ``fzn-cpsat`` on ``PATH``); ``dest/cpsat-lib`` is replaced if it exists.
     """
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".cpsat.", dir=dest))
-    try:
-        _write(tmp, mznlib=LIB_NAME, executable=EXE_NAME)
-        shutil.rmtree(dest / LIB_NAME, ignore_errors=True)
-        os.replace(tmp / LIB_NAME, dest / LIB_NAME)
-        os.replace(tmp / MSC_NAME, dest / MSC_NAME)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest / MSC_NAME
+    return install(dest, LIB_NAME, MSC_NAME, lambda tmp: _write(tmp, mznlib=LIB_NAME, executable=EXE_NAME))
 
 
 def _write(dest: Path, *, mznlib: str, executable: str) -> None:

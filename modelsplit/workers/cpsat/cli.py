@@ -29,8 +29,11 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
+from typing import TextIO
 
 from modelsplit.errors import ModelsplitError
+from modelsplit.workers.cpsat.parser import parse_fzn
 
 PROG = "fzn-cpsat"
 
@@ -68,12 +71,59 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+@dataclass
+class _Printer:
+    """Prints solutions as the search finds them, and remembers what it printed.
+
+    Satisfaction and intermediate optimisation print every solution (up to ``limit``); otherwise
+    only the last one is kept, printed when the search ends. An enumeration prints each distinct
+    output once.
+    """
+
+    outputs: list
+    satisfy: bool
+    enumerate_all: bool
+    intermediate: bool
+    limit: int | None
+    out: TextIO
+    printed: int = 0
+    limit_hit: bool = False
+    interrupted: bool = False
+    last: str | None = None
+    seen: set = field(default_factory=set)
+
+    def solution(self, values: list[tuple]) -> bool:
+        """Take one solution's output values; True when the search should stop."""
+        key = tuple(values)
+        if self.enumerate_all:
+            if key in self.seen:
+                return False
+            self.seen.add(key)
+        text = _solution_text(self.outputs, values)
+        if not (self.satisfy or self.intermediate):
+            self.last = text
+            return False
+        self.out.write(text)
+        self.out.flush()
+        self.printed += 1
+        self.limit_hit = self.limit is not None and self.printed >= self.limit
+        return self.limit_hit
+
+    def flush_last(self) -> None:
+        """Print the kept solution (the best one of a non-intermediate optimisation)."""
+        if self.last is not None:
+            self.out.write(self.last)
+            self.printed += 1
+            self.last = None
+
+
 def _run(args: argparse.Namespace) -> int:
     start = time.monotonic()
+    # deferred: OR-Tools loads only when a model is solved, and through import_cp_model before
+    # the translator imports it, so that pandas stays out of the process
     from modelsplit.workers.cpsat._ortools import import_cp_model
 
     cp_model = import_cp_model()
-    from modelsplit.workers.cpsat.parser import parse_fzn
     from modelsplit.workers.cpsat.translate import translate
 
     with open(args.fzn) as f:
@@ -85,7 +135,29 @@ def _run(args: argparse.Namespace) -> int:
     enumerate_all = satisfy and (args.all or (args.n is not None and args.n > 1))
     intermediate = not satisfy and (args.all or args.intermediate)
     limit = args.n if args.n is not None else (None if enumerate_all or not satisfy else 1)
+    printer = _Printer(tr.outputs, satisfy, enumerate_all, intermediate, limit, sys.stdout)
+    solver = _solver(cp_model, args, enumerate_all)
+    status = _solve(cp_model, solver, tr.model, printer)
+    if status == cp_model.MODEL_INVALID:
+        raise ModelsplitError(f"CP-SAT rejected the translated model: {tr.model.Validate()}")
+    printer.flush_last()
+    out = printer.out
+    found = printer.printed > 0
+    complete = status == cp_model.OPTIMAL and not printer.limit_hit and not printer.interrupted
+    if status == cp_model.INFEASIBLE:
+        out.write("=====UNSATISFIABLE=====\n")
+    elif not found:
+        out.write("=====UNKNOWN=====\n")
+    elif complete and (enumerate_all or not satisfy):
+        out.write("==========\n")
+    if args.statistics:
+        _write_statistics(out, solver, status, init_time, printer)
+    out.flush()
+    return 0
 
+
+def _solver(cp_model, args: argparse.Namespace, enumerate_all: bool):
+    """A ``CpSolver`` with the parameters the flags ask for."""
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.num_workers = 1 if enumerate_all else max(1, args.parallel)
@@ -99,43 +171,21 @@ def _run(args: argparse.Namespace) -> int:
         params.log_search_progress = True
         params.log_to_stdout = False
         solver.log_callback = lambda line: print(line, file=sys.stderr, flush=True)
+    return solver
 
-    out = sys.stdout
-    outputs = tr.outputs
-    state = {"printed": 0, "limit_hit": False, "last": None, "last_printed": True, "interrupted": False}
-    seen: set[tuple] = set()
+
+def _solve(cp_model, solver, model, printer: _Printer):
+    """Solve in a thread of its own, so that SIGTERM and SIGINT, which reach the main thread, stop
+    the search (what was found is still printed); return CP-SAT's status."""
+    outputs = printer.outputs
 
     class Callback(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
-            values = []
-            for item in outputs:
-                row = []
-                for r in item.refs:
-                    if isinstance(r, (bool, int)):
-                        row.append(int(r))
-                    elif item.is_bool:
-                        row.append(int(self.BooleanValue(r)))
-                    else:
-                        row.append(self.Value(r))
-                values.append(tuple(row))
-            key = tuple(values)
-            if enumerate_all:
-                if key in seen:
-                    return
-                seen.add(key)
-            text = _solution_text(outputs, values)
-            if satisfy or intermediate:
-                out.write(text)
-                out.flush()
-                state["printed"] += 1
-                if limit is not None and state["printed"] >= limit:
-                    state["limit_hit"] = True
-                    self.StopSearch()
-            else:
-                state["last"], state["last_printed"] = text, False
+            if printer.solution([_output_values(self, item) for item in outputs]):
+                self.StopSearch()
 
     def stop(signum, frame) -> None:
-        state["interrupted"] = True
+        printer.interrupted = True
         solver.stop_search()
 
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -143,7 +193,7 @@ def _run(args: argparse.Namespace) -> int:
 
     def work() -> None:
         try:
-            box["status"] = solver.Solve(tr.model, Callback())
+            box["status"] = solver.Solve(model, Callback())
         except BaseException as e:  # reported by the main thread
             box["error"] = e
 
@@ -155,40 +205,41 @@ def _run(args: argparse.Namespace) -> int:
         signal.signal(s, h)
     if "error" in box:
         raise box["error"]
-    status = box["status"]
-    if status == cp_model.MODEL_INVALID:
-        raise ModelsplitError(f"CP-SAT rejected the translated model: {tr.model.Validate()}")
-    if not state["last_printed"] and state["last"] is not None:
-        out.write(state["last"])
-        state["printed"] += 1
-    found = state["printed"] > 0
-    complete = status == cp_model.OPTIMAL and not state["limit_hit"] and not state["interrupted"]
-    if status == cp_model.INFEASIBLE:
-        out.write("=====UNSATISFIABLE=====\n")
-    elif not found:
-        out.write("=====UNKNOWN=====\n")
-    elif complete and (enumerate_all or not satisfy):
-        out.write("==========\n")
-    if args.statistics:
-        stats = [
-            ("solveTime", f"{solver.WallTime():.6f}"),
-            ("initTime", f"{init_time:.6f}"),
-            ("nSolutions", str(state["printed"])),
-            ("nodes", str(solver.NumBranches())),
-            ("failures", str(solver.NumConflicts())),
-            ("numWorkers", str(params.num_workers)),
-            ("status", f'"{solver.StatusName(status)}"'),
+    return box["status"]
+
+
+def _output_values(callback, item) -> tuple:
+    """The values of one output item in the solution ``callback`` holds (Booleans as 0/1)."""
+    row = []
+    for r in item.refs:
+        if isinstance(r, (bool, int)):
+            row.append(int(r))
+        elif item.is_bool:
+            row.append(int(callback.BooleanValue(r)))
+        else:
+            row.append(callback.Value(r))
+    return tuple(row)
+
+
+def _write_statistics(out: TextIO, solver, status, init_time: float, printer: _Printer) -> None:
+    """``%%%mzn-stat`` lines, then ``%%%mzn-stat-end``."""
+    stats = [
+        ("solveTime", f"{solver.WallTime():.6f}"),
+        ("initTime", f"{init_time:.6f}"),
+        ("nSolutions", str(printer.printed)),
+        ("nodes", str(solver.NumBranches())),
+        ("failures", str(solver.NumConflicts())),
+        ("numWorkers", str(solver.parameters.num_workers)),
+        ("status", f'"{solver.StatusName(status)}"'),
+    ]
+    if not printer.satisfy and printer.printed > 0:
+        stats[:0] = [
+            ("objective", _num(solver.ObjectiveValue())),
+            ("objectiveBound", _num(solver.BestObjectiveBound())),
         ]
-        if not satisfy and found:
-            stats[:0] = [
-                ("objective", _num(solver.ObjectiveValue())),
-                ("objectiveBound", _num(solver.BestObjectiveBound())),
-            ]
-        for name, value in stats:
-            out.write(f"%%%mzn-stat: {name}={value}\n")
-        out.write("%%%mzn-stat-end\n")
-    out.flush()
-    return 0
+    for name, value in stats:
+        out.write(f"%%%mzn-stat: {name}={value}\n")
+    out.write("%%%mzn-stat-end\n")
 
 
 def _num(x: float) -> str:

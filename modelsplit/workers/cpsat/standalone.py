@@ -100,10 +100,11 @@ def read_part(path: str):
     return model
 
 
-def main(argv: list[str] | None = None, prog: str = "solve_cpsat.py") -> int:
-    """Solve one part and print its solutions as dzn text (see the module's docstring)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+def parse_args(args: list[str], prog: str) -> tuple[bool, int | None, str] | int:
+    """``(all_solutions, time limit in ms or None, part file)``, or the exit code 2 after a usage
+    line on stderr."""
     usage = f"usage: {prog} [-a] [--time-limit MS] PART.pbtxt"
+    args = list(args)
     all_solutions = False
     limit_ms = None
     files = []
@@ -122,22 +123,50 @@ def main(argv: list[str] | None = None, prog: str = "solve_cpsat.py") -> int:
     if len(files) != 1:
         print(usage, file=sys.stderr)
         return 2
+    return all_solutions, limit_ms, files[0]
+
+
+def main(argv: list[str] | None = None, prog: str = "solve_cpsat.py") -> int:
+    """Solve one part and print its solutions as dzn text (see the module's docstring)."""
+    parsed = parse_args(sys.argv[1:] if argv is None else argv, prog)
+    if isinstance(parsed, int):
+        return parsed
+    all_solutions, limit_ms, path = parsed
     try:
-        model = read_part(files[0])
+        model = read_part(path)
     except Exception as exc:  # whatever the proto libraries raise: one line, no traceback
-        print(f"error: {files[0]}: cannot read the part ({exc})", file=sys.stderr)
+        print(f"error: {path}: cannot read the part ({exc})", file=sys.stderr)
         return 1
-    cp_model = import_cp_model()
-    proto = model.proto
     problem = model.validate()
     if problem:
-        print(f"error: {files[0]}: not a valid CP-SAT model ({problem})", file=sys.stderr)
+        print(f"error: {path}: not a valid CP-SAT model ({problem})", file=sys.stderr)
         return 1
-    names = variable_names(proto)
-    optimise = solve_kind(proto) != "satisfy"
-    if not optimise and proto.has_objective():
-        model.clear_objective()  # an empty objective would end an enumeration at its first solution
+    optimise = solve_kind(model.proto) != "satisfy"
+    if not optimise and model.proto.has_objective():
+        # an empty objective (reading proto.objective makes one) would end an enumeration at
+        # its first solution
+        model.clear_objective()
+    cp_model = import_cp_model()
     out = sys.stdout
+    status = solve(model, optimise, all_solutions and not optimise, limit_ms, out)
+    if status == cp_model.OPTIMAL and (optimise or all_solutions):
+        out.write("==========\n")
+    elif status == cp_model.INFEASIBLE:
+        out.write("=====UNSATISFIABLE=====\n")
+    elif status == cp_model.MODEL_INVALID:
+        print(f"error: {path}: CP-SAT says the model is invalid", file=sys.stderr)
+        return 1
+    elif status == cp_model.UNKNOWN:
+        out.write("=====UNKNOWN=====\n")
+    out.flush()
+    return 0
+
+
+def solve(model, optimise: bool, enumerate_all: bool, limit_ms: int | None, out) -> int:
+    """Solve ``model`` with one worker, writing each solution to ``out`` as it is found (with
+    ``_objective`` when ``optimise``); return CP-SAT's status."""
+    cp_model = import_cp_model()
+    names = variable_names(model.proto)
     variables = [model.get_int_var_from_proto_index(i) for i in range(len(names))]
 
     class Printer(cp_model.CpSolverSolutionCallback):
@@ -150,22 +179,11 @@ def main(argv: list[str] | None = None, prog: str = "solve_cpsat.py") -> int:
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one part, one core; enumeration needs one worker anyway
-    if all_solutions and not optimise:
+    if enumerate_all:
         solver.parameters.enumerate_all_solutions = True
     if limit_ms is not None:
         solver.parameters.max_time_in_seconds = limit_ms / 1000
-    status = solver.solve(model, Printer())
-    if status == cp_model.OPTIMAL and (optimise or all_solutions):
-        out.write("==========\n")
-    elif status == cp_model.INFEASIBLE:
-        out.write("=====UNSATISFIABLE=====\n")
-    elif status == cp_model.MODEL_INVALID:
-        print(f"error: {files[0]}: CP-SAT says the model is invalid", file=sys.stderr)
-        return 1
-    elif status == cp_model.UNKNOWN:
-        out.write("=====UNKNOWN=====\n")
-    out.flush()
-    return 0
+    return solver.solve(model, Printer())
 
 
 if __name__ == "__main__":
