@@ -13,9 +13,9 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from modelsplit.errors import InputError, SplitError
-from modelsplit.model.files import Model
-from modelsplit.model.inspect import inspect
+from modelsplit.errors import SplitError
+from modelsplit.formats import format_named, format_of
+from modelsplit.model.resumable import search_annotation
 from modelsplit.plan.plan import Plan
 from modelsplit.plan.write import write_plan
 from modelsplit.run.collector import Answer
@@ -25,11 +25,8 @@ from modelsplit.splitters.base import (
     SplitRequest,
     get_splitter,
 )
-from modelsplit.splitters.probe import Probe
 from modelsplit.splitters.race import RACE_SECONDS, race_and_split
-from modelsplit.workers.cpsat.model_file import inspect_proto, is_proto_file
 from modelsplit.workers.local import default_workers
-from modelsplit.workers.solvers import resolve_solver
 
 PathLike = str | os.PathLike[str]
 
@@ -65,72 +62,34 @@ def split(
     if workers is not None and workers < 1:
         raise SplitError(f"--workers must be at least 1 (got {workers})")
     n_workers = workers or default_workers()
-    if is_proto_file(model):  # a CP-SAT model file: CP-SAT solves its parts, no MiniZinc
-        m, info, resolved = _native(model, data, solver, resumable)
-        get_splitter(strategy)
-        probe = None
-    else:
-        m = Model.from_files(model, data)
-        get_splitter(strategy)  # an unknown strategy is refused before any work
-        resolved = resolve_solver(solver)
-        info = inspect(m, resolved.arg)
-        if on and any(_base(name) not in info.variables for name in on):
-            info = inspect(m, resolved.arg, all_variables=True)
-        probe = Probe.for_solver(info, resolved.arg, resolved.tag, n_workers)
+    get_splitter(strategy)  # an unknown strategy is refused before any work
+    fmt = format_of(model)
+    inspected = fmt.inspect(model, data, solver=solver, on=on, workers=n_workers, resumable=resumable)
+    info = inspected.info
     search = None
     if resumable:
         if info.goal.optimises or not all_solutions:
             raise SplitError("--resumable is for finding all solutions (-a) of a satisfaction model")
-        if resolved.tag == "cp-sat":
-            raise SplitError(
-                "--resumable needs a solver that follows a fixed search order; CP-SAT does not "
-                "(leave --resumable out: stopped parts then exclude the solutions they found)"
-            )
-        from modelsplit.model.resumable import search_annotation
-
         search = search_annotation(info)
-    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, probe)
-    result, incumbent, timing = race_and_split(info, request, strategy, RACE_SECONDS if race is None else race)
+    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, inspected.probe)
+    budget = RACE_SECONDS if race is None else race
+    result, incumbent, timing = race_and_split(info, request, strategy, budget)
     if output is None:
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
     return write_plan(
         output,
-        m,
+        inspected.model,
         info,
-        result.cubes,
-        solver=resolved.tag,
+        result,
+        solver=inspected.solver.tag,
         all_solutions=all_solutions,
-        strategy=result.strategy,
         on=tuple(on),
         force=force,
-        note=result.note,
-        dropped=result.dropped,
         search=search,
-        independent=result.independent,
-        bound=result.bound,
-        bound_part=None if result.bound_cube is None else result.bound_cube + 1,
-        optimal=result.optimal,
         raced=incumbent is not None,
         timing=timing,
     )
-
-
-def _native(model: PathLike, data: Sequence[PathLike], solver: str | None, resumable: bool):
-    """Model, inspection and solver of a CP-SAT model file (``.pb``/``.pbtxt``)."""
-    path = Path(model)
-    if data:
-        raise InputError(f"{path} is a CP-SAT model: it takes no data files (its data is in the model)")
-    if solver is not None and resolve_solver(solver).tag != "cp-sat":
-        raise InputError(f"{path} is a CP-SAT model: it is solved with CP-SAT (leave --solver out)")
-    if resumable:
-        raise SplitError("--resumable needs a fixed search order; CP-SAT does not follow one")
-    info = inspect_proto(path)
-    return Model(path=path), info, resolve_solver("cp-sat")
-
-
-def _base(name: str) -> str:
-    return name.split("[", 1)[0].strip()
 
 
 def solve(
@@ -166,10 +125,10 @@ def solve(
             race=race,
             part_budget=part_budget,
         )
-    from modelsplit.workers.dask import NATIVE_CPSAT, DaskExecutor
+    from modelsplit.workers.dask import DaskExecutor  # deferred: distributed loads only for a Dask run
 
     plan.check_files()  # a damaged plan is refused before a cluster is started
-    solver = NATIVE_CPSAT if plan.native else plan.solver  # a CP-SAT model file needs OR-Tools only
+    solver = format_named(plan.format).requirement(plan.solver)  # a CP-SAT model file needs OR-Tools only
     executor = DaskExecutor(dask, workers, solver=solver, time_limit=time_limit)
     try:
         return solve_plan(

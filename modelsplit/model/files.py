@@ -10,6 +10,12 @@ from modelsplit.errors import InputError
 
 MODEL_SUFFIXES = {".mzn"}
 DATA_SUFFIXES = {".dzn", ".json"}
+PROTO_SUFFIXES = {".pb", ".pbtxt"}  # a CP-SAT model file (CpModelProto, binary or text)
+
+
+def format_name(path: str | Path) -> str:
+    """The format of a model file, by its name: "cp-sat" (a CP-SAT model file) or "minizinc"."""
+    return "cp-sat" if Path(path).suffix in PROTO_SUFFIXES else "minizinc"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ which parts went into which bundle, and when (``modelsplit status`` shows them a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shlex
@@ -31,13 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelsplit.errors import InputError
+from modelsplit.formats.base import Runner, format_named
 from modelsplit.model.goal import Goal
 from modelsplit.offline.resultfile import RESULT_FORMAT
 from modelsplit.plan.plan import Part, Plan, sha256_file
-from modelsplit.plan.task import make_task as part_task
 from modelsplit.run.journal import Journal, all_parts
 from modelsplit.status import PartState
-from modelsplit.workers.backend import MiniZincBackend
 
 BUNDLE_FORMAT = 1
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
@@ -181,89 +179,9 @@ def _write(plan: Plan, parts: list[Part], bound, root: Path) -> None:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(plan.path / rel, target)
-    if plan.native:
-        _write_native(plan, parts, bound, root)
-        return
-    solver_arg = plan.solver or "gecode"
-    msc = plan.path / "solver" / "gecode.msc"
-    if plan.solver == "gecode":
-        if msc.is_file():
-            shutil.copytree(plan.path / "solver", root / "solver")
-        else:  # a plan written before solver/ existed
-            from modelsplit.workers.gecode import write_portable_gecode_config
-
-            write_portable_gecode_config(root / "solver")
-        solver_arg = "solver/gecode.msc"
-    width = max(4, len(str(max(p.id for p in parts))))
-    values = plan.values_file.read_text()
-    (root / "parts").mkdir()
-    entries = []
-    prefix: list[str] = []
-    for part in parts:
-        task = part_task(plan, part, 1, solver_arg, values, bound)
-        rel = f"parts/part-{part.id:0{width}d}.mzn"
-        header = f"% modelsplit part {part.id} of plan {plan.id} (key {part.key})\n"
-        (root / rel).write_text(header + task.constraints)
-        entries.append({"id": part.id, "key": part.key, "file": rel, "cube": part.mzn, "bound": bound})
-        local = dataclasses.replace(task, model_files=(plan.model, *plan.data))
-        prefix = MiniZincBackend().command(local, Path(rel))[:-1]
-    _finish(plan, parts, bound, root, entries, width, prefix, MINIZINC_RUNNER)
-
-
-@dataclass(frozen=True)
-class Runner:
-    """What solve.sh runs each part with."""
-
-    var: str  # environment variable that overrides the command
-    default: str
-    needs: str  # for the script's first line and the README
-    missing: str  # what to do when the command is not there
-    extra_check: str  # more shell lines checking the machine
-    ext: str  # part file suffix
-    install: str  # README step 2
-
-
-MINIZINC_RUNNER = Runner(
-    "MINIZINC",
-    "minizinc",
-    "MiniZinc",
-    "install MiniZinc (Debian/Ubuntu: sudo apt-get install minizinc) or set MINIZINC=/path/to/minizinc",
-    "",
-    "mzn",
-    "Check that MiniZinc is there:  minizinc --version\n"
-    "   (Debian/Ubuntu: sudo apt-get install minizinc. Another minizinc: MINIZINC=/path/to/minizinc)",
-)
-PYTHON_RUNNER = Runner(
-    "PYTHON",
-    "python3",
-    "Python 3 and OR-Tools",
-    "install Python 3 or set PYTHON=/path/to/python3",
-    'if ! "$RUNNER" -c "import ortools" >/dev/null 2>&1; then\n'
-    '    echo "solve.sh: $RUNNER cannot import OR-Tools; install it with: $RUNNER -m pip install ortools" >&2\n'
-    "    exit 1\n"
-    "fi\n",
-    "pbtxt",
-    "Check that Python 3 and OR-Tools are there:  python3 -c 'import ortools'\n"
-    "   (else: python3 -m pip install ortools. Another python: PYTHON=/path/to/python3)",
-)
-
-
-def _write_native(plan: Plan, parts: list[Part], bound, root: Path) -> None:
-    """Parts of a CP-SAT model file: text protos, solved by solver/solve_cpsat.py (OR-Tools only)."""
-    from modelsplit.workers.cpsat import standalone
-    from modelsplit.workers.cpsat.parts import part_text
-
-    (root / "solver").mkdir()
-    shutil.copyfile(standalone.__file__, root / "solver" / "solve_cpsat.py")
-    width = max(4, len(str(max(p.id for p in parts))))
-    (root / "parts").mkdir()
-    entries = []
-    for part in parts:
-        rel = f"parts/part-{part.id:0{width}d}.pbtxt"
-        (root / rel).write_text(part_text(str(plan.path / plan.model), part.cube, bound))
-        entries.append({"id": part.id, "key": part.key, "file": rel, "cube": part.mzn, "bound": bound})
-    prefix = ["solver/solve_cpsat.py", *(["-a"] if plan.all_solutions else [])]
-    _finish(plan, parts, bound, root, entries, width, prefix, PYTHON_RUNNER)
+    fmt = format_named(plan.format)
+    written = fmt.bundle_parts(plan, parts, bound, root)
+    _finish(plan, parts, bound, root, written.entries, written.width, written.prefix, fmt.runner)
 
 
 def _finish(plan: Plan, parts, bound, root: Path, entries, width: int, prefix, runner: Runner) -> None:
@@ -334,7 +252,7 @@ def readme(plan: Plan, parts: list[Part], bound, kind: str, width: int, runner: 
         ext=runner.ext,
         solver_files=(
             "solve_cpsat.py: solves one part with OR-Tools CP-SAT (needs nothing else)"
-            if runner is PYTHON_RUNNER
+            if runner.ext == "pbtxt"
             else "a corrected configuration of Debian's Gecode (where the plan uses it)"
         ),
     )

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from modelsplit.errors import ResultError
+from modelsplit.formats import format_named
 from modelsplit.model.goal import Goal
 from modelsplit.offline.claims import Claim, canonical
 from modelsplit.offline.resultfile import ResultFile, parse_result
-from modelsplit.offline.verify import Checker, make_checker
 from modelsplit.plan.plan import Plan
 from modelsplit.plan.task import PartTask
 from modelsplit.run.journal import Journal, all_parts
@@ -100,10 +100,10 @@ class Collection:
 class Ingest:
     """Checks result files against one plan and records them in its journal."""
 
-    def __init__(self, plan: Plan, journal: Journal, checker: Checker | None = None):
+    def __init__(self, plan: Plan, journal: Journal, checker=None):
         self.plan = plan
         self.journal = journal
-        self.checker = checker or Checker(plan)
+        self.checker = checker or format_named(plan.format).checker(plan)
         self.parts = all_parts(plan, journal)
         self.enumerate = plan.all_solutions and plan.goal == Goal.SATISFY
         self.task = PartTask(
@@ -250,7 +250,7 @@ def collect_files(plan: Plan, paths: Iterable[str | Path], *, workers: int | Non
     sources = read_sources(paths)
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:
-        with make_checker(plan, workers=workers) as checker:
+        with format_named(plan.format).checker(plan, workers=workers) as checker:
             ingest = Ingest(plan, journal, checker)
             return Collection([ingest.collect(name, data) for name, data in sources])
     finally:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from modelsplit.errors import PlanError
 from modelsplit.model.cube import Cube
+from modelsplit.model.files import format_name
 from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo
 
@@ -87,9 +88,9 @@ class Plan:
         return self.info.goal
 
     @property
-    def native(self) -> bool:
-        """The model is a CP-SAT model file (``.pb``/``.pbtxt``), solved without MiniZinc."""
-        return Path(self.model).suffix in (".pb", ".pbtxt")
+    def format(self) -> str:
+        """The model's format: "minizinc", or "cp-sat" for a CP-SAT model file (``.pb``/``.pbtxt``)."""
+        return format_name(self.model)
 
     @property
     def journal_path(self) -> Path:

@@ -29,7 +29,8 @@ class PartTask:
     solver_tag: str = "gecode"  # the solver as the plan names it: resolve it again elsewhere
     # the part as FlatZinc from the plan's one flattening (see workers/flat.py); None: the CLI
     flat: FlatPart | None = None
-    cube: Cube | None = None  # the part's cube, for backends that apply it themselves (native CP-SAT)
+    cube: Cube | None = None  # the part's cube, for backends that apply it themselves (CP-SAT model files)
+    format: str = "minizinc"  # the plan's model format: which Backend solves it (see modelsplit.formats)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "goal", Goal(self.goal))  # a goal given as MiniZinc's word
@@ -78,5 +79,6 @@ def make_task(
         solver_tag=plan.solver,
         # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
         flat=flat.part(plan.info, part.cube, plan.goal, bound, exact) if flat and not found else None,
-        cube=part.cube if plan.native else None,
+        cube=part.cube,
+        format=plan.format,
     )

@@ -12,11 +12,14 @@ from pathlib import Path
 
 from modelsplit import __version__
 from modelsplit.errors import InputError
-from modelsplit.model.cube import Cube
+from modelsplit.formats import format_of
+from modelsplit.formats.base import ByHand
 from modelsplit.model.files import Model
 from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo
+from modelsplit.model.resumable import rewrite_solve
 from modelsplit.plan.plan import FORMAT, MANIFEST, VALUES_MARKER, Part, Plan, part_key, sha256_file
+from modelsplit.splitters.base import Split
 
 
 def _copy_model(model: Model, included: list[str], dest: Path) -> tuple[str, list[str], dict[str, str]]:
@@ -126,130 +129,42 @@ def write_plan(
     dest: str | os.PathLike[str],
     model: Model,
     info: ModelInfo,
-    cubes: list[Cube],
+    split: Split,
     *,
     solver: str,
     all_solutions: bool,
-    strategy: str,
     on: tuple[str, ...] = (),
     force: bool = False,
-    note: str = "",
-    dropped: int = 0,
     search: str | None = None,
-    independent: bool = False,
-    bound: int | None = None,
-    bound_part: int | None = None,
-    optimal: bool = False,
     raced: bool = False,
     timing: dict | None = None,
 ) -> Plan:
-    """Write a plan directory atomically (a temporary sibling renamed into place)."""
+    """Write the plan of ``split`` atomically (a temporary sibling renamed into place).
+
+    ``search``: for --resumable, the fixed lexicographic search the model's copy is given.
+    """
     dest = Path(dest)
-    if dest.exists():
-        if not force and (not dest.is_dir() or any(dest.iterdir())):
-            raise InputError(f"{dest} already exists and is not empty; choose another -o or remove it first")
+    if dest.exists() and not force and (not dest.is_dir() or any(dest.iterdir())):
+        raise InputError(f"{dest} already exists and is not empty; choose another -o or remove it first")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
         main, data, files = _copy_model(model, info.included_files, tmp)
         if search is not None:  # --resumable: the copy searches in a fixed lexicographic order
-            from modelsplit.model.resumable import rewrite_solve
-
             copy = tmp / main
             copy.write_text(rewrite_solve(copy.read_text(), search))
             files[main] = sha256_file(copy)
-        (tmp / "parts").mkdir()
         (tmp / "support").mkdir()
         (tmp / "support" / "values.mzn").write_text(values_section(info))
-        parts = []
-        width = max(4, len(str(len(cubes))))
-        native = Path(main).suffix in (".pb", ".pbtxt")
-        for i, cube in enumerate(cubes, start=1):
-            text = cube.mzn(info)
-            if native:  # a CP-SAT model file: each part is the whole model as a text proto
-                from modelsplit.workers.cpsat.parts import part_text
-
-                rel = f"parts/part-{i:0{width}d}.pbtxt"
-                (tmp / rel).write_text(part_text(str(tmp / main), cube))
-            else:
-                rel = f"parts/part-{i:0{width}d}.mzn"
-                (tmp / rel).write_text(f"% modelsplit part {i} of {len(cubes)}\nconstraint {text};\n")
-            parts.append(Part(i, rel, cube, text, part_key(files, solver, all_solutions, text)))
-        plan_id = hashlib.sha256("".join(p.key for p in parts).encode()).hexdigest()[:16]
-        solver_cmd = "--solver gecode"
-        solver_note = ""
-        if solver == "gecode":
-            from modelsplit.workers.gecode import write_portable_gecode_config
-
-            msc = write_portable_gecode_config(tmp / "solver")
-            solver_cmd = f"--solver {msc.relative_to(tmp).as_posix()}"
-            solver_note = (
-                "\n(solver/ holds a corrected configuration of Debian's Gecode; with another\n"
-                "MiniZinc solver, use its tag instead, e.g. --solver chuffed.)\n"
-            )
-        elif solver == "cp-sat":
-            from modelsplit.workers.cpsat import write_portable_cpsat_config
-
-            msc = write_portable_cpsat_config(tmp / "solver")
-            solver_cmd = f"--solver {msc.relative_to(tmp).as_posix()}"
-            solver_note = (
-                "\n(solver/ holds the configuration of OR-Tools CP-SAT through modelsplit's FlatZinc\n"
-                "translator: it runs `fzn-cpsat`, so modelsplit must be installed on the machine\n"
-                "and its `fzn-cpsat` command on PATH, e.g. `pip install modelsplit`.)\n"
-            )
-        elif solver:
-            solver_cmd = f"--solver {solver}"
-        flags = " -a" if all_solutions else ""
-        first = parts[0].file if parts else "parts/part-0001.mzn"
-        command = f"minizinc {solver_cmd}{flags} {' '.join([main, *data])} {first}"
-        if native:
-            command = f"python -m modelsplit.workers.cpsat.proto{flags} {first}"
-            solver_note = (
-                "\n(the model is a CP-SAT model file: its parts are text protos that CP-SAT solves.)\n"
-            )
-        manifest = {
-            "format": FORMAT,
-            "id": plan_id,
-            "created": time.time(),
-            "modelsplit": __version__,
-            "model": {"main": main, "data": data, "files": files},
-            "solver": solver,
-            "options": {"all_solutions": all_solutions, "resumable": search is not None},
-            "split": {
-                "strategy": strategy,
-                "on": list(on),
-                "parts": len(parts),
-                "note": note,
-                "dropped": dropped,
-                "independent": independent,
-                "bound": bound,
-                "bound_part": bound_part,
-                "optimal": optimal,
-                "raced": raced,
-                "timing": timing or {},
-            },
-            "inspection": info.to_json(),
-            "parts": [
-                {"id": p.id, "file": p.file, "mzn": p.mzn, "key": p.key, "cube": p.cube.to_json()}
-                for p in parts
-            ],
-        }
+        fmt = format_of(main)
+        parts = _write_parts(fmt, tmp, main, info, split.cubes, files, solver, all_solutions)
+        options = {"all_solutions": all_solutions, "resumable": search is not None}
+        split_record = _split_record(split, on, len(parts), raced, timing)
+        manifest = _manifest(main, data, files, solver, options, split_record, info, parts)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-        (tmp / "README.txt").write_text(
-            README.format(
-                n=len(parts),
-                model=model.path.name,
-                data_note=f" with {', '.join(d.name for d in model.data)}" if model.data else "",
-                plan_arg=dest,
-                command=command,
-                solver_note=solver_note,
-                part_files="in parts/part-NNNN.pbtxt, the whole model with it"
-                if native
-                else "parts/part-NNNN.mzn",
-                by_hand="with CP-SAT" if native else "with nothing but MiniZinc",
-                dropped_note=_dropped_note(dropped, bound, info.goal),
-            )
-        )
+        first = parts[0].file if parts else f"parts/part-0001{fmt.part_suffix}"
+        by_hand = fmt.by_hand(tmp, solver, main, data, first, " -a" if all_solutions else "")
+        (tmp / "README.txt").write_text(_readme(model, dest, len(parts), by_hand, split, info))
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(tmp, dest)
@@ -257,3 +172,64 @@ def write_plan(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Plan.load(dest)
+
+
+def _write_parts(fmt, plan_dir: Path, main: str, info: ModelInfo, cubes, files, solver, all_solutions) -> list[Part]:
+    """One file per cube in parts/ (as the model's format writes it); the parts."""
+    (plan_dir / "parts").mkdir()
+    width = max(4, len(str(len(cubes))))
+    parts = []
+    for i, cube in enumerate(cubes, start=1):
+        rel = f"parts/part-{i:0{width}d}{fmt.part_suffix}"
+        fmt.write_part(plan_dir, rel, main, cube, info, i, len(cubes))
+        text = cube.mzn(info)
+        parts.append(Part(i, rel, cube, text, part_key(files, solver, all_solutions, text)))
+    return parts
+
+
+def _split_record(split: Split, on, n_parts: int, raced: bool, timing: dict | None) -> dict:
+    """What the manifest says of the split."""
+    return {
+        "strategy": split.strategy,
+        "on": list(on),
+        "parts": n_parts,
+        "note": split.note,
+        "dropped": split.dropped,
+        "independent": split.independent,
+        "bound": split.bound,
+        "bound_part": None if split.bound_cube is None else split.bound_cube + 1,
+        "optimal": split.optimal,
+        "raced": raced,
+        "timing": timing or {},
+    }
+
+
+def _manifest(main, data, files, solver, options, split_record, info: ModelInfo, parts: list[Part]) -> dict:
+    return {
+        "format": FORMAT,
+        "id": hashlib.sha256("".join(p.key for p in parts).encode()).hexdigest()[:16],
+        "created": time.time(),
+        "modelsplit": __version__,
+        "model": {"main": main, "data": data, "files": files},
+        "solver": solver,
+        "options": options,
+        "split": split_record,
+        "inspection": info.to_json(),
+        "parts": [
+            {"id": p.id, "file": p.file, "mzn": p.mzn, "key": p.key, "cube": p.cube.to_json()} for p in parts
+        ],
+    }
+
+
+def _readme(model: Model, dest: Path, n_parts: int, by_hand: ByHand, split: Split, info: ModelInfo) -> str:
+    return README.format(
+        n=n_parts,
+        model=model.path.name,
+        data_note=f" with {', '.join(d.name for d in model.data)}" if model.data else "",
+        plan_arg=dest,
+        command=by_hand.command,
+        solver_note=by_hand.solver_note,
+        part_files=by_hand.part_files,
+        by_hand=by_hand.with_what,
+        dropped_note=_dropped_note(split.dropped, split.bound, info.goal),
+    )

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from modelsplit.formats import format_named
 from modelsplit.model.cube import Cube
 from modelsplit.plan.plan import Part, Plan, part_key
 from modelsplit.plan.task import make_task
@@ -22,7 +23,7 @@ from modelsplit.run.collector import Answer, Collector
 from modelsplit.run.journal import RACE_ID, Journal
 from modelsplit.run.progress import Progress
 from modelsplit.status import PartState, Status
-from modelsplit.workers.backend import MiniZincBackend, scratch_root
+from modelsplit.workers.backend import scratch_root
 from modelsplit.workers.executor import SolutionEvent
 from modelsplit.workers.flat import FlatModel, flatten_plan
 from modelsplit.workers.local import LocalExecutor
@@ -479,16 +480,12 @@ def solve_plan(
             keep_solutions=plan.goal.optimises or (plan.all_solutions and plan.info.values_complete),
             keep_at_most=None if plan.goal.optimises or plan.resumable else EXCLUDE_AT_MOST,
         )
+        fmt = format_named(plan.format)
         if executor is None:
-            backend = MiniZincBackend()
-            if plan.native:
-                from modelsplit.workers.cpsat.proto import ProtoBackend
-
-                backend = ProtoBackend()
-            executor = LocalExecutor(backend, workers)
+            executor = LocalExecutor(fmt.backend(), workers)
         flat = None
         local = getattr(executor, "name", "") == "local"
-        if flatten and local and not plan.native:  # the .fzn lives on this machine
+        if flatten and local and fmt.flattens:  # the .fzn lives on this machine
             # flattened while the race (if any) starts at once through the CLI
             flat = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
         dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, flat)

@@ -13,11 +13,10 @@ from pathlib import Path
 
 from modelsplit.errors import InputError
 from modelsplit.model.domain import Domain
+from modelsplit.model.files import PROTO_SUFFIXES
 from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Variable
 from modelsplit.workers.cpsat.standalone import import_cp_model, solve_kind, variable_names
-
-PROTO_SUFFIXES = {".pb", ".pbtxt"}
 
 
 def is_proto_file(path: str | Path) -> bool:

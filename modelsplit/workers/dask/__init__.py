@@ -39,7 +39,7 @@ run asks for Dask.
 
 from __future__ import annotations
 
+from modelsplit.formats.cpsat import NATIVE_CPSAT
 from modelsplit.workers.dask.executor import DaskExecutor
-from modelsplit.workers.dask.task import NATIVE_CPSAT
 
 __all__ = ["NATIVE_CPSAT", "DaskExecutor"]

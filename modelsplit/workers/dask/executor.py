@@ -16,6 +16,7 @@ import uuid
 import distributed
 
 from modelsplit.errors import SolveError
+from modelsplit.formats import format_named
 from modelsplit.plan.task import PartTask
 from modelsplit.status import Status
 from modelsplit.workers.backend import PartResult
@@ -25,7 +26,7 @@ from modelsplit.workers.dask.files import hold, make_model_files
 from modelsplit.workers.dask.flags import clear_flag, job_stop_name, set_flag, stop_name
 from modelsplit.workers.dask.messages import InboxItem, Streamed, Unrunnable
 from modelsplit.workers.dask.reader import Reader
-from modelsplit.workers.dask.task import NATIVE_CPSAT, SolverCheck, run_part
+from modelsplit.workers.dask.task import SolverCheck, run_part
 from modelsplit.workers.executor import DoneEvent, Event
 
 CAPACITY_EVERY = 2.0  # seconds between checks of the cluster's thread count
@@ -127,7 +128,7 @@ class DaskExecutor:
     def start(self, task: PartTask) -> None:
         if self._closed:
             raise SolveError("this Dask executor is closed")
-        self._check_solver(NATIVE_CPSAT if task.cube is not None else task.solver_tag)
+        self._check_solver(format_named(task.format).requirement(task.solver_tag))
         shipped = self._ship(task.model_files)
         key = f"modelsplit-part-{task.key[:20]}-{task.attempt}-{self.job}"
         future = self.client.submit(run_part, shipped, task, self.job, self.deadline, key=key, retries=0)

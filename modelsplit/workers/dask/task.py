@@ -35,11 +35,13 @@ from distributed.client import ClosedClientError
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from modelsplit.errors import SolverNotFoundError
+from modelsplit.formats import format_named
+from modelsplit.formats.base import ModelFormat
+from modelsplit.formats.cpsat import NATIVE_CPSAT
 from modelsplit.plan.task import PartTask
 from modelsplit.status import Status
-from modelsplit.workers.backend import MiniZincBackend, PartResult, Solution, StopToken
+from modelsplit.workers.backend import PartResult, Solution, StopToken
 from modelsplit.workers.cpsat._ortools import import_cp_model
-from modelsplit.workers.cpsat.proto import ProtoBackend
 from modelsplit.workers.dask.files import ModelFiles, materialize
 from modelsplit.workers.dask.flags import job_stop_name, stop_name
 from modelsplit.workers.dask.messages import StreamMessage, TaskOutcome, queue_name, row
@@ -50,7 +52,6 @@ JOB_POLL_EVERY = 5  # the job-wide stop flag is checked every this many polls
 STREAM_MAX = 1000  # solutions per stream message at most; the rest wait (or go with the result)
 DEADLINE_GRACE = 2.0  # seconds past the deadline a worker waits for the coordinator to stop it
 
-NATIVE_CPSAT = "cp-sat model"  # what workers of a native CP-SAT plan need: OR-Tools, no MiniZinc
 
 
 def solver_on_worker(tag: str, address: str) -> Solver | None:
@@ -86,14 +87,14 @@ class SolverCheck(WorkerPlugin):
 def run_part(model: ModelFiles, task: PartTask, job: str, deadline: float | None) -> TaskOutcome:
     """Solve one part on this worker; stream solutions; stop when told. Runs as a Dask task."""
     worker = get_worker()
-    native = task.cube is not None  # a part of a CP-SAT model file: the worker makes its proto
-    solver = solver_on_worker(NATIVE_CPSAT if native else task.solver_tag, worker.address)
+    fmt = format_named(task.format)
+    solver = solver_on_worker(fmt.requirement(task.solver_tag), worker.address)
     solver_arg = solver.arg if solver else task.solver
     here = dataclasses.replace(task, model_files=materialize(model), solver=solver_arg)
     run = uuid.uuid4().hex[:12]
     watch = _Watch(worker, task, job, deadline)
     stream = Queue(queue_name(job))
-    solving = _Solving(here, native)
+    solving = _Solving(here, fmt)
     if watch.told_to_stop(0):
         solving.token.stop()  # stopped before it started: the backend returns at once
     solving.start()
@@ -137,9 +138,9 @@ class _Watch:
 class _Solving:
     """The backend solving a part in a thread of its own, and the solutions it found not yet sent."""
 
-    def __init__(self, task: PartTask, native: bool):
+    def __init__(self, task: PartTask, fmt: ModelFormat):
         self.task = task
-        self.native = native
+        self.fmt = fmt
         self.token = StopToken()
         self.result: PartResult | None = None
         self._lock = threading.Lock()
@@ -181,7 +182,7 @@ class _Solving:
     def _solve(self) -> None:
         task = self.task
         try:
-            backend = ProtoBackend() if self.native else MiniZincBackend()
+            backend = self.fmt.backend()
             self.result = backend.solve(task, self._report, self.token)
         except Exception as exc:  # a crash of the backend is a failed attempt, not a lost worker
             self.result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
