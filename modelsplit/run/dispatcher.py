@@ -22,7 +22,7 @@ from modelsplit.run.collector import Answer, Collector
 from modelsplit.run.journal import RACE_ID, Journal
 from modelsplit.run.progress import Progress
 from modelsplit.status import PartState, Status
-from modelsplit.workers.backend import MiniZincBackend, scratch_root
+from modelsplit.workers.backend import MiniZincBackend, PartResult, scratch_root
 from modelsplit.workers.executor import SolutionEvent
 from modelsplit.workers.flat import FlatModel, flatten_plan
 from modelsplit.workers.local import LocalExecutor
@@ -168,15 +168,7 @@ class Dispatcher:
             self.subparts[sub_id] = Part(sub_id, "", cube, mzn, key)
             self.depth[sub_id] = depth
             self.attempts[sub_id] = 0
-        self.journal.mark_finished(
-            parent.id,
-            PartState.RESPLIT,
-            res.status,
-            n_solutions=res.n_solutions,
-            objective=res.objective,
-            elapsed=res.elapsed,
-            cpu=res.cpu,
-        )
+        self.record_end(parent.id, PartState.RESPLIT, res)
         if self.enumerate:
             # the parent's solutions stay counted; each child excludes those in its own cube
             found = self.journal.part_solution_ids(parent.id)
@@ -275,15 +267,7 @@ class Dispatcher:
         self.journal.set_worker(part_id, res.worker)  # a Dask worker is known once the part ran
         if part_id in self.restarting and res.stopped:
             self.restarting.discard(part_id)
-            self.journal.mark_finished(
-                part_id,
-                PartState.PENDING,
-                res.status,
-                n_solutions=res.n_solutions,
-                objective=res.objective,
-                elapsed=res.elapsed,
-                cpu=res.cpu,
-            )
+            self.record_end(part_id, PartState.PENDING, res)
             self.pending.appendleft(self.part(part_id))
             return
         self.restarting.discard(part_id)
@@ -305,16 +289,7 @@ class Dispatcher:
             state = PartState.STOPPED
         if state == PartState.DONE:
             self.finished_times.append(res.elapsed)
-        self.journal.mark_finished(
-            part_id,
-            state,
-            res.status,
-            n_solutions=res.n_solutions,
-            objective=res.objective,
-            elapsed=res.elapsed,
-            cpu=res.cpu,
-            error=res.error,
-        )
+        self.record_end(part_id, state, res)
         if state == PartState.FAILED and res.crashed and self.attempts[part_id] < MAX_ATTEMPTS:
             # try once more; solutions of the crashed attempt stay (an enumeration excludes them
             # by nogoods where it can, else searches the part again from scratch)
@@ -329,16 +304,7 @@ class Dispatcher:
     def on_race_done(self, res) -> None:
         """The whole model's race ended: its answer is the answer if it finished in time."""
         answered = not res.stopped and self.plan.goal.decisive(res.status, self.enumerate)
-        self.journal.mark_finished(
-            RACE_ID,
-            PartState.DONE if answered else PartState.STOPPED,
-            res.status,
-            n_solutions=res.n_solutions,
-            objective=res.objective,
-            elapsed=res.elapsed,
-            cpu=res.cpu,
-            error=res.error,
-        )
+        self.record_end(RACE_ID, PartState.DONE if answered else PartState.STOPPED, res)
         # enumerations do not race (a journal of an earlier version that did is settled when it
         # opens, above): every solution of the race is a valid incumbent or the answer
         self.journal.end_race(answered, keep_solutions=True)
@@ -376,6 +342,29 @@ class Dispatcher:
         if RACE_ID in self.current and RACE_ID not in self.restarting:
             if time.monotonic() - self.started_at[RACE_ID] >= self.race_budget:
                 self.executor.stop(RACE_ID)
+
+    def record_end(self, part_id: int, state: PartState, res: PartResult | None = None) -> None:
+        """Record in the journal how an attempt of a part ended (``res`` None: it never reported).
+
+        An attempt stopped to run again (PENDING) or to be re-split (RESPLIT) ended on purpose:
+        an error text it carries is not the part's, and is not recorded.
+        """
+        if res is None:
+            self.journal.mark_finished(
+                part_id, state, Status.UNKNOWN, n_solutions=0, objective=None, elapsed=0.0
+            )
+            return
+        replaced = state in (PartState.PENDING, PartState.RESPLIT)
+        self.journal.mark_finished(
+            part_id,
+            state,
+            res.status,
+            n_solutions=res.n_solutions,
+            objective=res.objective,
+            elapsed=res.elapsed,
+            cpu=res.cpu,
+            error=None if replaced else res.error,
+        )
 
     def can_exclude(self, part_id: int) -> bool:
         if self.plan.resumable:  # one lexicographic nogood, however many solutions
@@ -442,9 +431,7 @@ class Dispatcher:
             self.drain(10.0)
             self.executor.close()
             for part_id in list(self.current):
-                self.journal.mark_finished(
-                    part_id, PartState.STOPPED, Status.UNKNOWN, n_solutions=0, objective=None, elapsed=0.0
-                )
+                self.record_end(part_id, PartState.STOPPED)
 
 
 _FLATTENER = ThreadPoolExecutor(1, thread_name_prefix="flatten")
