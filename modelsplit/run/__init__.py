@@ -1,5 +1,7 @@
 """Solving a plan: the mutable run state and the loop that hands parts to an executor.
 
 ``journal`` (SQLite run state), ``collector`` (merges part results into the answer),
-``dispatcher`` (starts, restarts and re-splits parts), ``progress`` (snapshots for displays).
+``dispatcher`` (starts parts, records their events, stops them), ``running`` (a running part's
+state, the ledger of attempts), ``policies`` (when the race ends, which parts restart with a better
+bound or are re-split), ``progress`` (snapshots for displays).
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from modelsplit.model.goal import Goal
@@ -37,7 +37,13 @@ EXCLUDE_AT_MOST = 10_000  # solutions a resumed part excludes by nogoods; beyond
 
 
 class Dispatcher:
-    """One run over a plan: starts parts, records events, stops parts as the policies say."""
+    """One run over a plan: starts parts, records events, stops parts as the policies say.
+
+    ``clock`` gives the time in seconds (``started`` and the deadline given to :meth:`run` are
+    times on it); every time-based decision reads it (part ages for restarts, re-splits and the
+    race, the incumbent's last improvement, progress, the wait for stopped parts), so a simulated
+    cluster can run the dispatcher on virtual time.
+    """
 
     def __init__(
         self,
@@ -49,6 +55,7 @@ class Dispatcher:
         race: float = 0.0,
         part_budget: float | None = None,
         flat: FlatModel | Future | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.plan = plan
         self._flat = flat
@@ -56,6 +63,7 @@ class Dispatcher:
         self.executor = executor
         self.solver_arg = solver_arg
         self.started = started
+        self.clock = clock
         self.optimise = plan.goal.optimises
         self.enumerate = plan.all_solutions and not self.optimise
         self.collector = Collector(plan, journal)
@@ -67,7 +75,8 @@ class Dispatcher:
         self.resplit_policy = ResplitPolicy(plan, part_budget)
         if journal.race_state() == "running":  # the last run died during its race: it did not answer
             journal.end_race(answered=False, keep_solutions=self.optimise)
-        self.promote_incumbent_part()  # a resumed optimisation: its best region first
+        # a resumed optimisation: its best region first
+        promote_incumbent_part(self.pending, plan, journal)
         if self.race_policy.wanted(journal.race_state() is None and self.ledger.fresh):
             journal.start_race(self.race_policy.part.key)
             self.ledger.add(RACE_ID)
@@ -90,7 +99,7 @@ class Dispatcher:
             bound = None
             if self.optimise and not self.plan.independent:
                 bound = self.plan.part_bound(self.collector.incumbent, part.id)
-            running = self.ledger.begin(part, bound, time.monotonic())
+            running = self.ledger.begin(part, bound, self.clock())
             self.journal.mark_running(part.id, running.attempt, bound)
             self.running[part.id] = running
             # an enumeration resumed after a stop: rule out what earlier attempts already found
@@ -114,7 +123,7 @@ class Dispatcher:
         Every turn, not only after events: a part younger than RESTART_AFTER when the incumbent
         improved must still get the bound once it is old enough.
         """
-        now = time.monotonic()
+        now = self.clock()
         race = self.running.get(RACE_ID)
         parts = [r for r in self.running.values() if r.stopping is None and r is not race]
         for running in self.restart_policy.pick(parts, self.collector.incumbent, now):
@@ -169,7 +178,7 @@ class Dispatcher:
             if self.collector.on_solution(sol.objective):
                 for other in self.running.values():
                     other.found_incumbent = other is running
-                self.restart_policy.improved(time.monotonic())
+                self.restart_policy.improved(self.clock())
         self.journal.add_solutions(event.part_id, rows)
 
     def on_done(self, res: PartResult) -> None:
@@ -212,22 +221,7 @@ class Dispatcher:
         self.collector.n_solutions = self.journal.count_solutions()
         self.collector.race_done = answered
         if not answered:
-            self.promote_incumbent_part()
-
-    def promote_incumbent_part(self) -> None:
-        """Optimisation: run first the pending part whose cube holds the best solution so far.
-
-        Its region is known to hold a good solution, so searching it early tightens the bound
-        that every later part receives. (The race, whose cube holds everything, is never pending
-        here: this runs before it is queued and after it ended.)
-        """
-        if not self.optimise:
-            return
-        best = self.journal.best_solution(self.plan.goal)
-        part = holding(self.pending, self.plan, best.values) if best is not None else None
-        if part is not None:
-            self.pending.remove(part)
-            self.pending.appendleft(part)
+            promote_incumbent_part(self.pending, self.plan, self.journal)
 
     def take_events(self, wait: float) -> bool:
         """Record the next burst of events in one journal transaction; False when none came."""
@@ -243,7 +237,7 @@ class Dispatcher:
         return True
 
     def progress(self) -> Progress:
-        c, elapsed = self.collector, time.monotonic() - self.started
+        c, elapsed = self.collector, self.clock() - self.started
         return Progress(c.part_counts(), c.n_solutions, c.incumbent, elapsed, self.executor.dashboard)
 
     # ---- the loop -------------------------------------------------------------------------------
@@ -252,7 +246,7 @@ class Dispatcher:
         last = float("-inf")
         try:
             while not (self.collector.finished or self.collector.error):
-                now = time.monotonic()
+                now = self.clock()
                 if deadline is not None and now >= deadline:
                     break
                 self.start_parts()
@@ -261,8 +255,8 @@ class Dispatcher:
                 wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - now))
                 self.take_events(wait)
                 self.apply_policies()
-                if on_progress and time.monotonic() - last >= PROGRESS_INTERVAL:
-                    last = time.monotonic()
+                if on_progress and self.clock() - last >= PROGRESS_INTERVAL:
+                    last = self.clock()
                     on_progress(self.progress())
             return False
         except KeyboardInterrupt:
@@ -276,8 +270,8 @@ class Dispatcher:
         self.executor.stop_all()
         for running in self.running.values():  # none runs again or is re-split
             running.stopping = StopReason.END
-        end = time.monotonic() + timeout
-        while self.running and time.monotonic() < end:
+        end = self.clock() + timeout
+        while self.running and self.clock() < end:
             self.take_events(0.2)
         self.executor.close()
         for part_id in list(self.running):
@@ -287,20 +281,12 @@ class Dispatcher:
 def resume(plan: Plan, journal: Journal) -> tuple[Ledger, deque[Part]]:
     """The attempts and depths of a plan's parts so far, and the parts still pending, in order."""
     # sub-parts made by earlier re-splits live in the journal, beside the plan's parts
-    subparts = {s.id: s for s in journal.subparts()}
-    depth = {s.id: s.depth for s in subparts.values()}
+    subs = journal.subparts()
+    made = {s.id: Part(s.id, "", s.cube, s.mzn, f"{plan.id}-sub{s.id}") for s in subs}
     records = journal.parts()
-    pending: deque[Part] = deque()
-    for r in records:
-        if r.state == PartState.PENDING:
-            sub = subparts.get(r.id)
-            part = (
-                plan.part(r.id)
-                if sub is None
-                else Part(sub.id, "", sub.cube, sub.mzn, f"{plan.id}-sub{sub.id}")
-            )
-            pending.append(part)
-    return Ledger({r.id: r.attempts for r in records}, depth), pending
+    waiting = [r.id for r in records if r.state == PartState.PENDING]
+    pending = deque(made[i] if i in made else plan.part(i) for i in waiting)
+    return Ledger({r.id: r.attempts for r in records}, {s.id: s.depth for s in subs}), pending
 
 
 def end_state(res: PartResult, goal: Goal, enumerate_: bool) -> PartState:
@@ -356,16 +342,25 @@ def hand_down_solutions(journal: Journal, plan: Plan, parent_id: int, subparts: 
     return True
 
 
-def holding(pending: Iterable[Part], plan: Plan, values: dict) -> Part | None:
-    """The first of ``pending`` whose cube holds a solution with ``values``, if any."""
+def promote_incumbent_part(pending: deque[Part], plan: Plan, journal: Journal) -> None:
+    """Optimisation: run first the pending part whose cube holds the best solution so far.
+
+    Its region is known to hold a good solution, so searching it early tightens the bound
+    that every later part receives. (The race, whose cube holds everything, is never pending
+    here: this runs before it is queued and after it ended.)
+    """
+    best = journal.best_solution(plan.goal) if plan.goal.optimises else None
+    if best is None:
+        return
     try:
-        slot_values = plan.info.slot_values(values)
+        values = plan.info.slot_values(best.values)
     except (KeyError, ValueError, TypeError):
-        return None
-    for part in pending:
-        if all(r.slot in slot_values for r in part.cube.restrictions) and part.cube.holds(slot_values):
-            return part
-    return None
+        return
+    for i, part in enumerate(pending):
+        if all(r.slot in values for r in part.cube.restrictions) and part.cube.holds(values):
+            del pending[i]
+            pending.appendleft(part)
+            return
 
 
 _FLATTENER = ThreadPoolExecutor(1, thread_name_prefix="flatten")
@@ -376,11 +371,12 @@ def solve_plan(
     *,
     workers: int | None = None,
     time_limit: float | None = None,
-    executor=None,
+    executor: Executor | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     race: float = 0.0,
     part_budget: float | None = None,
     flatten: bool = True,
+    clock: Callable[[], float] | None = None,
 ) -> Answer:
     """Solve the unfinished parts of ``plan``; resumes whatever an earlier run left undone.
 
@@ -389,9 +385,12 @@ def solve_plan(
     bound (optimisation). ``part_budget``: seconds after which a running part may be cut into
     finer parts while workers are idle (None: adaptive, 0: never). With local processes and
     ``flatten``, the model is flattened once and parts run as FlatZinc (see workers/flat.py);
-    otherwise every part runs through the `minizinc` CLI.
+    otherwise every part runs through the `minizinc` CLI. ``clock``: the time in seconds that
+    the time limit, the dispatcher's decisions and the answer's wall time are read on (None:
+    ``time.monotonic``; a simulated cluster passes its virtual clock).
     """
-    started = time.monotonic()
+    clock = clock or time.monotonic
+    started = clock()
     plan.check_files()
     solver = resolve_solver(plan.solver)
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
@@ -401,26 +400,29 @@ def solve_plan(
             keep_at_most=None if plan.goal.optimises or plan.resumable else EXCLUDE_AT_MOST,
         )
         if executor is None:
-            backend = MiniZincBackend()
-            if plan.native:
-                from modelsplit.workers.cpsat.proto import ProtoBackend
-
-                backend = ProtoBackend()
-            executor = LocalExecutor(backend, workers)
+            executor = local_executor(plan, workers)
         flat = None
-        local = getattr(executor, "name", "") == "local"
-        if flatten and local and not plan.native:  # the .fzn lives on this machine
+        if flatten and executor.name == "local" and not plan.native:  # the .fzn lives on this machine
             # flattened while the race (if any) starts at once through the CLI
             flat = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
-        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, flat)
+        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, flat, clock)
         if dispatcher.collector.finished:
-            return dispatcher.collector.answer(time.monotonic() - started)
+            return dispatcher.collector.answer(clock() - started)
         deadline = started + time_limit if time_limit else None
         interrupted = dispatcher.run(deadline, on_progress)
-        answer = dispatcher.collector.answer(time.monotonic() - started)
+        answer = dispatcher.collector.answer(clock() - started)
         answer.interrupted = interrupted
         if on_progress:
             on_progress(dispatcher.progress())
         return answer
     finally:
         journal.close()
+
+
+def local_executor(plan: Plan, workers: int | None) -> LocalExecutor:
+    """Solver processes on this machine: MiniZinc, or CP-SAT for a plan of a CP-SAT model."""
+    if plan.native:
+        from modelsplit.workers.cpsat.proto import ProtoBackend  # deferred: needs OR-Tools
+
+        return LocalExecutor(ProtoBackend(), workers)
+    return LocalExecutor(MiniZincBackend(), workers)
