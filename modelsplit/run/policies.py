@@ -90,6 +90,7 @@ class RestartPolicy:
         return [r for r in running if self.stale(r, best, now)]
 
     def stale(self, running: RunningPart, best: int | float, now: float) -> bool:
+        """Whether ``running`` is old enough, did not find ``best``, and has a weaker bound."""
         if running.found_incumbent or running.age(now) < RESTART_AFTER * 2**running.restarts:
             return False
         bound = self.plan.part_bound(best, running.id)
