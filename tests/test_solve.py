@@ -228,22 +228,18 @@ def test_plan_with_subparts_resumes_exactly(tmp_path, solver):
 
 
 def test_resplit_budget_doubles_with_depth_and_follows_finished_parts(tmp_path, solver):
-    from modelsplit.run.dispatcher import MIN_PART_BUDGET, RESPLIT_FACTOR, Dispatcher
+    from modelsplit.run.policies import MIN_PART_BUDGET, RESPLIT_FACTOR, ResplitPolicy
 
     files = model_files(next(e for e in CATALOG if e["name"] == "queens8"))
     plan = api.split(files[0], files[1:], tmp_path / "plan", parts=4, all_solutions=True)
-    journal = Journal.open(plan.journal_path, plan.id, [])
-    try:
-        d = Dispatcher(plan, journal, None, solver.arg, time.monotonic())
-        assert d.budget(1) == MIN_PART_BUDGET  # nothing finished yet
-        d.finished_times += [0.01, 0.02, 0.03]  # refuted at once: the floor holds
-        assert d.budget(1) == MIN_PART_BUDGET
-        d.finished_times += [1.0, 2.0, 3.0, 4.0]
-        assert d.budget(1) == RESPLIT_FACTOR * 1.0
-        d.depth[1] = 2
-        assert d.budget(1) == 4 * RESPLIT_FACTOR * 1.0
-        fixed = Dispatcher(plan, journal, None, solver.arg, time.monotonic(), part_budget=3.0)
-        fixed.depth[1] = 1
-        assert fixed.budget(1) == 6.0
-    finally:
-        journal.close()
+    policy = ResplitPolicy(plan, part_budget=None)
+    assert policy.budget(depth=0) == MIN_PART_BUDGET  # nothing finished yet
+    for elapsed in [0.01, 0.02, 0.03]:  # refuted at once: the floor holds
+        policy.finished(elapsed)
+    assert policy.budget(depth=0) == MIN_PART_BUDGET
+    for elapsed in [1.0, 2.0, 3.0, 4.0]:
+        policy.finished(elapsed)
+    assert policy.budget(depth=0) == RESPLIT_FACTOR * 1.0
+    assert policy.budget(depth=2) == 4 * RESPLIT_FACTOR * 1.0
+    fixed = ResplitPolicy(plan, part_budget=3.0)
+    assert fixed.budget(depth=1) == 6.0

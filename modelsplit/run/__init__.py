@@ -2,6 +2,8 @@
 
 ``journal`` (SQLite run state: ``store`` owns the database, ``journal_parts``,
 ``journal_solutions`` and ``journal_offline`` its concerns, ``records`` what it hands back),
-``collector`` (merges part results into the answer), ``dispatcher`` (starts, restarts and
-re-splits parts), ``progress`` (snapshots for displays).
+``collector`` (merges part results into the answer),
+``dispatcher`` (starts parts, records their events, stops them), ``running`` (a running part's
+state, the ledger of attempts), ``policies`` (when the race ends, which parts restart with a better
+bound or are re-split), ``progress`` (snapshots for displays).
 """

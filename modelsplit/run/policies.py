@@ -1,0 +1,153 @@
+"""When the dispatcher stops a running part on purpose, each reason a small policy of its own.
+
+:class:`RacePolicy`: whether the whole model races beside the first parts, and when its race is
+over. :class:`RestartPolicy`: which running parts to restart with the incumbent's bound.
+:class:`ResplitPolicy`: which running part to cut into finer parts, and how. The policies only
+decide; the dispatcher stops the parts and writes the journal. Times are read on the
+dispatcher's clock and handed in as ``now``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+
+from modelsplit.model.cube import Cube
+from modelsplit.plan.plan import Part, Plan, part_key
+from modelsplit.run.journal import RACE_ID
+from modelsplit.run.running import RunningPart
+from modelsplit.splitters.ranges import refine
+
+MIN_PART_BUDGET = 2.0  # seconds: a part is never re-split sooner
+RESPLIT_FACTOR = 4.0  # ... nor before it ran this many times the median finished part
+MAX_RESPLIT_DEPTH = 8  # re-splits of re-splits at most
+RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound ...
+RESTART_QUIET = 0.5  # ... once the incumbent has not improved for this long
+
+
+class RacePolicy:
+    """The race: the whole model, run for ``budget`` seconds beside the first parts.
+
+    If it finishes in time its answer is the answer; otherwise its solutions seed the bound.
+    """
+
+    def __init__(self, plan: Plan, budget: float):
+        self.plan = plan
+        self.budget = budget
+        self.part = Part(RACE_ID, "", Cube(), "true", f"race-{plan.id}")
+
+    def wanted(self, fresh: bool) -> bool:
+        """Whether a run over a plan not yet started (``fresh``) begins with the race.
+
+        The race answers an easy model at once and finds a first bound; it is left out where the
+        split raced already, and for enumerations (the parts find every solution anyway).
+        """
+        plan = self.plan
+        enumerate_ = plan.all_solutions and not plan.goal.optimises
+        return (
+            self.budget > 0
+            and fresh
+            and bool(plan.parts)
+            and not (plan.independent or plan.raced or enumerate_)
+        )
+
+    def over(self, race: RunningPart, now: float) -> bool:
+        """The race has spent its budget and must stop."""
+        return race.age(now) >= self.budget
+
+
+class RestartPolicy:
+    """Which running parts to restart because their bound is weaker than the incumbent.
+
+    A part started before the best solution was known searches a region the incumbent may
+    already rule out; restarted with the bound it can often finish at once. But a restart
+    throws away the part's search so far, so: parts that found the incumbent themselves
+    (they already search below it) are left alone; nothing is restarted while the incumbent
+    keeps improving (a stream of small improvements would restart the same parts again and
+    again), only once it has been quiet for RESTART_QUIET seconds; and a part restarted k
+    times must have run RESTART_AFTER * 2**k seconds before it is restarted again, which
+    keeps the search thrown away below twice its last attempt.
+
+    Only optimisations restart, and not with independent parts (each is optimised to its own
+    optimum).
+    """
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.enabled = plan.goal.optimises and not plan.independent
+        self.improved_at: float | None = None  # when the incumbent last improved (None: not yet)
+
+    def improved(self, now: float) -> None:
+        """The incumbent improved at ``now``."""
+        self.improved_at = now
+
+    def pick(self, running: Iterable[RunningPart], best: int | float | None, now: float) -> list[RunningPart]:
+        """The parts among ``running`` to restart, given the incumbent ``best``, in their order."""
+        if not self.enabled or best is None:
+            return []
+        if self.improved_at is not None and now - self.improved_at < RESTART_QUIET:
+            return []
+        return [r for r in running if self.stale(r, best, now)]
+
+    def stale(self, running: RunningPart, best: int | float, now: float) -> bool:
+        """Whether ``running`` is old enough, did not find ``best``, and has a weaker bound."""
+        if running.found_incumbent or running.age(now) < RESTART_AFTER * 2**running.restarts:
+            return False
+        bound = self.plan.part_bound(best, running.id)
+        return running.bound is None or self.plan.goal.better(bound, running.bound)
+
+
+class ResplitPolicy:
+    """Which running part to cut into finer parts because it takes too long, and the cut.
+
+    The dispatcher asks only while workers are idle and nothing waits, one part at a time.
+    ``part_budget``: seconds a part may run (None: adaptive, RESPLIT_FACTOR times the median
+    finished part, at least MIN_PART_BUDGET; 0: never re-split). Independent parts are never cut.
+    """
+
+    def __init__(self, plan: Plan, part_budget: float | None):
+        self.plan = plan
+        self.part_budget = part_budget
+        self.enabled = not plan.independent and part_budget != 0
+        self.finished_times: list[float] = []  # elapsed seconds of the parts finished in this run
+
+    def finished(self, elapsed: float) -> None:
+        """A part finished (its answer known) after ``elapsed`` seconds."""
+        self.finished_times.append(elapsed)
+
+    def budget(self, depth: int) -> float:
+        """Seconds a part may run before it is re-split; doubled at every depth of re-splitting.
+
+        A re-split part's search so far is lost, so each level waits twice as long as the one
+        before: the work thrown away stays below the time of the deepest part.
+        """
+        if self.part_budget is not None:
+            base = self.part_budget
+        elif len(self.finished_times) < 2:
+            base = MIN_PART_BUDGET
+        else:
+            base = max(MIN_PART_BUDGET, RESPLIT_FACTOR * statistics.median(self.finished_times))
+        return base * 2**depth
+
+    def pick(self, running: Iterable[RunningPart], now: float) -> RunningPart | None:
+        """The longest-running part among ``running`` that has spent its budget, if any."""
+        if not self.enabled:
+            return None
+        cuttable = [r for r in running if r.depth < MAX_RESPLIT_DEPTH]
+        for r in sorted(cuttable, key=lambda r: r.started_at):
+            if r.age(now) >= self.budget(r.depth):
+                return r
+        return None
+
+    def cut(self, parent: Part, capacity: int) -> list[tuple[Cube, str, str]]:
+        """Finer cubes that partition ``parent``'s, about two for each of ``capacity`` workers,
+        each with its text and key; a single one when nothing is left to cut."""
+        info = self.plan.info
+        cubes = refine(info, parent.cube, max(2, 2 * capacity), self.plan.all_solutions)
+        children = []
+        for cube in cubes:
+            mzn = cube.mzn(info)
+            children.append(
+                (cube, mzn, part_key({}, self.plan.solver, self.plan.all_solutions, parent.key + mzn))
+            )
+        return children

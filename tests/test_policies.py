@@ -1,0 +1,88 @@
+"""The dispatcher's policies decide on the time they are given: restarts, the race, re-splits."""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+from conftest import CATALOG, model_files
+
+from modelsplit import api
+from modelsplit.model.cube import Cube
+from modelsplit.model.goal import Goal
+from modelsplit.plan.plan import Part
+from modelsplit.run.dispatcher import solve_plan
+from modelsplit.run.policies import (
+    MAX_RESPLIT_DEPTH,
+    MIN_PART_BUDGET,
+    RESTART_AFTER,
+    RESTART_QUIET,
+    RacePolicy,
+    ResplitPolicy,
+    RestartPolicy,
+)
+from modelsplit.run.running import Ledger, RunningPart
+
+
+def minimising_plan(independent: bool = False) -> SimpleNamespace:
+    """As much of a plan as the policies read: the split's bound plays no part."""
+    return SimpleNamespace(
+        id="p", goal=Goal.MINIMIZE, independent=independent, part_bound=lambda best, part_id: best
+    )
+
+
+def running(part_id: int, started_at: float, bound=None, **kw) -> RunningPart:
+    return RunningPart(Part(part_id, "", Cube(), "true", str(part_id)), 1, bound, started_at, **kw)
+
+
+def test_restarts_wait_for_a_quiet_incumbent_and_back_off():
+    policy = RestartPolicy(minimising_plan())
+    weak, own, young = running(1, 0.0, bound=50), running(2, 0.0, found_incumbent=True), running(3, 10.0)
+    parts = [weak, own, young]
+    assert policy.pick(parts, None, 10.0) == []  # no incumbent yet
+    policy.improved(10.0)
+    assert policy.pick(parts, 40, 10.0 + RESTART_QUIET / 2) == []  # still improving
+    assert policy.pick(parts, 40, 10.0 + RESTART_QUIET) == [weak]  # the young one waits its turn
+    assert policy.pick([running(1, 0.0, bound=40)], 40, 20.0) == []  # its bound is as good
+    once = running(1, 10.0, bound=50, restarts=1)
+    assert policy.pick([once], 40, 10.0 + RESTART_AFTER * 1.5) == []  # backs off: 2 * RESTART_AFTER
+    assert policy.pick([once], 40, 10.0 + RESTART_AFTER * 2) == [once]
+    assert RestartPolicy(minimising_plan(independent=True)).pick(parts, 40, 100.0) == []
+
+
+def test_the_race_ends_on_its_budget():
+    policy = RacePolicy(minimising_plan(), 3.0)
+    assert policy.part.id == 0 and policy.part.cube == Cube()
+    race = running(0, 5.0)
+    assert not policy.over(race, 7.9)
+    assert policy.over(race, 8.0)
+
+
+def test_the_longest_part_over_its_budget_is_resplit():
+    policy = ResplitPolicy(minimising_plan(), part_budget=None)
+    old, older, deep = running(1, 1.0), running(2, 0.0), running(3, -100.0, depth=MAX_RESPLIT_DEPTH)
+    assert policy.pick([old, older, deep], MIN_PART_BUDGET - 0.1) is None
+    assert policy.pick([old, older, deep], MIN_PART_BUDGET + 1.0) is older
+    assert ResplitPolicy(minimising_plan(), part_budget=0).pick([older], 1000.0) is None
+    assert ResplitPolicy(minimising_plan(independent=True), part_budget=1).pick([older], 1000.0) is None
+
+
+def test_the_ledger_carries_attempts_depth_and_restarts_over_attempts():
+    ledger = Ledger({1: 0}, {})
+    part = Part(1, "", Cube(), "true", "k")
+    first = ledger.begin(part, 10, 5.0)
+    assert (first.attempt, first.bound, first.age(7.0), first.restarts, first.depth) == (1, 10, 2.0, 0, 0)
+    ledger.restarted(first)
+    ledger.add(2, depth=1)
+    second = ledger.begin(part, 8, 9.0)
+    assert (second.attempt, second.restarts) == (2, 1)
+    assert ledger.begin(Part(2, "", Cube(), "true", "k2"), None, 0.0).depth == 1
+
+
+def test_a_run_reads_time_on_the_clock_it_is_given(tmp_path, solver):
+    files = model_files(next(e for e in CATALOG if e["name"] == "queens8"))
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=4, all_solutions=True)
+    ticks = itertools.count(0.0, 1000.0)  # every reading: a thousand seconds later
+    answer = solve_plan(plan, workers=1, time_limit=1500.0, clock=lambda: next(ticks))
+    assert answer.wall_time % 1000.0 == 0 and answer.wall_time >= 2000.0  # the time limit passed
+    assert answer.parts["done"] < answer.parts["total"]
