@@ -146,3 +146,30 @@ def test_all_lists_exactly_the_exported_names():
     import modelsplit
 
     assert set(modelsplit.__all__) == set(modelsplit._EXPORTS) | {"__version__"}
+
+
+def _deferral_noted(lines: list[str], lineno: int) -> bool:
+    """An import at ``lineno`` says why it is inside a function: "deferred" in a comment on it,
+    or on the comment and import lines just above it."""
+    i = lineno - 1
+    while i >= 0:
+        text = lines[i].strip()
+        if "#" in text and "deferred" in text.split("#", 1)[1]:
+            return True
+        if i < lineno - 1 and not (text.startswith(("#", "import ", "from ")) and text):
+            return False
+        i -= 1
+    return False
+
+
+def test_imports_inside_functions_only_defer_heavy_dependencies():
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text()
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for imp in ast.walk(node):
+                if isinstance(imp, (ast.Import, ast.ImportFrom)):
+                    where = f"{path.relative_to(PACKAGE.parent)}:{imp.lineno}"
+                    assert _deferral_noted(lines, imp.lineno), f"{where}: an import inside a function says no reason"

@@ -100,6 +100,7 @@ class ProgressDisplay:
         return text
 
     def render(self, p: Progress):
+        # deferred: rich loads only for a live display on a terminal
         from rich.progress_bar import ProgressBar
         from rich.table import Table
         from rich.text import Text
@@ -141,7 +142,7 @@ class ProgressDisplay:
         if not self.enabled:
             return
         if self._live is None:
-            from rich.console import Console
+            from rich.console import Console  # deferred, as in render
             from rich.live import Live
 
             console = Console(file=self.stream, force_terminal=True, highlight=False)

@@ -18,7 +18,7 @@ import click
 )
 def report(plan, output):
     """Write an HTML report of PLAN: part times, parts per worker, incumbent, simulated speedup."""
-    from modelsplit.report.write import write_report  # matplotlib is loaded only for this command
+    from modelsplit.report.write import write_report  # deferred: matplotlib loads only for this command
 
     written = write_report(plan, output)
     click.echo(f"wrote {written.html}", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modelsplit.offline.claims import Failure, same_objective, screen
 from modelsplit.workers.cpsat import standalone
 from modelsplit.workers.cpsat.model_file import cp_model_of, load_proto
 from modelsplit.workers.cpsat.standalone import variable_names
@@ -33,8 +34,6 @@ class NativeChecker:
         self.close()
 
     def check(self, claims, *, distinct: bool | None = None) -> list:
-        from modelsplit.offline.claims import Failure, same_objective, screen
-
         if distinct is None:
             distinct = self.plan.all_solutions and not self.optimise
         failures, left = screen(claims, self.info, self.optimise, distinct)

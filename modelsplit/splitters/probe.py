@@ -40,6 +40,7 @@ from modelsplit.model.fzn import cube_constraints, read_flatzinc, split_at_solve
 from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Slot
 from modelsplit.splitters.base import Outcome
+from modelsplit.workers.flat import flatzinc_executable
 
 PROBE_TIMEOUT = 20.0  # seconds for one probe process at most; a probe that takes longer is OPEN
 PROBE_SECONDS = 3.0  # wall seconds of probing at most: later cubes are OPEN without asking
@@ -91,8 +92,6 @@ class Probe:
     @classmethod
     def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> Probe | None:
         """A probe for the Gecode solver configuration, or None where the solver has no such use."""
-        from modelsplit.workers.flat import flatzinc_executable
-
         exe = flatzinc_executable(solver_arg, tag) if info.fzn_text else None
         return cls(info, exe, workers) if exe else None
 

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,8 +106,6 @@ def flatten_plan(plan, solver_arg: str, tag: str, root: Path) -> FlatModel | Non
     """Flatten ``plan``'s model for the solver into ``root`` (once per plan, solver and files);
     None when the solver has no usable FlatZinc executable or flattening fails (the CLI path then
     reports the model's error)."""
-    import time
-
     exe = flatzinc_executable(solver_arg, tag)
     if exe is None or plan.info.enums:
         # MiniZinc 2.6.4 writes enum-valued output as plain integers into a .ozn file (the type

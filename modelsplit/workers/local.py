@@ -13,6 +13,7 @@ import socket
 import threading
 
 from modelsplit.plan.task import PartTask
+from modelsplit.status import Status
 from modelsplit.workers.backend import Backend, PartResult, StopToken
 from modelsplit.workers.executor import DoneEvent, Event, SolutionEvent
 
@@ -65,8 +66,6 @@ class LocalExecutor:
                     token,
                 )
             except Exception as exc:  # a crash of the backend is a failed attempt, not a crash of the run
-                from modelsplit.status import Status
-
                 result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
             result.worker = where
             self._events.put(DoneEvent(task.part_id, task.attempt, result))

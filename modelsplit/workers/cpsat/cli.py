@@ -124,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     from modelsplit.workers.cpsat._ortools import import_cp_model
 
     cp_model = import_cp_model()
-    from modelsplit.workers.cpsat.translate import translate
+    from modelsplit.workers.cpsat.translate import translate  # deferred: it imports OR-Tools
 
     with open(args.fzn) as f:
         text = f.read()

@@ -32,7 +32,7 @@ def import_cp_model():
     the placeholder is removed at once, so a later ``import pandas`` gets the real library.
     """
     if "ortools.sat.python.cp_model" in sys.modules or "pandas" in sys.modules:
-        from ortools.sat.python import cp_model
+        from ortools.sat.python import cp_model  # deferred: see above
 
         return cp_model
     placeholder = types.ModuleType("pandas")
@@ -40,7 +40,7 @@ def import_cp_model():
     placeholder.Series = type("Series", (), {})  # type: ignore[attr-defined]
     sys.modules["pandas"] = placeholder
     try:
-        from ortools.sat.python import cp_model
+        from ortools.sat.python import cp_model  # deferred: see above
     finally:
         if sys.modules.get("pandas") is placeholder:
             del sys.modules["pandas"]
@@ -88,6 +88,7 @@ def read_part(path: str):
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     else:  # OR-Tools' own proto class reads text only: go through protobuf's
+        # deferred: protobuf and OR-Tools load only when a part is read
         from google.protobuf import text_format
         from ortools.sat import cp_model_pb2
 
