@@ -123,7 +123,7 @@ def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float
 def journal_stats(journal, plan) -> dict:
     runs = journal.runs()
     records = journal.parts()
-    epoch = float(journal.get_meta("virtual_epoch") or 0.0)
+    epoch = float(journal.get_meta("clock_epoch") or 0.0)
     best = journal.best_solution(plan.goal) if plan.goal.optimises else None
     found = None
     if best is not None:

@@ -10,15 +10,16 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from modelsplit.errors import SplitError
+from modelsplit.errors import InputError, SplitError
 from modelsplit.formats import format_named, format_of
 from modelsplit.model.resumable import search_annotation
 from modelsplit.plan.plan import Plan
 from modelsplit.plan.write import write_plan
-from modelsplit.run.collector import Answer
+from modelsplit.run.collector import Answer, VirtualRun
 from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.progress import Progress
 from modelsplit.splitters.base import (
@@ -27,6 +28,7 @@ from modelsplit.splitters.base import (
 )
 from modelsplit.splitters.race import RACE_SECONDS, race_and_split
 from modelsplit.workers.local import default_workers
+from modelsplit.workers.virtual import VirtualExecutor, charge_split
 
 PathLike = str | os.PathLike[str]
 
@@ -101,8 +103,11 @@ def solve(
     race: float = 0.0,
     part_budget: float | None = None,
     dask: str | None = None,
+    virtual: int | None = None,
+    split_seconds: float | None = None,
 ) -> Answer:
-    """Solve (or resume) a plan with local solver processes, or on a Dask cluster.
+    """Solve (or resume) a plan with local solver processes, on a Dask cluster, or on virtual
+    workers.
 
     ``dask``: the address of a Dask scheduler (``tcp://host:8786``), or ``"local"`` for a cluster
     of ``workers`` single-threaded worker processes on this machine (see
@@ -113,9 +118,18 @@ def solve(
     answers alone if it finishes (the command line's default is 3 s; here 0, none, unless asked).
     ``part_budget`` seconds: a part running longer while workers are idle is cut into finer parts
     (None: adaptive, several times the median part time; 0: never).
+    ``virtual``: solve on that many virtual workers (see :mod:`modelsplit.workers.virtual`): real
+    solver processes on a virtual clock; ``time_limit`` and every time the answer reports are
+    virtual seconds, and ``answer.virtual`` says what the run measured. ``split_seconds``: the
+    wall seconds the split took, when known (else the plan's own record of its race and probes),
+    charged as the split would run on that many workers.
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
+    if virtual is not None:
+        if dask is not None:
+            raise InputError("--virtual and --dask exclude each other: choose where the parts run")
+        return _solve_virtual(plan, virtual, time_limit, on_progress, race, part_budget, split_seconds)
     if dask is None:
         return solve_plan(
             plan,
@@ -125,11 +139,16 @@ def solve(
             race=race,
             part_budget=part_budget,
         )
+    return _solve_dask(plan, dask, workers, time_limit, on_progress, race, part_budget)
+
+
+def _solve_dask(plan: Plan, address: str, workers, time_limit, on_progress, race, part_budget) -> Answer:
+    """Solve on a Dask cluster (see :func:`solve`)."""
     from modelsplit.workers.dask import DaskExecutor  # deferred: distributed loads only for a Dask run
 
     plan.check_files()  # a damaged plan is refused before a cluster is started
     solver = format_named(plan.format).requirement(plan.solver)  # a CP-SAT model file needs OR-Tools only
-    executor = DaskExecutor(dask, workers, solver=solver, time_limit=time_limit)
+    executor = DaskExecutor(address, workers, solver=solver, time_limit=time_limit)
     try:
         return solve_plan(
             plan,
@@ -143,6 +162,30 @@ def solve(
         executor.close()
 
 
+def _solve_virtual(plan: Plan, workers: int, time_limit, on_progress, race, part_budget, split_seconds) -> Answer:
+    """Solve on ``workers`` virtual workers; the answer carries what the run measured."""
+    plan.check_files()
+    split = charge_split(plan.timing, workers, split_seconds)
+    executor = VirtualExecutor(format_named(plan.format).backend(), workers, start=split)
+    real, cpu = time.monotonic(), time.thread_time()  # the dispatcher, journal and collector run here
+    try:
+        answer = solve_plan(
+            plan,
+            time_limit=time_limit,
+            executor=executor,
+            on_progress=on_progress,
+            race=race,
+            part_budget=part_budget,
+            clock=executor.clock,
+        )
+    finally:
+        executor.close()
+    coordinator = time.thread_time() - cpu - executor.simulation_cpu
+    answer.virtual = VirtualRun(workers, split + answer.wall_time, split, max(0.0, coordinator))
+    answer.wall_time = time.monotonic() - real
+    return answer
+
+
 def run(
     model: PathLike,
     data: Sequence[PathLike] = (),
@@ -154,16 +197,19 @@ def run(
     race: float | None = None,
     part_budget: float | None = None,
     dask: str | None = None,
+    virtual: int | None = None,
     **split_options,
 ) -> Answer:
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory).
 
     ``race`` (None: RACE_SECONDS, as on the command line) goes to both: an optimisation races
-    before splitting, a first-solution search beside the first parts."""
+    before splitting, a first-solution search beside the first parts. ``virtual``: split for that
+    many workers and solve on that many virtual ones (see :func:`solve`)."""
     with contextlib.ExitStack() as stack:
         if output is None:
             output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-"))) / "plan"
-        plan = split(model, data, output, workers=workers, race=race, **split_options)
+        started = time.monotonic()
+        plan = split(model, data, output, workers=virtual or workers, race=race, **split_options)
         return solve(
             plan,
             workers=workers,
@@ -172,4 +218,6 @@ def run(
             race=RACE_SECONDS if race is None else race,
             part_budget=part_budget,
             dask=dask,
+            virtual=virtual,
+            split_seconds=time.monotonic() - started,
         )

@@ -75,6 +75,14 @@ solve_options = [
         "for --workers single-threaded worker processes on this machine.",
     ),
     click.option(
+        "--virtual",
+        type=int,
+        default=None,
+        metavar="W",
+        help="Solve on W virtual workers: real solver processes on a virtual clock, which shows "
+        "what W idle cores would take (times, --time-limit included, are then virtual seconds).",
+    ),
+    click.option(
         "--time-limit",
         type=float,
         default=None,

@@ -54,5 +54,13 @@ def summary(answer: Answer) -> str:
     bits.append(f"{parts.get('done', 0)}/{parts.get('total', 0)} parts done")
     if parts.get("failed"):
         bits.append(f"{parts['failed']} failed")
-    bits.append(f"{answer.wall_time:.2f} s")
+    if answer.virtual is not None:
+        v = answer.virtual
+        bits.append(
+            f"virtual makespan {v.makespan:.2f} s on {v.workers} workers (split {v.split_seconds:.2f} s, "
+            f"coordinator CPU {v.coordinator_cpu:.2f} s{'' if v.coordinator_cpu <= v.makespan else ': the bottleneck'})"
+        )
+        bits.append(f"{answer.wall_time:.2f} s of real time")
+    else:
+        bits.append(f"{answer.wall_time:.2f} s")
     return "modelsplit: " + ", ".join(bits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
@@ -47,7 +48,14 @@ def _exit_code(answer: Answer) -> int:
     return 1 if answer.error and not answer.status.has_solution() else 0
 
 
-def _check_dask(dask: str | None) -> None:
+def _check_where(workers: int | None, dask: str | None, virtual: int | None) -> None:
+    """Refuse a worker count below 1, a bad Dask address, or both --dask and --virtual."""
+    if workers is not None and workers < 1:
+        raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
+    if virtual is not None and virtual < 1:
+        raise click.BadParameter(f"must be at least 1 (got {virtual})", param_hint="--virtual")
+    if virtual is not None and dask is not None:
+        raise click.UsageError("--virtual and --dask exclude each other: choose where the parts run")
     if dask is not None and dask != "local" and ":" not in dask:
         raise click.BadParameter(
             f"expected a scheduler address such as tcp://HOST:8786, or 'local' (got {dask!r})",
@@ -71,7 +79,8 @@ def _with_dashboard(progress: ProgressDisplay, quiet: bool):
 
 
 def _solve_and_print(
-    plan: Plan, workers, time_limit, race, part_budget, as_json: bool, quiet: bool, dask=None
+    plan: Plan, workers, time_limit, race, part_budget, as_json: bool, quiet: bool, dask=None, virtual=None,
+    split_seconds=None,
 ) -> None:
     goal = plan.goal if plan.goal.optimises else "all" if plan.all_solutions else "first"
     progress = ProgressDisplay(quiet, goal=goal, time_limit=time_limit)
@@ -84,6 +93,8 @@ def _solve_and_print(
             race=race,
             part_budget=part_budget,
             dask=dask,
+            virtual=virtual,
+            split_seconds=split_seconds,
         )
     finally:
         progress.clear()
@@ -95,12 +106,10 @@ def _solve_and_print(
 @click.argument("plan", type=click.Path(file_okay=False))
 @apply(solve_options)
 @apply(race_option)
-def solve(plan, workers, dask, time_limit, race, part_budget, as_json, quiet):
+def solve(plan, workers, dask, virtual, time_limit, race, part_budget, as_json, quiet):
     """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
-    if workers is not None and workers < 1:
-        raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
-    _check_dask(dask)
-    _solve_and_print(Plan.load(plan), workers, time_limit, race, part_budget, as_json, quiet, dask)
+    _check_where(workers, dask, virtual)
+    _solve_and_print(Plan.load(plan), workers, time_limit, race, part_budget, as_json, quiet, dask, virtual)
 
 
 @click.command()
@@ -127,6 +136,7 @@ def run(
     resumable,
     workers,
     dask,
+    virtual,
     time_limit,
     race,
     part_budget,
@@ -135,9 +145,8 @@ def run(
     output,
 ):
     """Split MODEL (with DATA files) and solve the parts: `split` and `solve` in one go."""
-    if workers is not None and workers < 1:
-        raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
-    _check_dask(dask)
+    _check_where(workers, dask, virtual)
+    started = time.monotonic()
 
     with tempfile.TemporaryDirectory(prefix="modelsplit-run-") as tmp:
         target = output or str(Path(tmp) / "plan")
@@ -150,10 +159,11 @@ def run(
             strategy=strategy,
             solver=solver,
             all_solutions=all_solutions,
-            workers=workers,
+            workers=virtual or workers,
             resumable=resumable,
             race=race,
         )
         if not quiet:
             click.echo(f"modelsplit: {plan.note}", err=True)
-        _solve_and_print(plan, workers, time_limit, race, part_budget, as_json, quiet, dask)
+        split_seconds = time.monotonic() - started
+        _solve_and_print(plan, workers, time_limit, race, part_budget, as_json, quiet, dask, virtual, split_seconds)

@@ -22,6 +22,24 @@ from modelsplit.run.journal import Journal, StoredSolution
 from modelsplit.status import PartState, Status
 
 
+@dataclass(frozen=True)
+class VirtualRun:
+    """What a run on virtual workers measured (see modelsplit/workers/virtual.py)."""
+
+    workers: int
+    makespan: float  # virtual seconds: the split as it would run on that many workers, then the solve
+    split_seconds: float  # of which the split
+    coordinator_cpu: float  # CPU seconds of the coordinator's dispatcher, journal and collector
+
+    def to_json(self) -> dict:
+        return {
+            "workers": self.workers,
+            "makespan": round(self.makespan, 3),
+            "split_seconds": round(self.split_seconds, 3),
+            "coordinator_cpu": round(self.coordinator_cpu, 3),
+        }
+
+
 @dataclass
 class Answer:
     status: Status
@@ -36,6 +54,7 @@ class Answer:
     plan: str = ""
     error: str | None = None
     interrupted: bool = False
+    virtual: VirtualRun | None = None  # a run on virtual workers: what it measured
 
     def to_json(self) -> dict:
         data = {
@@ -49,6 +68,9 @@ class Answer:
         }
         if self.error:
             data["error"] = self.error
+        if self.virtual is not None:
+            data["virtual_makespan"] = round(self.virtual.makespan, 3)
+            data["virtual"] = self.virtual.to_json()
         return data
 
 

@@ -396,6 +396,7 @@ def solve_plan(
     solver = resolve_solver(plan.solver)
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:
+        _follow(journal, clock, executor)
         journal.reset_unfinished(
             keep_solutions=plan.goal.optimises or (plan.all_solutions and plan.info.values_complete),
             keep_at_most=None if plan.goal.optimises or plan.resumable else EXCLUDE_AT_MOST,
@@ -404,7 +405,7 @@ def solve_plan(
         if executor is None:
             executor = LocalExecutor(fmt.backend(), workers)
         flat = None
-        if flatten and executor.name == "local" and fmt.flattens:  # the .fzn lives on this machine
+        if flatten and executor.same_machine and fmt.flattens:  # the .fzn lives on this machine
             # flattened while the race (if any) starts at once through the CLI
             flat = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
         dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, flat, clock)
@@ -419,3 +420,16 @@ def solve_plan(
         return answer
     finally:
         journal.close()
+
+
+def _follow(journal: Journal, clock: Callable[[], float], executor: Executor | None) -> None:
+    """The journal's times follow the run's clock: Unix time on a real run; on a virtual one, the
+    Unix time of the virtual clock's zero plus virtual seconds. The journal says which ("clock":
+    "real" or "virtual", "clock_epoch": the zero), so a report can say which time it shows."""
+    virtual = executor is not None and executor.name == "virtual"
+    epoch = time.time() - clock()
+    if virtual:
+        journal.clock = lambda: epoch + clock()
+    with journal.transaction():
+        journal.set_meta("clock", "virtual" if virtual else "real")
+        journal.set_meta("clock_epoch", repr(epoch if virtual else 0.0))

@@ -41,7 +41,8 @@ Event = SolutionEvent | DoneEvent
 class Executor(Protocol):
     """Runs parts somewhere and reports their events (see the module's docstring)."""
 
-    name: str  # "local", "dask", ...
+    name: str  # "local", "dask", "virtual"
+    same_machine: bool  # its solver processes run here, so they can read this machine's files
 
     @property
     def free(self) -> int:

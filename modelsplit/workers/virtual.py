@@ -56,18 +56,40 @@ class _Part:
     rss: int = 0  # resident bytes at the last reading
     pids: tuple[int, ...] = ()  # its processes at the last reading
     paused: bool = False
+    # told to stop: the virtual time it ends at the latest (what it runs after that, resumed only
+    # to receive the signal, is the simulation's, not the search's)
+    stop_by: float | None = None
     end: float | None = None  # virtual time it ended, once its solver has
     thread: threading.Thread | None = field(default=None, repr=False)
 
     @property
     def clock(self) -> float:
-        return self.end if self.end is not None else self.start + self.cpu
+        if self.end is not None:
+            return self.end
+        if self.stop_by is not None:
+            return min(self.start + self.cpu, self.stop_by)
+        return self.start + self.cpu
+
+
+def charge_split(timing: dict, workers: int, measured: float | None = None) -> float:
+    """Virtual seconds the split takes on ``workers`` workers.
+
+    ``timing`` is the plan's record of its split (``seconds`` of racing and probing, ``race``,
+    ``probe_seconds``). The race runs on one worker while the probes share the others, so the
+    split's search takes the longer of the race and the probes spread over ``workers - 1``.
+    ``measured`` (the wall seconds of the whole split, when known) adds what is not search:
+    inspection and writing the plan.
+    """
+    search = max(timing.get("race", 0.0), timing.get("probe_seconds", 0.0) / max(1, workers - 1))
+    rest = 0.0 if measured is None else max(0.0, measured - timing.get("seconds", 0.0))
+    return rest + search
 
 
 class VirtualExecutor:
     """Runs parts as real solver processes for ``workers`` virtual workers (see the module)."""
 
     name = "virtual"
+    same_machine = True
 
     def __init__(
         self,
@@ -86,6 +108,7 @@ class VirtualExecutor:
         self.latency = latency
         self.now = start  # virtual seconds: where every running part has got to
         self.peak_rss = 0  # the most memory one part's processes held
+        self.simulation_cpu = 0.0  # CPU seconds of this thread spent simulating (not coordinating)
         self._memory = cputime.available_memory()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -130,6 +153,7 @@ class VirtualExecutor:
             return event
         until_real = None if timeout is None else time.monotonic() + timeout
         until_virtual = self.now + TICK
+        cpu = time.thread_time()
         try:
             while event is None:
                 self._step()
@@ -142,11 +166,14 @@ class VirtualExecutor:
                 self._wake.clear()
         finally:
             self._freeze()
+            self.simulation_cpu += time.thread_time() - cpu
         return event
 
     def stop(self, part_id: int) -> None:
         part = self._parts.get(part_id)
         if part is not None and part.end is None:
+            self._measure(part)
+            part.stop_by = max(part.clock, self.now) + self.latency
             cputime.resume(part.pids)  # a paused process would hold SIGTERM until resumed
             part.paused = False
             part.token.stop()
@@ -182,7 +209,7 @@ class VirtualExecutor:
         with self._lock:
             # the CPU the kernel reported when the processes were reaped is the exact total
             part.cpu = max(part.cpu, result.cpu or 0.0)
-            part.end = part.start + part.cpu
+            part.end = part.clock
             part.pids = ()
         self._push(part.end, DoneEvent(task.part_id, task.attempt, result))
 

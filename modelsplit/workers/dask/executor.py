@@ -49,6 +49,7 @@ class DaskExecutor:
     """
 
     name = "dask"
+    same_machine = False
 
     def __init__(
         self,

@@ -1,0 +1,185 @@
+"""Virtual runs: W workers on a virtual clock, with the real solver.
+
+Answers are exact at every W (against the unsplit model), the virtual clock adds up what the
+parts used, stop and resume work, and no solver process is left paused or running afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CATALOG, EXAMPLES, model_files, optimum, plain_minizinc, solver_processes
+
+from modelsplit import api
+from modelsplit.errors import SolveError
+from modelsplit.run.journal import Journal
+from modelsplit.status import Status
+from modelsplit.workers import cputime, virtual
+from modelsplit.workers.backend import MiniZincBackend
+from modelsplit.workers.virtual import LATENCY, VirtualExecutor
+
+NAMES = ("queens8", "magic3", "golomb6", "knapsack01", "pigeonhole", "sudoku9", "schedule_cumulative")
+CASES = [e for e in CATALOG if e["name"] in NAMES]
+
+
+def _stopped_solvers() -> list[str]:
+    """Processes of modelsplit parts that are paused (state T)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if b"MODELSPLIT_PART=" in environ and state in ("T", "t"):
+            found.append(pid)
+    return found
+
+
+@pytest.mark.parametrize("entry", CASES, ids=[e["name"] for e in CASES])
+@pytest.mark.parametrize("workers", [1, 3, 16])
+def test_virtual_runs_answer_as_the_unsplit_model(entry, workers, solver, tmp_path):
+    files = model_files(entry)
+    kind = entry["kind"]
+    enumerate_all = kind in ("all", "satisfy", "unsat")
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=6, all_solutions=enumerate_all, race=0)
+    answer = api.solve(plan, virtual=workers)
+    assert answer.virtual is not None and answer.virtual.workers == workers
+    assert answer.virtual.makespan > 0
+    if kind in ("minimize", "maximize"):
+        status, objective = optimum(solver.arg, files)
+        assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == objective
+    else:
+        plain = plain_minizinc(solver.arg, files, True)
+        if plain.status == "UNSATISFIABLE":
+            assert answer.status == Status.UNSATISFIABLE
+        else:
+            assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == plain.count
+    assert not solver_processes(plan) and not _stopped_solvers()
+
+
+def test_one_virtual_worker_runs_the_parts_one_after_another(tmp_path):
+    """At W=1 the virtual solve lasts the parts' CPU seconds plus a start latency each."""
+    files = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=8, all_solutions=True, race=0)
+    answer = api.solve(plan, virtual=1, part_budget=0)
+    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+    try:
+        cpu = journal.conn.execute("SELECT SUM(cpu), SUM(attempts) FROM parts").fetchone()
+        runs = journal.runs()
+        assert journal.get_meta("clock") == "virtual"
+    finally:
+        journal.close()
+    solve = answer.virtual.makespan - answer.virtual.split_seconds
+    expected = cpu[0] + cpu[1] * LATENCY
+    assert answer.n_solutions == 14200
+    assert abs(solve - expected) <= 0.1 * expected, (solve, expected)
+    # one worker: no two attempts overlap in virtual time
+    spans = sorted((r.started, r.finished) for r in runs)
+    assert all(a[1] <= b[0] + 1e-6 for a, b in zip(spans, spans[1:])), spans
+
+
+def test_more_virtual_workers_overlap_parts_and_finish_sooner(tmp_path):
+    files = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]
+    plan1 = api.split(files[0], files[1:], tmp_path / "p1", parts=8, all_solutions=True, race=0)
+    plan8 = api.split(files[0], files[1:], tmp_path / "p8", parts=8, all_solutions=True, race=0)
+    one = api.solve(plan1, virtual=1, part_budget=0)
+    eight = api.solve(plan8, virtual=8, part_budget=0)
+    assert one.n_solutions == eight.n_solutions == 14200
+    # eight workers run the eight parts at once: the makespan is the longest part, not the sum
+    assert eight.virtual.makespan < one.virtual.makespan / 2
+
+
+def test_a_virtual_time_limit_stops_and_a_virtual_run_resumes(tmp_path, solver):
+    files = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=6, all_solutions=True, race=0)
+    first = api.solve(plan, virtual=2, time_limit=0.3, part_budget=0)
+    assert first.status != Status.ALL_SOLUTIONS
+    assert first.parts["done"] < len(plan.parts)
+    solved = first.virtual.makespan - first.virtual.split_seconds
+    assert solved < 0.3 + 2 * virtual.TICK  # stopped at the limit, within a tick
+    assert not solver_processes(plan) and not _stopped_solvers()
+    second = api.solve(plan, virtual=4)
+    plain = plain_minizinc(solver.arg, tuple(files), True)
+    assert second.status == Status.ALL_SOLUTIONS and second.n_solutions == plain.count
+
+
+def test_the_cli_runs_virtual_workers_and_reports_the_makespan(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "modelsplit", "run", str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn"),
+         "--virtual", "8", "--json", "-q", "--race", "1"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["status"] == "OPTIMAL_SOLUTION" and data["objective"] == 72
+    assert data["virtual"]["workers"] == 8
+    assert data["virtual_makespan"] == data["virtual"]["makespan"] > data["virtual"]["split_seconds"] > 0
+    bad = subprocess.run(
+        [sys.executable, "-m", "modelsplit", "run", str(EXAMPLES / "golomb.mzn"), "--virtual", "2", "--dask", "local"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert bad.returncode == 2 and "exclude each other" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ctrl_c_leaves_no_solver_paused_or_running(tmp_path):
+    n13 = tmp_path / "queens13.dzn"  # each part runs for seconds
+    n13.write_text("n = 13;\n")
+    plan = api.split(str(EXAMPLES / "queens.mzn"), [str(n13)], tmp_path / "plan", parts=8, all_solutions=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelsplit", "solve", str(plan.path), "--virtual", "8", "-q"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(solver_processes(plan)) < 4:
+        time.sleep(0.05)
+    assert solver_processes(plan), "no part started"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert not solver_processes(plan) and not _stopped_solvers()
+
+
+def test_workers_whose_processes_would_not_fit_are_refused(tmp_path, monkeypatch):
+    """Fault injection: a machine with 64 MiB free cannot hold 1000 paused solvers."""
+    monkeypatch.setattr(cputime, "available_memory", lambda: 64 * 2**20)
+    files = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=4, all_solutions=True, race=0)
+    with pytest.raises(SolveError, match=r"--virtual 1000 .* use --virtual \d+ or fewer"):
+        api.solve(plan, virtual=1000)
+    assert not solver_processes(plan) and not _stopped_solvers()
+
+
+def test_the_executor_releases_events_in_virtual_time_order(tmp_path):
+    """Solutions and ends reach the dispatcher in the order of their virtual times."""
+    files = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=4, all_solutions=True, race=0)
+    from modelsplit.plan.task import make_task
+    from modelsplit.workers.solvers import resolve_solver
+
+    solver_arg = resolve_solver("gecode").arg
+    executor = VirtualExecutor(MiniZincBackend(), 4)
+    values = plan.values_file.read_text()
+    try:
+        for part in plan.parts:
+            executor.start(make_task(plan, part, 1, solver_arg, values, None))
+        seen, ended = [], 0
+        while ended < len(plan.parts):
+            event = executor.next_event(1.0)
+            if event is None:
+                continue
+            seen.append(executor.clock())
+            ended += hasattr(event, "result")
+    finally:
+        executor.close()
+    assert seen == sorted(seen) and seen[-1] > 0
+    assert virtual.QUANTUM > 0
