@@ -183,3 +183,16 @@ def test_the_executor_releases_events_in_virtual_time_order(tmp_path):
         executor.close()
     assert seen == sorted(seen) and seen[-1] > 0
     assert virtual.QUANTUM > 0
+
+
+def test_the_report_of_a_virtual_run_shows_virtual_time(tmp_path):
+    from modelsplit.report.write import write_report
+
+    files = [str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=8, race=0)
+    api.solve(plan, virtual=4)
+    report = write_report(plan, tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text()
+    assert "virtual time covered" in html and "4 virtual workers" in html
+    assert "wall time covered" not in html
+    assert report.figures and all(path.exists() for path in report.figures.values())

@@ -38,6 +38,12 @@ class ReportData:
     runs: list[Run]
     solutions: list[tuple[float, float | int | None]]
     cubes: dict[int, str]
+    virtual_workers: int | None = None  # the last run was on that many virtual workers: times are virtual
+
+    @property
+    def time_word(self) -> str:
+        """How the report names its time axis: wall time, or virtual time."""
+        return "wall" if self.virtual_workers is None else "virtual"
 
     @property
     def t0(self) -> float:
@@ -61,9 +67,11 @@ def read_report_data(plan: Plan) -> ReportData:
         solutions = journal.solution_times()
         cubes = {p.id: p.mzn for p in plan.parts}
         cubes.update({sub.id: sub.mzn for sub in journal.subparts()})
+        virtual = journal.get_meta("virtual_workers") if journal.get_meta("clock") == "virtual" else None
     finally:
         journal.close()
-    return ReportData(plan, answer, records, runs, solutions, cubes)
+    workers = int(virtual) if virtual and virtual.isdigit() else None
+    return ReportData(plan, answer, records, runs, solutions, cubes, workers)
 
 
 def part_times(runs: list[Run]) -> dict[int, float]:

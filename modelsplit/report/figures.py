@@ -70,7 +70,8 @@ class Timeline:
     GAP_MIN = 30.0
     GAP_SHARE = 0.25
 
-    def __init__(self, spans: list[tuple[float, float]]):
+    def __init__(self, spans: list[tuple[float, float]], word: str = "wall"):
+        self.word = word  # "wall", or "virtual" for a run on virtual workers
         merged: list[list[float]] = []
         for start, end in sorted(spans):
             if merged and start <= merged[-1][1]:
@@ -102,7 +103,7 @@ class Timeline:
 
     @property
     def label(self) -> str:
-        text = "wall time since the first part started (s)"
+        text = f"{self.word} time since the first part started (s)"
         return text + (", idle gaps cut" if self.cuts else "")
 
 
@@ -187,7 +188,7 @@ def _gantt(data: ReportData, times: dict[int, float], report: Report):
         ax.text(0.5, 0.5, "no part has run yet", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    at = Timeline([(r.started, r.finished) for r in runs])
+    at = Timeline([(r.started, r.finished) for r in runs], data.time_word)
     span = at(max(r.finished for r in runs)) or 1.0
     row = {w: i for i, w in enumerate(workers)}
     seen = set()
@@ -215,7 +216,10 @@ def _gantt(data: ReportData, times: dict[int, float], report: Report):
     ax.set_xlim(0, span * 1.01)
     at.mark(ax)
     ax.set_xlabel(at.label)
-    ax.set_title(f"Parts per worker: {len(runs)} attempts on {len(workers)} worker(s)")
+    on = f"{len(workers)} worker(s)"
+    if data.virtual_workers is not None:
+        on = f"{len(workers)} of {data.virtual_workers} virtual workers (virtual time)"
+    ax.set_title(f"Parts per worker: {len(runs)} attempts on {on}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, frameon=False, fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     return fig
@@ -228,7 +232,7 @@ def _incumbent(data: ReportData, times: dict[int, float], report: Report):
     sols = [(t, obj) for t, obj in data.solutions if obj is not None]
     if not sols:
         return None
-    at = Timeline([(r.started, r.finished) for r in data.runs] + [(t, t) for t, _ in sols])
+    at = Timeline([(r.started, r.finished) for r in data.runs] + [(t, t) for t, _ in sols], data.time_word)
     xs, ys = [], []
     best = None
     for t, obj in sols:
@@ -254,7 +258,8 @@ def _incumbent(data: ReportData, times: dict[int, float], report: Report):
     at.mark(ax)
     if at.cuts:
         ax.legend(frameon=False, fontsize=8)
-    ax.set_title(f"Incumbent over time ({kind}): {len(xs)} improvement(s)")
+    when = "" if data.virtual_workers is None else ", virtual time"
+    ax.set_title(f"Incumbent over time ({kind}{when}): {len(xs)} improvement(s)")
     ax.grid(alpha=0.3)
     return fig
 

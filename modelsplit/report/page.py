@@ -92,7 +92,9 @@ def _answer_rows(data: ReportData, times: dict[int, float]) -> list[tuple[str, s
     )
     if data.runs:
         span = max(r.finished for r in data.runs) - data.t0
-        rows.append(("wall time covered", _seconds(span)))
+        rows.append((f"{data.time_word} time covered", _seconds(span)))
+        if data.virtual_workers is not None:
+            rows.append(("run on", f"{data.virtual_workers} virtual workers (times are virtual seconds)"))
         rows.append(("part time in all", _seconds(sum(times.values()))))
     if answer.error:
         rows.append(("error", answer.error))

@@ -433,3 +433,5 @@ def _follow(journal: Journal, clock: Callable[[], float], executor: Executor | N
     with journal.transaction():
         journal.set_meta("clock", "virtual" if virtual else "real")
         journal.set_meta("clock_epoch", repr(epoch if virtual else 0.0))
+        if virtual:
+            journal.set_meta("virtual_workers", str(getattr(executor, "workers", "")))
