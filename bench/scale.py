@@ -21,6 +21,10 @@ modelsplit/workers/virtual.py). A directory adds every model in it with each dat
 
 Prints a Markdown table and writes a speedup-versus-workers figure (--figure, log-log, the ideal
 line dashed). Timing belongs here, never in the tests.
+
+--validate checks the instrument instead: per instance, a real `modelsplit run --workers 2` (wall
+seconds) beside the same run on 2 virtual workers (virtual makespan), and a run on 1 virtual
+worker (its solve's virtual seconds) beside the CPU seconds its parts used.
 """
 
 from __future__ import annotations
@@ -120,6 +124,32 @@ def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float
     }
 
 
+def validate(name: str, files: list[str], all_solutions: bool, race: float) -> None:
+    """One row of the --validate table (see the module's docstring)."""
+    from modelsplit import api
+    from modelsplit.run.journal import Journal
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.monotonic()
+        real = api.run(files[0], files[1:], output=Path(tmp) / "real", workers=2, all_solutions=all_solutions, race=race)
+        real_wall = time.monotonic() - t0
+        two = api.run(files[0], files[1:], output=Path(tmp) / "v2", virtual=2, all_solutions=all_solutions, race=race)
+        one = api.run(files[0], files[1:], output=Path(tmp) / "v1", virtual=1, all_solutions=all_solutions, race=race)
+        journal = Journal.open(Path(tmp) / "v1" / "journal.sqlite", "", [], readonly=True)
+        try:
+            part_cpu = journal.conn.execute("SELECT COALESCE(SUM(cpu), 0) FROM parts").fetchone()[0]
+        finally:
+            journal.close()
+    solve1 = one.virtual.makespan - one.virtual.split_seconds
+    same = real.status == two.status == one.status and real.objective == two.objective == one.objective
+    print(
+        f"| {name} | {real_wall:.2f} | {two.virtual.makespan:.2f} | {two.virtual.makespan / real_wall:.2f} | "
+        f"{solve1:.2f} | {part_cpu:.2f} | {solve1 / part_cpu if part_cpu else float('nan'):.2f} | "
+        f"{'yes' if same else 'NO'} |",
+        flush=True,
+    )
+
+
 def journal_stats(journal, plan) -> dict:
     runs = journal.runs()
     records = journal.parts()
@@ -176,6 +206,7 @@ def main() -> None:
     ap.add_argument("--only", default=None, help="run only instances whose name contains this")
     ap.add_argument("--cache", default=str(ROOT / "bench" / ".scale-cache.json"))
     ap.add_argument("--figure", default="scale.png", help="where to write the figure")
+    ap.add_argument("--validate", action="store_true", help="check the virtual clock against real runs")
     args = ap.parse_args()
 
     counts = [int(w) for w in args.workers.split(",")]
@@ -186,6 +217,13 @@ def main() -> None:
     )
     if args.only:
         cases = [c for c in cases if args.only in c[0]]
+    if args.validate:
+        print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores, race={args.race}")
+        print("| instance | real w=2 wall s | virtual w=2 s | ratio | virtual w=1 solve s | part cpu s | ratio | agree |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        for name, files, all_solutions in cases:
+            validate(name, files, all_solutions, args.race)
+        return
     cache_path = Path(args.cache)
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     stamp = f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores"
