@@ -43,27 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-EXAMPLES = [
-    ("queens n=12", ["examples/queens.mzn", "examples/queens.dzn"], True),
-    ("golomb m=11", ["examples/golomb.mzn", "examples/golomb.dzn"], False),
-    ("jobshop 7x7", ["examples/jobshop.mzn", "examples/jobshop.dzn"], False),
-    ("knapsack 28", ["examples/knapsack.mzn", "examples/knapsack.dzn"], False),
-]
-
-
-def instances(paths: list[str], limit: int, all_solutions: bool) -> list[tuple[str, list[str], bool]]:
-    found = []
-    for p in map(Path, paths):
-        if p.is_file():
-            found.append((p.stem, [str(p)], all_solutions))
-            continue
-        for mzn in sorted(p.rglob("*.mzn")):
-            datas = sorted(mzn.parent.glob("*.dzn")) + sorted(mzn.parent.glob("*.json"))
-            if not datas:
-                found.append((mzn.stem, [str(mzn)], all_solutions))
-            for d in datas[:limit]:
-                found.append((f"{mzn.stem}/{d.stem}", [str(mzn), str(d)], all_solutions))
-    return found
+from speedup import EXAMPLES, instances  # noqa: E402  (bench/speedup.py, beside this script)
 
 
 def sequential(files: list[str], all_solutions: bool, timeout: float, cache: dict) -> dict:
