@@ -1,8 +1,8 @@
 """The dispatcher: hands a plan's parts to an executor, records what comes back, stops when done.
 
-It is the only writer of the journal. A part started after the incumbent improved gets the bound
-as a nogood (``_objective < best``), and a part still running under a weaker bound is restarted
-with the better one. On a time limit, Ctrl-C or a decisive answer it stops the running solver
+It records a solve in the journal (run/journal.py says who else writes it). A part started
+after the incumbent improved gets the bound as a nogood (``_objective < best``), and a part still
+running under a weaker bound is restarted with the better one. On a time limit, Ctrl-C or a decisive answer it stops the running solver
 processes, records what they had found, and returns the answer so far. When to stop a part on
 purpose (the race, restarts, re-splits) is for the policies of run/policies.py to say.
 """

@@ -12,6 +12,7 @@ import threading
 from fractions import Fraction
 
 from modelsplit.model.cube import Cube
+from modelsplit.model.goal import Goal
 from modelsplit.workers.cpsat.model_file import load_proto
 from modelsplit.workers.cpsat.standalone import solve_kind, variable_names
 
@@ -52,7 +53,7 @@ def make_part(proto, cube: Cube, bound=None):
             ct.vars.append(i)
             ct.coeffs.append(1)
             ct.domain.extend([lo, hi])
-    if bound is not None and solve_kind(proto) != "satisfy":
+    if bound is not None and Goal(solve_kind(proto)).optimises:
         ct = part.constraints.add().linear
         ct.vars.extend(proto.objective.vars)
         ct.coeffs.extend(proto.objective.coeffs)
