@@ -28,7 +28,7 @@ from modelsplit.splitters.base import (
 )
 from modelsplit.splitters.race import RACE_SECONDS, race_and_split
 from modelsplit.workers.local import default_workers
-from modelsplit.workers.virtual import VirtualExecutor, charge_split
+from modelsplit.workers.virtual import LATENCY, VirtualExecutor, charge_split
 
 PathLike = str | os.PathLike[str]
 
@@ -105,6 +105,7 @@ def solve(
     dask: str | None = None,
     virtual: int | None = None,
     split_seconds: float | None = None,
+    latency: float = LATENCY,
 ) -> Answer:
     """Solve (or resume) a plan with local solver processes, on a Dask cluster, or on virtual
     workers.
@@ -122,14 +123,16 @@ def solve(
     solver processes on a virtual clock; ``time_limit`` and every time the answer reports are
     virtual seconds, and ``answer.virtual`` says what the run measured. ``split_seconds``: the
     wall seconds the split took, when known (else the plan's own record of its race and probes),
-    charged as the split would run on that many workers.
+    charged as the split would run on that many workers. ``latency``: virtual seconds from a
+    part's start to its solver's (a task's round trip to a worker; default 5 ms).
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
     if virtual is not None:
         if dask is not None:
             raise InputError("--virtual and --dask exclude each other: choose where the parts run")
-        return _solve_virtual(plan, virtual, time_limit, on_progress, race, part_budget, split_seconds)
+        options = {"race": race, "part_budget": part_budget, "time_limit": time_limit, "on_progress": on_progress}
+        return _solve_virtual(plan, virtual, split_seconds, latency, options)
     if dask is None:
         return solve_plan(
             plan,
@@ -162,22 +165,14 @@ def _solve_dask(plan: Plan, address: str, workers, time_limit, on_progress, race
         executor.close()
 
 
-def _solve_virtual(plan: Plan, workers: int, time_limit, on_progress, race, part_budget, split_seconds) -> Answer:
+def _solve_virtual(plan: Plan, workers: int, split_seconds, latency: float, options: dict) -> Answer:
     """Solve on ``workers`` virtual workers; the answer carries what the run measured."""
     plan.check_files()
     split = charge_split(plan.timing, workers, split_seconds)
-    executor = VirtualExecutor(format_named(plan.format).backend(), workers, start=split)
+    executor = VirtualExecutor(format_named(plan.format).backend(), workers, latency=latency, start=split)
     real, cpu = time.monotonic(), time.thread_time()  # the dispatcher, journal and collector run here
     try:
-        answer = solve_plan(
-            plan,
-            time_limit=time_limit,
-            executor=executor,
-            on_progress=on_progress,
-            race=race,
-            part_budget=part_budget,
-            clock=executor.clock,
-        )
+        answer = solve_plan(plan, executor=executor, clock=executor.clock, **options)
     finally:
         executor.close()
     coordinator = time.thread_time() - cpu - executor.simulation_cpu

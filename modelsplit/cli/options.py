@@ -83,6 +83,14 @@ solve_options = [
         "what W idle cores would take (times, --time-limit included, are then virtual seconds).",
     ),
     click.option(
+        "--latency",
+        type=float,
+        default=0.005,
+        show_default=True,
+        metavar="SEC",
+        help="With --virtual: virtual seconds from a part's start to its solver's (a task's round trip).",
+    ),
+    click.option(
         "--time-limit",
         type=float,
         default=None,

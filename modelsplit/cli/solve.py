@@ -78,23 +78,18 @@ def _with_dashboard(progress: ProgressDisplay, quiet: bool):
     return show
 
 
-def _solve_and_print(
-    plan: Plan, workers, time_limit, race, part_budget, as_json: bool, quiet: bool, dask=None, virtual=None,
-    split_seconds=None,
-) -> None:
+def _solve_and_print(plan: Plan, where: dict, time_limit, race, part_budget, as_json: bool, quiet: bool) -> None:
+    """Solve ``plan`` where ``where`` says (workers, dask, virtual, latency, split_seconds), print."""
     goal = plan.goal if plan.goal.optimises else "all" if plan.all_solutions else "first"
     progress = ProgressDisplay(quiet, goal=goal, time_limit=time_limit)
     try:
         answer = api.solve(
             plan,
-            workers=workers,
             time_limit=time_limit,
-            on_progress=_with_dashboard(progress, quiet) if dask else progress,
+            on_progress=_with_dashboard(progress, quiet) if where.get("dask") else progress,
             race=race,
             part_budget=part_budget,
-            dask=dask,
-            virtual=virtual,
-            split_seconds=split_seconds,
+            **where,
         )
     finally:
         progress.clear()
@@ -106,10 +101,11 @@ def _solve_and_print(
 @click.argument("plan", type=click.Path(file_okay=False))
 @apply(solve_options)
 @apply(race_option)
-def solve(plan, workers, dask, virtual, time_limit, race, part_budget, as_json, quiet):
+def solve(plan, workers, dask, virtual, latency, time_limit, race, part_budget, as_json, quiet):
     """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
     _check_where(workers, dask, virtual)
-    _solve_and_print(Plan.load(plan), workers, time_limit, race, part_budget, as_json, quiet, dask, virtual)
+    where = {"workers": workers, "dask": dask, "virtual": virtual, "latency": latency}
+    _solve_and_print(Plan.load(plan), where, time_limit, race, part_budget, as_json, quiet)
 
 
 @click.command()
@@ -137,6 +133,7 @@ def run(
     workers,
     dask,
     virtual,
+    latency,
     time_limit,
     race,
     part_budget,
@@ -165,5 +162,6 @@ def run(
         )
         if not quiet:
             click.echo(f"modelsplit: {plan.note}", err=True)
-        split_seconds = time.monotonic() - started
-        _solve_and_print(plan, workers, time_limit, race, part_budget, as_json, quiet, dask, virtual, split_seconds)
+        where = {"workers": workers, "dask": dask, "virtual": virtual, "latency": latency}
+        where["split_seconds"] = time.monotonic() - started
+        _solve_and_print(plan, where, time_limit, race, part_budget, as_json, quiet)
