@@ -173,3 +173,16 @@ def test_imports_inside_functions_only_defer_heavy_dependencies():
                 if isinstance(imp, (ast.Import, ast.ImportFrom)):
                     where = f"{path.relative_to(PACKAGE.parent)}:{imp.lineno}"
                     assert _deferral_noted(lines, imp.lineno), f"{where}: an import inside a function says no reason"
+
+
+def test_no_class_over_250_lines_and_no_function_over_60():
+    long = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            size = getattr(node, "end_lineno", 0) - getattr(node, "lineno", 0) + 1
+            where = f"{path.relative_to(PACKAGE.parent)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.ClassDef) and size > 250:
+                long.append(f"{where} class {node.name}: {size} lines")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and size > 60:
+                long.append(f"{where} {node.name}: {size} lines")
+    assert not long, long
