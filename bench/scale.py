@@ -107,6 +107,7 @@ def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float
 def validate(name: str, files: list[str], all_solutions: bool, race: float) -> None:
     """One row of the --validate table (see the module's docstring)."""
     from modelsplit import api
+    from modelsplit.plan.plan import Plan
     from modelsplit.run.journal import Journal
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,7 +116,8 @@ def validate(name: str, files: list[str], all_solutions: bool, race: float) -> N
         real_wall = time.monotonic() - t0
         two = api.run(files[0], files[1:], output=Path(tmp) / "v2", virtual=2, all_solutions=all_solutions, race=race)
         one = api.run(files[0], files[1:], output=Path(tmp) / "v1", virtual=1, all_solutions=all_solutions, race=race)
-        journal = Journal.open(Path(tmp) / "v1" / "journal.sqlite", "", [], readonly=True)
+        plan = Plan.load(Path(tmp) / "v1")
+        journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
         try:
             part_cpu = journal.conn.execute("SELECT COALESCE(SUM(cpu), 0) FROM parts").fetchone()[0]
         finally:
