@@ -153,8 +153,22 @@ def journal_stats(journal, plan) -> dict:
     }
 
 
+def curves_of(table: str) -> dict[str, list[tuple[int, float]]]:
+    """The speedup curves of a table this script printed (its rows with a speedup)."""
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 5 and cells[2].isdigit():
+            try:
+                curves.setdefault(cells[0], []).append((int(cells[2]), float(cells[4])))
+            except ValueError:
+                continue
+    return curves
+
+
 def figure(results: dict[str, list[tuple[int, float]]], path: Path, title: str) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -166,6 +180,9 @@ def figure(results: dict[str, list[tuple[int, float]]], path: Path, title: str) 
         ax.plot([w for w, _ in curve], [s for _, s in curve], marker="o", label=name)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.yaxis.set_major_formatter(plain)
     ax.set_xlabel("workers (virtual)")
     ax.set_ylabel("speedup over one process (CPU seconds / virtual makespan)")
     ax.set_title(title, fontsize=9)
@@ -189,7 +206,13 @@ def main() -> None:
     ap.add_argument("--cache", default=str(ROOT / "bench" / ".scale-cache.json"))
     ap.add_argument("--figure", default="scale.png", help="where to write the figure")
     ap.add_argument("--validate", action="store_true", help="check the virtual clock against real runs")
+    ap.add_argument("--plot", metavar="TABLE", help="only draw the figure from a table this script printed")
     args = ap.parse_args()
+    if args.plot:
+        text = Path(args.plot).read_text()
+        figure(curves_of(text), Path(args.figure), text.splitlines()[0].lstrip("# "))
+        print(f"figure: {args.figure}")
+        return
 
     counts = [int(w) for w in args.workers.split(",")]
     cases = (
@@ -238,6 +261,8 @@ def main() -> None:
                 f"{coord} | {agrees} |",
                 flush=True,
             )
+        if curves:  # after every instance, so a long run shows what it has so far
+            figure(curves, Path(args.figure), f"modelsplit on a virtual cluster ({stamp})")
     if curves:
         figure(curves, Path(args.figure), f"modelsplit on a virtual cluster ({stamp})")
         print(f"\nfigure: {args.figure}")
