@@ -21,7 +21,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 @dataclass(frozen=True)
 class Usage:
     cpu: float  # CPU seconds of the processes and the children they reaped
-    rss: int  # resident bytes of the processes alive now
+    rss: int  # private resident bytes of the processes alive now
     pids: tuple[int, ...]  # the processes alive now, parents first
 
 
@@ -41,18 +41,22 @@ def _children(pid: int) -> list[int]:
 
 
 def _stat(pid: int) -> tuple[float, int] | None:
-    """(CPU seconds with reaped children, resident bytes) of one process; None if it is gone."""
+    """(CPU seconds with reaped children, private resident bytes) of one process; None if it is
+    gone. Private: resident pages less those shared with other processes (the solver's libraries
+    are mapped once for all of them), which is what one more process costs."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             text = fh.read().decode(errors="replace")
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            pages = fh.read().split()
     except OSError:
         return None
     # the command name (field 2) may hold spaces or parentheses: split after the last ')'
     fields = text.rsplit(")", 1)[-1].split()
-    if len(fields) < 22:
+    if len(fields) < 22 or len(pages) < 3:
         return None
     utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
-    return (utime + stime + cutime + cstime) / TICK, int(fields[21]) * PAGE
+    return (utime + stime + cutime + cstime) / TICK, max(0, int(pages[1]) - int(pages[2])) * PAGE
 
 
 def tree(pid: int) -> list[int]:
