@@ -29,8 +29,9 @@ NAMES = ("queens8", "magic3", "golomb6", "knapsack01", "pigeonhole", "sudoku9", 
 CASES = [e for e in CATALOG if e["name"] in NAMES]
 
 
-def _stopped_solvers() -> list[str]:
-    """Processes of modelsplit parts that are paused (state T)."""
+def _stopped_solvers(plan) -> list[str]:
+    """Processes of ``plan``'s parts that are paused (state T)."""
+    keys = {p.key.encode() for p in plan.parts} | {f"race-{plan.id}".encode()}
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -40,7 +41,8 @@ def _stopped_solvers() -> list[str]:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
         except OSError:
             continue
-        if b"MODELSPLIT_PART=" in environ and state in ("T", "t"):
+        labels = {e[len(b"MODELSPLIT_PART=") :] for e in environ.split(b"\0") if e.startswith(b"MODELSPLIT_PART=")}
+        if labels & keys and state in ("T", "t"):
             found.append(pid)
     return found
 
@@ -64,7 +66,7 @@ def test_virtual_runs_answer_as_the_unsplit_model(entry, workers, solver, tmp_pa
             assert answer.status == Status.UNSATISFIABLE
         else:
             assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == plain.count
-    assert not solver_processes(plan) and not _stopped_solvers()
+    assert not solver_processes(plan) and not _stopped_solvers(plan)
 
 
 def test_one_virtual_worker_runs_the_parts_one_after_another(tmp_path):
@@ -107,7 +109,7 @@ def test_a_virtual_time_limit_stops_and_a_virtual_run_resumes(tmp_path, solver):
     assert first.parts["done"] < len(plan.parts)
     solved = first.virtual.makespan - first.virtual.split_seconds
     assert solved < 0.3 + 2 * virtual.TICK  # stopped at the limit, within a tick
-    assert not solver_processes(plan) and not _stopped_solvers()
+    assert not solver_processes(plan) and not _stopped_solvers(plan)
     second = api.solve(plan, virtual=4)
     plain = plain_minizinc(solver.arg, tuple(files), True)
     assert second.status == Status.ALL_SOLUTIONS and second.n_solutions == plain.count
@@ -146,7 +148,7 @@ def test_ctrl_c_leaves_no_solver_paused_or_running(tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert not solver_processes(plan) and not _stopped_solvers()
+    assert not solver_processes(plan) and not _stopped_solvers(plan)
 
 
 def test_workers_whose_processes_would_not_fit_are_refused(tmp_path, monkeypatch):
@@ -156,7 +158,7 @@ def test_workers_whose_processes_would_not_fit_are_refused(tmp_path, monkeypatch
     plan = api.split(files[0], files[1:], tmp_path / "plan", parts=4, all_solutions=True, race=0)
     with pytest.raises(SolveError, match=r"--virtual 1000 .* use --virtual \d+ or fewer"):
         api.solve(plan, virtual=1000)
-    assert not solver_processes(plan) and not _stopped_solvers()
+    assert not solver_processes(plan) and not _stopped_solvers(plan)
 
 
 def test_the_executor_releases_events_in_virtual_time_order(tmp_path):
