@@ -110,10 +110,12 @@ class ResplitPolicy:
         self.part_budget = part_budget
         self.enabled = not plan.independent and part_budget != 0
         self.finished_times: list[float] = []  # elapsed seconds of the parts finished in this run
+        self._base: float | None = None  # the budget at depth 0, until another part finishes
 
     def finished(self, elapsed: float) -> None:
         """A part finished (its answer known) after ``elapsed`` seconds."""
         self.finished_times.append(elapsed)
+        self._base = None
 
     def budget(self, depth: int) -> float:
         """Seconds a part may run before it is re-split; doubled at every depth of re-splitting.
@@ -121,13 +123,14 @@ class ResplitPolicy:
         A re-split part's search so far is lost, so each level waits twice as long as the one
         before: the work thrown away stays below the time of the deepest part.
         """
-        if self.part_budget is not None:
-            base = self.part_budget
-        elif len(self.finished_times) < 2:
-            base = MIN_PART_BUDGET
-        else:
-            base = max(MIN_PART_BUDGET, RESPLIT_FACTOR * statistics.median(self.finished_times))
-        return base * 2**depth
+        if self._base is None:  # once per finished part, not once per running part and turn
+            if self.part_budget is not None:
+                self._base = self.part_budget
+            elif len(self.finished_times) < 2:
+                self._base = MIN_PART_BUDGET
+            else:
+                self._base = max(MIN_PART_BUDGET, RESPLIT_FACTOR * statistics.median(self.finished_times))
+        return self._base * 2**depth
 
     def pick(self, running: Iterable[RunningPart], now: float) -> RunningPart | None:
         """The longest-running part among ``running`` that has spent its budget, if any."""
