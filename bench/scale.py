@@ -16,6 +16,12 @@ modelsplit/workers/virtual.py). A directory adds every model in it with each dat
   cut into finer ones; restarts: attempts restarted for a better bound
 - cpu: CPU of every solver process (race, probes and parts) / seq cpu
 - incumbent: virtual seconds to the final best solution (optimisation)
+- where the W workers' time went (W x makespan, in %): eff (the sequential search's share),
+  split (before the first part starts), excess (CPU of the attempts that finished, beyond the
+  sequential CPU: search a weaker bound or a cut did not prune, and per-part start-up; negative
+  when the parts together searched less), lost (CPU of attempts thrown away: restarted for a
+  better bound, re-split, or the race stopped), idle (the rest: workers without work, imbalance
+  at the end, start latency)
 - coord: CPU seconds of the coordinator (dispatcher, journal, collector, readers) during the solve;
   "!" when it exceeds the makespan (the coordinator is then the bottleneck at that W)
 
@@ -144,7 +150,10 @@ def journal_stats(journal, plan) -> dict:
         ).fetchone()
         found = row[0] - epoch if row and row[0] is not None else None
     part_cpu = journal.conn.execute("SELECT COALESCE(SUM(cpu), 0) FROM parts").fetchone()[0]
+    done_cpu = sum(r.cpu or 0.0 for r in runs if r.state.value == "done")
     return {
+        "done_cpu": done_cpu,
+        "lost_cpu": max(0.0, part_cpu - done_cpu),
         "attempts": len(runs),
         "resplit": sum(1 for r in records if r.state.value == "resplit"),
         "restarts": sum(1 for r in runs if r.state.value == "pending"),
@@ -233,8 +242,9 @@ def main() -> None:
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     stamp = f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores"
     print(f"# {stamp}, race={args.race}, workers {args.workers}")
-    print("| instance | seq cpu s | W | makespan s | speedup | eff | parts | resplit | restarts | cpu | incumbent s | coord s | agrees |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| instance | seq cpu s | W | makespan s | speedup | eff | parts | resplit | restarts | cpu | incumbent s | coord s | "
+          "split % | excess % | lost % | idle % | agrees |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     curves: dict[str, list[tuple[int, float]]] = {}
     for name, files, all_solutions in cases:
         seq = sequential(files, all_solutions, args.timeout, cache)
@@ -258,7 +268,7 @@ def main() -> None:
             print(
                 f"| {name} | {seq['cpu']:.1f} | {w} | {r['makespan']:.2f} | {speedup:.1f} | {speedup / w:.2f} | "
                 f"{r['attempts']}/{r['plan_parts']} | {r['resplit']} | {r['restarts']} | {cpu:.2f} | {inc} | "
-                f"{coord} | {agrees} |",
+                f"{coord} | {breakdown(r, seq['cpu'], w)} | {agrees} |",
                 flush=True,
             )
         if curves:  # after every instance, so a long run shows what it has so far
@@ -266,6 +276,18 @@ def main() -> None:
     if curves:
         figure(curves, Path(args.figure), f"modelsplit on a virtual cluster ({stamp})")
         print(f"\nfigure: {args.figure}")
+
+
+def breakdown(r: dict, seq_cpu: float, workers: int) -> str:
+    """The split, excess, lost and idle shares of the workers' time, as table cells."""
+    total = workers * r["makespan"]
+    if total <= 0:
+        return "| | |"
+    split = r["split"] / r["makespan"]
+    excess = (r["done_cpu"] - seq_cpu) / total
+    lost = r["lost_cpu"] / total
+    idle = 1 - seq_cpu / total - split - excess - lost
+    return " | ".join(f"{100 * x:.0f}" for x in (split, excess, lost, idle))
 
 
 def agreement(seq_answer: str, answer, all_solutions: bool) -> str:

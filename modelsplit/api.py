@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +28,10 @@ from modelsplit.splitters.base import (
     get_splitter,
 )
 from modelsplit.splitters.race import RACE_SECONDS, race_and_split
+from modelsplit.workers.backend import scratch_root
+from modelsplit.workers.flat import flatten_plan
 from modelsplit.workers.local import default_workers
+from modelsplit.workers.solvers import resolve_solver
 from modelsplit.workers.virtual import LATENCY, VirtualExecutor, charge_split
 
 PathLike = str | os.PathLike[str]
@@ -63,7 +67,7 @@ def split(
         raise SplitError(f"--parts must be at least 1 (got {parts})")
     if workers is not None and workers < 1:
         raise SplitError(f"--workers must be at least 1 (got {workers})")
-    n_workers = workers or default_workers()
+    n_workers, cpu = workers or default_workers(), _CoordinatorCPU()
     get_splitter(strategy)  # an unknown strategy is refused before any work
     fmt = format_of(model)
     inspected = fmt.inspect(model, data, solver=solver, on=on, workers=n_workers, resumable=resumable)
@@ -79,6 +83,7 @@ def split(
     if output is None:
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
+    timing["coordinator_cpu"] = cpu.beside(timing)
     return write_plan(
         output,
         inspected.model,
@@ -92,6 +97,26 @@ def split(
         raced=incumbent is not None,
         timing=timing,
     )
+
+
+class _CoordinatorCPU:
+    """CPU seconds of this thread and of the child processes it waited for (the split's
+    inspection, race and probes), since it was made."""
+
+    def __init__(self):
+        self.start = self._now()
+
+    @staticmethod
+    def _now() -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.thread_time() + children.ru_utime + children.ru_stime
+
+    def since(self) -> float:
+        return self._now() - self.start
+
+    def beside(self, timing: dict) -> float:
+        """What the split's own work took, beside its race and probes (``timing``)."""
+        return round(self.since() - timing.get("race_cpu", 0.0) - timing.get("probe_cpu", 0.0), 3)
 
 
 def solve(
@@ -166,13 +191,22 @@ def _solve_dask(plan: Plan, address: str, workers, time_limit, on_progress, race
 
 
 def _solve_virtual(plan: Plan, workers: int, split_seconds, latency: float, options: dict) -> Answer:
-    """Solve on ``workers`` virtual workers; the answer carries what the run measured."""
+    """Solve on ``workers`` virtual workers; the answer carries what the run measured.
+
+    The plan is flattened first, and that CPU is charged before the first part starts, with the
+    split's (see :func:`charge_split`)."""
     plan.check_files()
-    split = charge_split(plan.timing, workers, split_seconds)
-    executor = VirtualExecutor(format_named(plan.format).backend(), workers, latency=latency, start=split)
+    fmt = format_named(plan.format)
+    cpu = _CoordinatorCPU()
+    flat = None
+    if fmt.flattens:
+        solver = resolve_solver(plan.solver)
+        flat = flatten_plan(plan, solver.arg, solver.tag, scratch_root())
+    split = charge_split(plan.timing, workers, split_seconds) + cpu.since()
+    executor = VirtualExecutor(fmt.backend(), workers, latency=latency, start=split)
     real, cpu = time.monotonic(), time.thread_time()  # the dispatcher, journal and collector run here
     try:
-        answer = solve_plan(plan, executor=executor, clock=executor.clock, **options)
+        answer = solve_plan(plan, executor=executor, clock=executor.clock, flat=flat, **options)
     finally:
         executor.close()
     coordinator = time.thread_time() - cpu - executor.simulation_cpu
@@ -198,7 +232,8 @@ def run(
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory).
 
     ``race`` (None: RACE_SECONDS, as on the command line) goes to both: an optimisation races
-    before splitting, a first-solution search beside the first parts. ``virtual``: split for that
+    before splitting (beside the first parts from RACE_BESIDE_WORKERS workers on), a
+    first-solution search beside the first parts. ``virtual``: split for that
     many workers and solve on that many virtual ones (see :func:`solve`)."""
     with contextlib.ExitStack() as stack:
         if output is None:

@@ -16,6 +16,7 @@ from modelsplit.run.policies import (
     MAX_RESPLIT_DEPTH,
     MIN_PART_BUDGET,
     RESTART_AFTER,
+    RESTART_CHECK,
     RESTART_QUIET,
     RacePolicy,
     ResplitPolicy,
@@ -37,12 +38,19 @@ def running(part_id: int, started_at: float, bound=None, **kw) -> RunningPart:
 
 def test_restarts_wait_for_a_quiet_incumbent_and_back_off():
     policy = RestartPolicy(minimising_plan())
-    weak, own, young = running(1, 0.0, bound=50), running(2, 0.0, found_incumbent=True), running(3, 10.0)
+    weak, own, young = running(1, 0.0, bound=50), running(2, 0.0), running(3, 10.0)
     parts = [weak, own, young]
     assert policy.pick(parts, None, 10.0) == []  # no incumbent yet
+    assert not policy.due(None, 10.0)
     policy.improved(10.0)
-    assert policy.pick(parts, 40, 10.0 + RESTART_QUIET / 2) == []  # still improving
-    assert policy.pick(parts, 40, 10.0 + RESTART_QUIET) == [weak]  # the young one waits its turn
+    assert policy.pick(parts, 40, 10.0 + RESTART_QUIET / 2, own) == []  # still improving
+    assert not policy.due(40, 10.0 + RESTART_QUIET / 2)
+    # the part that found the incumbent searches below it already; the young one waits its turn
+    assert policy.pick(parts, 40, 10.0 + RESTART_QUIET, own) == [weak]
+    # a look at the parts at most every RESTART_CHECK seconds
+    assert policy.due(40, 10.0 + RESTART_QUIET)
+    assert not policy.due(40, 10.0 + RESTART_QUIET + RESTART_CHECK / 2)
+    assert policy.due(40, 10.0 + RESTART_QUIET + 2 * RESTART_CHECK)
     assert policy.pick([running(1, 0.0, bound=40)], 40, 20.0) == []  # its bound is as good
     once = running(1, 10.0, bound=50, restarts=1)
     assert policy.pick([once], 40, 10.0 + RESTART_AFTER * 1.5) == []  # backs off: 2 * RESTART_AFTER
@@ -60,9 +68,12 @@ def test_the_race_ends_on_its_budget():
 
 def test_the_longest_part_over_its_budget_is_resplit():
     policy = ResplitPolicy(minimising_plan(), part_budget=None)
-    old, older, deep = running(1, 1.0), running(2, 0.0), running(3, -100.0, depth=MAX_RESPLIT_DEPTH)
-    assert policy.pick([old, older, deep], MIN_PART_BUDGET - 0.1) is None
-    assert policy.pick([old, older, deep], MIN_PART_BUDGET + 1.0) is older
+    # the parts come oldest first, as the dispatcher keeps them
+    deep, older, old = running(3, -100.0, depth=MAX_RESPLIT_DEPTH), running(2, 0.0), running(1, 1.0)
+    assert policy.pick([deep, older, old], MIN_PART_BUDGET - 0.1) is None
+    assert policy.pick([deep, older, old], MIN_PART_BUDGET + 1.0) is older
+    # a part younger than the budget ends the look: the parts after it are younger still
+    assert policy.pick([old, older], MIN_PART_BUDGET + 0.5) is None
     assert ResplitPolicy(minimising_plan(), part_budget=0).pick([older], 1000.0) is None
     assert ResplitPolicy(minimising_plan(independent=True), part_budget=1).pick([older], 1000.0) is None
 

@@ -84,10 +84,50 @@ def test_one_virtual_worker_runs_the_parts_one_after_another(tmp_path):
     solve = answer.virtual.makespan - answer.virtual.split_seconds
     expected = cpu[0] + cpu[1] * LATENCY
     assert answer.n_solutions == 14200
+    # each attempt keeps its own CPU seconds, and they add up to the parts'
+    assert all(r.cpu is not None and r.cpu >= 0 for r in runs)
+    assert abs(sum(r.cpu for r in runs) - cpu[0]) < 1e-6
     assert abs(solve - expected) <= 0.1 * expected, (solve, expected)
     # one worker: no two attempts overlap in virtual time
     spans = sorted((r.started, r.finished) for r in runs)
     assert all(a[1] <= b[0] + 1e-6 for a, b in zip(spans, spans[1:])), spans
+
+
+def test_the_split_is_charged_in_cpu_seconds_as_on_w_workers(tmp_path):
+    """The race on one worker beside the probes spread over the others, after the coordinator's
+    own work; all in CPU seconds, which a busy machine does not inflate."""
+    files = [str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", workers=4, race=0.5)
+    t = plan.timing
+    assert t["race_cpu"] > 0 and t["probe_cpu"] > 0 and t["coordinator_cpu"] >= 0
+    # a race in CPU seconds cannot exceed its own wall seconds on one core (plus the tick of /proc)
+    assert t["race_cpu"] <= t["race"] + 0.05
+    for w in (2, 8, 64):
+        expected = t["coordinator_cpu"] + max(t["race_cpu"], t["probe_cpu"] / (w - 1))
+        assert virtual.charge_split(t, w, measured=1e6) == pytest.approx(expected)
+    # a plan of an earlier version: wall seconds, and the measured split beyond its search
+    old = {"seconds": 2.0, "race": 1.5, "probe_seconds": 3.0}
+    assert virtual.charge_split(old, 4, measured=2.5) == pytest.approx(0.5 + 1.5)
+
+
+def test_from_16_workers_the_race_runs_beside_the_parts(tmp_path, solver):
+    """A split for many workers does not race; the virtual solve races beside the parts, on one
+    worker, and the optimum is exact."""
+    files = [str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", workers=16, race=1.0)
+    assert not plan.raced and "race_cpu" not in plan.timing
+    answer = api.solve(plan, virtual=16, race=1.0)
+    assert answer.status == Status.OPTIMAL_SOLUTION
+    assert answer.objective == optimum(solver.arg, tuple(files))[1]
+    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+    try:
+        race = [r for r in journal.runs() if r.part_id == 0]
+        parts = [r for r in journal.runs() if r.part_id != 0]
+    finally:
+        journal.close()
+    assert len(race) == 1
+    # the parts did not wait for the race: the first started while it ran
+    assert min(r.started for r in parts) < race[0].finished
 
 
 def test_more_virtual_workers_overlap_parts_and_finish_sooner(tmp_path):

@@ -16,6 +16,7 @@ A plan never changes after it is written; everything that happens to it lives in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -98,6 +99,11 @@ class Plan:
 
     def model_files(self) -> list[Path]:
         return [self.path / self.model, *[self.path / d for d in self.data]]
+
+    @functools.cached_property
+    def resolved_files(self) -> tuple[str, ...]:
+        """The model and data files as absolute paths, resolved once (every part's task names them)."""
+        return tuple(str(f.resolve()) for f in self.model_files())
 
     @property
     def output_mode(self) -> str:

@@ -69,7 +69,7 @@ def make_task(
         part_id=part.id,
         key=part.key,
         attempt=attempt,
-        model_files=tuple(str(f.resolve()) for f in plan.model_files()),
+        model_files=plan.resolved_files,
         constraints="\n".join(lines) + "\n",
         solver=solver_arg,
         goal=plan.goal,

@@ -70,7 +70,9 @@ class Dispatcher:
         self.collector = Collector(plan, journal)
         self.ledger, self.pending = resume(plan, journal)
         self.values = plan.values_file.read_text()
-        self.running: dict[int, RunningPart] = {}  # part id -> its attempt running now
+        self.running: dict[int, RunningPart] = {}  # part id -> its attempt running now, oldest first
+        self.finder: RunningPart | None = None  # the attempt that found the incumbent
+        self.cutting: int | None = None  # the part being stopped to be re-split, if any
         self.race_policy = RacePolicy(plan, race)
         self.restart_policy = RestartPolicy(plan)
         self.resplit_policy = ResplitPolicy(plan, part_budget)
@@ -122,21 +124,30 @@ class Dispatcher:
         """Stop the running parts the policies pick, each for its reason (see run/policies.py).
 
         Every turn, not only after events: a part younger than RESTART_AFTER when the incumbent
-        improved must still get the bound once it is old enough.
+        improved must still get the bound once it is old enough. What a turn costs must not grow
+        with the number of running parts: the restart scan runs at most every RESTART_CHECK
+        seconds, and the re-split check looks at the oldest parts first.
         """
         now = self.clock()
         race = self.running.get(RACE_ID)
-        parts = [r for r in self.running.values() if r.stopping is None and r is not race]
-        for running in self.restart_policy.pick(parts, self.collector.incumbent, now):
-            self.ledger.restarted(running)
-            self.stop(running, StopReason.RESTART)
-        if race is not None and race.stopping is None and self.race_policy.over(race, now):
+        if self.restart_policy.due(self.collector.incumbent, now):
+            parts = [r for r in self.running.values() if r.stopping is None and r is not race]
+            for running in self.restart_policy.pick(parts, self.collector.incumbent, now, self.finder):
+                self.ledger.restarted(running)
+                self.stop(running, StopReason.RESTART)
+        # the race is over at its budget, or once the parts have done the whole search
+        alone = not self.pending and len(self.running) == 1
+        if race is not None and race.stopping is None and (alone or self.race_policy.over(race, now)):
             self.stop(race, StopReason.RACE_OVER)
         # re-split while workers are idle and nothing waits, one part at a time
         idle = not self.pending and self.executor.free > 0
-        if idle and not any(r.stopping == StopReason.RESPLIT for r in self.running.values()):
-            longest = self.resplit_policy.pick((r for r in parts if r.stopping is None), now)
+        cutting = self.running.get(self.cutting) if self.cutting is not None else None
+        if idle and (cutting is None or cutting.stopping != StopReason.RESPLIT):
+            # self.running keeps the order the attempts started in: the oldest come first
+            oldest = (r for r in self.running.values() if r.stopping is None and r is not race)
+            longest = self.resplit_policy.pick(oldest, now)
             if longest is not None:
+                self.cutting = longest.id
                 self.stop(longest, StopReason.RESPLIT)
 
     def resplit(self, running: RunningPart, res: PartResult) -> None:
@@ -177,8 +188,7 @@ class Dispatcher:
             vals = json.dumps(self.plan.info.reshape(sol.values)) if reshape else sol.values_json
             rows.append((event.attempt, sol.objective, vals, sol.text))
             if self.collector.on_solution(sol.objective):
-                for other in self.running.values():
-                    other.found_incumbent = other is running
+                self.finder = running  # it searches below the incumbent already
                 self.restart_policy.improved(self.clock())
         self.journal.add_solutions(event.part_id, rows)
 
@@ -378,6 +388,7 @@ def solve_plan(
     part_budget: float | None = None,
     flatten: bool = True,
     clock: Callable[[], float] | None = None,
+    flat: FlatModel | None = None,
 ) -> Answer:
     """Solve the unfinished parts of ``plan``; resumes whatever an earlier run left undone.
 
@@ -388,7 +399,8 @@ def solve_plan(
     ``flatten``, the model is flattened once and parts run as FlatZinc (see workers/flat.py);
     otherwise every part runs through the `minizinc` CLI. ``clock``: the time in seconds that
     the time limit, the dispatcher's decisions and the answer's wall time are read on (None:
-    ``time.monotonic``; a simulated cluster passes its virtual clock).
+    ``time.monotonic``; a simulated cluster passes its virtual clock). ``flat``: the plan's
+    flattening, made by the caller (None: made here, as ``flatten`` says).
     """
     clock = clock or time.monotonic
     started = clock()
@@ -404,11 +416,11 @@ def solve_plan(
         fmt = format_named(plan.format)
         if executor is None:
             executor = LocalExecutor(fmt.backend(), workers)
-        flat = None
-        if flatten and executor.same_machine and fmt.flattens:  # the .fzn lives on this machine
+        made: FlatModel | Future | None = flat
+        if made is None and flatten and executor.same_machine and fmt.flattens:  # the .fzn lives here
             # flattened while the race (if any) starts at once through the CLI
-            flat = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
-        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, flat, clock)
+            made = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
+        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, made, clock)
         if dispatcher.collector.finished:
             return dispatcher.collector.answer(clock() - started)
         deadline = started + time_limit if time_limit else None

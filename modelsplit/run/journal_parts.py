@@ -70,20 +70,23 @@ class PartLog:
         it) appear as far as the parts table remembers them: each part's last attempt.
         """
         worker = "worker" if "worker" in self.store.columns else "NULL"
+        # the parts table keeps the CPU of all attempts together: an attempt it alone remembers
+        # has no CPU of its own
         last = (
-            f"SELECT id, attempts, {worker}, started, finished, state FROM parts AS p "
+            f"SELECT id, attempts, {worker}, started, finished, state, NULL FROM parts AS p "
             "WHERE started IS NOT NULL AND finished >= started AND state != 'running'"
         )
         if "runs" in self.store.tables:
+            cpu = "cpu" if "cpu" in self.store.run_columns else "NULL"
             query = (
-                "SELECT part_id, attempt, worker, started, finished, state FROM runs "
+                f"SELECT part_id, attempt, worker, started, finished, state, {cpu} FROM runs "
                 f"WHERE finished >= started UNION ALL {last} AND NOT EXISTS "
                 "(SELECT 1 FROM runs AS r WHERE r.part_id = p.id AND r.attempt = p.attempts)"
             )
         else:
             query = last
         rows = self.conn.execute(f"SELECT * FROM ({query}) ORDER BY 4, 1").fetchall()
-        return [Run(r[0], r[1], r[2], r[3], r[4], PartState(r[5])) for r in rows]
+        return [Run(r[0], r[1], r[2], r[3], r[4], PartState(r[5]), r[6]) for r in rows]
 
     def set_worker(self, part_id: int, worker: str | None) -> None:
         """Record where the running attempt of a part runs (or ran)."""
@@ -116,10 +119,10 @@ class PartLog:
             (state.value, status.value, n_solutions, objective, elapsed, self.clock(), error, cpu, part_id),
         )
         self.conn.execute(
-            "INSERT INTO runs (part_id, attempt, worker, started, finished, state) "
-            "SELECT id, attempts, worker, started, finished, state FROM parts "
+            "INSERT INTO runs (part_id, attempt, worker, started, finished, state, cpu) "
+            "SELECT id, attempts, worker, started, finished, state, ? FROM parts "
             "WHERE id = ? AND started IS NOT NULL",
-            (part_id,),
+            (cpu, part_id),
         )
 
     def mark_pending(self, part_id: int) -> None:

@@ -23,6 +23,7 @@ RESPLIT_FACTOR = 4.0  # ... nor before it ran this many times the median finishe
 MAX_RESPLIT_DEPTH = 8  # re-splits of re-splits at most
 RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound ...
 RESTART_QUIET = 0.5  # ... once the incumbent has not improved for this long
+RESTART_CHECK = 0.02  # seconds between two looks for parts to restart
 
 
 class RacePolicy:
@@ -76,22 +77,40 @@ class RestartPolicy:
         self.plan = plan
         self.enabled = plan.goal.optimises and not plan.independent
         self.improved_at: float | None = None  # when the incumbent last improved (None: not yet)
+        self.checked_at = float("-inf")  # when parts were last looked at
 
     def improved(self, now: float) -> None:
         """The incumbent improved at ``now``."""
         self.improved_at = now
 
-    def pick(self, running: Iterable[RunningPart], best: int | float | None, now: float) -> list[RunningPart]:
-        """The parts among ``running`` to restart, given the incumbent ``best``, in their order."""
+    def due(self, best: int | float | None, now: float) -> bool:
+        """Whether to look for parts to restart at ``now``: at most every RESTART_CHECK seconds,
+        and only with an incumbent that has been quiet for RESTART_QUIET."""
+        if not self.enabled or best is None or now - self.checked_at < RESTART_CHECK:
+            return False
+        if self.improved_at is not None and now - self.improved_at < RESTART_QUIET:
+            return False
+        self.checked_at = now
+        return True
+
+    def pick(
+        self,
+        running: Iterable[RunningPart],
+        best: int | float | None,
+        now: float,
+        finder: RunningPart | None = None,
+    ) -> list[RunningPart]:
+        """The parts among ``running`` to restart, given the incumbent ``best`` (found by the
+        attempt ``finder``), in their order."""
         if not self.enabled or best is None:
             return []
         if self.improved_at is not None and now - self.improved_at < RESTART_QUIET:
             return []
-        return [r for r in running if self.stale(r, best, now)]
+        return [r for r in running if r is not finder and self.stale(r, best, now)]
 
     def stale(self, running: RunningPart, best: int | float, now: float) -> bool:
-        """Whether ``running`` is old enough, did not find ``best``, and has a weaker bound."""
-        if running.found_incumbent or running.age(now) < RESTART_AFTER * 2**running.restarts:
+        """Whether ``running`` is old enough and has a weaker bound than ``best``."""
+        if running.age(now) < RESTART_AFTER * 2**running.restarts:
             return False
         bound = self.plan.part_bound(best, running.id)
         return running.bound is None or self.plan.goal.better(bound, running.bound)
@@ -133,12 +152,19 @@ class ResplitPolicy:
         return self._base * 2**depth
 
     def pick(self, running: Iterable[RunningPart], now: float) -> RunningPart | None:
-        """The longest-running part among ``running`` that has spent its budget, if any."""
+        """The longest-running part among ``running`` (oldest first) that has spent its budget.
+
+        Stops at the first part younger than the budget at depth 0: every part after it is
+        younger still, and deeper parts have larger budgets.
+        """
         if not self.enabled:
             return None
-        cuttable = [r for r in running if r.depth < MAX_RESPLIT_DEPTH]
-        for r in sorted(cuttable, key=lambda r: r.started_at):
-            if r.age(now) >= self.budget(r.depth):
+        base = self.budget(0)
+        for r in running:
+            age = r.age(now)
+            if age < base:
+                return None
+            if r.depth < MAX_RESPLIT_DEPTH and age >= self.budget(r.depth):
                 return r
         return None
 

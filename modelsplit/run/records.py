@@ -40,6 +40,7 @@ class Run:
     started: float
     finished: float
     state: PartState
+    cpu: float | None = None  # CPU seconds of its solver processes (None: not recorded)
 
 
 @dataclass(frozen=True)

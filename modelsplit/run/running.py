@@ -1,9 +1,9 @@
 """What the dispatcher knows of a part while it runs, and of every part across its attempts.
 
 A :class:`RunningPart` is one attempt of a part, from its start until its ``DoneEvent``: the
-bound it was started with, when, whether its own search found the incumbent, and why the
-dispatcher is stopping it, if it is. The :class:`Ledger` keeps what outlives an attempt: how many
-attempts a part had, how deep it lies in re-splits, and how often it was restarted in this run.
+bound it was started with, when, and why the dispatcher is stopping it, if it is. The
+:class:`Ledger` keeps what outlives an attempt: how many attempts a part had, how deep it lies in
+re-splits, and how often it was restarted in this run.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ class RunningPart:
     started_at: float  # on the dispatcher's clock
     restarts: int = 0  # restarts for a better bound before this attempt, in this run
     depth: int = 0  # re-splits above this part (0: a part of the plan)
-    found_incumbent: bool = False  # its own search found the incumbent (so it searches below it)
     stopping: StopReason | None = None  # why it is being stopped, if it is
 
     @property

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS runs (
     worker TEXT,
     started REAL,
     finished REAL,
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    cpu REAL
 );
 CREATE TABLE IF NOT EXISTS exports (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -100,6 +101,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
     if "worker" not in columns:
         conn.execute("ALTER TABLE parts ADD COLUMN worker TEXT")
+    if "cpu" not in {r[1] for r in conn.execute("PRAGMA table_info(runs)")}:
+        conn.execute("ALTER TABLE runs ADD COLUMN cpu REAL")
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -139,6 +142,7 @@ class Store:
         self.conn = conn
         # journals written before parts had a worker column, or runs a table, open all the same
         self.columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
+        self.run_columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
         self.tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self._tx_depth = 0  # transactions open in one another (only the outermost commits)
 

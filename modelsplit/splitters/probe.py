@@ -34,7 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from modelsplit.driver import kill_session
+from modelsplit.driver import cpu_seconds, kill_session, reap
 from modelsplit.model.cube import Cube
 from modelsplit.model.fzn import cube_constraints, read_flatzinc, split_at_solve
 from modelsplit.model.goal import Goal
@@ -58,6 +58,7 @@ class Incumbent:
     complete: bool  # the search ended: the objective is the optimum, or None means UNSAT
     seconds: float
     values: dict[Slot, int] = field(default_factory=dict)  # the best solution's slot values
+    cpu: float = 0.0  # CPU seconds the search used
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Probe:
         self._lock = threading.Lock()
         self.probes = 0
         self.seconds = 0.0  # wall seconds spent in probes
+        self.cpu = 0.0  # CPU seconds of the probe processes
         self._race: Future | None = None
         self.first_bound: int | None = None  # the bound when the first cube was probed
         self.first_at: float | None = None  # when the first cube was probed
@@ -134,13 +136,12 @@ class Probe:
         try:
             self._await(reader, found, clock, start, limit)
         finally:
-            if proc.poll() is None:
-                kill_session(proc.pid)
-            proc.wait()
+            kill_session(proc.pid)  # (not poll(): it would reap the process without its CPU time)
+            reap(proc)
             reader.join()
             os.unlink(path)
         values = self._slot_values(found.values)
-        return Incumbent(found.best, found.complete, time.monotonic() - start, values)
+        return Incumbent(found.best, found.complete, time.monotonic() - start, values, cpu_seconds(proc))
 
     def _read_solutions(
         self, proc: subprocess.Popen, objective: str, found: _Found, clock: Callable[[], float | None]
@@ -239,21 +240,16 @@ class Probe:
             return Outcome.REFUTED
         path = _write_fzn(self._head + "\n".join(lines) + "\n" + self._tail, "modelsplit-probe-")
         try:
-            out = subprocess.run(
-                [self.executable, "-fail", str(PROBE_FAILS), "-time", str(PROBE_MS), path],
-                capture_output=True,
-                text=True,
-                timeout=PROBE_TIMEOUT,
-                check=False,
-                start_new_session=True,
-            )
-        except subprocess.TimeoutExpired:
-            return Outcome.OPEN
+            out, cpu = _run_probe([self.executable, "-fail", str(PROBE_FAILS), "-time", str(PROBE_MS), path])
         finally:
             os.unlink(path)
-        if "=====UNSATISFIABLE=====" in out.stdout:
+        with self._lock:
+            self.cpu += cpu
+        if out is None:  # it took longer than PROBE_TIMEOUT
+            return Outcome.OPEN
+        if "=====UNSATISFIABLE=====" in out:
             return Outcome.REFUTED
-        if self.info.goal.optimises and "==========" in out.stdout:
+        if self.info.goal.optimises and "==========" in out:
             return Outcome.FINISHED
         return Outcome.OPEN
 
@@ -273,6 +269,34 @@ class Probe:
                 result = list(pool.map(self._classify, cubes))
         self.seconds += time.monotonic() - start
         return result
+
+
+def _run_probe(args: list[str]) -> tuple[str | None, float]:
+    """Run one probe: its output (None when it took longer than PROBE_TIMEOUT) and CPU seconds."""
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        kill_session(proc.pid)
+
+    timer = threading.Timer(PROBE_TIMEOUT, expire)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        proc.stdout.close()
+    finally:
+        timer.cancel()
+        reap(proc)  # keeps the probe's CPU seconds
+    return (None if expired.is_set() else out), cpu_seconds(proc)
 
 
 def _write_fzn(text: str, prefix: str) -> str:

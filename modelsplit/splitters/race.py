@@ -22,16 +22,25 @@ from modelsplit.splitters.probe import PROBE_SECONDS, Incumbent, Probe
 from modelsplit.splitters.ranges import choose_slots
 
 RACE_SECONDS = 3.0  # seconds the whole model may race before splitting, by default (see split)
+# From this many workers on, the race runs beside the parts (on one worker of many) instead of
+# before them: every second it runs first is a second all the other workers wait.
+RACE_BESIDE_WORKERS = 16
 
 
 def race_and_split(
     info: ModelInfo, request: SplitRequest, strategy: str | None, budget: float
 ) -> tuple[Split, Incumbent | None, dict]:
     """Split, with an optimisation's race running meanwhile (see :func:`split`): the split, what
-    the race found (None: no race), and how long each took."""
+    the race found (None: no race), and how long each took.
+
+    For RACE_BESIDE_WORKERS workers or more there is no race here: the solve races beside the
+    parts instead (see run/policies.py, RacePolicy).
+    """
     started = time.monotonic()
     probe: Probe | None = request.probe  # type: ignore[assignment]
     racing = None
+    if request.workers >= RACE_BESIDE_WORKERS:
+        budget = 0.0
     if probe is not None and info.goal.optimises and budget > 0 and not independent(strategy):
         if request.on:  # a bad --on is refused before any search, even when the race answers
             choose_slots(info, SplitRequest(on=request.on, all_solutions=request.all_solutions))
@@ -55,9 +64,13 @@ def race_and_split(
         result = _bounded(_reprobe(result, probe), incumbent)
     timing = {"seconds": round(time.monotonic() - started, 3)}
     if incumbent is not None:
-        timing["race"] = round(incumbent.seconds, 3)
+        timing.update(race=round(incumbent.seconds, 3), race_cpu=round(incumbent.cpu, 3))
     if probe is not None and probe.probes:
-        timing.update(probes=probe.probes - probe.skipped, probe_seconds=round(probe.seconds, 3))
+        timing.update(
+            probes=probe.probes - probe.skipped,
+            probe_seconds=round(probe.seconds, 3),
+            probe_cpu=round(probe.cpu, 3),
+        )
     return result, incumbent, timing
 
 

@@ -74,12 +74,17 @@ class _Part:
 def charge_split(timing: dict, workers: int, measured: float | None = None) -> float:
     """Virtual seconds the split takes on ``workers`` workers.
 
-    ``timing`` is the plan's record of its split (``seconds`` of racing and probing, ``race``,
-    ``probe_seconds``). The race runs on one worker while the probes share the others, so the
-    split's search takes the longer of the race and the probes spread over ``workers - 1``.
-    ``measured`` (the wall seconds of the whole split, when known) adds what is not search:
-    inspection and writing the plan.
+    ``timing`` is the plan's record of its split. The race runs on one worker while the probes
+    share the others, so the split's search takes the longer of the race and the probes spread
+    over ``workers - 1``; the coordinator's own work (inspection, choosing cubes) comes before.
+    CPU seconds are charged where the plan recorded them (``race_cpu``, ``probe_cpu``,
+    ``coordinator_cpu``): unlike wall seconds, they do not grow when this machine is busy. A plan
+    of an earlier version has wall seconds only (``race``, ``probe_seconds``, ``seconds``);
+    ``measured``, the wall seconds of the whole split, then adds what was not search.
     """
+    if "coordinator_cpu" in timing:
+        search = max(timing.get("race_cpu", 0.0), timing.get("probe_cpu", 0.0) / max(1, workers - 1))
+        return timing["coordinator_cpu"] + search
     search = max(timing.get("race", 0.0), timing.get("probe_seconds", 0.0) / max(1, workers - 1))
     rest = 0.0 if measured is None else max(0.0, measured - timing.get("seconds", 0.0))
     return rest + search
@@ -115,6 +120,7 @@ class VirtualExecutor:
         self._parts: dict[int, _Part] = {}
         self._events: list[tuple[float, int, Event]] = []  # a heap, by virtual time
         self._seq = itertools.count()
+        self._free_slots: list[int] = []  # a heap: slots given back by ended parts, lowest first
         self._closed = False
 
     # ---- the executor interface -----------------------------------------------------------------
@@ -137,8 +143,7 @@ class VirtualExecutor:
     def start(self, task: PartTask) -> None:
         if self._closed:
             raise SolveError("this virtual executor is closed")
-        used = {p.slot for p in self._parts.values()}
-        slot = min(set(range(1, len(used) + 2)) - used)
+        slot = heapq.heappop(self._free_slots) if self._free_slots else len(self._parts) + 1
         part = _Part(task, slot, self.now + self.latency, StopToken())
         part.thread = threading.Thread(target=self._run, args=(part,), name=f"part-{task.part_id}", daemon=True)
         with self._lock:
@@ -225,7 +230,9 @@ class VirtualExecutor:
                 return None
             when, _, event = heapq.heappop(self._events)
             if isinstance(event, DoneEvent):
-                self._parts.pop(event.part_id, None)
+                part = self._parts.pop(event.part_id, None)
+                if part is not None:
+                    heapq.heappush(self._free_slots, part.slot)
             return event
 
     def _measure(self, part: _Part) -> int:
