@@ -41,6 +41,7 @@ import json
 import os
 import platform
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -201,7 +202,12 @@ def figure(results: dict[str, list[tuple[int, float]]], path: Path, title: str) 
     fig.savefig(path)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops a run as Ctrl-C does: its solver processes end with it
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("paths", nargs="*", help="model files or directories (default: the examples)")
     ap.add_argument("--workers", default="1,8,64,256,1024", help="comma-separated worker counts")

@@ -12,8 +12,8 @@ workers/cpsat/proto.py as a SolverProcess that runs its own worker command; and 
 offline/verify.py (:func:`run_limited`).
 
 Solver processes run in a session of their own (``setsid``) and, where ``setpriv`` is available,
-receive SIGTERM when the thread that started them dies, so no ``minizinc`` or ``fzn-*`` process
-outlives the coordinator. Stopping a process sends SIGTERM to the ``minizinc`` driver (which stops
+receive SIGTERM (a `minizinc` driver) or SIGKILL (a FlatZinc solver, a printer) when the thread
+that started them dies, so no ``minizinc`` or ``fzn-*`` process outlives the coordinator. Stopping a process sends SIGTERM to the ``minizinc`` driver (which stops
 its solver cleanly) and, after a grace period, SIGKILL to every process left in the session.
 """
 
@@ -141,12 +141,17 @@ def session_alive(sid: int) -> bool:
 
 
 @cache
-def _pdeathsig_prefix() -> tuple[str, ...]:
+def _pdeathsig_prefix(sig: str = "TERM") -> tuple[str, ...]:
+    """``setpriv`` arguments that send ``sig`` to a process when the thread that started it dies.
+
+    TERM lets a `minizinc` driver stop its solver; a FlatZinc solver or a printer gets KILL,
+    which also ends a process that is paused (a virtual run pauses them with SIGSTOP, and a
+    paused process would hold SIGTERM for ever)."""
     setpriv = shutil.which("setpriv")
     if not setpriv:
         return ()
-    probe = subprocess.run([setpriv, "--pdeathsig", "TERM", "--", "true"], capture_output=True, check=False)
-    return (setpriv, "--pdeathsig", "TERM", "--") if probe.returncode == 0 else ()
+    probe = subprocess.run([setpriv, "--pdeathsig", sig, "--", "true"], capture_output=True, check=False)
+    return (setpriv, "--pdeathsig", sig, "--") if probe.returncode == 0 else ()
 
 
 _REAP_LOCK = threading.Lock()
@@ -291,7 +296,7 @@ class FlatZincProcess:
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self.solver = subprocess.Popen(
-            [*_pdeathsig_prefix(), *solver_args],
+            [*_pdeathsig_prefix("KILL"), *solver_args],
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -336,7 +341,7 @@ class FlatZincProcess:
             if self.stopped:
                 return None
             self.printer = subprocess.Popen(
-                [*_pdeathsig_prefix(), find_minizinc(), "--ozn-file", self._ozn],
+                [*_pdeathsig_prefix("KILL"), find_minizinc(), "--ozn-file", self._ozn],
                 cwd=self._cwd,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

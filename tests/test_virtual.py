@@ -191,6 +191,26 @@ def test_ctrl_c_leaves_no_solver_paused_or_running(tmp_path):
     assert not solver_processes(plan) and not _stopped_solvers(plan)
 
 
+def test_a_killed_coordinator_leaves_no_solver_paused(tmp_path):
+    """kill -9 of a program solving on virtual workers (no handler can run): its paused solver
+    processes die with it, as running ones do."""
+    n13 = tmp_path / "queens13.dzn"
+    n13.write_text("n = 13;\n")
+    plan = api.split(str(EXAMPLES / "queens.mzn"), [str(n13)], tmp_path / "plan", parts=8, all_solutions=True)
+    script = f"from modelsplit import api; api.solve({str(plan.path)!r}, virtual=8)"
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_stopped_solvers(plan)) < 4:
+        time.sleep(0.05)
+    assert _stopped_solvers(plan), "no part was paused"
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and solver_processes(plan):
+        time.sleep(0.1)
+    assert not solver_processes(plan) and not _stopped_solvers(plan)
+
+
 def test_workers_whose_processes_would_not_fit_are_refused(tmp_path, monkeypatch):
     """Fault injection: a machine with 64 MiB free cannot hold 1000 paused solvers."""
     monkeypatch.setattr(cputime, "available_memory", lambda: 64 * 2**20)
