@@ -91,7 +91,9 @@ def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
-        plan = api.split(files[0], files[1:], Path(tmp) / "plan", all_solutions=all_solutions, workers=workers, race=race)
+        plan = api.split(
+            files[0], files[1:], Path(tmp) / "plan", all_solutions=all_solutions, workers=workers, race=race, virtual=True
+        )
         split_wall = time.monotonic() - t0
         answer = api.solve(plan, virtual=workers, split_seconds=split_wall, race=race)
         journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)

@@ -51,6 +51,7 @@ def split(
     force: bool = False,
     resumable: bool = False,
     race: float | None = None,
+    virtual: bool = False,
 ) -> Plan:
     """Inspect ``model`` with ``data`` and write a plan to ``output``.
 
@@ -62,6 +63,8 @@ def split(
     search ends, the optimum is known and the plan is one part that finds such a solution;
     otherwise its best objective B bounds the split (cubes with nothing as good are dropped) and
     every part (``objective < B``, or ``<= B`` for the part that holds that solution).
+    ``virtual``: the plan is for a virtual cluster of ``workers`` (see :func:`solve`): the probes'
+    time budget counts as they would run there, spread over the workers.
     """
     if parts is not None and parts < 1:
         raise SplitError(f"--parts must be at least 1 (got {parts})")
@@ -72,6 +75,8 @@ def split(
     fmt = format_of(model)
     inspected = fmt.inspect(model, data, solver=solver, on=on, workers=n_workers, resumable=resumable)
     info = inspected.info
+    if virtual and inspected.probe is not None:
+        inspected.probe.spread = max(1, n_workers - 1)
     search = None
     if resumable:
         if info.goal.optimises or not all_solutions:
@@ -239,7 +244,9 @@ def run(
         if output is None:
             output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-"))) / "plan"
         started = time.monotonic()
-        plan = split(model, data, output, workers=virtual or workers, race=race, **split_options)
+        plan = split(
+            model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), **split_options
+        )
         return solve(
             plan,
             workers=workers,

@@ -110,6 +110,16 @@ def test_the_split_is_charged_in_cpu_seconds_as_on_w_workers(tmp_path):
     assert virtual.charge_split(old, 4, measured=2.5) == pytest.approx(0.5 + 1.5)
 
 
+def test_a_split_for_a_virtual_cluster_probes_as_its_workers_would(tmp_path):
+    """The probing budget counts the probes' CPU spread over the W workers that would run them,
+    not this machine's wall seconds: a split for 64 virtual workers asks about every cube."""
+    files = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", workers=64, all_solutions=True, virtual=True)
+    assert "probing stopped" not in plan.note, plan.note
+    assert plan.timing["probe_cpu"] / 63 <= 3.0
+    assert plan.timing["probes"] >= len(plan.parts)
+
+
 def test_from_16_workers_the_race_runs_beside_the_parts(tmp_path, solver):
     """A split for many workers does not race; the virtual solve races beside the parts, on one
     worker, and the optimum is exact."""

@@ -159,6 +159,7 @@ def run(
             workers=virtual or workers,
             resumable=resumable,
             race=race,
+            virtual=virtual is not None,
         )
         if not quiet:
             click.echo(f"modelsplit: {plan.note}", err=True)

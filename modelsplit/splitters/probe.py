@@ -43,7 +43,7 @@ from modelsplit.splitters.base import Outcome
 from modelsplit.workers.flat import flatzinc_executable
 
 PROBE_TIMEOUT = 20.0  # seconds for one probe process at most; a probe that takes longer is OPEN
-PROBE_SECONDS = 3.0  # wall seconds of probing at most: later cubes are OPEN without asking
+PROBE_SECONDS = 3.0  # seconds of probing at most: later cubes are OPEN without asking
 PROBE_FAILS = 100  # failures a probe may search
 PROBE_MS = 10  # ... and milliseconds of search
 INCUMBENT_MIN = 0.5  # CPU seconds the incumbent search runs at least (unless it ends sooner)
@@ -89,6 +89,9 @@ class Probe:
         self.first_bound: int | None = None  # the bound when the first cube was probed
         self.first_at: float | None = None  # when the first cube was probed
         self.skipped = 0  # cubes not asked about: the probing budget was spent
+        # on a virtual cluster the probes would run on ``spread`` workers at once: the budget is
+        # then their CPU seconds over ``spread``, not this machine's wall seconds (None)
+        self.spread: int | None = None
         self._stop = threading.Event()  # stop the race now (the split failed)
 
     @classmethod
@@ -231,7 +234,7 @@ class Probe:
     def _classify(self, cube: Cube) -> Outcome:
         # a model whose solver start-up is slow (a large flattening: seconds to parse) would
         # spend minutes on probes; past the budget, cubes are left open without asking
-        if self.first_at is not None and time.monotonic() - self.first_at > PROBE_SECONDS:
+        if self.first_at is not None and self._probing_seconds() > PROBE_SECONDS:
             with self._lock:
                 self.skipped += 1
             return Outcome.OPEN
@@ -252,6 +255,13 @@ class Probe:
         if self.info.goal.optimises and "==========" in out:
             return Outcome.FINISHED
         return Outcome.OPEN
+
+    def _probing_seconds(self) -> float:
+        """Seconds the probing has taken so far: on this machine's clock, or on a virtual
+        cluster's (``spread``)."""
+        if self.spread is not None:
+            return self.cpu / self.spread
+        return time.monotonic() - (self.first_at or time.monotonic())
 
     def classify(self, cubes: list[Cube]) -> list[Outcome]:
         """For each cube, what a tiny search of it says."""
