@@ -17,8 +17,9 @@ from pathlib import Path
 from modelsplit.errors import InputError, SplitError
 from modelsplit.formats import format_named, format_of
 from modelsplit.model.resumable import search_annotation
+from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
-from modelsplit.plan.write import write_plan
+from modelsplit.plan.write import check_destination, write_plan
 from modelsplit.run.collector import Answer, VirtualRun
 from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.progress import Progress
@@ -65,6 +66,7 @@ def split(
         raise SplitError(f"--workers must be at least 1 (got {workers})")
     n_workers = workers or default_workers()
     get_splitter(strategy)  # an unknown strategy is refused before any work
+    check_destination(output, force)  # ... and so is a destination that is not free
     fmt = format_of(model)
     inspected = fmt.inspect(model, data, solver=solver, on=on, workers=n_workers, resumable=resumable)
     info = inspected.info
@@ -128,21 +130,22 @@ def solve(
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
-    if virtual is not None:
-        if dask is not None:
-            raise InputError("--virtual and --dask exclude each other: choose where the parts run")
-        options = {"race": race, "part_budget": part_budget, "time_limit": time_limit, "on_progress": on_progress}
-        return _solve_virtual(plan, virtual, split_seconds, latency, options)
-    if dask is None:
-        return solve_plan(
-            plan,
-            workers=workers,
-            time_limit=time_limit,
-            on_progress=on_progress,
-            race=race,
-            part_budget=part_budget,
-        )
-    return _solve_dask(plan, dask, workers, time_limit, on_progress, race, part_budget)
+    if virtual is not None and dask is not None:
+        raise InputError("--virtual and --dask exclude each other: choose where the parts run")
+    with plan_lock(plan.path):  # refused before a cluster starts when another run has the plan
+        if virtual is not None:
+            options = {"race": race, "part_budget": part_budget, "time_limit": time_limit, "on_progress": on_progress}
+            return _solve_virtual(plan, virtual, split_seconds, latency, options)
+        if dask is None:
+            return solve_plan(
+                plan,
+                workers=workers,
+                time_limit=time_limit,
+                on_progress=on_progress,
+                race=race,
+                part_budget=part_budget,
+            )
+        return _solve_dask(plan, dask, workers, time_limit, on_progress, race, part_budget)
 
 
 def _solve_dask(plan: Plan, address: str, workers, time_limit, on_progress, race, part_budget) -> Answer:

@@ -65,6 +65,27 @@ def test_unsat_prints_unsatisfiable():
     assert out.stderr == ""
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["", "solve satisfy;\n", "int: n = 3;\nsolve satisfy;\n", "int: n = 3;\nsolve satisfy;\noutput [\"n=\\(n)\\n\"];\n"],
+    ids=["empty", "solve-only", "parameters-only", "parameters-with-output"],
+)
+@pytest.mark.parametrize("flags", [(), ("-a",)], ids=["first", "all"])
+def test_model_without_variables_answers_as_minizinc_does(tmp_path, text, flags):
+    model = tmp_path / "m.mzn"
+    model.write_text(text)
+    plain = subprocess.run(
+        ["minizinc", "--solver", "gecode", *flags, str(model)], capture_output=True, text=True, check=True
+    )
+    assert plain.stdout.startswith("----------\n") or "n=3" in plain.stdout  # one solution
+    out = ms("run", str(model), *flags, "-q", "-w", "2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == plain.stdout
+    data = json.loads(ms("run", str(model), *flags, "-q", "-w", "2", "--json").stdout)
+    assert data["n_solutions"] == 1
+    assert data["status"] == ("ALL_SOLUTIONS" if flags else "SATISFIED")
+
+
 def test_split_then_solve_then_status(tmp_path):
     plan = tmp_path / "plan"
     out = ms("split", QUEENS6, "-o", str(plan), "--strategy", "ranges", "--parts", "6", "-a")
@@ -201,6 +222,16 @@ def test_plan_directory_errors(tmp_path):
     (target / "x").write_text("keep me")
     assert_one_line_error(ms("split", QUEENS6, "-o", str(target)), "already exists")
     assert (target / "x").read_text() == "keep me"
+    # --force replaces a plan, never a directory that is not one
+    assert_one_line_error(ms("split", QUEENS6, "-o", str(target), "--force"), "is not a modelsplit plan")
+    assert sorted(p.name for p in target.iterdir()) == ["x"] and (target / "x").read_text() == "keep me"
+    assert_one_line_error(ms("run", QUEENS6, "-o", str(target)), "already exists")
+    assert (target / "x").read_text() == "keep me"
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-o", str(plan), "--parts", "2").returncode == 0
+    out = ms("split", QUEENS6, "-o", str(plan), "--parts", "3", "--force")
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads((plan / "manifest.json").read_text())["parts"]) == 3
 
 
 def test_changed_model_file_is_detected(tmp_path):

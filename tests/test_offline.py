@@ -528,3 +528,32 @@ def test_nested_transactions_commit_once(tmp_path):
         assert journal.get_meta("outer") is None and journal.get_meta("inner") is None
     finally:
         journal.close()
+
+
+NASTY = "q $(touch PWNED1) `touch PWNED2` it's \"x\" $HOME"  # every file name is data, never code
+
+
+@pytest.mark.parametrize("shell", [shutil.which("bash"), SHELL], ids=["bash", "sh"])
+def test_file_names_in_solve_sh_are_never_executed(tmp_path, solver, shell):
+    src = tmp_path / "src"
+    src.mkdir()
+    model = src / f"{NASTY}.mzn"
+    data = src / f"{NASTY} data.dzn"
+    shutil.copyfile(EXAMPLES / "queens.mzn", model)
+    data.write_text("n = 8;\n")
+    plan = api.split(str(model), [str(data)], tmp_path / "plan", parts=3, all_solutions=True, race=0).path
+    assert ms("export", plan, tmp_path / "bundle").returncode == 0
+    far = run_bundle(tmp_path / "bundle", tmp_path / "far")  # the far machine's copy, under dash
+    assert far.returncode == 0, far.stdout + far.stderr
+    bundle = tmp_path / "far" / "bundle"
+    shutil.rmtree(bundle / "results")
+    out = subprocess.run(
+        [shell, "./solve.sh"], cwd=bundle, env=far_env(tmp_path / "far" / "bin"), capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert not [p for p in tmp_path.rglob("PWNED*")], "a file name was run as a command"
+    log = (bundle / "results" / "part-0001.log").read_text()
+    assert "`touch PWNED2`" in log and "$(touch PWNED1)" in log  # the command line, as written
+    assert ms("collect", plan, bundle / "results").returncode == 0
+    data_out = json.loads(ms("solve", plan, "--json", "-q").stdout)
+    assert data_out["status"] == "ALL_SOLUTIONS" and data_out["n_solutions"] == 92

@@ -251,3 +251,106 @@ def test_resumable_needs_enumeration_of_integer_outputs(tmp_path):
             assert needle in str(exc)
         else:
             raise AssertionError(f"{model.name}: --resumable accepted")
+
+
+def crashing_solver(where: Path) -> tuple[dict, Path]:
+    """Fault injection: a solver configuration ``crashy`` (the corrected Gecode) whose executable
+    kills itself for the parts whose keys are listed in the returned file. Returns the environment
+    that makes MiniZinc see it, and that file."""
+    from modelsplit.workers.gecode import gecode_config
+
+    where.mkdir()
+    keys = where / "keys"
+    keys.write_text("")
+    exe = where / "fzn-crashy"
+    exe.write_text(f'#!/bin/sh\ngrep -qx "$MODELSPLIT_PART" {keys} && kill -9 $$\nexec /usr/bin/fzn-gecode "$@"\n')
+    exe.chmod(0o755)
+    config = json.loads(Path(gecode_config()).read_text())
+    config.update(id="org.test.crashy", name="crashy", tags=["crashy"], executable=str(exe))
+    (where / "crashy.msc").write_text(json.dumps(config))
+    return {**os.environ, "MZN_SOLVER_PATH": str(where)}, keys
+
+
+def test_a_part_that_fails_twice_fails_the_run(tmp_path):
+    env, keys = crashing_solver(tmp_path / "solver")
+    plan = tmp_path / "plan"
+    modelsplit = [sys.executable, "-m", "modelsplit"]
+    split = [*modelsplit, "split", *QUEENS, "-a", "--solver", "crashy", "-o", str(plan), "--parts", "4"]
+    subprocess.run([*split, "--strategy", "ranges"], env=env, check=True, capture_output=True)
+    keys.write_text(Plan.load(plan).parts[1].key + "\n")
+    out = subprocess.run(
+        [*modelsplit, "solve", str(plan), "-w", "2", "--json", "-q"], env=env, capture_output=True, text=True
+    )
+    data = json.loads(out.stdout)
+    assert data["status"] != "ALL_SOLUTIONS" and data["parts"]["failed"] == 1
+    assert out.returncode == 1, out.stderr  # the answer is incomplete: a failed run
+    assert "part 2 failed" in out.stderr
+    status = subprocess.run([*modelsplit, "status", str(plan), "--json"], env=env, capture_output=True, text=True)
+    assert json.loads(status.stdout)["part_states"][1]["attempts"] == 2  # a crash is retried once
+    keys.write_text("")  # the fault is gone: solving again finishes the plan
+    out = subprocess.run(
+        [*modelsplit, "solve", str(plan), "-w", "2", "--json", "-q"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and json.loads(out.stdout)["n_solutions"] == 14200, out.stderr
+
+
+def test_one_run_per_plan_a_second_solve_is_refused(tmp_path):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=12, all_solutions=True).path
+    first = start_solve(plan, "-w", "1")
+    assert wait_for_solvers(plan), "the first run did not start"
+    for command in (["solve", str(plan), "-w", "1"], ["collect", str(plan), str(tmp_path)]):
+        second = subprocess.run(
+            [sys.executable, "-m", "modelsplit", *command], capture_output=True, text=True, timeout=60
+        )
+        lines = [ln for ln in second.stderr.splitlines() if ln.strip()]
+        assert second.returncode == 1 and second.stdout == "", second.stderr
+        assert len(lines) == 1 and f"being solved by process {first.pid} on host" in lines[0], second.stderr
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert json.loads(out)["n_solutions"] == 14200  # the first run's parts were left alone
+
+
+def test_a_killed_run_leaves_no_lock(tmp_path):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=8, all_solutions=True).path
+    proc = start_solve(plan)
+    assert wait_for_solvers(plan), "the run did not start"
+    proc.kill()  # SIGKILL: the kernel releases the lock
+    proc.wait()
+    assert finish(plan)["n_solutions"] == 14200
+
+
+def test_a_held_plan_refuses_dask_and_virtual_runs_before_they_start(tmp_path):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=4, all_solutions=True).path
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom modelsplit.plan.lock import plan_lock\n"
+            f"with plan_lock({str(plan)!r}):\n    print('held', flush=True)\n    time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for where in (["--dask", "local"], ["--virtual", "4"]):
+            out = subprocess.run(
+                [sys.executable, "-m", "modelsplit", "solve", str(plan), *where],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert out.returncode == 1 and f"process {holder.pid}" in out.stderr, out.stderr
+            assert "Dask dashboard" not in out.stderr
+        out = subprocess.run(
+            [sys.executable, "-m", "modelsplit", "split", *QUEENS, "-o", str(plan), "--force", "-n", "2"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 1 and f"process {holder.pid}" in out.stderr, out.stderr
+        assert len(Plan.load(plan).parts) == 4  # the plan in use was not replaced
+    finally:
+        holder.kill()
+        holder.wait()
+    assert finish(plan)["n_solutions"] == 14200

@@ -16,6 +16,7 @@ from modelsplit.cli.progress import ProgressDisplay
 from modelsplit.plan.plan import Plan
 from modelsplit.run.collector import Answer
 from modelsplit.run.journal import Journal
+from modelsplit.status import Status
 
 
 def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool) -> None:
@@ -43,9 +44,13 @@ def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool) -> None:
 
 
 def _exit_code(answer: Answer) -> int:
+    """130 after a stop; 1 for a failed run: an error (a part that failed, a solver that could
+    not run) left the answer unfinished; 0 for an answer, complete or cut by the time limit."""
     if answer.interrupted:
         return 130
-    return 1 if answer.error and not answer.status.has_solution() else 0
+    first_found = answer.status == Status.SATISFIED and not answer.all_solutions and not answer.goal.optimises
+    finished = answer.status.is_complete() or first_found
+    return 1 if answer.error and not finished else 0
 
 
 def _check_where(workers: int | None, dask: str | None, virtual: int | None) -> None:

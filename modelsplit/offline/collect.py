@@ -23,6 +23,7 @@ from modelsplit.formats import format_named
 from modelsplit.model.goal import Goal
 from modelsplit.offline.claims import Claim, canonical
 from modelsplit.offline.resultfile import ResultFile, parse_result
+from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
 from modelsplit.plan.task import PartTask
 from modelsplit.run.journal import Journal, all_parts
@@ -116,6 +117,7 @@ class Ingest:
             goal=plan.goal,
             all_solutions=plan.all_solutions,
             output_mode=plan.output_mode,
+            shows_nothing=plan.shows_nothing,
             solver_tag=plan.solver,
         )
 
@@ -248,10 +250,11 @@ def collect_files(plan: Plan, paths: Iterable[str | Path], *, workers: int | Non
     """
     plan.check_files()
     sources = read_sources(paths)
-    journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
-    try:
-        with format_named(plan.format).checker(plan, workers=workers) as checker:
-            ingest = Ingest(plan, journal, checker)
-            return Collection([ingest.collect(name, data) for name, data in sources])
-    finally:
-        journal.close()
+    with plan_lock(plan.path, "collected into"):  # a solve of the plan would race with the journal
+        journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
+        try:
+            with format_named(plan.format).checker(plan, workers=workers) as checker:
+                ingest = Ingest(plan, journal, checker)
+                return Collection([ingest.collect(name, data) for name, data in sources])
+        finally:
+            journal.close()

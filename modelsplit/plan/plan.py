@@ -104,6 +104,13 @@ class Plan:
         return "item" if self.info.has_output_item else "dzn"
 
     @property
+    def shows_nothing(self) -> bool:
+        """True when a solution prints nothing at all: no output item, no variable the dzn output
+        shows, no objective (an empty model, `solve satisfy;` alone, parameters only)."""
+        shown = any(v.output for v in self.info.variables.values())
+        return self.output_mode == "dzn" and not shown and not self.goal.optimises
+
+    @property
     def values_file(self) -> Path:
         return self.path / "support" / "values.mzn"
 
