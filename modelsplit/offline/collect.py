@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,32 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 NO_RESULTS: Any = object()  # stands for a directory or archive without result files
 
 
+class Refused(str):
+    """Stands for a file that is not read, with the reason (a symbolic link out of its directory)."""
+
+
+def results_in(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The ``*.result`` files under the directory ``root`` (recursively, hidden ones left out),
+    and the ones refused with the reason: a symbolic link is followed only to a file inside
+    ``root``, so a directory brought back from elsewhere can never make collect read, say,
+    /etc/shadow. Linked directories are not entered."""
+    inside = root.resolve()
+    found, refused = [], []
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            p = Path(dirpath) / name
+            if not name.endswith(".result") or name.startswith("."):
+                continue
+            if p.is_symlink():
+                target = p.resolve()
+                if not target.is_relative_to(inside):
+                    refused.append((p, f"a symbolic link to {target}, outside {root}: not followed"))
+                    continue
+            if p.is_file():
+                found.append(p)
+    return sorted(found), sorted(refused)
+
+
 def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
     """(name, content) of every result file the paths name: files, directories (their
     ``*.result`` files, recursively) and .tar.gz archives; content None for a path not found."""
@@ -41,9 +68,10 @@ def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.result") if p.is_file() and not p.name.startswith("."))
+            found, refused = results_in(path)
             out += [(str(p), p.read_bytes()) for p in found]
-            if not found:
+            out += [(str(p), Refused(reason)) for p, reason in refused]
+            if not found and not refused:
                 out.append((str(path), NO_RESULTS))
         elif path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES):
             try:
@@ -124,6 +152,8 @@ class Ingest:
     def collect(self, name: str, data: bytes | None) -> FileOutcome:
         if data is None:
             return FileOutcome(name, "rejected", "not found")
+        if isinstance(data, Refused):
+            return FileOutcome(name, "rejected", str(data))
         if data is NO_RESULTS:
             return FileOutcome(name, "rejected", "holds no *.result files (solve.sh writes them to results/)")
         sha = hashlib.sha256(data).hexdigest()
