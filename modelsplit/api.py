@@ -28,6 +28,7 @@ from modelsplit.splitters.base import (
     get_splitter,
 )
 from modelsplit.splitters.race import RACE_SECONDS, race_and_split
+from modelsplit.workers.backend import scratch_root
 from modelsplit.workers.local import default_workers
 from modelsplit.workers.virtual import LATENCY, VirtualExecutor, charge_split
 
@@ -205,7 +206,8 @@ def run(
     many workers and solve on that many virtual ones (see :func:`solve`)."""
     with contextlib.ExitStack() as stack:
         if output is None:
-            output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-"))) / "plan"
+            temporary = tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root())
+            output = Path(stack.enter_context(temporary)) / "plan"
         started = time.monotonic()
         plan = split(model, data, output, workers=virtual or workers, race=race, **split_options)
         return solve(

@@ -187,6 +187,59 @@ def test_split_on_parameter(tmp_path):
 
 def test_bad_index():
     assert_one_line_error(ms("run", QUEENS6, "--on", "q[99]"), "outside", "index set")
+    for name in ("q[", "q[]", "q[1", "q[1]]x"):  # never the whole of q
+        assert_one_line_error(ms("split", QUEENS6, "--on", name, "-o", "/tmp/never"), "cannot read the index", code=1)
+
+
+@pytest.mark.parametrize(
+    "option, value, says",
+    [
+        ("--time-limit", "-1", "above 0"),
+        ("--time-limit", "0", "above 0"),
+        ("--time-limit", "nan", "not a finite number"),
+        ("--time-limit", "inf", "not a finite number"),
+        ("--race", "-1", "0 or more"),
+        ("--race", "nan", "not a finite number"),
+        ("--part-budget", "-1", "0 or more"),
+        ("--latency", "-0.5", "0 or more"),
+    ],
+)
+def test_bad_seconds_are_refused(option, value, says):
+    line = assert_one_line_error(ms("run", QUEENS6, option, value), option, says, code=2)
+    assert "Invalid value" in line
+
+
+def test_damaged_manifest_is_one_line(tmp_path):
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-o", str(plan), "--parts", "2").returncode == 0
+    good = json.loads((plan / "manifest.json").read_text())
+    damaged = {
+        "parts": lambda m: m.pop("parts"),
+        "inspection": lambda m: m.pop("inspection"),
+        "options": lambda m: m.pop("options"),
+        "cube var": lambda m: m["parts"][0]["cube"][0].update(var="nosuch"),
+        "cube bound": lambda m: m["parts"][0]["cube"][0].update(hi="three"),
+        "cube index": lambda m: m["parts"][0]["cube"][0].update(index=7),
+        "cube": lambda m: m["parts"][0].update(cube="q <= 3"),
+    }
+    for damage in damaged.values():
+        manifest = json.loads(json.dumps(good))
+        damage(manifest)
+        (plan / "manifest.json").write_text(json.dumps(manifest))
+        for command in ("solve", "status"):
+            assert_one_line_error(ms(command, str(plan)), "manifest.json is damaged", "split the model again", code=1)
+    (plan / "manifest.json").write_text(json.dumps([good]))
+    assert_one_line_error(ms("solve", str(plan)), "manifest.json is damaged", "not a JSON object", code=1)
+
+
+def test_binary_configuration_file_is_one_line(tmp_path):
+    (tmp_path / "modelsplit.toml").write_bytes(bytes(range(256)))
+    assert_one_line_error(ms("run", QUEENS6, cwd=tmp_path), "modelsplit.toml", "not a text file", code=1)
+
+
+def test_unwritable_cache_says_what_to_do(tmp_path):
+    env = {**os.environ, "MODELSPLIT_CACHE": "/proc/nope"}
+    assert_one_line_error(ms("run", QUEENS6, env=env), "cannot write", "/proc/nope", "set MODELSPLIT_CACHE", code=1)
 
 
 def test_parts_zero():

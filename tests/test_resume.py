@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import EXAMPLES, optimum, plain_minizinc, solver_processes
+from conftest import EXAMPLES, MODELS, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
 from modelsplit.plan.plan import Plan
@@ -199,6 +199,30 @@ def test_damaged_journal_is_refused_never_a_silent_answer(tmp_path):
         assert len(lines) == 1 and "journal" in lines[0] and "move it away" in lines[0], out.stderr
 
 
+def test_overwritten_journal_pages_give_one_line(tmp_path):
+    plan = api.split(str(MODELS / "queens8.mzn"), [], tmp_path / "plan", parts=2, all_solutions=True)
+    api.solve(plan, workers=2)
+    journal = plan.journal_path
+    for leftover in ("-wal", "-shm"):
+        Path(str(journal) + leftover).unlink(missing_ok=True)
+    good = journal.read_bytes()
+    seen = set()
+    pages = len(good) // 4096
+    for page in sorted({1, 2, 3, *range(4, pages, max(1, pages // 12))}):  # overwritten one at a time
+        data = bytearray(good)
+        data[page * 4096 : page * 4096 + 256] = b"\xde\xad\xbe\xef" * 64
+        journal.write_bytes(bytes(data))
+        out = subprocess.run(
+            [sys.executable, "-m", "modelsplit", "status", str(plan.path)], capture_output=True, text=True
+        )
+        if out.returncode == 0:
+            continue  # a page the check does not look at: the answer is still there
+        lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "is damaged" in lines[0] and "move it away" in lines[0], out.stderr
+        seen.add(lines[0].split("(", 1)[1].split(":")[0])
+    assert "integrity check failed" in seen  # SQLite's multi-line report became one line
+
+
 def test_half_solved_plan_moves_to_another_directory_and_resumes(tmp_path, solver):
     import shutil
 
@@ -354,3 +378,73 @@ def test_a_held_plan_refuses_dask_and_virtual_runs_before_they_start(tmp_path):
         holder.kill()
         holder.wait()
     assert finish(plan)["n_solutions"] == 14200
+
+
+def _commands_under(where: Path) -> list[str]:
+    """Command lines of live processes that name a file under ``where``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(where) in cmd:
+            found.append(cmd)
+    return found
+
+
+def _start_run(tmpdir: Path, *files: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "modelsplit", "run", *files, "-q", "-w", "2"],
+        env={**os.environ, "TMPDIR": str(tmpdir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(what, timeout: float = 60.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if what():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+GOLOMB = (str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn"))
+
+
+def test_a_stopped_run_leaves_no_temporary_files(tmp_path):
+    # stopped while its race and probes run (FlatZinc files of the split), then while its parts run;
+    # a second signal in the middle of the clean-up does not cut it short
+    moments = {
+        "splitting": lambda tmp: any(p.suffix == ".fzn" for p in tmp.rglob("modelsplit-*")),
+        "solving": lambda tmp: any("modelsplit_part_" in c for c in _commands_under(tmp)),
+    }
+    for moment, reached in moments.items():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            tmp = tmp_path / f"{moment}-{sig.name}"
+            tmp.mkdir()
+            proc = _start_run(tmp, *GOLOMB)
+            assert _wait_for(lambda tmp=tmp, reached=reached: reached(tmp)), f"the run never got to {moment}"
+            proc.send_signal(sig)
+            time.sleep(0.02)
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 130, err
+            assert "Traceback" not in err and "resume with" not in err, err  # its plan was temporary
+            assert _wait_for(lambda tmp=tmp: not _commands_under(tmp), 10)
+            assert list(tmp.iterdir()) == [], f"left after {sig.name} while {moment}: {list(tmp.rglob('*'))}"
+
+
+def test_the_files_of_a_killed_run_are_swept_by_the_next_one(tmp_path):
+    proc = _start_run(tmp_path, *GOLOMB)
+    assert _wait_for(lambda: any(p.suffix == ".fzn" for p in tmp_path.rglob("modelsplit-*")))
+    proc.kill()  # SIGKILL: no clean-up at all
+    proc.wait()
+    assert _wait_for(lambda: not _commands_under(tmp_path), 10)
+    assert list(tmp_path.iterdir())  # what it left
+    again = _start_run(tmp_path, str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn"))
+    assert again.wait(timeout=120) == 0
+    assert list(tmp_path.iterdir()) == []
