@@ -18,8 +18,9 @@ from pathlib import Path
 from modelsplit.errors import InputError, SplitError
 from modelsplit.formats import format_named, format_of
 from modelsplit.model.resumable import search_annotation
+from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
-from modelsplit.plan.write import write_plan
+from modelsplit.plan.write import check_destination, write_plan
 from modelsplit.run.collector import Answer, VirtualRun
 from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.progress import Progress
@@ -66,22 +67,16 @@ def split(
     ``virtual``: the plan is for a virtual cluster of ``workers`` (see :func:`solve`): the probes'
     time budget counts as they would run there, spread over the workers.
     """
-    if parts is not None and parts < 1:
-        raise SplitError(f"--parts must be at least 1 (got {parts})")
-    if workers is not None and workers < 1:
-        raise SplitError(f"--workers must be at least 1 (got {workers})")
+    _check_counts(parts, workers)
     n_workers, cpu = workers or default_workers(), _CoordinatorCPU()
     get_splitter(strategy)  # an unknown strategy is refused before any work
+    check_destination(output, force)  # ... and so is a destination that is not free
     fmt = format_of(model)
     inspected = fmt.inspect(model, data, solver=solver, on=on, workers=n_workers, resumable=resumable)
     info = inspected.info
     if virtual and inspected.probe is not None:
         inspected.probe.spread = max(1, n_workers - 1)
-    search = None
-    if resumable:
-        if info.goal.optimises or not all_solutions:
-            raise SplitError("--resumable is for finding all solutions (-a) of a satisfaction model")
-        search = search_annotation(info)
+    search = _resumable_search(info, all_solutions) if resumable else None
     request = SplitRequest(parts, tuple(on), all_solutions, n_workers, inspected.probe)
     budget = RACE_SECONDS if race is None else race
     result, incumbent, timing = race_and_split(info, request, strategy, budget)
@@ -102,6 +97,21 @@ def split(
         raced=incumbent is not None,
         timing=timing,
     )
+
+
+def _check_counts(parts: int | None, workers: int | None) -> None:
+    """Refuse a part or worker count below 1."""
+    if parts is not None and parts < 1:
+        raise SplitError(f"--parts must be at least 1 (got {parts})")
+    if workers is not None and workers < 1:
+        raise SplitError(f"--workers must be at least 1 (got {workers})")
+
+
+def _resumable_search(info, all_solutions: bool) -> str:
+    """The fixed lexicographic search of a --resumable plan (an enumeration only)."""
+    if info.goal.optimises or not all_solutions:
+        raise SplitError("--resumable is for finding all solutions (-a) of a satisfaction model")
+    return search_annotation(info)
 
 
 class _CoordinatorCPU:
@@ -158,21 +168,22 @@ def solve(
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
-    if virtual is not None:
-        if dask is not None:
-            raise InputError("--virtual and --dask exclude each other: choose where the parts run")
-        options = {"race": race, "part_budget": part_budget, "time_limit": time_limit, "on_progress": on_progress}
-        return _solve_virtual(plan, virtual, split_seconds, latency, options)
-    if dask is None:
-        return solve_plan(
-            plan,
-            workers=workers,
-            time_limit=time_limit,
-            on_progress=on_progress,
-            race=race,
-            part_budget=part_budget,
-        )
-    return _solve_dask(plan, dask, workers, time_limit, on_progress, race, part_budget)
+    if virtual is not None and dask is not None:
+        raise InputError("--virtual and --dask exclude each other: choose where the parts run")
+    with plan_lock(plan.path):  # refused before a cluster starts when another run has the plan
+        if virtual is not None:
+            options = {"race": race, "part_budget": part_budget, "time_limit": time_limit, "on_progress": on_progress}
+            return _solve_virtual(plan, virtual, split_seconds, latency, options)
+        if dask is None:
+            return solve_plan(
+                plan,
+                workers=workers,
+                time_limit=time_limit,
+                on_progress=on_progress,
+                race=race,
+                part_budget=part_budget,
+            )
+        return _solve_dask(plan, dask, workers, time_limit, on_progress, race, part_budget)
 
 
 def _solve_dask(plan: Plan, address: str, workers, time_limit, on_progress, race, part_budget) -> Answer:
@@ -242,7 +253,8 @@ def run(
     many workers and solve on that many virtual ones (see :func:`solve`)."""
     with contextlib.ExitStack() as stack:
         if output is None:
-            output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-"))) / "plan"
+            temporary = tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root())
+            output = Path(stack.enter_context(temporary)) / "plan"
         started = time.monotonic()
         plan = split(
             model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), **split_options

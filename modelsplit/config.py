@@ -14,6 +14,7 @@ is a :class:`~modelsplit.errors.InputError` naming the file and the key.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ def _positive_int(value):
 
 def _seconds(minimum_exclusive: bool):
     def check(value):
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ValueError("a number of seconds")
         if value < 0 or (minimum_exclusive and value == 0):
             raise ValueError(
@@ -101,6 +102,8 @@ def _load(path: Path) -> dict:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc}); fix the file or move it away") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file (TOML is UTF-8 text); fix the file or move it away") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 

@@ -65,6 +65,28 @@ def test_unsat_prints_unsatisfiable():
     assert out.stderr == ""
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["", "solve satisfy;\n", "int: n = 3;\nsolve satisfy;\n", "int: n = 3;\nsolve satisfy;\noutput [\"n=\\(n)\\n\"];\n"],
+    ids=["empty", "solve-only", "parameters-only", "parameters-with-output"],
+)
+@pytest.mark.parametrize("flags", [(), ("-a",)], ids=["first", "all"])
+def test_model_without_variables_answers_as_minizinc_does(tmp_path, text, flags):
+    model = tmp_path / "m.mzn"
+    model.write_text(text)
+    plain = subprocess.run(
+        ["minizinc", "--solver", "gecode", *flags, str(model)], capture_output=True, text=True, check=True
+    )
+    assert plain.stdout.startswith("----------\n") or "n=3" in plain.stdout  # one solution
+    out = ms("run", str(model), *flags, "-q", "-w", "2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == plain.stdout
+    # a part stopped and run again (here: a tiny part budget) excludes the one solution it found
+    data = json.loads(ms("run", str(model), *flags, "-q", "-w", "2", "--json", "--part-budget", "0.001").stdout)
+    assert data["n_solutions"] == 1
+    assert data["status"] == ("ALL_SOLUTIONS" if flags else "SATISFIED")
+
+
 def test_split_then_solve_then_status(tmp_path):
     plan = tmp_path / "plan"
     out = ms("split", QUEENS6, "-o", str(plan), "--strategy", "ranges", "--parts", "6", "-a")
@@ -166,6 +188,59 @@ def test_split_on_parameter(tmp_path):
 
 def test_bad_index():
     assert_one_line_error(ms("run", QUEENS6, "--on", "q[99]"), "outside", "index set")
+    for name in ("q[", "q[]", "q[1", "q[1]]x"):  # never the whole of q
+        assert_one_line_error(ms("split", QUEENS6, "--on", name, "-o", "/tmp/never"), "cannot read the index", code=1)
+
+
+@pytest.mark.parametrize(
+    "option, value, says",
+    [
+        ("--time-limit", "-1", "above 0"),
+        ("--time-limit", "0", "above 0"),
+        ("--time-limit", "nan", "not a finite number"),
+        ("--time-limit", "inf", "not a finite number"),
+        ("--race", "-1", "0 or more"),
+        ("--race", "nan", "not a finite number"),
+        ("--part-budget", "-1", "0 or more"),
+        ("--latency", "-0.5", "0 or more"),
+    ],
+)
+def test_bad_seconds_are_refused(option, value, says):
+    line = assert_one_line_error(ms("run", QUEENS6, option, value), option, says, code=2)
+    assert "Invalid value" in line
+
+
+def test_damaged_manifest_is_one_line(tmp_path):
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-o", str(plan), "--parts", "2").returncode == 0
+    good = json.loads((plan / "manifest.json").read_text())
+    damaged = {
+        "parts": lambda m: m.pop("parts"),
+        "inspection": lambda m: m.pop("inspection"),
+        "options": lambda m: m.pop("options"),
+        "cube var": lambda m: m["parts"][0]["cube"][0].update(var="nosuch"),
+        "cube bound": lambda m: m["parts"][0]["cube"][0].update(hi="three"),
+        "cube index": lambda m: m["parts"][0]["cube"][0].update(index=7),
+        "cube": lambda m: m["parts"][0].update(cube="q <= 3"),
+    }
+    for damage in damaged.values():
+        manifest = json.loads(json.dumps(good))
+        damage(manifest)
+        (plan / "manifest.json").write_text(json.dumps(manifest))
+        for command in ("solve", "status"):
+            assert_one_line_error(ms(command, str(plan)), "manifest.json is damaged", "split the model again", code=1)
+    (plan / "manifest.json").write_text(json.dumps([good]))
+    assert_one_line_error(ms("solve", str(plan)), "manifest.json is damaged", "not a JSON object", code=1)
+
+
+def test_binary_configuration_file_is_one_line(tmp_path):
+    (tmp_path / "modelsplit.toml").write_bytes(bytes(range(256)))
+    assert_one_line_error(ms("run", QUEENS6, cwd=tmp_path), "modelsplit.toml", "not a text file", code=1)
+
+
+def test_unwritable_cache_says_what_to_do(tmp_path):
+    env = {**os.environ, "MODELSPLIT_CACHE": "/proc/nope"}
+    assert_one_line_error(ms("run", QUEENS6, env=env), "cannot write", "/proc/nope", "set MODELSPLIT_CACHE", code=1)
 
 
 def test_parts_zero():
@@ -201,6 +276,16 @@ def test_plan_directory_errors(tmp_path):
     (target / "x").write_text("keep me")
     assert_one_line_error(ms("split", QUEENS6, "-o", str(target)), "already exists")
     assert (target / "x").read_text() == "keep me"
+    # --force replaces a plan, never a directory that is not one
+    assert_one_line_error(ms("split", QUEENS6, "-o", str(target), "--force"), "is not a modelsplit plan")
+    assert sorted(p.name for p in target.iterdir()) == ["x"] and (target / "x").read_text() == "keep me"
+    assert_one_line_error(ms("run", QUEENS6, "-o", str(target)), "already exists")
+    assert (target / "x").read_text() == "keep me"
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-o", str(plan), "--parts", "2").returncode == 0
+    out = ms("split", QUEENS6, "-o", str(plan), "--parts", "3", "--force")
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads((plan / "manifest.json").read_text())["parts"]) == 3
 
 
 def test_changed_model_file_is_detected(tmp_path):

@@ -243,6 +243,39 @@ def test_cli_dask_local(solver, tmp_path):
     assert result["n_solutions"] == plain_minizinc(solver.arg, files, True).count
 
 
+def test_dask_local_listens_on_this_machine_only(tmp_path):
+    """The LocalCluster of `--dask local` (scheduler, dashboard, workers) binds 127.0.0.1 only."""
+    import psutil
+
+    queens = tmp_path / "queens13.mzn"
+    queens.write_text(QUEENS13)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelsplit", "run", str(queens), "-a", "--dask", "local", "-w", "2", "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: set[tuple[str, int]] = set()
+    try:
+        while proc.poll() is None:
+            try:
+                family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+                for p in family:
+                    seen |= {
+                        (c.laddr.ip, c.laddr.port)
+                        for c in p.net_connections(kind="inet")
+                        if c.status == psutil.CONN_LISTEN
+                    }
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+        assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    finally:
+        proc.kill()
+    assert len(seen) >= 2, seen  # the scheduler's address and its HTTP server (the dashboard) at least
+    assert {ip for ip, _ in seen} == {"127.0.0.1"}, seen
+
+
 def test_cpsat_model_file_plans_run_on_the_workers(cluster, tmp_path):
     """Native CP-SAT plans: each worker makes its part's proto from the model file and its cube;
     all-solutions counts, an optimum and UNSAT equal the unsplit CP-SAT model's."""

@@ -276,6 +276,30 @@ def test_collecting_twice_changes_nothing(tmp_path):
     assert journal_dump(plan) == once
 
 
+def test_collect_never_follows_a_symlink_out_of_the_directory(tmp_path):
+    plan = queens8_plan(tmp_path)
+    assert ms("export", plan, tmp_path / "bundle").returncode == 0
+    assert run_bundle(tmp_path / "bundle", tmp_path / "far").returncode == 0
+    results = tmp_path / "far" / "bundle" / "results"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (results / "part-0001.result").rename(outside / "part-0001.result")  # a valid result, outside
+    (results / "part-0001.result").symlink_to(outside / "part-0001.result")
+    (results / "shadow.result").symlink_to("/etc/shadow")
+    (results / "sub").symlink_to(outside, target_is_directory=True)  # a linked directory: not entered
+    (results / "part-0002.result").rename(results / "real-0002.result")
+    (results / "part-0002.result").symlink_to("real-0002.result")  # a link inside: followed
+    out = ms("collect", plan, results)
+    assert out.returncode == 1
+    lines = out.stderr.splitlines()
+    refused = [ln for ln in lines if "outside" in ln and "not followed" in ln]
+    assert len(refused) == 2 and any("shadow.result" in ln for ln in refused), out.stderr
+    assert "Traceback" not in out.stderr
+    states = {row[0]: row[2] for row in journal_dump(plan)[0]}
+    assert states[1] != "done"  # the linked-out result was not read
+    assert states[2] == states[3] == states[4] == "done"
+
+
 def test_tar_gz_round_trip(tmp_path, solver):
     plan = queens8_plan(tmp_path, parts=3)
     out = ms("export", plan, tmp_path / "bundle.tar.gz")
@@ -528,3 +552,32 @@ def test_nested_transactions_commit_once(tmp_path):
         assert journal.get_meta("outer") is None and journal.get_meta("inner") is None
     finally:
         journal.close()
+
+
+NASTY = "q $(touch PWNED1) `touch PWNED2` it's \"x\" $HOME"  # every file name is data, never code
+
+
+@pytest.mark.parametrize("shell", [shutil.which("bash"), SHELL], ids=["bash", "sh"])
+def test_file_names_in_solve_sh_are_never_executed(tmp_path, solver, shell):
+    src = tmp_path / "src"
+    src.mkdir()
+    model = src / f"{NASTY}.mzn"
+    data = src / f"{NASTY} data.dzn"
+    shutil.copyfile(EXAMPLES / "queens.mzn", model)
+    data.write_text("n = 8;\n")
+    plan = api.split(str(model), [str(data)], tmp_path / "plan", parts=3, all_solutions=True, race=0).path
+    assert ms("export", plan, tmp_path / "bundle").returncode == 0
+    far = run_bundle(tmp_path / "bundle", tmp_path / "far")  # the far machine's copy, under dash
+    assert far.returncode == 0, far.stdout + far.stderr
+    bundle = tmp_path / "far" / "bundle"
+    shutil.rmtree(bundle / "results")
+    out = subprocess.run(
+        [shell, "./solve.sh"], cwd=bundle, env=far_env(tmp_path / "far" / "bin"), capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert not [p for p in tmp_path.rglob("PWNED*")], "a file name was run as a command"
+    log = (bundle / "results" / "part-0001.log").read_text()
+    assert "`touch PWNED2`" in log and "$(touch PWNED1)" in log  # the command line, as written
+    assert ms("collect", plan, bundle / "results").returncode == 0
+    data_out = json.loads(ms("solve", plan, "--json", "-q").stdout)
+    assert data_out["status"] == "ALL_SOLUTIONS" and data_out["n_solutions"] == 92

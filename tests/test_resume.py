@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import EXAMPLES, optimum, plain_minizinc, solver_processes
+from conftest import EXAMPLES, MODELS, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
 from modelsplit.plan.plan import Plan
@@ -199,6 +199,30 @@ def test_damaged_journal_is_refused_never_a_silent_answer(tmp_path):
         assert len(lines) == 1 and "journal" in lines[0] and "move it away" in lines[0], out.stderr
 
 
+def test_overwritten_journal_pages_give_one_line(tmp_path):
+    plan = api.split(str(MODELS / "queens8.mzn"), [], tmp_path / "plan", parts=2, all_solutions=True)
+    api.solve(plan, workers=2)
+    journal = plan.journal_path
+    for leftover in ("-wal", "-shm"):
+        Path(str(journal) + leftover).unlink(missing_ok=True)
+    good = journal.read_bytes()
+    seen = set()
+    pages = len(good) // 4096
+    for page in sorted({1, 2, 3, *range(4, pages, max(1, pages // 12))}):  # overwritten one at a time
+        data = bytearray(good)
+        data[page * 4096 : page * 4096 + 256] = b"\xde\xad\xbe\xef" * 64
+        journal.write_bytes(bytes(data))
+        out = subprocess.run(
+            [sys.executable, "-m", "modelsplit", "status", str(plan.path)], capture_output=True, text=True
+        )
+        if out.returncode == 0:
+            continue  # a page the check does not look at: the answer is still there
+        lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "is damaged" in lines[0] and "move it away" in lines[0], out.stderr
+        seen.add(lines[0].split("(", 1)[1].split(":")[0])
+    assert "integrity check failed" in seen  # SQLite's multi-line report became one line
+
+
 def test_half_solved_plan_moves_to_another_directory_and_resumes(tmp_path, solver):
     import shutil
 
@@ -251,3 +275,176 @@ def test_resumable_needs_enumeration_of_integer_outputs(tmp_path):
             assert needle in str(exc)
         else:
             raise AssertionError(f"{model.name}: --resumable accepted")
+
+
+def crashing_solver(where: Path) -> tuple[dict, Path]:
+    """Fault injection: a solver configuration ``crashy`` (the corrected Gecode) whose executable
+    kills itself for the parts whose keys are listed in the returned file. Returns the environment
+    that makes MiniZinc see it, and that file."""
+    from modelsplit.workers.gecode import gecode_config
+
+    where.mkdir()
+    keys = where / "keys"
+    keys.write_text("")
+    exe = where / "fzn-crashy"
+    exe.write_text(f'#!/bin/sh\ngrep -qx "$MODELSPLIT_PART" {keys} && kill -9 $$\nexec /usr/bin/fzn-gecode "$@"\n')
+    exe.chmod(0o755)
+    config = json.loads(Path(gecode_config()).read_text())
+    config.update(id="org.test.crashy", name="crashy", tags=["crashy"], executable=str(exe))
+    (where / "crashy.msc").write_text(json.dumps(config))
+    return {**os.environ, "MZN_SOLVER_PATH": str(where)}, keys
+
+
+def test_a_part_that_fails_twice_fails_the_run(tmp_path):
+    env, keys = crashing_solver(tmp_path / "solver")
+    plan = tmp_path / "plan"
+    modelsplit = [sys.executable, "-m", "modelsplit"]
+    split = [*modelsplit, "split", *QUEENS, "-a", "--solver", "crashy", "-o", str(plan), "--parts", "4"]
+    subprocess.run([*split, "--strategy", "ranges"], env=env, check=True, capture_output=True)
+    keys.write_text(Plan.load(plan).parts[1].key + "\n")
+    out = subprocess.run(
+        [*modelsplit, "solve", str(plan), "-w", "2", "--json", "-q"], env=env, capture_output=True, text=True
+    )
+    data = json.loads(out.stdout)
+    assert data["status"] != "ALL_SOLUTIONS" and data["parts"]["failed"] == 1
+    assert out.returncode == 1, out.stderr  # the answer is incomplete: a failed run
+    assert "part 2 failed" in out.stderr
+    status = subprocess.run([*modelsplit, "status", str(plan), "--json"], env=env, capture_output=True, text=True)
+    assert json.loads(status.stdout)["part_states"][1]["attempts"] == 2  # a crash is retried once
+    keys.write_text("")  # the fault is gone: solving again finishes the plan
+    out = subprocess.run(
+        [*modelsplit, "solve", str(plan), "-w", "2", "--json", "-q"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and json.loads(out.stdout)["n_solutions"] == 14200, out.stderr
+
+
+def test_one_run_per_plan_a_second_solve_is_refused(tmp_path):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=12, all_solutions=True).path
+    first = start_solve(plan, "-w", "1")
+    assert wait_for_solvers(plan), "the first run did not start"
+    for command in (["solve", str(plan), "-w", "1"], ["collect", str(plan), str(tmp_path)]):
+        second = subprocess.run(
+            [sys.executable, "-m", "modelsplit", *command], capture_output=True, text=True, timeout=60
+        )
+        lines = [ln for ln in second.stderr.splitlines() if ln.strip()]
+        assert second.returncode == 1 and second.stdout == "", second.stderr
+        assert len(lines) == 1 and f"being solved by process {first.pid} on host" in lines[0], second.stderr
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert json.loads(out)["n_solutions"] == 14200  # the first run's parts were left alone
+
+
+def test_a_killed_run_leaves_no_lock(tmp_path):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=8, all_solutions=True).path
+    proc = start_solve(plan)
+    assert wait_for_solvers(plan), "the run did not start"
+    proc.kill()  # SIGKILL: the kernel releases the lock
+    proc.wait()
+    assert finish(plan)["n_solutions"] == 14200
+
+
+def test_a_held_plan_refuses_dask_and_virtual_runs_before_they_start(tmp_path):
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=4, all_solutions=True).path
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom modelsplit.plan.lock import plan_lock\n"
+            f"with plan_lock({str(plan)!r}):\n    print('held', flush=True)\n    time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for where in (["--dask", "local"], ["--virtual", "4"]):
+            out = subprocess.run(
+                [sys.executable, "-m", "modelsplit", "solve", str(plan), *where],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert out.returncode == 1 and f"process {holder.pid}" in out.stderr, out.stderr
+            assert "Dask dashboard" not in out.stderr
+        out = subprocess.run(
+            [sys.executable, "-m", "modelsplit", "split", *QUEENS, "-o", str(plan), "--force", "-n", "2"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 1 and f"process {holder.pid}" in out.stderr, out.stderr
+        assert len(Plan.load(plan).parts) == 4  # the plan in use was not replaced
+    finally:
+        holder.kill()
+        holder.wait()
+    assert finish(plan)["n_solutions"] == 14200
+
+
+def _commands_under(where: Path) -> list[str]:
+    """Command lines of live processes that name a file under ``where``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(where) in cmd:
+            found.append(cmd)
+    return found
+
+
+def _start_run(tmpdir: Path, *files: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "modelsplit", "run", *files, "-q", "-w", "2"],
+        env={**os.environ, "TMPDIR": str(tmpdir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(what, timeout: float = 60.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if what():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+GOLOMB = (str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn"))
+
+
+def test_a_stopped_run_leaves_no_temporary_files(tmp_path):
+    # stopped while its race and probes run (FlatZinc files of the split), then while its parts run;
+    # a second signal in the middle of the clean-up does not cut it short
+    moments = {
+        "splitting": lambda tmp: any(p.suffix == ".fzn" for p in tmp.rglob("modelsplit-*")),
+        "solving": lambda tmp: any("modelsplit_part_" in c for c in _commands_under(tmp)),
+    }
+    for moment, reached in moments.items():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            tmp = tmp_path / f"{moment}-{sig.name}"
+            tmp.mkdir()
+            proc = _start_run(tmp, *GOLOMB)
+            assert _wait_for(lambda tmp=tmp, reached=reached: reached(tmp)), f"the run never got to {moment}"
+            proc.send_signal(sig)
+            time.sleep(0.02)
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 130, err
+            assert "Traceback" not in err and "resume with" not in err, err  # its plan was temporary
+            assert _wait_for(lambda tmp=tmp: not _commands_under(tmp), 10)
+            assert list(tmp.iterdir()) == [], f"left after {sig.name} while {moment}: {list(tmp.rglob('*'))}"
+
+
+def test_the_files_of_a_killed_run_are_swept_by_the_next_one(tmp_path):
+    proc = _start_run(tmp_path, *GOLOMB)
+    assert _wait_for(lambda: any(p.suffix == ".fzn" for p in tmp_path.rglob("modelsplit-*")))
+    proc.kill()  # SIGKILL: no clean-up at all
+    proc.wait()
+    assert _wait_for(lambda: not _commands_under(tmp_path), 10)
+    assert list(tmp_path.iterdir())  # what it left
+    again = _start_run(tmp_path, str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn"))
+    assert again.wait(timeout=120) == 0
+    assert list(tmp_path.iterdir()) == []

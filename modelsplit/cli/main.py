@@ -48,8 +48,11 @@ for _command in (
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    # SIGTERM stops a run as cleanly as Ctrl-C: solver processes killed, journal consistent
+    # SIGTERM stops a run as cleanly as Ctrl-C: solver processes killed, journal consistent,
+    # temporary files removed
     signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         code = cli.main(args=argv, prog_name="modelsplit", standalone_mode=False)
         if isinstance(code, int):  # click returns the code of an Exit instead of raising it
@@ -89,7 +92,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _interrupt(signum, frame) -> None:
+    """The first SIGTERM or Ctrl-C stops the run; later ones are noted and ignored, so that they
+    cannot cut short the clean-up the first one started (killing solvers, removing temporary
+    files). ``kill -9`` remains for a clean-up that hangs."""
+    signal.signal(signal.SIGTERM, _ignore)
+    signal.signal(signal.SIGINT, _ignore)
     raise KeyboardInterrupt
+
+
+def _ignore(signum, frame) -> None:
+    pass
 
 
 def entry() -> None:

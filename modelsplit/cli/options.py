@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from modelsplit.config import load
 
+
+class Seconds(click.ParamType):
+    """A finite number of seconds: above 0 (``positive``), or 0 or more, where 0 means what the
+    option says (none, never); a negative, NaN or infinite value is refused with one line."""
+
+    name = "seconds"
+
+    def __init__(self, positive: bool):
+        self.positive = positive
+
+    def convert(self, value, param, ctx):
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        if seconds < 0 or (self.positive and seconds == 0):
+            self.fail(f"{value!r}: give a number of seconds {'above 0' if self.positive else 'of 0 or more'}", param, ctx)
+        return seconds
+
+
+POSITIVE_SECONDS = Seconds(positive=True)
+SECONDS = Seconds(positive=False)
+
 race_option = [
     click.option(
         "--race",
-        type=float,
+        type=SECONDS,
         default=3.0,
         show_default=True,
         metavar="SEC",
@@ -84,7 +111,7 @@ solve_options = [
     ),
     click.option(
         "--latency",
-        type=float,
+        type=SECONDS,
         default=0.005,
         show_default=True,
         metavar="SEC",
@@ -92,7 +119,7 @@ solve_options = [
     ),
     click.option(
         "--time-limit",
-        type=float,
+        type=POSITIVE_SECONDS,
         default=None,
         metavar="SEC",
         help="Stop after SEC seconds of wall time; the answer so far is printed.",
@@ -103,7 +130,7 @@ solve_options = [
     click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr."),
     click.option(
         "--part-budget",
-        type=float,
+        type=SECONDS,
         default=None,
         metavar="SEC",
         help="Cut a part that runs longer than SEC while workers are idle into finer parts "

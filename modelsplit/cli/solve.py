@@ -16,9 +16,11 @@ from modelsplit.cli.progress import ProgressDisplay
 from modelsplit.plan.plan import Plan
 from modelsplit.run.collector import Answer
 from modelsplit.run.journal import Journal
+from modelsplit.status import Status
+from modelsplit.workers.backend import scratch_root
 
 
-def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool) -> None:
+def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool, kept: bool = True) -> None:
     journal = None
     if answer.all_solutions and plan.journal_path.exists():
         journal = Journal.open(plan.journal_path, plan.id, [])
@@ -38,14 +40,20 @@ def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool) -> None:
         click.echo(summary(answer), err=True)
     if answer.error:
         click.echo(f"modelsplit: error: {answer.error}", err=True)
-    if answer.interrupted:
+    if answer.interrupted and kept:
         click.echo(f"modelsplit: stopped; resume with: modelsplit solve {plan.path}", err=True)
+    elif answer.interrupted:  # `run` without -o: the plan is removed on the way out
+        click.echo("modelsplit: stopped (to keep a plan that can be resumed, run with -o PLAN)", err=True)
 
 
 def _exit_code(answer: Answer) -> int:
+    """130 after a stop; 1 for a failed run: an error (a part that failed, a solver that could
+    not run) left the answer unfinished; 0 for an answer, complete or cut by the time limit."""
     if answer.interrupted:
         return 130
-    return 1 if answer.error and not answer.status.has_solution() else 0
+    first_found = answer.status == Status.SATISFIED and not answer.all_solutions and not answer.goal.optimises
+    finished = answer.status.is_complete() or first_found
+    return 1 if answer.error and not finished else 0
 
 
 def _check_where(workers: int | None, dask: str | None, virtual: int | None) -> None:
@@ -78,8 +86,11 @@ def _with_dashboard(progress: ProgressDisplay, quiet: bool):
     return show
 
 
-def _solve_and_print(plan: Plan, where: dict, time_limit, race, part_budget, as_json: bool, quiet: bool) -> None:
-    """Solve ``plan`` where ``where`` says (workers, dask, virtual, latency, split_seconds), print."""
+def _solve_and_print(
+    plan: Plan, where: dict, time_limit, race, part_budget, as_json: bool, quiet: bool, kept: bool = True
+) -> None:
+    """Solve ``plan`` where ``where`` says (workers, dask, virtual, latency, split_seconds), print;
+    ``kept``: the plan stays after the command (it can be resumed)."""
     goal = plan.goal if plan.goal.optimises else "all" if plan.all_solutions else "first"
     progress = ProgressDisplay(quiet, goal=goal, time_limit=time_limit)
     try:
@@ -93,7 +104,7 @@ def _solve_and_print(plan: Plan, where: dict, time_limit, race, part_budget, as_
         )
     finally:
         progress.clear()
-    _print(plan, answer, as_json, quiet)
+    _print(plan, answer, as_json, quiet, kept)
     raise click.exceptions.Exit(_exit_code(answer))
 
 
@@ -145,7 +156,9 @@ def run(
     _check_where(workers, dask, virtual)
     started = time.monotonic()
 
-    with tempfile.TemporaryDirectory(prefix="modelsplit-run-") as tmp:
+    # the temporary plan lives in this process's scratch directory, which a later run sweeps
+    # away if this one is killed before it can remove it
+    with tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root()) as tmp:
         target = output or str(Path(tmp) / "plan")
         plan = api.split(
             model,
@@ -165,4 +178,4 @@ def run(
             click.echo(f"modelsplit: {plan.note}", err=True)
         where = {"workers": workers, "dask": dask, "virtual": virtual, "latency": latency}
         where["split_seconds"] = time.monotonic() - started
-        _solve_and_print(plan, where, time_limit, race, part_budget, as_json, quiet)
+        _solve_and_print(plan, where, time_limit, race, part_budget, as_json, quiet, kept=output is not None)

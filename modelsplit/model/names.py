@@ -15,14 +15,15 @@ from modelsplit.model.info import ModelInfo, Slot
 
 def parse_slots(info: ModelInfo, name: str) -> list[Slot]:
     """The slots named by ``name``: a variable (all its elements) or one element ``x[2,Red]``."""
-    base, _, rest = name.strip().partition("[")
+    base, bracket, rest = name.strip().partition("[")
     base = base.strip()
     if base not in info.variables:
         raise SplitError(_unknown(info, base))
     var = info.variables[base]
-    if not rest:
+    if not bracket:
         return [Slot(base, idx) for idx in var.indices()] if var.is_array else [Slot(base)]
-    if not rest.endswith("]"):
+    rest = rest.strip()
+    if not rest.endswith("]") or rest == "]":
         raise SplitError(f"cannot read the index in {name!r}; write it like x[3] or grid[2,Red]")
     texts = [t.strip() for t in rest[:-1].split(",")]
     if len(texts) != len(var.index_sets):

@@ -57,6 +57,11 @@ def _scalar_literal(info: ModelInfo, var: Variable, value) -> str:
 
 
 def exclusion(info: ModelInfo, values: dict) -> str:
-    """A constraint that rules out exactly this solution (over the variables its values hold)."""
+    """A constraint that rules out exactly this solution (over the variables its values hold).
+
+    A solution of no values at all (the model shows nothing: it has one solution, whatever the
+    solver assigns) is ruled out by ``false``."""
+    if not values:
+        return "false"
     terms = [f"{name} = {literal(info, name, values[name])}" for name in values if name in info.variables]
     return "not (" + " /\\ ".join(terms) + ")" if terms else "true"

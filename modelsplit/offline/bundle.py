@@ -194,7 +194,9 @@ def _finish(plan: Plan, parts, bound, root: Path, entries, width: int, prefix, r
         width=width,
         ids=" ".join(str(p.id) for p in parts),
         keys="\n".join(f"    {p.id}) echo {p.key} ;;" for p in parts),
+        # every file name is one quoted shell word, never code (model names may hold $(...), `, ')
         args=" ".join(shlex.quote(a) for a in prefix),
+        args_text=shlex.quote(" ".join(shlex.quote(a) for a in prefix)),  # for the log line
         runner_var=runner.var,
         runner_default=runner.default,
         needs=runner.needs,
@@ -312,6 +314,7 @@ KIND={kind}
 WIDTH={width}
 PARTS='{ids}'
 RUNNER=${{{runner_var}:-{runner_default}}}
+ARGS_TEXT={args_text}
 
 usage() {{
     echo "usage: ./solve.sh [--time-limit SEC] [PART...]"
@@ -395,7 +398,7 @@ solve_part() {{
         echo "%%% time-limit ${{TIME_LIMIT:-none}}"
     }} >"$tmp"
     echo "part $id: solving"
-    echo "command: $RUNNER {args} $limit parts/$name.{ext}" >"$log"
+    printf '%s\n' "command: $RUNNER $ARGS_TEXT $limit parts/$name.{ext}" >"$log"
     start=$(date +%s)
     "$RUNNER" {args} $limit "parts/$name.{ext}" >>"$tmp" 2>>"$log" &
     CHILD=$!

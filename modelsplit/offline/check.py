@@ -72,6 +72,7 @@ class Checker:
             goal=plan.goal,
             all_solutions=True,  # satisfaction: every solution of the batch comes back
             output_mode=plan.output_mode,
+            shows_nothing=plan.shows_nothing,
             solver_tag=plan.solver,
         )
         self._scratch: tempfile.TemporaryDirectory | None = None

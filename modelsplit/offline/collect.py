@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from modelsplit.formats import format_named
 from modelsplit.model.goal import Goal
 from modelsplit.offline.claims import Claim, canonical
 from modelsplit.offline.resultfile import ResultFile, parse_result
+from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
 from modelsplit.plan.task import PartTask
 from modelsplit.run.journal import Journal, all_parts
@@ -33,6 +35,32 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 NO_RESULTS: Any = object()  # stands for a directory or archive without result files
 
 
+class Refused(str):
+    """Stands for a file that is not read, with the reason (a symbolic link out of its directory)."""
+
+
+def results_in(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The ``*.result`` files under the directory ``root`` (recursively, hidden ones left out),
+    and the ones refused with the reason: a symbolic link is followed only to a file inside
+    ``root``, so a directory brought back from elsewhere can never make collect read, say,
+    /etc/shadow. Linked directories are not entered."""
+    inside = root.resolve()
+    found, refused = [], []
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            p = Path(dirpath) / name
+            if not name.endswith(".result") or name.startswith("."):
+                continue
+            if p.is_symlink():
+                target = p.resolve()
+                if not target.is_relative_to(inside):
+                    refused.append((p, f"a symbolic link to {target}, outside {root}: not followed"))
+                    continue
+            if p.is_file():
+                found.append(p)
+    return sorted(found), sorted(refused)
+
+
 def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
     """(name, content) of every result file the paths name: files, directories (their
     ``*.result`` files, recursively) and .tar.gz archives; content None for a path not found."""
@@ -40,9 +68,10 @@ def read_sources(paths: Iterable[str | Path]) -> list[tuple[str, bytes | None]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.result") if p.is_file() and not p.name.startswith("."))
+            found, refused = results_in(path)
             out += [(str(p), p.read_bytes()) for p in found]
-            if not found:
+            out += [(str(p), Refused(reason)) for p, reason in refused]
+            if not found and not refused:
                 out.append((str(path), NO_RESULTS))
         elif path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES):
             try:
@@ -116,12 +145,15 @@ class Ingest:
             goal=plan.goal,
             all_solutions=plan.all_solutions,
             output_mode=plan.output_mode,
+            shows_nothing=plan.shows_nothing,
             solver_tag=plan.solver,
         )
 
     def collect(self, name: str, data: bytes | None) -> FileOutcome:
         if data is None:
             return FileOutcome(name, "rejected", "not found")
+        if isinstance(data, Refused):
+            return FileOutcome(name, "rejected", str(data))
         if data is NO_RESULTS:
             return FileOutcome(name, "rejected", "holds no *.result files (solve.sh writes them to results/)")
         sha = hashlib.sha256(data).hexdigest()
@@ -248,10 +280,11 @@ def collect_files(plan: Plan, paths: Iterable[str | Path], *, workers: int | Non
     """
     plan.check_files()
     sources = read_sources(paths)
-    journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
-    try:
-        with format_named(plan.format).checker(plan, workers=workers) as checker:
-            ingest = Ingest(plan, journal, checker)
-            return Collection([ingest.collect(name, data) for name, data in sources])
-    finally:
-        journal.close()
+    with plan_lock(plan.path, "collected into"):  # a solve of the plan would race with the journal
+        journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
+        try:
+            with format_named(plan.format).checker(plan, workers=workers) as checker:
+                ingest = Ingest(plan, journal, checker)
+                return Collection([ingest.collect(name, data) for name, data in sources])
+        finally:
+            journal.close()

@@ -110,6 +110,13 @@ class Plan:
         return "item" if self.info.has_output_item else "dzn"
 
     @property
+    def shows_nothing(self) -> bool:
+        """True when a solution prints nothing at all: no output item, no variable the dzn output
+        shows, no objective (an empty model, `solve satisfy;` alone, parameters only)."""
+        shown = any(v.output for v in self.info.variables.values())
+        return self.output_mode == "dzn" and not shown and not self.goal.optimises
+
+    @property
     def values_file(self) -> Path:
         return self.path / "support" / "values.mzn"
 
@@ -149,15 +156,27 @@ class Plan:
             data = json.loads(manifest.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise PlanError(f"{manifest} cannot be read ({exc}); split the model again") from exc
+        if not isinstance(data, dict):
+            raise PlanError(f"{manifest} is damaged (not a JSON object); split the model again")
         if data.get("format") != FORMAT:
             raise PlanError(
                 f"{path} was written by a modelsplit with plan format {data.get('format')}; "
                 f"this one reads format {FORMAT}: split the model again"
             )
+        try:
+            return cls._from_manifest(path, data)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            what = f"the field {exc} is missing" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+            raise PlanError(f"{manifest} is damaged ({what}); split the model again") from None
+
+    @classmethod
+    def _from_manifest(cls, path: Path, data: dict) -> Plan:
         info = ModelInfo.from_json(data["inspection"])
         parts = tuple(
             Part(p["id"], p["file"], Cube.from_json(p["cube"]), p["mzn"], p["key"]) for p in data["parts"]
         )
+        for part in parts:
+            _check_cube(info, part)
         return cls(
             path=path,
             model=data["model"]["main"],
@@ -192,6 +211,18 @@ class Plan:
                 raise PlanError(
                     f"{f} was changed after the plan was made (sha256 differs); split the model again"
                 )
+
+
+def _check_cube(info: ModelInfo, part: Part) -> None:
+    """ValueError unless every restriction of ``part``'s cube names an element of a variable of
+    the model and bounds it by integers (a manifest edited by hand may say anything)."""
+    for r in part.cube.restrictions:
+        var = info.variables.get(r.slot.var) if isinstance(r.slot.var, str) else None
+        ok = var is not None and len(r.slot.index) == len(var.index_sets)
+        ok = ok and all(isinstance(i, int) and lo <= i <= hi for i, (lo, hi) in zip(r.slot.index, var.index_sets))
+        ok = ok and all(b is None or isinstance(b, int) for b in (r.lo, r.hi))
+        if not ok:
+            raise ValueError(f"part {part.id} has a bad cube: {r.slot.var!r} {r.slot.index} {r.lo}..{r.hi}")
 
 
 def part_key(files: dict[str, str], solver: str, all_solutions: bool, cube_mzn: str) -> str:

@@ -26,6 +26,9 @@ class PartTask:
     all_solutions: bool = False
     bound: float | int | None = None  # objective bound given to this attempt, for the record
     output_mode: str = "item"  # "item": the model's output item; "dzn": the model has none
+    # the model shows nothing (no output item, no shown variable, no objective): every solution
+    # prints an empty block, which is then a solution and not a stray separator
+    shows_nothing: bool = False
     solver_tag: str = "gecode"  # the solver as the plan names it: resolve it again elsewhere
     # the part as FlatZinc from the plan's one flattening (see workers/flat.py); None: the CLI
     flat: FlatPart | None = None
@@ -76,6 +79,7 @@ def make_task(
         all_solutions=plan.all_solutions,
         bound=bound,
         output_mode=plan.output_mode,
+        shows_nothing=plan.shows_nothing,
         solver_tag=plan.solver,
         # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
         flat=flat.part(plan.info, part.cube, plan.goal, bound, exact) if flat and not found else None,

@@ -18,6 +18,7 @@ from modelsplit.model.files import Model
 from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo
 from modelsplit.model.resumable import rewrite_solve
+from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import FORMAT, MANIFEST, VALUES_MARKER, Part, Plan, part_key, sha256_file
 from modelsplit.splitters.base import Split
 
@@ -125,6 +126,39 @@ Files:
 """
 
 
+def is_plan(path: Path) -> bool:
+    """True when ``path`` is a directory that holds a plan's manifest."""
+    try:
+        data = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "format" in data and "parts" in data
+
+
+def check_destination(dest: str | os.PathLike[str] | None, force: bool) -> None:
+    """Refuse a plan destination that holds anything but a plan (``force``: that plan is replaced).
+
+    ``--force`` never deletes what is not a plan: a user's files in a directory given by mistake
+    stay where they are. None (a temporary directory will be made) is always free.
+    """
+    if dest is None:
+        return
+    dest = Path(dest)
+    if not dest.exists() and not dest.is_symlink():
+        return
+    if not dest.is_dir():
+        raise InputError(f"{dest} exists and is not a directory; choose another -o or remove it first")
+    if not any(dest.iterdir()):
+        return
+    if not force:
+        raise InputError(f"{dest} already exists and is not empty; choose another -o or remove it first")
+    if dest.is_symlink() or not is_plan(dest):
+        raise InputError(
+            f"{dest} is not a modelsplit plan (no readable {MANIFEST}): --force replaces only a plan; "
+            "choose another -o, or empty the directory yourself"
+        )
+
+
 def write_plan(
     dest: str | os.PathLike[str],
     model: Model,
@@ -144,8 +178,7 @@ def write_plan(
     ``search``: for --resumable, the fixed lexicographic search the model's copy is given.
     """
     dest = Path(dest)
-    if dest.exists() and not force and (not dest.is_dir() or any(dest.iterdir())):
-        raise InputError(f"{dest} already exists and is not empty; choose another -o or remove it first")
+    check_destination(dest, force)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
@@ -165,8 +198,12 @@ def write_plan(
         first = parts[0].file if parts else f"parts/part-0001{fmt.part_suffix}"
         by_hand = fmt.by_hand(tmp, solver, main, data, first, " -a" if all_solutions else "")
         (tmp / "README.txt").write_text(_readme(model, dest, len(parts), by_hand, split, info))
-        if dest.exists():
-            shutil.rmtree(dest)
+        if dest.exists() and any(dest.iterdir()):
+            check_destination(dest, force)  # still a plan (or empty) now that the split is done
+            with plan_lock(dest, "replaced"):  # never a plan that another process is solving
+                shutil.rmtree(dest)
+        elif dest.exists():
+            dest.rmdir()
         os.replace(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from modelsplit.formats import format_named
 from modelsplit.model.goal import Goal
+from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.plan.task import make_task
 from modelsplit.run.collector import Answer, Collector
@@ -406,32 +407,33 @@ def solve_plan(
     started = clock()
     plan.check_files()
     solver = resolve_solver(plan.solver)
-    journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
-    try:
-        _follow(journal, clock, executor)
-        journal.reset_unfinished(
-            keep_solutions=plan.goal.optimises or (plan.all_solutions and plan.info.values_complete),
-            keep_at_most=None if plan.goal.optimises or plan.resumable else EXCLUDE_AT_MOST,
-        )
-        fmt = format_named(plan.format)
-        if executor is None:
-            executor = LocalExecutor(fmt.backend(), workers)
-        made: FlatModel | Future | None = flat
-        if made is None and flatten and executor.same_machine and fmt.flattens:  # the .fzn lives here
-            # flattened while the race (if any) starts at once through the CLI
-            made = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
-        dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, made, clock)
-        if dispatcher.collector.finished:
-            return dispatcher.collector.answer(clock() - started)
-        deadline = started + time_limit if time_limit else None
-        interrupted = dispatcher.run(deadline, on_progress)
-        answer = dispatcher.collector.answer(clock() - started)
-        answer.interrupted = interrupted
-        if on_progress:
-            on_progress(dispatcher.progress())
-        return answer
-    finally:
-        journal.close()
+    with plan_lock(plan.path):  # one run per plan: a second would restart this one's parts
+        journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
+        try:
+            _follow(journal, clock, executor)
+            journal.reset_unfinished(
+                keep_solutions=plan.goal.optimises or (plan.all_solutions and plan.info.values_complete),
+                keep_at_most=None if plan.goal.optimises or plan.resumable else EXCLUDE_AT_MOST,
+            )
+            fmt = format_named(plan.format)
+            if executor is None:
+                executor = LocalExecutor(fmt.backend(), workers)
+            made: FlatModel | Future | None = flat
+            if made is None and flatten and executor.same_machine and fmt.flattens:  # the .fzn lives here
+                # flattened while the race (if any) starts at once through the CLI
+                made = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
+            dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, made, clock)
+            if dispatcher.collector.finished:
+                return dispatcher.collector.answer(clock() - started)
+            deadline = started + time_limit if time_limit else None
+            interrupted = dispatcher.run(deadline, on_progress)
+            answer = dispatcher.collector.answer(clock() - started)
+            answer.interrupted = interrupted
+            if on_progress:
+                on_progress(dispatcher.progress())
+            return answer
+        finally:
+            journal.close()
 
 
 def _follow(journal: Journal, clock: Callable[[], float], executor: Executor | None) -> None:

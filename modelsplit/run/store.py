@@ -93,7 +93,8 @@ def _unwritable(path: Path, exc: Exception) -> PlanError:
 
 
 def _damaged(path: Path, exc: Exception, hint: str = "") -> PlanError:
-    return PlanError(f"the journal {path} is damaged ({exc}); move it away to run the plan afresh{hint}")
+    what = " ".join(str(exc).split())
+    return PlanError(f"the journal {path} is damaged ({what}); move it away to run the plan afresh{hint}")
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -128,7 +129,8 @@ def _prepare(conn: sqlite3.Connection, readonly: bool) -> None:
     """Check the journal's integrity; bring a writable one to this schema."""
     check = conn.execute("PRAGMA quick_check").fetchone()
     if check is None or check[0] != "ok":
-        raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else '?'}")
+        found = " ".join(str(check[0]).replace("*** in database main ***", "").split()) if check else "?"
+        raise sqlite3.DatabaseError(f"integrity check failed: {found}")  # one line, however many SQLite gave
     if not readonly:
         conn.executescript(SCHEMA)
         _migrate(conn)

@@ -40,6 +40,7 @@ from modelsplit.model.fzn import cube_constraints, read_flatzinc, split_at_solve
 from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Slot
 from modelsplit.splitters.base import Outcome
+from modelsplit.workers.backend import scratch_root
 from modelsplit.workers.flat import flatzinc_executable
 
 PROBE_TIMEOUT = 20.0  # seconds for one probe process at most; a probe that takes longer is OPEN
@@ -311,7 +312,8 @@ def _run_probe(args: list[str]) -> tuple[str | None, float]:
 
 def _write_fzn(text: str, prefix: str) -> str:
     """Write FlatZinc to a temporary file for the solver; its path (the caller removes it)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".fzn", prefix=prefix, delete=False) as fh:
+    # in this process's scratch directory: removed at exit, and swept by the next run after a kill
+    with tempfile.NamedTemporaryFile("w", suffix=".fzn", prefix=prefix, delete=False, dir=scratch_root()) as fh:
         fh.write(text)
         return fh.name
 

@@ -294,7 +294,7 @@ def _solution(task: PartTask, block: str, elapsed: float) -> Solution | None:
     objective = None
     if task.output_mode == "dzn":  # no output item: the dzn text is what minizinc prints
         values = parse_solution(block) if block.strip() else {}
-        if not values:
+        if not values and not task.shows_nothing:
             return None
         objective = values.pop("_objective", None)
         text = _OBJECTIVE_LINE.sub("", block)

@@ -15,6 +15,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from modelsplit.errors import InputError
+
 CACHE_ENV = "MODELSPLIT_CACHE"
 
 
@@ -35,8 +37,14 @@ def build(final: Path, marker: str, make: Callable[[Path], None]) -> Path:
     done = final / marker
     if done.is_file():
         return done
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    except OSError as exc:
+        raise InputError(
+            f"cannot write modelsplit's cache directory {final.parent} ({exc.strerror or exc}); "
+            f"set {CACHE_ENV} to a directory you can write (or unset it to use ~/.cache/modelsplit)"
+        ) from None
     try:
         make(tmp)
         for _ in range(5):

@@ -26,7 +26,7 @@ def connect(
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=":0",  # a free port; a dashboard only where bokeh is installed
+                dashboard_address="127.0.0.1:0",  # a free port on this machine only; needs bokeh
                 silence_logs=logging.ERROR,
             )
             return distributed.Client(cluster, set_as_default=False), cluster
