@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
@@ -293,3 +294,18 @@ def test_the_objective_is_left_out_of_the_default_split_order():
     assert ModelInfo.from_json(info.to_json()).objective == Slot("x", (1,))
     info.search_order = [Slot("x", (1,))]
     assert choose_slots(info, SplitRequest())[0] == Slot("x", (1,))
+
+
+def test_the_manifest_writes_one_line_per_part_and_reads_back_the_same():
+    from modelsplit.plan.write import manifest_text
+
+    manifest = {
+        "format": 1,
+        "info": {"nested": {"parts": []}},  # the same key elsewhere is left alone
+        "parts": [{"id": i, "mzn": f"q[1] = {i}", "cube": [{"var": "q", "index": [1], "lo": i, "hi": i}]} for i in range(50)],
+        "after": "x",
+    }
+    text = manifest_text(manifest)
+    assert json.loads(text) == manifest
+    assert sum(1 for line in text.splitlines() if line.lstrip().startswith('{"id": ')) == 50
+    assert json.loads(manifest_text({"format": 1, "parts": []})) == {"format": 1, "parts": []}

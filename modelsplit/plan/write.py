@@ -194,7 +194,7 @@ def write_plan(
         options = {"all_solutions": all_solutions, "resumable": search is not None}
         split_record = _split_record(split, on, len(parts), raced, timing)
         manifest = _manifest(main, data, files, solver, options, split_record, info, parts)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+        (tmp / MANIFEST).write_text(manifest_text(manifest))
         first = parts[0].file if parts else f"parts/part-0001{fmt.part_suffix}"
         by_hand = fmt.by_hand(tmp, solver, main, data, first, " -a" if all_solutions else "")
         (tmp / "README.txt").write_text(_readme(model, dest, len(parts), by_hand, split, info))
@@ -209,6 +209,21 @@ def write_plan(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Plan.load(dest)
+
+
+def manifest_text(manifest: dict) -> str:
+    """The manifest as JSON: indented, except each part, which is one compact line.
+
+    json.dumps with an indent runs in pure Python; a plan of 8,192 parts took it 10 s. One
+    line per part keeps the file readable and lets the C encoder do the bulk.
+    """
+    parts = manifest.get("parts", [])
+    if not parts:
+        return json.dumps(manifest, indent=1) + "\n"
+    marker = "\x00parts\x00"  # a string no manifest holds: where the parts go
+    text = json.dumps({**manifest, "parts": marker}, indent=1)
+    body = ",\n  ".join(json.dumps(part, separators=(", ", ": ")) for part in parts)
+    return text.replace(json.dumps(marker), "[\n  " + body + "\n ]", 1) + "\n"
 
 
 def _write_parts(fmt, plan_dir: Path, main: str, info: ModelInfo, cubes, files, solver, all_solutions) -> list[Part]:
