@@ -5,8 +5,10 @@ few coreutils, but neither modelsplit nor Python. Answers are compared with plai
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -128,7 +130,13 @@ CASES = [
 def test_export_solve_far_collect_equals_unsplit(tmp_path, solver, name, files, all_solutions):
     paths = tuple(str(MODELS / f) for f in files)
     plan = api.split(
-        paths[0], paths[1:], tmp_path / "plan", strategy="ranges", parts=4, all_solutions=all_solutions, race=0
+        paths[0],
+        paths[1:],
+        tmp_path / "plan",
+        strategy="ranges",
+        parts=4,
+        all_solutions=all_solutions,
+        race=0,
     ).path
     out = ms("export", plan, tmp_path / "bundle")
     assert out.returncode == 0, out.stderr
@@ -554,7 +562,7 @@ def test_nested_transactions_commit_once(tmp_path):
         journal.close()
 
 
-NASTY = "q $(touch PWNED1) `touch PWNED2` it's \"x\" $HOME"  # every file name is data, never code
+NASTY = 'q $(touch PWNED1) `touch PWNED2` it\'s "x" $HOME'  # every file name is data, never code
 
 
 @pytest.mark.parametrize("shell", [shutil.which("bash"), SHELL], ids=["bash", "sh"])
@@ -572,7 +580,11 @@ def test_file_names_in_solve_sh_are_never_executed(tmp_path, solver, shell):
     bundle = tmp_path / "far" / "bundle"
     shutil.rmtree(bundle / "results")
     out = subprocess.run(
-        [shell, "./solve.sh"], cwd=bundle, env=far_env(tmp_path / "far" / "bin"), capture_output=True, text=True
+        [shell, "./solve.sh"],
+        cwd=bundle,
+        env=far_env(tmp_path / "far" / "bin"),
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert not [p for p in tmp_path.rglob("PWNED*")], "a file name was run as a command"
@@ -581,3 +593,98 @@ def test_file_names_in_solve_sh_are_never_executed(tmp_path, solver, shell):
     assert ms("collect", plan, bundle / "results").returncode == 0
     data_out = json.loads(ms("solve", plan, "--json", "-q").stdout)
     assert data_out["status"] == "ALL_SOLUTIONS" and data_out["n_solutions"] == 92
+
+
+# ---- completeness of untrusted results ----------------------------------------------------------
+def resign(text: str) -> str:
+    """The result with its sha256 line recomputed, as anyone can: the sum is no signature."""
+    body = "".join(ln for ln in text.splitlines(keepends=True) if not ln.startswith("%%% sha256"))
+    return body + f"%%% sha256 {hashlib.sha256(body.encode()).hexdigest()}\n"
+
+
+def drop_one_solution(text: str) -> str:
+    """The result with its first solution (up to and with its ``----------``) left out."""
+    head, sep, rest = text.partition("%%% time-limit")
+    line_end = rest.index("\n") + 1
+    body = rest[line_end:]
+    cut = body.index("----------\n") + len("----------\n")
+    return head + sep + rest[:line_end] + body[cut:]
+
+
+def forge_unsat(text: str) -> str:
+    """The result with its solutions replaced by ``=====UNSATISFIABLE=====``."""
+    lines = text.splitlines(keepends=True)
+    head = [
+        ln
+        for ln in lines
+        if ln.startswith("%%% ") and not ln.startswith(("%%% exit", "%%% elapsed", "%%% end", "%%% sha256"))
+    ]
+    tail = [ln for ln in lines if ln.startswith(("%%% exit", "%%% elapsed", "%%% end"))]
+    return "".join(head) + "=====UNSATISFIABLE=====\n" + "".join(tail)
+
+
+def solved_far(tmp_path: Path, plan: Path, *export_args: str) -> Path:
+    assert ms("export", plan, tmp_path / "bundle", *export_args).returncode == 0
+    assert run_bundle(tmp_path / "bundle", tmp_path / "far").returncode == 0
+    return tmp_path / "far" / "bundle" / "results"
+
+
+def test_resolve_catches_a_resigned_result_with_a_solution_left_out(tmp_path, solver):
+    plan = queens8_plan(tmp_path, parts=4)
+    results = solved_far(tmp_path, plan)
+    target = results / "part-0002.result"
+    target.write_text(resign(drop_one_solution(target.read_text())))
+    out = ms("collect", plan, results)
+    assert out.returncode == 0, out.stderr  # every check of the reported solutions passes
+    data = json.loads(ms("solve", plan, "--json", "-q").stdout)
+    assert data["n_solutions"] == 91  # one short: what the tester saw
+    assert ms("verify", plan).returncode == 0  # the solutions it has are all solutions
+    caught = ms("verify", plan, "--resolve", "--all")
+    assert caught.returncode == 1, caught.stdout + caught.stderr
+    lines = [ln for ln in caught.stdout.splitlines() if ln.startswith("modelsplit: disagrees")]
+    assert len(lines) == 1 and "part 2:" in lines[0], caught.stdout
+    assert "solution count differs" in lines[0]
+    assert re.search(r"recorded ALL_SOLUTIONS, (\d+) solutions, re-solved ALL_SOLUTIONS, (\d+)", lines[0])
+    got = re.search(r"recorded ALL_SOLUTIONS, (\d+) solutions, re-solved ALL_SOLUTIONS, (\d+)", lines[0])
+    assert int(got.group(2)) == int(got.group(1)) + 1
+    assert "Traceback" not in caught.stderr
+
+
+def test_resolve_catches_a_forged_unsat_and_passes_honest_results(tmp_path, solver):
+    plan = api.split(
+        str(MODELS / "golomb5.mzn"), [], tmp_path / "plan", strategy="ranges", parts=4, race=0
+    ).path
+    results = solved_far(tmp_path, plan)
+    honest = tmp_path / "honest"
+    shutil.copytree(results, honest)
+    assert ms("collect", plan, honest).returncode == 0
+    fine = ms("verify", plan, "--resolve", "--all")
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    assert "solved again every one of" in fine.stdout and "agree" in fine.stdout
+    sampled = ms("verify", plan, "--resolve", "--sample", "1")
+    assert sampled.returncode == 0 and "a random sample of 1 of" in sampled.stdout, sampled.stdout
+
+    # a second plan of the same model: the part holding the optimum says UNSAT, re-signed
+    plan2 = api.split(
+        str(MODELS / "golomb5.mzn"), [], tmp_path / "plan2", strategy="ranges", parts=4, race=0
+    ).path
+    assert ms("export", plan2, tmp_path / "bundle2").returncode == 0
+    assert run_bundle(tmp_path / "bundle2", tmp_path / "far2").returncode == 0
+    results2 = tmp_path / "far2" / "bundle2" / "results"
+    best = min(
+        results2.glob("*.result"),
+        key=lambda p: min(
+            (int(m) for m in re.findall(r'"_objective": ?(\d+)', p.read_text())), default=10**9
+        ),
+    )
+    part = int(best.stem.split("-")[1])
+    best.write_text(resign(forge_unsat(best.read_text())))
+    assert ms("collect", plan2, results2).returncode == 0  # the forged UNSAT is taken in
+    assert ms("verify", plan2).returncode == 0
+    caught = ms("verify", plan2, "--resolve", "--all")
+    assert caught.returncode == 1, caught.stdout + caught.stderr
+    lines = [ln for ln in caught.stdout.splitlines() if ln.startswith("modelsplit: disagrees")]
+    assert len(lines) == 1 and f"part {part}:" in lines[0], caught.stdout
+    assert "recorded UNSATISFIABLE" in lines[0] and "re-solved OPTIMAL_SOLUTION, objective 11" in lines[0]
+    bad = ms("verify", plan2, "--sample", "2")
+    assert bad.returncode == 2 and "--resolve" in bad.stderr
