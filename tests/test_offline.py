@@ -604,11 +604,11 @@ def resign(text: str) -> str:
 
 def drop_one_solution(text: str) -> str:
     """The result with its first solution (up to and with its ``----------``) left out."""
-    head, sep, rest = text.partition("%%% time-limit")
-    line_end = rest.index("\n") + 1
-    body = rest[line_end:]
+    lines = text.splitlines(keepends=True)
+    top = next(i for i, ln in enumerate(lines) if not ln.startswith("%%% "))  # the header ends
+    body = "".join(lines[top:])
     cut = body.index("----------\n") + len("----------\n")
-    return head + sep + rest[:line_end] + body[cut:]
+    return "".join(lines[:top]) + body[cut:]
 
 
 def forge_unsat(text: str) -> str:
@@ -688,3 +688,71 @@ def test_resolve_catches_a_forged_unsat_and_passes_honest_results(tmp_path, solv
     assert "recorded UNSATISFIABLE" in lines[0] and "re-solved OPTIMAL_SOLUTION, objective 11" in lines[0]
     bad = ms("verify", plan2, "--sample", "2")
     assert bad.returncode == 2 and "--resolve" in bad.stderr
+
+
+def replicated(tmp_path: Path, plan: Path) -> tuple[Path, Path]:
+    """Export ``plan`` in two replicas and solve both on the far machine: their results/ dirs."""
+    out = ms("export", plan, tmp_path / "bundle", "--replicas", "2")
+    assert out.returncode == 0, out.stderr
+    assert "bundle-a" in out.stderr and "bundle-b" in out.stderr
+    assert not (tmp_path / "bundle").exists()
+    for r in "ab":
+        manifest = json.loads((tmp_path / f"bundle-{r}" / "manifest.json").read_text())
+        assert manifest["replica"] == r
+        assert run_bundle(tmp_path / f"bundle-{r}", tmp_path / "far").returncode == 0
+    return tuple(tmp_path / "far" / f"bundle-{r}" / "results" for r in "ab")
+
+
+def test_replicas_that_agree_give_the_exact_answer(tmp_path, solver):
+    plan = queens8_plan(tmp_path, parts=4)
+    results_a, results_b = replicated(tmp_path, plan)
+    assert "%%% replica a\n" in (results_a / "part-0001.result").read_text()
+    first = ms("collect", plan, results_a)
+    assert first.returncode == 0, first.stderr
+    waiting = [ln for ln in first.stderr.splitlines() if ln.startswith("modelsplit: waiting")]
+    assert len(waiting) == 4 and all(
+        "waiting for its replica in" in ln and "bundle-b" in ln for ln in waiting
+    )
+    assert {p[2] for p in journal_dump(plan)[0]} == {"pending"}  # nothing accepted on one replica's word
+    assert "4 waiting" in ms("collect", plan, results_a).stderr  # the same files again: still waiting
+    second = ms("collect", plan, results_b)
+    assert second.returncode == 0, second.stderr
+    assert second.stderr.count("agree)") == 4, second.stderr
+    assert {p[2] for p in journal_dump(plan)[0]} == {"done"}
+    data = json.loads(ms("solve", plan, "--json", "-q").stdout)
+    assert data["status"] == "ALL_SOLUTIONS" and data["n_solutions"] == 92
+    again = ms("collect", plan, results_a, results_b)
+    assert again.returncode == 0 and "0 result(s) collected, 8 unchanged" in again.stderr, again.stderr
+
+
+def test_a_tampered_replica_is_refused_by_name_and_its_part_stays_pending(tmp_path, solver):
+    plan = queens8_plan(tmp_path, parts=4)
+    results_a, results_b = replicated(tmp_path, plan)
+    target = results_b / "part-0002.result"
+    target.write_text(resign(drop_one_solution(target.read_text())))
+    # a result without a replica line (from a copy of the part exported on its own) is refused
+    alone = tmp_path / "alone.result"
+    text = (results_a / "part-0003.result").read_text()
+    alone.write_text(resign(text.replace("%%% replica a\n", "")))
+    out = ms("collect", plan, alone, results_a, results_b)
+    assert out.returncode == 1, out.stderr
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("modelsplit: disagreeing")]
+    assert len(lines) == 2, out.stderr  # one line per disagreeing bundle
+    tampered = next(ln for ln in lines if "bundle-b" in ln)
+    honest = next(ln for ln in lines if "bundle-a" in ln)
+    assert "part 2 ALL_SOLUTIONS" in tampered and "part-0002.result" in tampered
+    count = lambda ln: int(re.search(r"ALL_SOLUTIONS, (\d+) solutions", ln).group(1))  # noqa: E731
+    assert count(honest) == count(tampered) + 1
+    assert "stays pending" in out.stderr
+    assert "names no replica" in rejection(out, "alone.result")
+    states = {p[0]: p[2] for p in journal_dump(plan)[0]}
+    assert states == {1: "done", 2: "pending", 3: "done", 4: "done"}
+    assert not [s for s in journal_dump(plan)[1] if s[1] == 2]
+    assert "Traceback" not in out.stderr
+    # the part solved again honestly on the machine of replica b: now they agree
+    target.unlink()
+    assert run_bundle(tmp_path / "bundle-b", tmp_path / "far", "2").returncode == 0
+    settled = ms("collect", plan, target)
+    assert settled.returncode == 0 and "agree)" in settled.stderr, settled.stderr
+    data = json.loads(ms("solve", plan, "--json", "-q").stdout)
+    assert data["status"] == "ALL_SOLUTIONS" and data["n_solutions"] == 92

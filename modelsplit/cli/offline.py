@@ -17,10 +17,18 @@ from modelsplit.run.journal import Journal
 @click.argument("bundle", type=click.Path())
 @click.option("--parts", "parts", default=None, metavar="LIST", help="Only these parts, e.g. 1-40,57.")
 @click.option("--pending", is_flag=True, help="Only parts not done yet in the journal.")
-def export(plan, bundle, parts, pending):
+@click.option(
+    "--replicas",
+    type=int,
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Write every part into N bundles (BUNDLE-a, BUNDLE-b, ...); collect accepts a part when they agree.",
+)
+def export(plan, bundle, parts, pending, replicas):
     """Write a BUNDLE (directory, or .tar.gz) of PLAN's parts that solves with nothing but minizinc."""
 
-    done = export_bundle(Plan.load(plan), bundle, parts=parts, pending=pending)
+    done = export_bundle(Plan.load(plan), bundle, parts=parts, pending=pending, replicas=replicas)
     if done.skipped_done:
         click.echo(
             f"modelsplit: {len(done.skipped_done)} selected part(s) are done already; left out", err=True
@@ -42,12 +50,12 @@ def collect(plan, results, workers):
     loaded = Plan.load(plan)
     done = collect_files(loaded, results, workers=workers)
     for outcome in done.outcomes:
-        if outcome.kind == "rejected":
-            click.echo(f"modelsplit: rejected {outcome.name}: {outcome.message}", err=True)
-        else:
-            click.echo(f"modelsplit: {outcome.kind} {outcome.name}: {outcome.message}", err=True)
+        for line in outcome.bundles:  # disagreeing replicas: one line per bundle
+            click.echo(f"modelsplit: disagreeing bundle {line}", err=True)
+        kind = "not collected" if outcome.kind == "disagreeing" else outcome.kind
+        click.echo(f"modelsplit: {kind} {outcome.name}: {outcome.message}", err=True)
     click.echo(f"modelsplit: {done.summary()}; {_so_far(loaded)}", err=True)
-    if done.rejected:
+    if done.rejected or done.disagreeing:
         raise click.exceptions.Exit(1)
 
 

@@ -13,7 +13,7 @@ from modelsplit.errors import InputError, PlanError
 from modelsplit.formats import format_named
 from modelsplit.model.cube import Cube
 from modelsplit.model.goal import Goal
-from modelsplit.offline.claims import Claim, Failure, same_objective
+from modelsplit.offline.claims import Claim, Failure, describe_answer, same_objective
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.plan.task import make_task
 from modelsplit.run.journal import RACE_ID, Journal, all_parts
@@ -135,16 +135,6 @@ def _claims_complete(record: PartRecord) -> bool:
     return record.status.is_complete()
 
 
-def _describe(status: Status | None, count: int, objective, goal: Goal, enumerate_: bool) -> str:
-    if status is None:
-        return "no answer"
-    if status != Status.UNSATISFIABLE and goal.optimises:
-        return f"{status.value}, objective {objective}"
-    if enumerate_:
-        return f"{status.value}, {count} solution{'s' if count != 1 else ''}"
-    return status.value
-
-
 def _difference(plan: Plan, rec: tuple, got: PartResult, best) -> str | None:
     """What differs between a part's record (status, count, objective) and a re-solve of it."""
     status, count, objective = rec
@@ -212,8 +202,10 @@ def resolve_plan(
         rec = (record.status, counts[record.id], record.objective)
         return Resolved(
             record.id,
-            _describe(record.status, counts[record.id], record.objective, plan.goal, enumerate_),
-            _describe(got.status, got.n_solutions, got.objective, plan.goal, enumerate_),
+            describe_answer(
+                record.status, counts[record.id], record.objective, plan.goal.optimises, enumerate_
+            ),
+            describe_answer(got.status, got.n_solutions, got.objective, plan.goal.optimises, enumerate_),
             _difference(plan, rec, got, best),
         )
 
