@@ -130,13 +130,7 @@ CASES = [
 def test_export_solve_far_collect_equals_unsplit(tmp_path, solver, name, files, all_solutions):
     paths = tuple(str(MODELS / f) for f in files)
     plan = api.split(
-        paths[0],
-        paths[1:],
-        tmp_path / "plan",
-        strategy="ranges",
-        parts=4,
-        all_solutions=all_solutions,
-        race=0,
+        paths[0], paths[1:], tmp_path / "plan", strategy="ranges", parts=4, all_solutions=all_solutions, race=0
     ).path
     out = ms("export", plan, tmp_path / "bundle")
     assert out.returncode == 0, out.stderr
@@ -562,7 +556,7 @@ def test_nested_transactions_commit_once(tmp_path):
         journal.close()
 
 
-NASTY = 'q $(touch PWNED1) `touch PWNED2` it\'s "x" $HOME'  # every file name is data, never code
+NASTY = "q $(touch PWNED1) `touch PWNED2` it's \"x\" $HOME"  # every file name is data, never code
 
 
 @pytest.mark.parametrize("shell", [shutil.which("bash"), SHELL], ids=["bash", "sh"])
@@ -580,11 +574,7 @@ def test_file_names_in_solve_sh_are_never_executed(tmp_path, solver, shell):
     bundle = tmp_path / "far" / "bundle"
     shutil.rmtree(bundle / "results")
     out = subprocess.run(
-        [shell, "./solve.sh"],
-        cwd=bundle,
-        env=far_env(tmp_path / "far" / "bin"),
-        capture_output=True,
-        text=True,
+        [shell, "./solve.sh"], cwd=bundle, env=far_env(tmp_path / "far" / "bin"), capture_output=True, text=True
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert not [p for p in tmp_path.rglob("PWNED*")], "a file name was run as a command"
@@ -756,3 +746,31 @@ def test_a_tampered_replica_is_refused_by_name_and_its_part_stays_pending(tmp_pa
     assert settled.returncode == 0 and "agree)" in settled.stderr, settled.stderr
     data = json.loads(ms("solve", plan, "--json", "-q").stdout)
     assert data["status"] == "ALL_SOLUTIONS" and data["n_solutions"] == 92
+
+
+def test_a_journal_from_before_replicas_is_migrated(tmp_path):
+    journal = open_journal(tmp_path)
+    try:  # the schema of a journal written before replicas existed
+        journal.conn.execute("ALTER TABLE exports DROP COLUMN replica")
+        journal.conn.execute("DROP TABLE replica_results")
+        with journal.transaction():
+            journal.conn.execute(
+                "INSERT INTO exports (part_id, key, bundle, exported) VALUES (1, 'k1', 'old', 1.0)"
+            )
+    finally:
+        journal.close()
+    readonly = Journal.open(tmp_path / "journal.sqlite", "plan-x", [], readonly=True)
+    try:  # read as it is: no replicas, and nothing fails
+        assert readonly.replica_bundles(1) == {} and readonly.replica_results(1, "k1") == {}
+    finally:
+        readonly.close()
+    journal = open_journal(tmp_path)
+    try:
+        assert journal.exports()[1][0] == "old"
+        with journal.transaction():
+            journal.record_export([(1, "k1")], "new-a", "a", 2.0)
+            journal.record_export([(1, "k1")], "new-b", "b", 2.0)
+        assert journal.replica_bundles(1) == {"a": "new-a", "b": "new-b"}
+        assert journal.replica_results(1, "k1") == {}
+    finally:
+        journal.close()
