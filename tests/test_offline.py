@@ -23,6 +23,7 @@ import pytest
 from conftest import EXAMPLES, MODELS, optimum, plain_minizinc
 
 from modelsplit import api
+from modelsplit.offline.bundle import replica_names
 from modelsplit.plan.plan import Plan
 from modelsplit.run.journal import Journal
 from modelsplit.status import PartState, Status
@@ -774,3 +775,21 @@ def test_a_journal_from_before_replicas_is_migrated(tmp_path):
         assert journal.replica_results(1, "k1") == {}
     finally:
         journal.close()
+
+
+def test_replica_bundle_names(tmp_path):
+    assert replica_names(tmp_path / "out", 1) == [(tmp_path / "out", None)]
+    assert replica_names(tmp_path / "out", 2) == [(tmp_path / "out-a", "a"), (tmp_path / "out-b", "b")]
+    assert [p.name for p, _ in replica_names(tmp_path / "far.tar.gz", 3)] == [
+        "far-a.tar.gz",
+        "far-b.tar.gz",
+        "far-c.tar.gz",
+    ]
+    plan = queens8_plan(tmp_path, parts=2)
+    bad = ms("export", plan, tmp_path / "b", "--replicas", "0")
+    assert bad.returncode == 1 and "--replicas takes a number from 1" in bad.stderr
+    (tmp_path / "b-b").mkdir()
+    (tmp_path / "b-b" / "x").write_text("")
+    taken = ms("export", plan, tmp_path / "b", "--replicas", "2")
+    assert taken.returncode == 1 and "b-b already exists" in taken.stderr
+    assert not (tmp_path / "b-a").exists()  # nothing written when one name is taken
