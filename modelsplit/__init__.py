@@ -46,6 +46,7 @@ _EXPORTS = {
     "export_bundle": "modelsplit.offline.bundle",
     "collect_files": "modelsplit.offline.collect",
     "verify_plan": "modelsplit.offline.verify",
+    "resolve_plan": "modelsplit.offline.verify",
     "write_report": "modelsplit.report.write",
     # errors
     "ModelsplitError": "modelsplit.errors",
@@ -81,6 +82,7 @@ __all__ = [
     "export_bundle",
     "collect_files",
     "verify_plan",
+    "resolve_plan",
     "write_report",
     "ModelsplitError",
     "InputError",
@@ -122,7 +124,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from modelsplit.model.goal import Goal
     from modelsplit.offline.bundle import export as export_bundle
     from modelsplit.offline.collect import collect_files
-    from modelsplit.offline.verify import verify_plan
+    from modelsplit.offline.verify import resolve_plan, verify_plan
     from modelsplit.plan.plan import Part, Plan
     from modelsplit.report.write import write_report
     from modelsplit.run.collector import Answer

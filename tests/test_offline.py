@@ -5,8 +5,10 @@ few coreutils, but neither modelsplit nor Python. Answers are compared with plai
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -21,6 +23,7 @@ import pytest
 from conftest import EXAMPLES, MODELS, optimum, plain_minizinc
 
 from modelsplit import api
+from modelsplit.offline.bundle import replica_names
 from modelsplit.plan.plan import Plan
 from modelsplit.run.journal import Journal
 from modelsplit.status import PartState, Status
@@ -581,3 +584,212 @@ def test_file_names_in_solve_sh_are_never_executed(tmp_path, solver, shell):
     assert ms("collect", plan, bundle / "results").returncode == 0
     data_out = json.loads(ms("solve", plan, "--json", "-q").stdout)
     assert data_out["status"] == "ALL_SOLUTIONS" and data_out["n_solutions"] == 92
+
+
+# ---- completeness of untrusted results ----------------------------------------------------------
+def resign(text: str) -> str:
+    """The result with its sha256 line recomputed, as anyone can: the sum is no signature."""
+    body = "".join(ln for ln in text.splitlines(keepends=True) if not ln.startswith("%%% sha256"))
+    return body + f"%%% sha256 {hashlib.sha256(body.encode()).hexdigest()}\n"
+
+
+def drop_one_solution(text: str) -> str:
+    """The result with its first solution (up to and with its ``----------``) left out."""
+    lines = text.splitlines(keepends=True)
+    top = next(i for i, ln in enumerate(lines) if not ln.startswith("%%% "))  # the header ends
+    body = "".join(lines[top:])
+    cut = body.index("----------\n") + len("----------\n")
+    return "".join(lines[:top]) + body[cut:]
+
+
+def forge_unsat(text: str) -> str:
+    """The result with its solutions replaced by ``=====UNSATISFIABLE=====``."""
+    lines = text.splitlines(keepends=True)
+    head = [
+        ln
+        for ln in lines
+        if ln.startswith("%%% ") and not ln.startswith(("%%% exit", "%%% elapsed", "%%% end", "%%% sha256"))
+    ]
+    tail = [ln for ln in lines if ln.startswith(("%%% exit", "%%% elapsed", "%%% end"))]
+    return "".join(head) + "=====UNSATISFIABLE=====\n" + "".join(tail)
+
+
+def solved_far(tmp_path: Path, plan: Path, *export_args: str) -> Path:
+    assert ms("export", plan, tmp_path / "bundle", *export_args).returncode == 0
+    assert run_bundle(tmp_path / "bundle", tmp_path / "far").returncode == 0
+    return tmp_path / "far" / "bundle" / "results"
+
+
+def test_resolve_catches_a_resigned_result_with_a_solution_left_out(tmp_path, solver):
+    plan = queens8_plan(tmp_path, parts=4)
+    results = solved_far(tmp_path, plan)
+    target = results / "part-0002.result"
+    target.write_text(resign(drop_one_solution(target.read_text())))
+    out = ms("collect", plan, results)
+    assert out.returncode == 0, out.stderr  # every check of the reported solutions passes
+    data = json.loads(ms("solve", plan, "--json", "-q").stdout)
+    assert data["n_solutions"] == 91  # one short: what the tester saw
+    assert ms("verify", plan).returncode == 0  # the solutions it has are all solutions
+    caught = ms("verify", plan, "--resolve", "--all")
+    assert caught.returncode == 1, caught.stdout + caught.stderr
+    lines = [ln for ln in caught.stdout.splitlines() if ln.startswith("modelsplit: disagrees")]
+    assert len(lines) == 1 and "part 2:" in lines[0], caught.stdout
+    assert "solution count differs" in lines[0]
+    assert re.search(r"recorded ALL_SOLUTIONS, (\d+) solutions, re-solved ALL_SOLUTIONS, (\d+)", lines[0])
+    got = re.search(r"recorded ALL_SOLUTIONS, (\d+) solutions, re-solved ALL_SOLUTIONS, (\d+)", lines[0])
+    assert int(got.group(2)) == int(got.group(1)) + 1
+    assert "Traceback" not in caught.stderr
+
+
+def test_resolve_catches_a_forged_unsat_and_passes_honest_results(tmp_path, solver):
+    plan = api.split(
+        str(MODELS / "golomb5.mzn"), [], tmp_path / "plan", strategy="ranges", parts=4, race=0
+    ).path
+    results = solved_far(tmp_path, plan)
+    honest = tmp_path / "honest"
+    shutil.copytree(results, honest)
+    assert ms("collect", plan, honest).returncode == 0
+    fine = ms("verify", plan, "--resolve", "--all")
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    assert "solved again every one of" in fine.stdout and "agree" in fine.stdout
+    sampled = ms("verify", plan, "--resolve", "--sample", "1")
+    assert sampled.returncode == 0 and "a random sample of 1 of" in sampled.stdout, sampled.stdout
+
+    # a second plan of the same model: the part holding the optimum says UNSAT, re-signed
+    plan2 = api.split(
+        str(MODELS / "golomb5.mzn"), [], tmp_path / "plan2", strategy="ranges", parts=4, race=0
+    ).path
+    assert ms("export", plan2, tmp_path / "bundle2").returncode == 0
+    assert run_bundle(tmp_path / "bundle2", tmp_path / "far2").returncode == 0
+    results2 = tmp_path / "far2" / "bundle2" / "results"
+    best = min(
+        results2.glob("*.result"),
+        key=lambda p: min(
+            (int(m) for m in re.findall(r'"_objective": ?(\d+)', p.read_text())), default=10**9
+        ),
+    )
+    part = int(best.stem.split("-")[1])
+    best.write_text(resign(forge_unsat(best.read_text())))
+    assert ms("collect", plan2, results2).returncode == 0  # the forged UNSAT is taken in
+    assert ms("verify", plan2).returncode == 0
+    caught = ms("verify", plan2, "--resolve", "--all")
+    assert caught.returncode == 1, caught.stdout + caught.stderr
+    lines = [ln for ln in caught.stdout.splitlines() if ln.startswith("modelsplit: disagrees")]
+    assert len(lines) == 1 and f"part {part}:" in lines[0], caught.stdout
+    assert "recorded UNSATISFIABLE" in lines[0] and "re-solved OPTIMAL_SOLUTION, objective 11" in lines[0]
+    bad = ms("verify", plan2, "--sample", "2")
+    assert bad.returncode == 2 and "--resolve" in bad.stderr
+
+
+def replicated(tmp_path: Path, plan: Path) -> tuple[Path, Path]:
+    """Export ``plan`` in two replicas and solve both on the far machine: their results/ dirs."""
+    out = ms("export", plan, tmp_path / "bundle", "--replicas", "2")
+    assert out.returncode == 0, out.stderr
+    assert "bundle-a" in out.stderr and "bundle-b" in out.stderr
+    assert not (tmp_path / "bundle").exists()
+    for r in "ab":
+        manifest = json.loads((tmp_path / f"bundle-{r}" / "manifest.json").read_text())
+        assert manifest["replica"] == r
+        assert run_bundle(tmp_path / f"bundle-{r}", tmp_path / "far").returncode == 0
+    return tuple(tmp_path / "far" / f"bundle-{r}" / "results" for r in "ab")
+
+
+def test_replicas_that_agree_give_the_exact_answer(tmp_path, solver):
+    plan = queens8_plan(tmp_path, parts=4)
+    results_a, results_b = replicated(tmp_path, plan)
+    assert "%%% replica a\n" in (results_a / "part-0001.result").read_text()
+    first = ms("collect", plan, results_a)
+    assert first.returncode == 0, first.stderr
+    waiting = [ln for ln in first.stderr.splitlines() if ln.startswith("modelsplit: waiting")]
+    assert len(waiting) == 4 and all(
+        "waiting for its replica in" in ln and "bundle-b" in ln for ln in waiting
+    )
+    assert {p[2] for p in journal_dump(plan)[0]} == {"pending"}  # nothing accepted on one replica's word
+    assert "4 waiting" in ms("collect", plan, results_a).stderr  # the same files again: still waiting
+    second = ms("collect", plan, results_b)
+    assert second.returncode == 0, second.stderr
+    assert second.stderr.count("agree)") == 4, second.stderr
+    assert {p[2] for p in journal_dump(plan)[0]} == {"done"}
+    data = json.loads(ms("solve", plan, "--json", "-q").stdout)
+    assert data["status"] == "ALL_SOLUTIONS" and data["n_solutions"] == 92
+    again = ms("collect", plan, results_a, results_b)
+    assert again.returncode == 0 and "0 result(s) collected, 8 unchanged" in again.stderr, again.stderr
+
+
+def test_a_tampered_replica_is_refused_by_name_and_its_part_stays_pending(tmp_path, solver):
+    plan = queens8_plan(tmp_path, parts=4)
+    results_a, results_b = replicated(tmp_path, plan)
+    target = results_b / "part-0002.result"
+    target.write_text(resign(drop_one_solution(target.read_text())))
+    # a result without a replica line (from a copy of the part exported on its own) is refused
+    alone = tmp_path / "alone.result"
+    text = (results_a / "part-0003.result").read_text()
+    alone.write_text(resign(text.replace("%%% replica a\n", "")))
+    out = ms("collect", plan, alone, results_a, results_b)
+    assert out.returncode == 1, out.stderr
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("modelsplit: disagreeing")]
+    assert len(lines) == 2, out.stderr  # one line per disagreeing bundle
+    tampered = next(ln for ln in lines if "bundle-b" in ln)
+    honest = next(ln for ln in lines if "bundle-a" in ln)
+    assert "part 2 ALL_SOLUTIONS" in tampered and "part-0002.result" in tampered
+    count = lambda ln: int(re.search(r"ALL_SOLUTIONS, (\d+) solutions", ln).group(1))  # noqa: E731
+    assert count(honest) == count(tampered) + 1
+    assert "stays pending" in out.stderr
+    assert "names no replica" in rejection(out, "alone.result")
+    states = {p[0]: p[2] for p in journal_dump(plan)[0]}
+    assert states == {1: "done", 2: "pending", 3: "done", 4: "done"}
+    assert not [s for s in journal_dump(plan)[1] if s[1] == 2]
+    assert "Traceback" not in out.stderr
+    # the part solved again honestly on the machine of replica b: now they agree
+    target.unlink()
+    assert run_bundle(tmp_path / "bundle-b", tmp_path / "far", "2").returncode == 0
+    settled = ms("collect", plan, target)
+    assert settled.returncode == 0 and "agree)" in settled.stderr, settled.stderr
+    data = json.loads(ms("solve", plan, "--json", "-q").stdout)
+    assert data["status"] == "ALL_SOLUTIONS" and data["n_solutions"] == 92
+
+
+def test_a_journal_from_before_replicas_is_migrated(tmp_path):
+    journal = open_journal(tmp_path)
+    try:  # the schema of a journal written before replicas existed
+        journal.conn.execute("ALTER TABLE exports DROP COLUMN replica")
+        journal.conn.execute("DROP TABLE replica_results")
+        with journal.transaction():
+            journal.conn.execute(
+                "INSERT INTO exports (part_id, key, bundle, exported) VALUES (1, 'k1', 'old', 1.0)"
+            )
+    finally:
+        journal.close()
+    readonly = Journal.open(tmp_path / "journal.sqlite", "plan-x", [], readonly=True)
+    try:  # read as it is: no replicas, and nothing fails
+        assert readonly.replica_bundles(1) == {} and readonly.replica_results(1, "k1") == {}
+    finally:
+        readonly.close()
+    journal = open_journal(tmp_path)
+    try:
+        assert journal.exports()[1][0] == "old"
+        with journal.transaction():
+            journal.record_export([(1, "k1")], "new-a", "a", 2.0)
+            journal.record_export([(1, "k1")], "new-b", "b", 2.0)
+        assert journal.replica_bundles(1) == {"a": "new-a", "b": "new-b"}
+        assert journal.replica_results(1, "k1") == {}
+    finally:
+        journal.close()
+
+
+def test_replica_bundle_names(tmp_path):
+    assert replica_names(tmp_path / "out", 1) == [(tmp_path / "out", None)]
+    assert replica_names(tmp_path / "out", 2) == [(tmp_path / "out-a", "a"), (tmp_path / "out-b", "b")]
+    assert [p.name for p, _ in replica_names(tmp_path / "far.tar.gz", 3)] == [
+        "far-a.tar.gz",
+        "far-b.tar.gz",
+        "far-c.tar.gz",
+    ]
+    plan = queens8_plan(tmp_path, parts=2)
+    bad = ms("export", plan, tmp_path / "b", "--replicas", "0")
+    assert bad.returncode == 1 and "--replicas takes a number from 1" in bad.stderr
+    (tmp_path / "b-b").mkdir()
+    (tmp_path / "b-b" / "x").write_text("")
+    taken = ms("export", plan, tmp_path / "b", "--replicas", "2")
+    assert taken.returncode == 1 and "b-b already exists" in taken.stderr
+    assert not (tmp_path / "b-a").exists()  # nothing written when one name is taken

@@ -84,6 +84,9 @@ def test_all_solutions_round_trip_equals_cpsat(tmp_path):
     assert answer.parts["done"] == len(plan.parts)
     verified = ms("verify", plan.path)
     assert verified.returncode == 0 and "verified 40 solutions" in verified.stdout + verified.stderr
+    resolved = ms("verify", plan.path, "--resolve", "--all")  # the parts solved again by CP-SAT agree
+    assert resolved.returncode == 0, resolved.stdout + resolved.stderr
+    assert "solved again every one of 4 claimed-complete part(s)" in resolved.stdout
 
 
 def test_optimum_and_unsat_round_trip_equal_cpsat(tmp_path):

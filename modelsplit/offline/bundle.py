@@ -15,6 +15,11 @@
 The part files hold the same text a local attempt of the part runs (see plan/task.py); an
 optimisation part carries the best objective known at export time as a bound. The journal records
 which parts went into which bundle, and when (``modelsplit status`` shows them as exported).
+
+``export --replicas N`` writes the same parts into N bundles, OUT-a, OUT-b, … (OUT-a.tar.gz, …
+for an archive), each with its replica name in manifest.json and in the header of every result
+its solve.sh writes; `collect` accepts a finished result of such a part only when the results of
+all its replicas agree (see offline/collect.py).
 """
 
 from __future__ import annotations
@@ -73,13 +78,17 @@ def _ranges(ids: list[int]) -> str:
 
 @dataclass(frozen=True)
 class Exported:
-    bundle: Path
+    bundle: Path  # the first bundle written
     part_ids: tuple[int, ...]
     skipped_done: tuple[int, ...]
     bound: int | float | None
+    bundles: tuple[Path, ...] = ()  # every bundle written: more than one for replicas
 
     def summary(self) -> str:
-        text = f"exported {len(self.part_ids)} part{'s' if len(self.part_ids) != 1 else ''} ({_ranges(list(self.part_ids))}) to {self.bundle}"
+        where = ", ".join(str(b) for b in self.bundles or (self.bundle,))
+        text = f"exported {len(self.part_ids)} part{'s' if len(self.part_ids) != 1 else ''} ({_ranges(list(self.part_ids))}) to {where}"
+        if len(self.bundles) > 1:
+            text += f" ({len(self.bundles)} replicas: every part in each; solve them on different machines)"
         if self.bound is not None:
             text += f", bounded by the best objective so far ({self.bound})"
         return text
@@ -135,45 +144,84 @@ def _leaves(part_id: int, children: dict[int, list[int]], records) -> list[int]:
     return out
 
 
+REPLICAS = "abcdefghijklmnopqrstuvwxyz"  # the replicas' names: bundle OUT is written as OUT-a, OUT-b, …
+
+
+def replica_names(bundle: Path, replicas: int) -> list[tuple[Path, str | None]]:
+    """(bundle path, replica) of each bundle an export writes: ``bundle`` itself for one copy;
+    for ``replicas`` copies, ``OUT-a``, ``OUT-b``, … (``OUT-a.tar.gz``, … for an archive)."""
+    if replicas == 1:
+        return [(bundle, None)]
+    if not 1 <= replicas <= len(REPLICAS):
+        raise InputError(f"--replicas takes a number from 1 to {len(REPLICAS)} (got {replicas})")
+    name, suffix = bundle.name, ""
+    for ending in ARCHIVE_SUFFIXES:
+        if name.endswith(ending):
+            name, suffix = name.removesuffix(ending), ending
+    return [(bundle.with_name(f"{name}-{r}{suffix}"), r) for r in REPLICAS[:replicas]]
+
+
 def export(
-    plan: Plan, bundle: str | os.PathLike[str], *, parts: str | None = None, pending: bool = False
+    plan: Plan,
+    bundle: str | os.PathLike[str],
+    *,
+    parts: str | None = None,
+    pending: bool = False,
+    replicas: int = 1,
 ) -> Exported:
     """Write a bundle of ``plan``'s parts (all, the ``parts`` list, only unfinished ones with
-    ``pending``) to ``bundle``: a directory, or an archive when the name ends in .tar.gz."""
-    bundle = Path(bundle)
-    archive = bundle.name.endswith(ARCHIVE_SUFFIXES)
-    if bundle.exists() and (archive or not bundle.is_dir() or any(bundle.iterdir())):
-        raise InputError(f"{bundle} already exists; choose another bundle name or remove it first")
+    ``pending``) to ``bundle``: a directory, or an archive when the name ends in .tar.gz.
+
+    ``replicas`` > 1 writes each part into that many bundles (``bundle-a``, ``bundle-b``, …), to
+    be solved on different machines: `collect` then accepts a finished result of a part only when
+    the results of all its replicas agree.
+    """
+    targets = replica_names(Path(bundle), replicas)
+    for target, _ in targets:
+        archive = target.name.endswith(ARCHIVE_SUFFIXES)
+        if target.exists() and (archive or not target.is_dir() or any(target.iterdir())):
+            raise InputError(f"{target} already exists; choose another bundle name or remove it first")
     plan.check_files()
     journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
     try:
         chosen, done = select(plan, journal, parts, pending)
         best = journal.best_solution(plan.goal) if plan.goal.optimises else None
         bound = plan.part_bound(best.objective if best else None)
-        name = bundle.name
-        for suffix in ARCHIVE_SUFFIXES:
-            name = name.removesuffix(suffix)
-        bundle.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".modelsplit-bundle-", dir=bundle.parent) as tmp:
-            root = Path(tmp) / name
-            _write(plan, chosen, bound, root)
-            if archive:
-                partial = bundle.with_name(f".{bundle.name}.partial")
-                with tarfile.open(partial, "w:gz") as tar:
-                    tar.add(root, arcname=name)
-                os.replace(partial, bundle)
-            else:
-                if bundle.exists():
-                    bundle.rmdir()
-                os.replace(root, bundle)
+        for target, replica in targets:
+            _place(plan, chosen, bound, target, replica)
+        now = time.time()
         with journal.transaction():
-            journal.record_export([(p.id, p.key) for p in chosen], str(bundle))
+            for target, replica in targets:
+                journal.record_export([(p.id, p.key) for p in chosen], str(target), replica, now)
     finally:
         journal.close()
-    return Exported(bundle, tuple(p.id for p in chosen), tuple(done), bound)
+    return Exported(
+        targets[0][0], tuple(p.id for p in chosen), tuple(done), bound, tuple(t for t, _ in targets)
+    )
 
 
-def _write(plan: Plan, parts: list[Part], bound, root: Path) -> None:
+def _place(plan: Plan, chosen: list[Part], bound, bundle: Path, replica: str | None) -> None:
+    """Write one bundle in a temporary directory beside it, then move it (or its archive) in place."""
+    archive = bundle.name.endswith(ARCHIVE_SUFFIXES)
+    name = bundle.name
+    for suffix in ARCHIVE_SUFFIXES:
+        name = name.removesuffix(suffix)
+    bundle.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".modelsplit-bundle-", dir=bundle.parent) as tmp:
+        root = Path(tmp) / name
+        _write(plan, chosen, bound, root, replica)
+        if archive:
+            partial = bundle.with_name(f".{bundle.name}.partial")
+            with tarfile.open(partial, "w:gz") as tar:
+                tar.add(root, arcname=name)
+            os.replace(partial, bundle)
+        else:
+            if bundle.exists():
+                bundle.rmdir()
+            os.replace(root, bundle)
+
+
+def _write(plan: Plan, parts: list[Part], bound, root: Path, replica: str | None = None) -> None:
     root.mkdir(parents=True)
     for rel in plan.files:
         target = root / rel
@@ -181,10 +229,20 @@ def _write(plan: Plan, parts: list[Part], bound, root: Path) -> None:
         shutil.copyfile(plan.path / rel, target)
     fmt = format_named(plan.format)
     written = fmt.bundle_parts(plan, parts, bound, root)
-    _finish(plan, parts, bound, root, written.entries, written.width, written.prefix, fmt.runner)
+    _finish(plan, parts, bound, root, written.entries, written.width, written.prefix, fmt.runner, replica)
 
 
-def _finish(plan: Plan, parts, bound, root: Path, entries, width: int, prefix, runner: Runner) -> None:
+def _finish(
+    plan: Plan,
+    parts,
+    bound,
+    root: Path,
+    entries,
+    width: int,
+    prefix,
+    runner: Runner,
+    replica: str | None = None,
+) -> None:
     """solve.sh, README.txt, SHA256SUMS and manifest.json of a bundle whose parts are written."""
     kind = "all" if plan.all_solutions and plan.goal == Goal.SATISFY else plan.goal
     script = SCRIPT.format(
@@ -203,6 +261,7 @@ def _finish(plan: Plan, parts, bound, root: Path, entries, width: int, prefix, r
         missing=runner.missing,
         extra_check=runner.extra_check,
         ext=runner.ext,
+        replica_line=f'        echo "%%% replica {replica}"\n' if replica else "",
     )
     (root / "solve.sh").write_text(script)
     (root / "solve.sh").chmod(0o755)
@@ -219,6 +278,7 @@ def _finish(plan: Plan, parts, bound, root: Path, entries, width: int, prefix, r
         "all_solutions": plan.all_solutions,
         "output_mode": plan.output_mode,
         "result_format": RESULT_FORMAT,
+        "replica": replica,
         "parts": entries,
         "files": sums,
     }
@@ -290,7 +350,8 @@ line of its log (results/{name}.log, "command: ..."), and keep what it prints.
 
 Result file (format {result_format}): plain text. Lines starting with "%%% " frame MiniZinc's own
 output: first "%%% modelsplit-result {result_format}", "%%% plan ID", "%%% part N", "%%% key KEY",
-"%%% started TIME", "%%% time-limit SEC|none"; then everything minizinc printed (each solution
+"%%% started TIME", "%%% time-limit SEC|none" (and "%%% replica X" in a bundle that is one
+of several replicas of the same parts); then everything minizinc printed (each solution
 ends with "----------", a finished search with "==========" or "=====UNSATISFIABLE====="); last
 "%%% exit CODE", "%%% elapsed SEC", "%%% end complete|stopped" and, where sha256sum exists,
 "%%% sha256 HEX" (of all the lines before it).
@@ -396,7 +457,7 @@ solve_part() {{
         echo "%%% key $key"
         echo "%%% started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
         echo "%%% time-limit ${{TIME_LIMIT:-none}}"
-    }} >"$tmp"
+{replica_line}    }} >"$tmp"
     echo "part $id: solving"
     printf '%s\n' "command: $RUNNER $ARGS_TEXT $limit parts/$name.{ext}" >"$log"
     start=$(date +%s)

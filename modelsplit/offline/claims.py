@@ -88,3 +88,15 @@ def screen(claims: Sequence[Claim], info, optimise: bool, distinct: bool, fixing
         else:
             left.append((claim, fixed))
     return failures, left
+
+
+def describe_answer(status, count: int, objective, optimise: bool, enumerate_: bool) -> str:
+    """A part's answer in a few words, e.g. ``ALL_SOLUTIONS, 92 solutions`` or
+    ``OPTIMAL_SOLUTION, objective 11`` (``status`` a Status, or None for no answer)."""
+    if status is None:
+        return "no answer"
+    if optimise and status.has_solution():
+        return f"{status.value}, objective {objective}"
+    if enumerate_:
+        return f"{status.value}, {count} solution{'s' if count != 1 else ''}"
+    return status.value

@@ -6,6 +6,11 @@ matching?), checks that it belongs to this plan and part (plan id and part key),
 with the same reader as local parts, and re-checks every solution against the original model (see
 offline/verify.py) before anything is recorded. A stopped result is recorded as a stopped part (its
 solutions kept as a stopped local part's are); a complete one finishes its part.
+
+A part exported in replicas (``export --replicas``) is finished only when the finished results of
+all its replicas agree: the same status, the same number of solutions (enumeration), the same
+objective (optimisation). Until the other replicas' results come, a result waits in the journal;
+when they disagree, the part stays pending and every disagreeing bundle is named.
 """
 
 from __future__ import annotations
@@ -22,12 +27,13 @@ from typing import Any
 from modelsplit.errors import ResultError
 from modelsplit.formats import format_named
 from modelsplit.model.goal import Goal
-from modelsplit.offline.claims import Claim, canonical
+from modelsplit.offline.claims import Claim, canonical, describe_answer, same_objective
 from modelsplit.offline.resultfile import ResultFile, parse_result
 from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
 from modelsplit.plan.task import PartTask
 from modelsplit.run.journal import Journal, all_parts
+from modelsplit.run.journal_offline import ReplicaResult
 from modelsplit.status import PartState, Status
 from modelsplit.workers.backend import SEPARATOR, OutputReader, Solution
 
@@ -98,10 +104,12 @@ class FileOutcome:
     """What collecting one file did, and why."""
 
     name: str
-    kind: str  # collected | unchanged | rejected
+    kind: str  # collected | unchanged | waiting | disagreeing | rejected
     message: str
     part_id: int | None = None
     state: PartState | None = None
+    # disagreeing replicas: one line per bundle, naming it and what its result says
+    bundles: tuple[str, ...] = ()
 
     def line(self) -> str:
         return f"{self.kind} {self.name}: {self.message}"
@@ -121,9 +129,17 @@ class Collection:
     def collected(self) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.kind == "collected"]
 
+    @property
+    def disagreeing(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.kind == "disagreeing"]
+
     def summary(self) -> str:
-        n = {k: sum(1 for o in self.outcomes if o.kind == k) for k in ("collected", "unchanged", "rejected")}
-        return f"{n['collected']} result(s) collected, {n['unchanged']} unchanged, {n['rejected']} rejected"
+        kinds = ("collected", "unchanged", "waiting", "disagreeing", "rejected")
+        n = {k: sum(1 for o in self.outcomes if o.kind == k) for k in kinds}
+        text = f"{n['collected']} result(s) collected, {n['unchanged']} unchanged, {n['rejected']} rejected"
+        if n["waiting"] or n["disagreeing"]:
+            text += f", {n['waiting']} waiting for their replicas, {n['disagreeing']} disagreeing with them"
+        return text
 
 
 class Ingest:
@@ -177,6 +193,9 @@ class Ingest:
             return FileOutcome(
                 name, "unchanged", f"part {part} is {record.state.value} already; nothing changed", part
             )
+        bundles = self.journal.replica_bundles(part) if state == PartState.DONE else {}
+        if bundles:
+            return self._replica(result, part, solutions, status, bundles)
         with self.journal.transaction():
             self._record(result, part, solutions, status, state)
             self.journal.record_collected(sha, part, name, state)
@@ -188,6 +207,65 @@ class Ingest:
             part,
             state,
         )
+
+    def _replica(
+        self, result: ResultFile, part: int, solutions: list[Solution], status: Status, bundles
+    ) -> FileOutcome:
+        """A finished result of a part exported in replicas: kept until all replicas' results
+        are in, then the part is recorded when they agree, or left pending when they do not."""
+        name, label, key = result.name, result.replica, self.parts[part].key
+        if label not in bundles:
+            names = ", ".join(f"{b} (replica {r})" for r, b in sorted(bundles.items()))
+            what = "names no replica" if label is None else f"names replica {label!r}, not one"
+            return FileOutcome(
+                name, "rejected", f"part {part} was exported in replicas to {names}; this result {what} "
+                "of them: collect the result files their solve.sh wrote", part,
+            )  # fmt: skip
+        objectives = [s.objective for s in solutions if s.objective is not None]
+        best = self.plan.goal.best(objectives) if objectives else None
+        mine = ReplicaResult(part, label, result.sha256, name, status, len(solutions), best)
+        stored = self.journal.replica_results(part, key)
+        if label not in stored or stored[label].sha256 != mine.sha256:  # not the same file again
+            with self.journal.transaction():
+                self.journal.add_replica_result(key, mine)
+        stored[label] = mine
+        said = self._said(mine)
+        missing = sorted(r for r in bundles if r not in stored)
+        if missing:
+            others = ", ".join(bundles[r] for r in missing)
+            return FileOutcome(
+                name, "waiting", f"part {part} ({said}) from {bundles[label]}: waiting for its replica in {others}", part
+            )  # fmt: skip
+        differ = sorted(r for r in bundles if not self._agree(stored[r], mine))
+        if differ:
+            lines = tuple(
+                f"{bundles[r]}: part {part} {self._said(stored[r])} ({stored[r].file})"
+                for r in sorted({*differ, label})
+            )
+            return FileOutcome(
+                name, "disagreeing", f"the replicas of part {part} disagree; it stays pending "
+                "(solve it here with `modelsplit solve`, or export it again)", part, None, lines
+            )  # fmt: skip
+        state = PartState.DONE
+        with self.journal.transaction():
+            self._record(result, part, solutions, status, state)
+            for r in bundles:
+                self.journal.record_collected(stored[r].sha256, part, stored[r].file, state)
+        where = " and ".join(bundles[r] for r in sorted(bundles))
+        return FileOutcome(
+            name, "collected", f"part {part} done ({said}; replicas in {where} agree)", part, state
+        )
+
+    def _said(self, r: ReplicaResult) -> str:
+        return describe_answer(r.status, r.n_solutions, r.objective, self.plan.goal.optimises, self.enumerate)
+
+    def _agree(self, a: ReplicaResult, b: ReplicaResult) -> bool:
+        """Whether two replicas' finished results of a part give the same answer."""
+        if a.status != b.status:
+            return False
+        if self.enumerate and a.n_solutions != b.n_solutions:
+            return False
+        return not self.plan.goal.optimises or same_objective(a.objective, b.objective)
 
     def _check(self, result: ResultFile) -> tuple[int, list[Solution], Status, PartState]:
         if result.plan_id != self.plan.id:

@@ -9,6 +9,7 @@ A result file is plain text: MiniZinc's own output for one part, framed by lines
     %%% key 9c1e…             the part's key (content hash)
     %%% started 2026-12-01T21:00:00Z
     %%% time-limit 600|none
+    %%% replica a             only in bundles exported in replicas (``export --replicas``)
     …everything `minizinc` printed: solutions ended by ----------, then ========== or
     =====UNSATISFIABLE===== when the search finished…
     %%% exit 0                minizinc's exit code
@@ -18,6 +19,10 @@ A result file is plain text: MiniZinc's own output for one part, framed by lines
 
 :func:`parse_result` reads one and checks that it is whole (its last lines are there, the sha256
 matches); whether it belongs to a plan is for collecting to check (offline/collect.py).
+
+The sha256 line detects accidental damage only: anyone can recompute it, so it proves nothing
+about who wrote the file or whether its search was complete (see ``verify --resolve`` and
+``export --replicas`` for that).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ class ResultFile:
     body: str  # what minizinc printed
     started: str = ""
     time_limit: str = "none"
+    replica: str | None = None  # the replica of the bundle that wrote it (a, b, …), if any
 
 
 def _field(line: str, name: str) -> str | None:
@@ -63,7 +69,9 @@ def parse_result(name: str, data: bytes) -> ResultFile:
     """Read a result file; ResultError (naming what is wrong) when it is not a whole one."""
     lines = _lines(data)
     header = _header(lines)
-    body, exit_text, elapsed_text, end_text = _trailer(lines, lines[1 + len(HEADER_FIELDS) :])
+    first = 1 + len(HEADER_FIELDS)
+    replica = _field(lines[first], "replica") if first < len(lines) else None
+    body, exit_text, elapsed_text, end_text = _trailer(lines, lines[first + (replica is not None) :])
     if end_text not in ENDS:
         raise ResultError(f"ends with '%%% end {end_text}', which is neither complete nor stopped")
     try:
@@ -84,6 +92,7 @@ def parse_result(name: str, data: bytes) -> ResultFile:
         body=body,
         started=header["started"],
         time_limit=header["time-limit"],
+        replica=replica,
     )
 
 

@@ -68,13 +68,26 @@ CREATE TABLE IF NOT EXISTS exports (
     part_id INTEGER NOT NULL,
     key TEXT NOT NULL,
     bundle TEXT NOT NULL,
-    exported REAL NOT NULL
+    exported REAL NOT NULL,
+    replica TEXT
 );
 CREATE TABLE IF NOT EXISTS collected (
     sha256 TEXT PRIMARY KEY,
     part_id INTEGER NOT NULL,
     file TEXT NOT NULL,
     state TEXT NOT NULL,
+    collected REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS replica_results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    part_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    replica TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    file TEXT NOT NULL,
+    status TEXT NOT NULL,
+    n_solutions INTEGER NOT NULL,
+    objective REAL,
     collected REAL NOT NULL
 );
 """
@@ -104,6 +117,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE parts ADD COLUMN worker TEXT")
     if "cpu" not in {r[1] for r in conn.execute("PRAGMA table_info(runs)")}:
         conn.execute("ALTER TABLE runs ADD COLUMN cpu REAL")
+    if "replica" not in {r[1] for r in conn.execute("PRAGMA table_info(exports)")}:
+        conn.execute("ALTER TABLE exports ADD COLUMN replica TEXT")  # exports made in replicas
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
