@@ -94,14 +94,14 @@ def main(argv: list[str] | None = None) -> int:
 def _interrupt(signum, frame) -> None:
     """The first SIGTERM or Ctrl-C stops the run; later ones are noted and ignored, so that they
     cannot cut short the clean-up the first one started (killing solvers, removing temporary
-    files). ``kill -9`` remains for a clean-up that hangs."""
-    signal.signal(signal.SIGTERM, _ignore)
-    signal.signal(signal.SIGINT, _ignore)
+    files). ``kill -9`` remains for a clean-up that hangs.
+
+    Ignored at the system level (SIG_IGN), not by a Python handler: Python puts back the default
+    action of its own handlers when it shuts down, and a second signal arriving then would kill
+    the process after its clean-up, with the signal's status instead of 130."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
-
-
-def _ignore(signum, frame) -> None:
-    pass
 
 
 def entry() -> None:
