@@ -96,6 +96,8 @@ def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float
         )
         split_wall = time.monotonic() - t0
         answer = api.solve(plan, virtual=workers, split_seconds=split_wall, race=race)
+        if answer.interrupted:  # Ctrl-C or SIGTERM stopped the solve: no row for a run cut short
+            raise KeyboardInterrupt
         journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
         try:
             stats = journal_stats(journal, plan)
