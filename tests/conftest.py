@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
@@ -101,3 +102,10 @@ def solver_processes(plan=None) -> list[str]:
         if label is not None and (keys is None or label in keys):
             found.append(cmd)
     return found
+
+
+def interruptible() -> None:
+    """preexec_fn for a process a test will stop with Ctrl-C: SIGINT back to its default action,
+    which a test run started in the background (a shell's `cmd &`) would otherwise pass on as
+    ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, MODELS, optimum, plain_minizinc
+from conftest import EXAMPLES, MODELS, interruptible, optimum, plain_minizinc
 
 from modelsplit import api
 from modelsplit.offline.bundle import replica_names
@@ -383,6 +383,7 @@ def test_stopped_parts_are_recorded_as_stopped_and_resume_exactly(tmp_path, solv
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     assert wait_for_minizinc(far / "bundle", "part-0002"), "the bundle did not start minizinc"
     proc.send_signal(signal.SIGINT)

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import EXAMPLES, MODELS, optimum, plain_minizinc, solver_processes
+from conftest import EXAMPLES, MODELS, interruptible, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
 from modelsplit.plan.plan import Plan
@@ -400,6 +400,7 @@ def _start_run(tmpdir: Path, *files: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
 
 

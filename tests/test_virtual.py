@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CATALOG, EXAMPLES, model_files, optimum, plain_minizinc, solver_processes
+from conftest import CATALOG, EXAMPLES, interruptible, model_files, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
 from modelsplit.errors import SolveError
@@ -189,7 +189,7 @@ def test_ctrl_c_leaves_no_solver_paused_or_running(tmp_path):
     plan = api.split(str(EXAMPLES / "queens.mzn"), [str(n13)], tmp_path / "plan", parts=8, all_solutions=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "modelsplit", "solve", str(plan.path), "--virtual", "8", "-q"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(solver_processes(plan)) < 4:
