@@ -213,12 +213,12 @@ def _solve_virtual(plan: Plan, workers: int, split_seconds, latency: float, opti
     split's (see :func:`charge_split`)."""
     plan.check_files()
     fmt = format_named(plan.format)
-    cpu = _CoordinatorCPU()
+    flattening = _CoordinatorCPU()
     flat = None
     if fmt.flattens:
         solver = resolve_solver(plan.solver)
         flat = flatten_plan(plan, solver.arg, solver.tag, scratch_root())
-    split = charge_split(plan.timing, workers, split_seconds) + cpu.since()
+    split = charge_split(plan.timing, workers, split_seconds) + flattening.since()
     executor = VirtualExecutor(fmt.backend(), workers, latency=latency, start=split)
     real, cpu = time.monotonic(), time.thread_time()  # the dispatcher, journal and collector run here
     try:
