@@ -119,6 +119,28 @@ def test_split_bounded_by_the_optimum_itself_keeps_it(entry, solver, tmp_path, m
 
 
 @pytest.mark.parametrize("entry", OPTIMISE, ids=[e["name"] for e in OPTIMISE])
+def test_split_bounded_by_the_probes_best_solution_keeps_the_optimum(entry, solver, tmp_path):
+    """Without a race, the probes' best solution bounds the split: the cube that holds it goes
+    first and may find it again, every other part looks only for better ones."""
+    files = model_files(entry)
+    status, objective = optimum(solver.arg, files)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=6, race=0)
+    assert not plan.raced
+    answer = api.solve(plan, workers=2, race=0)
+    if status == "UNSATISFIABLE":
+        assert answer.status == Status.UNSATISFIABLE and plan.bound is None
+        return
+    assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == objective
+    if entry["name"].startswith("golomb"):  # its probes always reach a ruler
+        assert plan.bound is not None and "the probes found a solution" in plan.note
+    if plan.bound is not None:
+        assert plan.goal.better(plan.bound, objective) is False
+        if plan.bound_part is not None:
+            assert plan.bound_part == 1
+    _check_partition(plan)
+
+
+@pytest.mark.parametrize("entry", OPTIMISE, ids=[e["name"] for e in OPTIMISE])
 def test_race_that_ends_before_splitting_answers(entry, solver, tmp_path):
     files = model_files(entry)
     status, objective = optimum(solver.arg, files)

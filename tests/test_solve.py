@@ -133,7 +133,7 @@ def test_race_at_solve_time_on_a_plan_split_without_one(tmp_path, solver):
     best = optimum(solver.arg, files)[1]
     for race in (0.05, 30):  # stopped early (its incumbent seeds the bound), or answering alone
         plan = api.split(files[0], [], tmp_path / f"plan{race}", parts=6, race=0)
-        assert not plan.raced and plan.bound is None
+        assert not plan.raced  # (its probes may have found a bound)
         answer = api.solve(plan, workers=2, race=race)
         assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == best
         journal = Journal.open(plan.journal_path, plan.id, [])

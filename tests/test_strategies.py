@@ -90,6 +90,27 @@ def test_probe_outcomes_and_the_race_on_a_real_model(solver, tmp_path):
     assert probe.classify([hopeless, small, Cube()]) == [Outcome.REFUTED, Outcome.FINISHED, Outcome.OPEN]
 
 
+def test_probes_of_an_optimisation_find_solutions_and_tighten_their_bound(solver, tmp_path):
+    """A probe stopped at its limit prints the best solution it reached: the best of all probes is
+    a real solution (a ruler of its objective's length), and it bounds every later probe."""
+    from modelsplit.model.cube import Cube, Restriction
+    from modelsplit.model.info import Slot
+
+    data = tmp_path / "m10.dzn"
+    data.write_text("m = 10;\n")
+    info = inspect(Model.from_files(str(EXAMPLES / "golomb.mzn"), [data]), solver.arg)
+    probe = Probe.for_solver(info, solver.arg, "gecode", 2)
+    assert probe.found() is None and probe.bound is None
+    m2 = Slot("mark", (2,))
+    probe.classify([Cube((Restriction(m2, v, v),)) for v in range(1, 9)])
+    found = probe.found()
+    assert found is not None and not found.complete and probe.bound == found.objective
+    marks = [found.values[Slot("mark", (i,))] for i in range(1, 11)]
+    assert marks[-1] == found.objective >= 55 and marks == sorted(marks)
+    diffs = [b - a for i, a in enumerate(marks) for b in marks[i + 1 :]]
+    assert len(set(diffs)) == len(diffs)
+
+
 def test_a_split_that_fails_stops_the_race_at_once(solver, tmp_path, monkeypatch):
     """The race runs beside the split: when the split fails, the race's solver process is killed
     at once (no waiting for its budget, nothing left running)."""

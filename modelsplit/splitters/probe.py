@@ -10,6 +10,11 @@ PROBE_FAILS failures and PROBE_MS milliseconds. What it answers classifies the c
   is small, a part of its own that needs no finer split;
 - ``OPEN``: the limit was reached, or a satisfaction search found a solution: work remains.
 
+A probe of an optimisation that stops at its limit still prints the best solution it reached, so
+the probes find solutions too: the best of them tightens the bound of every later probe and comes
+back as :meth:`Probe.found` (an incumbent found while splitting, where no race runs before the
+parts: see splitters/race.py).
+
 For an optimisation the probe first looks for an incumbent (:meth:`Probe.find_incumbent`): the
 whole model runs for a moment, and from then on every probe carries the bound ``objective <= B``
 of the best solution it found. The optimum is at most B, so a cube with no solution at or below B
@@ -88,6 +93,8 @@ class Probe:
         self.cpu = 0.0  # CPU seconds of the probe processes
         self._race: Future | None = None
         self.first_bound: int | None = None  # the bound when the first cube was probed
+        self._found: tuple[int, dict[str, str]] | None = None  # the probes' best: objective, shown values
+        self._shown_head: str | None = None  # the head with the objective and slots printed
         self.first_at: float | None = None  # when the first cube was probed
         self.skipped = 0  # cubes not asked about: the probing budget was spent
         # on a virtual cluster the probes would run on ``spread`` workers at once: the budget is
@@ -158,7 +165,7 @@ class Probe:
             if line.startswith("----------"):
                 if objective in block:
                     found.best, found.values = int(block[objective]), block
-                    self.bound = found.best  # probes running meanwhile use it at once
+                    self.tighten(found.best)  # probes running meanwhile use it at once
                     found.at = clock() or 0.0
                 block = {}
             elif line.startswith("=========="):
@@ -190,6 +197,53 @@ class Probe:
             ):
                 return
             reader.join(0.01)
+
+    def tighten(self, objective: int) -> bool:
+        """Bound later probes by a solution of this objective, if it is better than the bound."""
+        with self._lock:
+            if self.bound is not None and not self.info.goal.better(objective, self.bound):
+                return False
+            self.bound = objective
+            return True
+
+    def found(self) -> Incumbent | None:
+        """The best solution a probe printed (None: none did), as an incumbent that is not complete.
+
+        Its cost is in the probes' own: it has no seconds or CPU of its own."""
+        if self._found is None:
+            return None
+        objective, shown = self._found
+        return Incumbent(objective, False, 0.0, self._slot_values(shown))
+
+    def _probe_head(self) -> str:
+        """The FlatZinc before the solve item, with the objective and the slots printed (for an
+        optimisation: a probe's best solution can then bound the split)."""
+        if self._shown_head is None:
+            objective = self._objective_var()
+            if objective is None:
+                self._shown_head = self._head
+            else:
+                slots = {name for name in self.info.fzn_names.values() if not _is_literal(name)}
+                self._shown_head = _show(self._head, {objective, *slots})
+        return self._shown_head
+
+    def _keep_best(self, out: str) -> None:
+        """Remember the last (best) solution of a probe's output if it beats every earlier one."""
+        objective = self._objective_var()
+        end = out.rfind("----------")
+        if objective is None or end < 0:
+            return
+        start = out.rfind("----------", 0, end)
+        block = {}
+        for line in out[start + len("----------") if start >= 0 else 0 : end].splitlines():
+            name, sep, value = line.partition(" = ")
+            if sep:
+                block[name.strip()] = value.strip().rstrip(";")
+        value = block.get(objective)
+        if value is not None and _is_literal(value) and self.tighten(int(value)):
+            with self._lock:
+                if self._found is None or self.info.goal.better(int(value), self._found[0]):
+                    self._found = (int(value), block)
 
     def _slot_values(self, shown: dict[str, str]) -> dict[Slot, int]:
         """The slots' values in a solution the solver printed (FlatZinc name -> value text);
@@ -242,7 +296,7 @@ class Probe:
         lines = self.constraints(cube)
         if lines is None:
             return Outcome.REFUTED
-        path = _write_fzn(self._head + "\n".join(lines) + "\n" + self._tail, "modelsplit-probe-")
+        path = _write_fzn(self._probe_head() + "\n".join(lines) + "\n" + self._tail, "modelsplit-probe-")
         try:
             out, cpu = _run_probe([self.executable, "-fail", str(PROBE_FAILS), "-time", str(PROBE_MS), path])
         finally:
@@ -251,6 +305,8 @@ class Probe:
             self.cpu += cpu
         if out is None:  # it took longer than PROBE_TIMEOUT
             return Outcome.OPEN
+        if self.info.goal.optimises:
+            self._keep_best(out)
         if "=====UNSATISFIABLE=====" in out:
             return Outcome.REFUTED
         if self.info.goal.optimises and "==========" in out:
@@ -313,7 +369,9 @@ def _run_probe(args: list[str]) -> tuple[str | None, float]:
 def _write_fzn(text: str, prefix: str) -> str:
     """Write FlatZinc to a temporary file for the solver; its path (the caller removes it)."""
     # in this process's scratch directory: removed at exit, and swept by the next run after a kill
-    with tempfile.NamedTemporaryFile("w", suffix=".fzn", prefix=prefix, delete=False, dir=scratch_root()) as fh:
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".fzn", prefix=prefix, delete=False, dir=scratch_root()
+    ) as fh:
         fh.write(text)
         return fh.name
 

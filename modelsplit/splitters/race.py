@@ -60,8 +60,10 @@ def race_and_split(
         )
     if incumbent is not None and incumbent.complete:
         result = _answered(incumbent, strategy)
-    elif incumbent is not None and incumbent.objective is not None:
-        result = _bounded(_reprobe(result, probe), incumbent)
+    else:
+        bound = _best(info, incumbent, probe.found() if probe is not None else None)
+        if bound is not None:
+            result = _bounded(_reprobe(result, probe), bound, raced=bound is incumbent)
     timing = {"seconds": round(time.monotonic() - started, 3)}
     if incumbent is not None:
         timing.update(race=round(incumbent.seconds, 3), race_cpu=round(incumbent.cpu, 3))
@@ -85,6 +87,15 @@ def _answered(incumbent: Incumbent, strategy: str | None) -> Split:
     return Split([Cube()], name, note, bound=incumbent.objective, bound_cube=0, optimal=True)
 
 
+def _best(info: ModelInfo, raced: Incumbent | None, probed: Incumbent | None) -> Incumbent | None:
+    """The better of the race's best solution and the probes' (None: neither found one)."""
+    if raced is None or raced.objective is None:
+        return probed
+    if probed is None or probed.objective is None or not info.goal.better(probed.objective, raced.objective):
+        return raced
+    return probed
+
+
 def _reprobe(result: Split, probe: Probe) -> Split:
     """Ask again about the cubes of a split whose first probes had a weaker bound than the race
     ended with: drop those the final bound refutes (the splitters probed while the race ran)."""
@@ -95,13 +106,14 @@ def _reprobe(result: Split, probe: Probe) -> Split:
     if len(kept) == len(result.cubes):
         return result
     more = len(result.cubes) - len(kept)
-    note = f"{result.note}; {more} more refuted under the race's final bound"
+    note = f"{result.note}; {more} more refuted under the final bound"
     return dataclasses.replace(result, cubes=kept, dropped=result.dropped + more, note=note)
 
 
-def _bounded(result: Split, incumbent: Incumbent | None) -> Split:
-    """``result`` bounded by the race's best solution: the cube that holds it goes first (its part
-    finds that solution again at once, and its objective then bounds every part started later)."""
+def _bounded(result: Split, incumbent: Incumbent | None, raced: bool = True) -> Split:
+    """``result`` bounded by the best solution found while splitting (the race's, or a probe's
+    where ``raced`` is false): the cube that holds it goes first (its part finds that solution
+    again at once, and its objective then bounds every part started later)."""
     if incumbent is None or incumbent.objective is None:
         return result
     cubes = list(result.cubes)
@@ -116,8 +128,9 @@ def _bounded(result: Split, incumbent: Incumbent | None) -> Split:
     if first is not None:
         cubes.insert(0, cubes.pop(first))
         first = 0
-    note = (
-        f"{result.note}; the whole model searched for {incumbent.seconds:.2f} s first: "
-        f"objective {incumbent.objective} bounds every part"
-    )
+    if raced:
+        found = f"the whole model searched for {incumbent.seconds:.2f} s first"
+    else:
+        found = "the probes found a solution"
+    note = f"{result.note}; {found}: objective {incumbent.objective} bounds every part"
     return dataclasses.replace(result, cubes=cubes, note=note, bound=incumbent.objective, bound_cube=first)
