@@ -276,6 +276,7 @@ def test_part_bound_lets_only_the_holder_find_the_split_solution_again():
     assert plan.part_bound(None, 2) == 72  # the others: objective < 72
     assert plan.part_bound(None, 9) == 73  # a sub-part made later: not known to lack it
     assert plan.part_bound(None) == 73  # no part named (an export): the safe bound
+    assert plan.part_bound(None, 0) == 73  # the race: the whole model, holder included
     assert plan.part_bound(80, 2) == 72 and plan.part_bound(60, 1) == 60  # the tighter one wins
     unknown = _plan("maximize", 10, None)
     assert unknown.part_bound(None, 2) == 9 and unknown.part_bound(12, 2) == 12

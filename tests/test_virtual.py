@@ -78,6 +78,7 @@ def test_one_virtual_worker_runs_the_parts_one_after_another(tmp_path):
     try:
         cpu = journal.conn.execute("SELECT SUM(cpu), SUM(attempts) FROM parts").fetchone()
         runs = journal.runs()
+        spans = journal.conn.execute("SELECT elapsed, finished - started FROM parts").fetchall()
         assert journal.get_meta("clock") == "virtual"
     finally:
         journal.close()
@@ -88,6 +89,9 @@ def test_one_virtual_worker_runs_the_parts_one_after_another(tmp_path):
     assert all(r.cpu is not None and r.cpu >= 0 for r in runs)
     assert abs(sum(r.cpu for r in runs) - cpu[0]) < 1e-6
     assert abs(solve - expected) <= 0.1 * expected, (solve, expected)
+    # a part's elapsed seconds are virtual too (the re-split budget is made of them): its span
+    # on the virtual clock, less the start latency
+    assert all(abs(elapsed - (span - LATENCY)) < 1e-3 for elapsed, span in spans), spans
     # one worker: no two attempts overlap in virtual time
     spans = sorted((r.started, r.finished) for r in runs)
     assert all(a[1] <= b[0] + 1e-6 for a, b in zip(spans, spans[1:])), spans

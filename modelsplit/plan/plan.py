@@ -129,12 +129,13 @@ class Plan:
 
         The solution of objective B found while splitting is not recorded, so the part that holds
         it must be able to find it again (``objective <= B``, i.e. ``< B + 1``); so must every part
-        where that is not known (``part_id`` None, sub-parts made by re-splitting). Every other
-        part needs only solutions better than B (``< B``).
+        where that is not known (``part_id`` None, sub-parts made by re-splitting) and the race
+        (id 0: the whole model, whose search would otherwise end "unsatisfiable" where B is the
+        optimum). Every other part needs only solutions better than B (``< B``).
         """
         if self.bound is None or not self.goal.optimises or self.independent:
             return best
-        own = part_id is None or self.bound_part in (None, part_id) or part_id > len(self.parts)
+        own = part_id is None or self.bound_part in (None, part_id) or not 1 <= part_id <= len(self.parts)
         step = (1 if self.goal == Goal.MINIMIZE else -1) if own else 0
         start = self.bound + step
         if best is None:

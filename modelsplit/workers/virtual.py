@@ -216,6 +216,8 @@ class VirtualExecutor:
             part.cpu = max(part.cpu, result.cpu or 0.0)
             part.end = part.clock
             part.pids = ()
+        # in virtual seconds, as every time the dispatcher reads (the re-split budget among them)
+        result.elapsed = part.end - part.start
         self._push(part.end, DoneEvent(task.part_id, task.attempt, result))
 
     def _push(self, when: float, event: Event) -> None:
