@@ -124,6 +124,28 @@ def test_a_split_for_a_virtual_cluster_probes_as_its_workers_would(tmp_path):
     assert plan.timing["probes"] >= len(plan.parts)
 
 
+def test_a_split_for_a_virtual_cluster_probes_without_a_wall_clock_limit(tmp_path, monkeypatch):
+    """Probes of a virtual split stop at their failure limit only: a wall-clock limit would make
+    the split depend on this machine's load. A real split keeps the limit of PROBE_MS."""
+    from modelsplit.splitters import probe as probe_module
+
+    calls: list[list[str]] = []
+    real = probe_module._run_probe
+
+    def watched(args):
+        calls.append(list(args))
+        return real(args)
+
+    monkeypatch.setattr(probe_module, "_run_probe", watched)
+    files = [str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn")]
+    api.split(files[0], files[1:], tmp_path / "virtual", workers=64, virtual=True)
+    virtual, calls[:] = list(calls), []
+    api.split(files[0], files[1:], tmp_path / "real", workers=64)
+    assert virtual and calls
+    assert all("-time" not in args and "-fail" in args for args in virtual)
+    assert all(args[args.index("-time") + 1] == str(probe_module.PROBE_MS) for args in calls)
+
+
 def test_from_16_workers_the_race_runs_beside_the_parts(tmp_path, solver):
     """A split for many workers does not race; the virtual solve races beside the parts, on one
     worker, and the optimum is exact."""
