@@ -12,6 +12,7 @@ import atexit
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import threading
@@ -61,6 +62,7 @@ class PartResult:
     crashed: bool = False  # the solver died without saying why (signal, crash): worth a retry
     cpu: float | None = None  # CPU seconds of the solver processes, when known
     worker: str | None = None  # where it ran, as the executor names it (host/slot, a Dask worker)
+    statistics: dict | None = None  # the solver's own statistics lines (with -s), by name
 
 
 class StopToken:
@@ -115,6 +117,23 @@ STATUS_LINES = {
 }
 SEPARATOR = "----------"
 COMPLETE = "=========="
+STAT_PREFIX = "%%%mzn-stat"  # a statistics line (``%%%mzn-stat: name=value``) or a block's end
+FLAT_STATISTICS = "% Generated FlatZinc statistics:"  # `minizinc -s` heads the flattening's with it
+
+
+def read_statistic(line: str, into: dict) -> None:
+    """Add the value of one ``%%%mzn-stat: name=value`` line to ``into`` (a number where it is
+    one, else the text, unquoted); block ends and headings add nothing."""
+    name, eq, value = line.removeprefix(STAT_PREFIX + ":").strip().partition("=")
+    if not eq or line.startswith(STAT_PREFIX + "-"):
+        return
+    for kind in (int, float):
+        try:
+            into[name] = kind(value)
+            return
+        except ValueError:
+            pass
+    into[name] = value.strip('"')
 
 
 @dataclass
@@ -139,12 +158,15 @@ class MiniZincBackend:
             flags += ["--output-mode", "dzn"]
             if task.goal.optimises:
                 flags.append("--output-objective")
+        flags += task.flags
+        if task.fzn_flags:
+            flags += ["--fzn-flags", shlex.join(task.fzn_flags)]
         return ["--solver", task.solver, *flags, *self.extra_args, *task.model_files, str(extra)]
 
     def flat_command(self, task: PartTask, fzn: Path) -> list[str]:
         assert task.flat is not None
         flags = ["-a"] if task.all_solutions or task.goal.optimises else []
-        return [task.flat.executable, *flags, str(fzn)]
+        return [task.flat.executable, *flags, *task.flags, *task.fzn_flags, str(fzn)]
 
     def start(self, task: PartTask, tmp: str):
         """Start the part's solver process(es) in the scratch directory ``tmp``."""
@@ -191,6 +213,7 @@ class MiniZincBackend:
                 proc.close()
         result.elapsed = time.monotonic() - start
         result.cpu = proc.cpu
+        result.statistics = reader.statistics or None
         final = reader.status
         if token.stopped:
             result.stopped = True
@@ -247,6 +270,7 @@ class OutputReader:
         self.block: list[str] = []
         self.status: Status | None = None  # the final status line, once seen
         self.n_solutions = 0
+        self.statistics: dict = {}  # the solver's statistics lines (``%%%mzn-stat: name=value``)
 
     def feed(self, line: str, elapsed: float = 0.0) -> Solution | None:
         """Take one line (with its newline); return the solution it completes, if any."""
@@ -258,7 +282,9 @@ class OutputReader:
                 return None  # not a solution: a separator printed while the solver was stopped
             self.n_solutions += 1
             return sol
-        if bare == COMPLETE:
+        if bare.startswith(STAT_PREFIX) or bare == FLAT_STATISTICS:
+            read_statistic(bare, self.statistics)
+        elif bare == COMPLETE:
             self.status = _complete_status(self.task)
         elif bare in STATUS_LINES:
             self.status = STATUS_LINES[bare]
