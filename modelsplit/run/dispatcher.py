@@ -489,6 +489,8 @@ def _run(dispatcher: Dispatcher, deadline: float | None, on_progress) -> Answer:
     limit = dispatcher.stream.limit
     if limit is not None and dispatcher.enumerate and answer.n_solutions > limit:
         answer.n_solutions = limit  # more were recorded (a batch of one part): the answer has N
+        if answer.status == Status.ALL_SOLUTIONS:
+            answer.status = Status.SATISFIED  # ... and not all of them
     return answer
 
 
