@@ -77,20 +77,20 @@ def split(
     """
     if output_mode not in (None, "item", "dzn", "json"):
         raise InputError(f"unknown output mode {output_mode!r}: give item, dzn or json")
-    with tempfile.TemporaryDirectory(prefix="modelsplit-data-") as tmp:
-        data = [*data, *_cmdline_data_file(cmdline_data, Path(tmp))]
+    with contextlib.ExitStack() as stack:
+        if cmdline_data:  # in the scratch directory: swept by a later run if this one is killed
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-data-", dir=scratch_root()))
+            data = [*data, _cmdline_data_file(cmdline_data, Path(tmp))]
         return _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force,
                       resumable, race, virtual, output_mode == "dzn")
 
 
-def _cmdline_data_file(texts: Sequence[str], tmp: Path) -> list[Path]:
-    """``texts`` (data assignments) as one data file in ``tmp``; none without texts."""
-    if not texts:
-        return []
+def _cmdline_data_file(texts: Sequence[str], tmp: Path) -> Path:
+    """``texts`` (data assignments) as one data file in ``tmp``."""
     lines = [t.strip() if t.strip().endswith(";") else t.strip() + ";" for t in texts]
     path = tmp / "cmdline-data.dzn"
     path.write_text("\n".join(lines) + "\n")
-    return [path]
+    return path
 
 
 def _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force, resumable,
@@ -198,11 +198,9 @@ def solve(
     wall seconds the split took, when known (else the plan's own record of its race and probes),
     charged as the split would run on that many workers. ``latency``: virtual seconds from a
     part's start to its solver's (a task's round trip to a worker; default 5 ms).
-    ``on_solution`` receives each solution as it joins the answer (a :class:`FoundSolution`):
-    every solution of an enumeration, the first of a satisfaction search, each improving one of
-    an optimisation; what an earlier run of the plan found comes first. ``solution_limit``: stop
-    once that many have joined. ``solver_options``: flags for every part's solver
-    (:class:`SolverOptions`; with ``statistics``, ``answer.statistics`` holds the parts').
+    ``on_solution`` receives each solution as it joins the answer (a :class:`FoundSolution`, see
+    :class:`~modelsplit.run.stream.SolutionStream`); ``solution_limit``: stop once that many
+    have. ``solver_options``: flags for every part's solver (:class:`SolverOptions`).
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
@@ -288,27 +286,20 @@ def run(
 
     ``race`` (None: RACE_SECONDS, as on the command line) goes to both: an optimisation races
     before splitting (beside the first parts from RACE_BESIDE_WORKERS workers on), a
-    first-solution search beside the first parts. ``virtual``: split for that
-    many workers and solve on that many virtual ones (see :func:`solve`). ``on_split`` receives
-    the plan once it is written, before the solve starts.
-
-    ``time_limit`` counts from the call, the split included (on virtual workers: the solve's
-    virtual seconds); a split that takes it all leaves the answer UNKNOWN. A temporary plan is
-    removed afterwards (``answer.plan`` is then None), except after a stop (Ctrl-C, SIGTERM:
-    ``answer.interrupted``): it is then moved to a directory of its own under the system's
-    temporary directory, which ``answer.plan`` names, to be resumed with :func:`solve` or
-    deleted.
+    first-solution search beside the first parts. ``virtual``: split for that many workers and
+    solve on that many virtual ones (see :func:`solve`). ``on_split`` receives the plan once it
+    is written, before the solve starts. ``time_limit`` counts from the call, the split included (on virtual workers: the solve's
+    virtual seconds). A temporary plan is removed afterwards (``answer.plan`` is then None),
+    except after a stop (``answer.interrupted``): it is then moved to a directory of its own in
+    the system's temporary directory, which ``answer.plan`` names (resume it, or delete it).
     """
     started = time.monotonic()
-    if time_limit is not None and race is not None:
-        race = min(race, time_limit)  # the race is part of the time
-    elif time_limit is not None:
-        race = min(RACE_SECONDS, time_limit)
+    if time_limit is not None:  # the race is part of the time
+        race = min(RACE_SECONDS if race is None else race, time_limit)
     with contextlib.ExitStack() as stack:
         temporary = output is None
-        if temporary:
-            scratch = tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root())
-            output = Path(stack.enter_context(scratch)) / "plan"
+        if temporary:  # in the scratch directory, which a later run sweeps if this one is killed
+            output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root()))) / "plan"
         plan = split(
             model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), **split_options
         )
@@ -319,14 +310,11 @@ def run(
             time_limit = max(time_limit - split_seconds, 1e-6)
         answer = solve(
             plan,
-            workers=workers,
+            workers=workers, dask=dask, virtual=virtual, latency=latency,
             time_limit=time_limit,
             on_progress=on_progress,
             race=RACE_SECONDS if race is None else race,
             part_budget=part_budget,
-            dask=dask,
-            virtual=virtual,
-            latency=latency,
             split_seconds=split_seconds,
             on_solution=on_solution,
             solution_limit=solution_limit,

@@ -298,7 +298,7 @@ def run(model, data, **opts):
                 **split_options,
             )
         except KeyboardInterrupt:
-            click.echo("modelsplit: stopped while splitting; nothing was kept", err=True)
+            click.echo("modelsplit: stopped before any part was solved; nothing was kept", err=True)
             raise click.exceptions.Exit(130) from None
         finally:
             printing.clear()
