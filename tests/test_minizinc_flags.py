@@ -318,6 +318,7 @@ def test_ctrl_c_keeps_the_temporary_plan_to_resume_or_delete():
 def test_json_never_names_a_removed_plan():
     done = ms("run", model("queens6"), "-a", "--json", "-q", "-w", "2")
     assert done.returncode == 0 and json.loads(done.stdout)["plan"] is None
+    assert len(json.loads(done.stdout)["solutions"]) == 4  # read before the plan was removed
     proc = subprocess.Popen(
         [sys.executable, "-m", "modelsplit", "run", str(EXAMPLES / "queens.mzn"), "-D", "n=13;", "-a", "--json", "-q"],
         stdout=subprocess.PIPE,

@@ -29,7 +29,6 @@ from modelsplit.cli.output import AnswerPrinter, OutputStyle, summary, to_json
 from modelsplit.cli.progress import ProgressDisplay
 from modelsplit.plan.plan import Plan
 from modelsplit.run.collector import Answer
-from modelsplit.run.journal import Journal
 from modelsplit.run.stream import FoundSolution
 from modelsplit.status import Status
 from modelsplit.workers.solvers import SolverOptions
@@ -48,6 +47,7 @@ class _Printing:
         self.printer: AnswerPrinter | None = None
         self.streaming = False
         self.progress: ProgressDisplay | None = None
+        self.collected: list[dict] = []  # every solution's values, for --json with -a
 
     def on_plan(self, plan: Plan) -> None:
         """The plan is known: how its solutions print, and whether they print as they come."""
@@ -82,6 +82,8 @@ class _Printing:
     def on_solution(self, found: FoundSolution) -> None:
         if self.streaming and self.printer is not None:
             self.printer.solution(found)
+        elif self.opts["as_json"]:
+            self.collected.append(found.values)
 
     def clear(self) -> None:
         if self.progress is not None:
@@ -91,7 +93,7 @@ class _Printing:
         """Print the end of the answer, the summary and what to do after a stop."""
         opts = self.opts
         if opts["as_json"]:
-            self.out.write(to_json(answer, _solutions(answer, plan_path, opts["num_solutions"])) + "\n")
+            self.out.write(to_json(answer, self.collected if answer.all_solutions else None) + "\n")
             self.out.flush()
         elif self.printer is not None:
             if not self.streaming and answer.output is not None:
@@ -110,21 +112,6 @@ class _Printing:
                 f"`modelsplit solve {plan_path}`, or delete it with `rm -r {Path(plan_path).parent}`",
                 err=True,
             )
-
-
-def _solutions(answer: Answer, plan_path: str | None, limit: int | None) -> list[dict] | None:
-    """Every recorded solution's values for --json with -a (at most ``limit``)."""
-    if not answer.all_solutions or plan_path is None:
-        return None
-    plan = Plan.load(plan_path)
-    if not plan.journal_path.exists():
-        return []
-    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
-    try:
-        sols = [s.values for s in journal.solutions()]
-    finally:
-        journal.close()
-    return sols[:limit] if limit is not None else sols
 
 
 def _exit_code(answer: Answer) -> int:
@@ -223,6 +210,8 @@ def solve(plan, **opts):
     common = _common(opts)
     loaded = Plan.load(plan)
     _check_plan(loaded, opts)
+    if common["time_limit"] is not None and common["virtual"] is None:  # counted from the start
+        common["time_limit"] = max(common["time_limit"] - (time.monotonic() - started), 1e-6)
     with _output(opts["output_file"]) as out:
         printing = _Printing(out, opts, started)
         printing.on_plan(loaded)
