@@ -177,7 +177,7 @@ solve_options = [
         type=POSITIVE_SECONDS,
         default=None,
         metavar="SEC",
-        help="Stop after SEC seconds of wall time; the answer so far is printed.",
+        help="Stop SEC seconds (wall time) after the command started, the split included; the answer so far is printed.",
     ),
     click.option(
         "--json", "as_json", is_flag=True, help="Print one JSON object instead of MiniZinc-style text."
