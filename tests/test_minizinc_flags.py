@@ -281,6 +281,30 @@ def test_solutions_stream_as_the_parts_find_them():
     assert seen < took / 2, (seen, took)  # the first solution long before the end
 
 
+LATE = """include "alldifferent.mzn";
+int: n = 12;
+var 0..1: b;
+array[1..n] of var 1..n-1: p;
+constraint b = 0 -> forall(i in 1..n)(p[i] = 1);
+constraint b = 1 -> alldifferent(p);  % 12 pigeons in 11 holes: a long search that finds nothing
+solve :: int_search([b] ++ p, input_order, indomain_min) satisfy;
+"""
+
+
+def test_a_solution_is_not_held_while_its_part_searches_on(tmp_path):
+    (tmp_path / "late.mzn").write_text(LATE)
+    cmd = [sys.executable, "-m", "modelsplit", "run", str(tmp_path / "late.mzn"), "-a", "-t", "4000", "-q"]
+    start = time.monotonic()
+    proc = subprocess.Popen([*cmd, "-P", "1", "-w", "1"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    first = proc.stdout.readline()
+    seen = time.monotonic() - start
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=120) == 0
+    took = time.monotonic() - start
+    assert first == "b = 0;\n" and rest == "p = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];\n----------\n"
+    assert seen < took - 1.5, (seen, took)  # printed long before the time limit stopped the search
+
+
 def _stop_after_first_solution(args: list[str]) -> tuple[subprocess.Popen, str, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "modelsplit", "run", *args],

@@ -17,7 +17,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -189,19 +190,22 @@ class MiniZincBackend:
             token.attach(proc)
             reader = OutputReader(task)
             batch: list[Solution] = []
-            batching = task.goal == Goal.SATISFY and task.all_solutions
+            # an enumeration reports its solutions in batches, each held at most FLUSH_EVERY
+            # seconds: its lines are read by a thread of their own, so that a batch is handed over
+            # when the solver pauses, not only when its next solution comes
+            lines = LinePump(proc.lines()) if task.goal == Goal.SATISFY and task.all_solutions else None
             flushed = time.monotonic()
             try:
-                for raw in proc.lines():
-                    sol = reader.feed(raw.decode(errors="replace"), time.monotonic() - start)
-                    if sol is None:
-                        continue
-                    result.n_solutions += 1
-                    if sol.objective is not None:
-                        result.objective = sol.objective
-                    batch.append(sol)
+                held = lambda: FLUSH_EVERY if batch else None  # noqa: E731 (reads the batch held now)
+                for raw in lines.lines(held) if lines else proc.lines():
                     now = time.monotonic()
-                    if not batching or len(batch) >= FLUSH_SIZE or now - flushed >= FLUSH_EVERY:
+                    sol = None if raw is None else reader.feed(raw.decode(errors="replace"), now - start)
+                    if sol is not None:
+                        result.n_solutions += 1
+                        if sol.objective is not None:
+                            result.objective = sol.objective
+                        batch.append(sol)
+                    if batch and (not lines or len(batch) >= FLUSH_SIZE or now - flushed >= FLUSH_EVERY):
                         report(batch)
                         batch, flushed = [], now
                 rc = proc.wait()
@@ -209,6 +213,8 @@ class MiniZincBackend:
                 if batch:
                     report(batch)
                 proc.stop(grace=0.2)
+                if lines:
+                    lines.join(1.0)
                 stderr = proc.stderr_text()
                 proc.close()
         result.elapsed = time.monotonic() - start
@@ -230,6 +236,53 @@ class MiniZincBackend:
             final = Status.SATISFIED if result.n_solutions else Status.UNKNOWN
         result.status = final
         return result
+
+
+class LinePump:
+    """The lines of a solver process, read by a thread of their own, so that the part's thread
+    can wait for the next one with a time-out (and hand over the solutions it holds meanwhile).
+
+    Lines pass through a deque (appends and pops need no lock); an Event wakes the reader only
+    when it found the deque empty."""
+
+    def __init__(self, source: Iterator[bytes]):
+        self._lines: deque[bytes] = deque()
+        self._ready = threading.Event()
+        self._done = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._pump, args=(source,), name="part-lines", daemon=True)
+        self._thread.start()
+
+    def _pump(self, source: Iterator[bytes]) -> None:
+        try:
+            for raw in source:
+                self._lines.append(raw)
+                if not self._ready.is_set():
+                    self._ready.set()
+        except (OSError, ValueError) as exc:  # the stream was closed under it
+            self._error = exc
+        finally:
+            self._done = True
+            self._ready.set()
+
+    def lines(self, timeout: Callable[[], float | None]) -> Iterator[bytes | None]:
+        """Every line, in order; None when ``timeout()`` seconds passed without one."""
+        while True:
+            if self._lines:
+                yield self._lines.popleft()
+                continue
+            if self._done:
+                if self._lines:
+                    continue
+                return
+            self._ready.clear()
+            if self._lines or self._done:  # came while the event was being cleared
+                continue
+            if not self._ready.wait(timeout()):
+                yield None
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
 
 
 _SCRATCH: Path | None = None
