@@ -57,6 +57,7 @@ def split(
     virtual: bool = False,
     cmdline_data: Sequence[str] = (),
     output_mode: str | None = None,
+    time_limit: float | None = None,
 ) -> Plan:
     """Inspect ``model`` with ``data`` and write a plan to ``output``.
 
@@ -74,6 +75,8 @@ def split(
     plan as one more data file. ``output_mode``: how solutions print: "item" (None: the model's
     output item, or dzn without one) or "dzn" (`minizinc --output-mode dzn`: the variables of
     the model's output as dzn; "json" is the values, which any plan has, printed as JSON).
+    ``time_limit``: seconds from the call within which the split's own searches (the race, the
+    probes) end (the model's inspection and the plan's writing are not cut short).
     """
     if output_mode not in (None, "item", "dzn", "json"):
         raise InputError(f"unknown output mode {output_mode!r}: give item, dzn or json")
@@ -81,8 +84,9 @@ def split(
         if cmdline_data:  # in the scratch directory: swept by a later run if this one is killed
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-data-", dir=scratch_root()))
             data = [*data, _cmdline_data_file(cmdline_data, Path(tmp))]
+        searches = _Budget(race, time_limit)
         return _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force,
-                      resumable, race, virtual, output_mode == "dzn")
+                      resumable, searches, virtual, output_mode == "dzn")
 
 
 def _cmdline_data_file(texts: Sequence[str], tmp: Path) -> Path:
@@ -93,8 +97,21 @@ def _cmdline_data_file(texts: Sequence[str], tmp: Path) -> Path:
     return path
 
 
+class _Budget:
+    """Seconds for the split's race (None: RACE_SECONDS) and probes, within a time limit that
+    counts from when it was made (None: no limit)."""
+
+    def __init__(self, race: float | None, time_limit: float | None):
+        self.race = RACE_SECONDS if race is None else race
+        self.end = None if time_limit is None else time.monotonic() + time_limit
+
+    def left(self, seconds: float) -> float:
+        """``seconds``, or what is left of the time limit when that is less."""
+        return seconds if self.end is None else max(0.0, min(seconds, self.end - time.monotonic()))
+
+
 def _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force, resumable,
-           race, virtual, dzn_output) -> Plan:
+           searches: _Budget, virtual, dzn_output) -> Plan:
     """:func:`split`, its data files complete."""
     _check_counts(parts, workers)
     n_workers, cpu = workers or default_workers(), _CoordinatorCPU()
@@ -107,8 +124,9 @@ def _split(model, data, output, parts, on, strategy, solver, all_solutions, work
         inspected.probe.spread = max(1, n_workers - 1)
     search = _resumable_search(info, all_solutions) if resumable else None
     request = SplitRequest(parts, tuple(on), all_solutions, n_workers, inspected.probe)
-    budget = RACE_SECONDS if race is None else race
-    result, incumbent, timing = race_and_split(info, request, strategy, budget)
+    if inspected.probe is not None:
+        inspected.probe.budget = searches.left(inspected.probe.budget)
+    result, incumbent, timing = race_and_split(info, request, strategy, searches.left(searches.race))
     if output is None:
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
@@ -294,14 +312,14 @@ def run(
     the system's temporary directory, which ``answer.plan`` names (resume it, or delete it).
     """
     started = time.monotonic()
-    if time_limit is not None:  # the race is part of the time
-        race = min(RACE_SECONDS if race is None else race, time_limit)
     with contextlib.ExitStack() as stack:
         temporary = output is None
         if temporary:  # in the scratch directory, which a later run sweeps if this one is killed
             output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root()))) / "plan"
+        within = time_limit if virtual is None else None  # the split's race and probes are part of the time
         plan = split(
-            model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), **split_options
+            model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), time_limit=within,
+            **split_options,
         )
         if on_split is not None:
             on_split(plan)
