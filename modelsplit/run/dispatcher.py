@@ -434,7 +434,7 @@ def solve_plan(
     plan.check_files()
     solver = resolve_solver(plan.solver)
     options = solver_options or SolverOptions()
-    flags = (options.std_flags(solver), tuple(options.flags))
+    flags = options.part_flags(solver, plan.format)
     with plan_lock(plan.path):  # one run per plan: a second would restart this one's parts
         journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
         try:

@@ -49,6 +49,17 @@ class SolverOptions:
     threads: int | None = None
     flags: Sequence[str] = ()
 
+    def part_flags(self, solver: Solver, fmt: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(standard flags, the solver's own flags) for the parts of a plan of model format
+        ``fmt``; refused for a CP-SAT model file, whose parts run no MiniZinc solver."""
+        flags = (self.std_flags(solver), tuple(self.flags))
+        if fmt != "minizinc" and (flags[0] or flags[1]):
+            raise InputError(
+                "-s, -f, -r, -p and solver flags are for MiniZinc models: the parts of a CP-SAT "
+                "model file take none; leave them out"
+            )
+        return flags
+
     def std_flags(self, solver: Solver) -> tuple[str, ...]:
         """The standard flags for ``solver``, checked against what it declares."""
         wanted = [
