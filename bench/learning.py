@@ -53,7 +53,7 @@ class Entry:
         out = [f"--strategy {self.split['strategy']}"] if "strategy" in self.split else []
         out += [f"--on {v}" for v in self.split.get("on", [])]
         if self.split.get("parts"):
-            out.append(f"-n {self.split['parts']}")
+            out.append(f"--parts {self.split['parts']}")
         return " ".join(out) or "auto"
 
 

@@ -59,7 +59,7 @@ def main() -> None:
             # the same corrected Gecode the parts run with
             seq, plain = timed(["minizinc", "--solver", str(gecode_config()), *flags, *model])
             plan = tmp / "plan"
-            split_s, out = timed(ms("split", *model, "-o", plan, "-n", opts.parts, *flags))
+            split_s, out = timed(ms("split", *model, "-o", plan, "--parts", opts.parts, *flags))
             assert out.returncode == 0, out.stderr
             export_s, out = timed(ms("export", plan, tmp / "bundle"))
             assert out.returncode == 0, out.stderr

@@ -32,6 +32,8 @@ _EXPORTS = {
     "Journal": "modelsplit.run.journal",
     "Answer": "modelsplit.run.collector",
     "Progress": "modelsplit.run.progress",
+    "FoundSolution": "modelsplit.run.stream",
+    "SolverOptions": "modelsplit.workers.solvers",
     "Status": "modelsplit.status",
     "PartState": "modelsplit.status",
     "Goal": "modelsplit.model.goal",
@@ -70,6 +72,8 @@ __all__ = [
     "Journal",
     "Answer",
     "Progress",
+    "FoundSolution",
+    "SolverOptions",
     "Status",
     "PartState",
     "Goal",
@@ -130,5 +134,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from modelsplit.run.collector import Answer
     from modelsplit.run.journal import Journal
     from modelsplit.run.progress import Progress
+    from modelsplit.run.stream import FoundSolution
     from modelsplit.splitters.base import Split, SplitRequest, register, strategies
     from modelsplit.status import PartState, Status
+    from modelsplit.workers.solvers import SolverOptions

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from modelsplit.plan.write import check_destination, write_plan
 from modelsplit.run.collector import Answer, VirtualRun
 from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.progress import Progress
+from modelsplit.run.stream import FoundSolution
 from modelsplit.splitters.base import (
     SplitRequest,
     get_splitter,
@@ -32,7 +34,7 @@ from modelsplit.splitters.race import RACE_SECONDS, race_and_split
 from modelsplit.workers.backend import scratch_root
 from modelsplit.workers.flat import flatten_plan
 from modelsplit.workers.local import default_workers
-from modelsplit.workers.solvers import resolve_solver
+from modelsplit.workers.solvers import SolverOptions, resolve_solver
 from modelsplit.workers.virtual import LATENCY, VirtualExecutor, charge_split
 
 PathLike = str | os.PathLike[str]
@@ -53,6 +55,9 @@ def split(
     resumable: bool = False,
     race: float | None = None,
     virtual: bool = False,
+    cmdline_data: Sequence[str] = (),
+    output_mode: str | None = None,
+    time_limit: float | None = None,
 ) -> Plan:
     """Inspect ``model`` with ``data`` and write a plan to ``output``.
 
@@ -66,7 +71,48 @@ def split(
     every part (``objective < B``, or ``<= B`` for the part that holds that solution).
     ``virtual``: the plan is for a virtual cluster of ``workers`` (see :func:`solve`): the probes'
     time budget counts as they would run there, spread over the workers.
+    ``cmdline_data``: data assignments given as text (`minizinc -D "n=8;"`), written into the
+    plan as one more data file. ``output_mode``: how solutions print: "item" (None: the model's
+    output item, or dzn without one) or "dzn" (`minizinc --output-mode dzn`: the variables of
+    the model's output as dzn; "json" is the values, which any plan has, printed as JSON).
+    ``time_limit``: seconds from the call within which the split's own searches (the race, the
+    probes) end (the model's inspection and the plan's writing are not cut short).
     """
+    if output_mode not in (None, "item", "dzn", "json"):
+        raise InputError(f"unknown output mode {output_mode!r}: give item, dzn or json")
+    with contextlib.ExitStack() as stack:
+        if cmdline_data:  # in the scratch directory: swept by a later run if this one is killed
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-data-", dir=scratch_root()))
+            data = [*data, _cmdline_data_file(cmdline_data, Path(tmp))]
+        searches = _Budget(race, time_limit)
+        return _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force,
+                      resumable, searches, virtual, output_mode == "dzn")
+
+
+def _cmdline_data_file(texts: Sequence[str], tmp: Path) -> Path:
+    """``texts`` (data assignments) as one data file in ``tmp``."""
+    lines = [t.strip() if t.strip().endswith(";") else t.strip() + ";" for t in texts]
+    path = tmp / "cmdline-data.dzn"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class _Budget:
+    """Seconds for the split's race (None: RACE_SECONDS) and probes, within a time limit that
+    counts from when it was made (None: no limit)."""
+
+    def __init__(self, race: float | None, time_limit: float | None):
+        self.race = RACE_SECONDS if race is None else race
+        self.end = None if time_limit is None else time.monotonic() + time_limit
+
+    def left(self, seconds: float) -> float:
+        """``seconds``, or what is left of the time limit when that is less."""
+        return seconds if self.end is None else max(0.0, min(seconds, self.end - time.monotonic()))
+
+
+def _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force, resumable,
+           searches: _Budget, virtual, dzn_output) -> Plan:
+    """:func:`split`, its data files complete."""
     _check_counts(parts, workers)
     n_workers, cpu = workers or default_workers(), _CoordinatorCPU()
     get_splitter(strategy)  # an unknown strategy is refused before any work
@@ -78,8 +124,9 @@ def split(
         inspected.probe.spread = max(1, n_workers - 1)
     search = _resumable_search(info, all_solutions) if resumable else None
     request = SplitRequest(parts, tuple(on), all_solutions, n_workers, inspected.probe)
-    budget = RACE_SECONDS if race is None else race
-    result, incumbent, timing = race_and_split(info, request, strategy, budget)
+    if inspected.probe is not None:
+        inspected.probe.budget = searches.left(inspected.probe.budget)
+    result, incumbent, timing = race_and_split(info, request, strategy, searches.left(searches.race))
     if output is None:
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
@@ -96,6 +143,7 @@ def split(
         search=search,
         raced=incumbent is not None,
         timing=timing,
+        dzn_output=dzn_output,
     )
 
 
@@ -146,6 +194,9 @@ def solve(
     virtual: int | None = None,
     split_seconds: float | None = None,
     latency: float = LATENCY,
+    on_solution: Callable[[FoundSolution], None] | None = None,
+    solution_limit: int | None = None,
+    solver_options: SolverOptions | None = None,
 ) -> Answer:
     """Solve (or resume) a plan with local solver processes, on a Dask cluster, or on virtual
     workers.
@@ -165,43 +216,42 @@ def solve(
     wall seconds the split took, when known (else the plan's own record of its race and probes),
     charged as the split would run on that many workers. ``latency``: virtual seconds from a
     part's start to its solver's (a task's round trip to a worker; default 5 ms).
+    ``on_solution`` receives each solution as it joins the answer (a :class:`FoundSolution`, see
+    :class:`~modelsplit.run.stream.SolutionStream`); ``solution_limit``: stop once that many
+    have. ``solver_options``: flags for every part's solver (:class:`SolverOptions`).
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
     if virtual is not None and dask is not None:
         raise InputError("--virtual and --dask exclude each other: choose where the parts run")
+    if solution_limit is not None and solution_limit < 1:
+        raise InputError(f"the number of solutions must be at least 1 (got {solution_limit})")
+    options = {
+        "race": race,
+        "part_budget": part_budget,
+        "time_limit": time_limit,
+        "on_progress": on_progress,
+        "on_solution": on_solution,
+        "solution_limit": solution_limit,
+        "solver_options": solver_options,
+    }
     with plan_lock(plan.path):  # refused before a cluster starts when another run has the plan
         if virtual is not None:
-            options = {"race": race, "part_budget": part_budget, "time_limit": time_limit, "on_progress": on_progress}
             return _solve_virtual(plan, virtual, split_seconds, latency, options)
         if dask is None:
-            return solve_plan(
-                plan,
-                workers=workers,
-                time_limit=time_limit,
-                on_progress=on_progress,
-                race=race,
-                part_budget=part_budget,
-            )
-        return _solve_dask(plan, dask, workers, time_limit, on_progress, race, part_budget)
+            return solve_plan(plan, workers=workers, **options)
+        return _solve_dask(plan, dask, workers, options)
 
 
-def _solve_dask(plan: Plan, address: str, workers, time_limit, on_progress, race, part_budget) -> Answer:
+def _solve_dask(plan: Plan, address: str, workers, options: dict) -> Answer:
     """Solve on a Dask cluster (see :func:`solve`)."""
     from modelsplit.workers.dask import DaskExecutor  # deferred: distributed loads only for a Dask run
 
     plan.check_files()  # a damaged plan is refused before a cluster is started
     solver = format_named(plan.format).requirement(plan.solver)  # a CP-SAT model file needs OR-Tools only
-    executor = DaskExecutor(address, workers, solver=solver, time_limit=time_limit)
+    executor = DaskExecutor(address, workers, solver=solver, time_limit=options["time_limit"])
     try:
-        return solve_plan(
-            plan,
-            time_limit=time_limit,
-            executor=executor,
-            on_progress=on_progress,
-            race=race,
-            part_budget=part_budget,
-        )
+        return solve_plan(plan, executor=executor, **options)
     finally:
         executor.close()
 
@@ -243,30 +293,59 @@ def run(
     part_budget: float | None = None,
     dask: str | None = None,
     virtual: int | None = None,
+    latency: float = LATENCY,
+    on_split: Callable[[Plan], None] | None = None,
+    on_solution: Callable[[FoundSolution], None] | None = None,
+    solution_limit: int | None = None,
+    solver_options: SolverOptions | None = None,
     **split_options,
 ) -> Answer:
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory).
 
     ``race`` (None: RACE_SECONDS, as on the command line) goes to both: an optimisation races
     before splitting (beside the first parts from RACE_BESIDE_WORKERS workers on), a
-    first-solution search beside the first parts. ``virtual``: split for that
-    many workers and solve on that many virtual ones (see :func:`solve`)."""
+    first-solution search beside the first parts. ``virtual``: split for that many workers and
+    solve on that many virtual ones (see :func:`solve`). ``on_split`` receives the plan once it
+    is written, before the solve starts. ``time_limit`` counts from the call, the split included (on virtual workers: the solve's
+    virtual seconds). A temporary plan is removed afterwards (``answer.plan`` is then None),
+    except after a stop (``answer.interrupted``): it is then moved to a directory of its own in
+    the system's temporary directory, which ``answer.plan`` names (resume it, or delete it).
+    """
+    started = time.monotonic()
     with contextlib.ExitStack() as stack:
-        if output is None:
-            temporary = tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root())
-            output = Path(stack.enter_context(temporary)) / "plan"
-        started = time.monotonic()
+        temporary = output is None
+        if temporary:  # in the scratch directory, which a later run sweeps if this one is killed
+            output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root()))) / "plan"
+        within = time_limit if virtual is None else None  # the split's race and probes are part of the time
         plan = split(
-            model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), **split_options
+            model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), time_limit=within,
+            **split_options,
         )
-        return solve(
+        if on_split is not None:
+            on_split(plan)
+        split_seconds = time.monotonic() - started
+        if time_limit is not None and virtual is None:
+            time_limit = max(time_limit - split_seconds, 1e-6)
+        answer = solve(
             plan,
-            workers=workers,
+            workers=workers, dask=dask, virtual=virtual, latency=latency,
             time_limit=time_limit,
             on_progress=on_progress,
             race=RACE_SECONDS if race is None else race,
             part_budget=part_budget,
-            dask=dask,
-            virtual=virtual,
-            split_seconds=time.monotonic() - started,
+            split_seconds=split_seconds,
+            on_solution=on_solution,
+            solution_limit=solution_limit,
+            solver_options=solver_options,
         )
+        if temporary:
+            answer.plan = _keep_plan(plan.path) if answer.interrupted else None
+        return answer
+
+
+def _keep_plan(path: Path) -> str:
+    """Move a temporary plan out of the scratch directory (which is removed, or swept by a later
+    run) to a directory of its own; its new path."""
+    kept = Path(tempfile.mkdtemp(prefix="modelsplit-stopped-")) / "plan"
+    shutil.move(str(path), kept)
+    return str(kept)

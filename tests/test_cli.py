@@ -279,7 +279,7 @@ def test_plan_directory_errors(tmp_path):
     # --force replaces a plan, never a directory that is not one
     assert_one_line_error(ms("split", QUEENS6, "-o", str(target), "--force"), "is not a modelsplit plan")
     assert sorted(p.name for p in target.iterdir()) == ["x"] and (target / "x").read_text() == "keep me"
-    assert_one_line_error(ms("run", QUEENS6, "-o", str(target)), "already exists")
+    assert_one_line_error(ms("run", QUEENS6, "--plan", str(target)), "already exists")
     assert (target / "x").read_text() == "keep me"
     plan = tmp_path / "plan"
     assert ms("split", QUEENS6, "-o", str(plan), "--parts", "2").returncode == 0

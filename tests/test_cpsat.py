@@ -259,7 +259,7 @@ def test_split_run_agrees_with_unsplit_cpsat(cpsat, name, tmp_path):
     files = model_files(entry)
     all_solutions = entry["kind"] == "all"
     cmd = [sys.executable, "-m", "modelsplit", "run", *files, "--solver", "cp-sat", "--race", "0"]
-    cmd += ["--parts", "6", "-w", "2", "--json", "-q", "-o", str(tmp_path / "plan")]
+    cmd += ["--parts", "6", "-w", "2", "--json", "-q", "--plan", str(tmp_path / "plan")]
     out = subprocess.run(cmd + (["-a"] if all_solutions else []), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)

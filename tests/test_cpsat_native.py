@@ -225,6 +225,9 @@ def test_cli_split_solve_and_run(tmp_path):
     data = json.loads(out.stdout)
     assert data["status"] == "OPTIMAL_SOLUTION" and data["objective"] == direct_optimum(knap)
     assert data["parts"]["done"] == data["parts"]["total"] == 4
+    # the parts of a model file run no MiniZinc solver: solver flags are refused, not ignored
+    out = cli("run", str(kpath), "--parts", "4", "--race", "0", "-s")
+    assert out.returncode == 1 and "CP-SAT model file take none" in out.stderr, out.stderr
 
 
 @pytest.mark.parametrize(

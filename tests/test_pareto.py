@@ -137,7 +137,7 @@ def test_status_json_lists_the_front(tmp_path):
             "e",
             "--parts",
             "6",
-            "-o",
+            "--plan",
             str(plan),
             "-w",
             "2",

@@ -53,8 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _interrupt)
+    args = list(sys.argv[1:] if argv is None else argv)
+    # what follows `--` goes to every part's solver, as it is (see `run --help`)
+    solver_args = args[args.index("--") + 1 :] if "--" in args else []
+    args = args[: args.index("--")] if "--" in args else args
     try:
-        code = cli.main(args=argv, prog_name="modelsplit", standalone_mode=False)
+        code = cli.main(args=args, prog_name="modelsplit", standalone_mode=False, obj={"solver_args": solver_args})
         if isinstance(code, int):  # click returns the code of an Exit instead of raising it
             return code
     except click.UsageError as exc:

@@ -55,7 +55,7 @@ model_args = [
 split_options = [
     click.option(
         "--parts",
-        "-n",
+        "-P",
         type=int,
         default=None,
         show_default="4 per worker",
@@ -80,12 +80,67 @@ split_options = [
         metavar="TAG",
         help="MiniZinc solver tag (default: gecode, with a corrected library).",
     ),
-    click.option("-a", "--all-solutions", is_flag=True, help="Find every solution (satisfaction models)."),
+    click.option(
+        "-a",
+        "--all-solutions",
+        "--all",
+        is_flag=True,
+        help="Find every solution of a satisfaction model; print every improving solution of an optimisation.",
+    ),
     click.option(
         "--resumable",
         is_flag=True,
         help="With -a: search in a fixed lexicographic order, so a stopped part resumes after its "
         "last solution instead of searching again.",
+    ),
+    click.option(
+        "-d", "--data", "data_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+        help="A data file (repeatable), as the DATA arguments.",
+    ),
+    click.option(
+        "-D", "--cmdline-data", "cmdline_data", multiple=True, metavar="DATA",
+        help="Data given on the command line (repeatable), e.g. -D 'n=8;'.",
+    ),
+    click.option(
+        "--output-mode", type=click.Choice(["item", "dzn", "json"]), default=None,
+        help="Print solutions by the model's output item (default), as dzn, or as JSON.",
+    ),
+]
+
+# minizinc's options for what a solve prints and how its solver runs (solve and run)
+answer_options = [
+    click.option(
+        "-n", "--num-solutions", "num_solutions", type=click.IntRange(min=1), default=None, metavar="N",
+        help="Stop after N solutions (satisfaction: implies a search for several; optimisation: "
+        "N improving solutions).",
+    ),
+    click.option(
+        "-i", "--intermediate", "--intermediate-solutions", "intermediate", is_flag=True,
+        help="Print every improving solution of an optimisation as it is found.",
+    ),
+    click.option(
+        "-t", "time_limit_ms", type=click.IntRange(min=1), default=None, metavar="MS",
+        help="Stop after MS milliseconds, counted from the start of the command (as minizinc -t).",
+    ),
+    click.option("-s", "--statistics", is_flag=True, help="Print the solver statistics of every part and their total."),
+    click.option("-f", "--free-search", is_flag=True, help="Let every part's solver search freely."),
+    click.option("-r", "--random-seed", "--seed", type=int, default=None, metavar="N", help="Random seed for every part's solver."),
+    click.option(
+        "-p", "--parallel", "threads", type=click.IntRange(min=1), default=None, metavar="N",
+        help="Threads for every part's solver (where it supports them).",
+    ),
+    click.option("--output-objective", is_flag=True, help="With --output-mode dzn or json: print the objective too."),
+    click.option("--output-time", is_flag=True, help="Print the time elapsed after each solution and at the end."),
+    click.option(
+        "--json-stream", is_flag=True, help="Print one JSON object per solution and the status, as minizinc --json-stream."
+    ),
+    click.option(
+        "--solver-flags", "--fzn-flags", "solver_flags", default=None, metavar="FLAGS",
+        help="Flags for every part's solver executable, e.g. '-restart luby' (also: anything after --).",
+    ),
+    click.option(
+        "-o", "--output-to-file", "output_file", type=click.Path(), default=None, metavar="FILE",
+        help="Write the solutions and the status to FILE instead of stdout.",
     ),
 ]
 
@@ -122,7 +177,7 @@ solve_options = [
         type=POSITIVE_SECONDS,
         default=None,
         metavar="SEC",
-        help="Stop after SEC seconds of wall time; the answer so far is printed.",
+        help="Stop SEC seconds (wall time) after the command started, the split included; the answer so far is printed.",
     ),
     click.option(
         "--json", "as_json", is_flag=True, help="Print one JSON object instead of MiniZinc-style text."

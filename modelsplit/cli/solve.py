@@ -1,49 +1,117 @@
-"""`modelsplit solve` and `modelsplit run`: solve a plan (or split and solve) and print the answer."""
+"""`modelsplit solve` and `modelsplit run`: solve a plan (or split and solve) and print the answer.
+
+Both take `minizinc`'s flags with `minizinc`'s meaning where they make sense for a split run
+(-a, -n, -i, -t, -s, -f, -r, -p, -o, --output-mode, --output-objective, --output-time,
+--json-stream, solver flags after --), and print solutions as the parts find them.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import click
 
 from modelsplit import api
-from modelsplit.cli.options import apply, model_args, race_option, solve_options, split_options
-from modelsplit.cli.output import summary, text_lines, to_json
+from modelsplit.cli.options import (
+    answer_options,
+    apply,
+    model_args,
+    race_option,
+    solve_options,
+    split_options,
+)
+from modelsplit.cli.output import AnswerPrinter, OutputStyle, summary, to_json
 from modelsplit.cli.progress import ProgressDisplay
 from modelsplit.plan.plan import Plan
 from modelsplit.run.collector import Answer
-from modelsplit.run.journal import Journal
+from modelsplit.run.stream import FoundSolution
 from modelsplit.status import Status
-from modelsplit.workers.backend import scratch_root
+from modelsplit.workers.solvers import SolverOptions
 
 
-def _print(plan: Plan, answer: Answer, as_json: bool, quiet: bool, kept: bool = True) -> None:
-    journal = None
-    if answer.all_solutions and plan.journal_path.exists():
-        journal = Journal.open(plan.journal_path, plan.id, [])
-    try:
-        if as_json:
-            sols = [s.values for s in journal.solutions()] if journal else None
-            click.echo(to_json(answer, sols))
-        else:
-            outputs = (s.output for s in journal.solutions()) if journal else ()
-            for chunk in text_lines(answer, outputs):
-                sys.stdout.write(chunk)
-            sys.stdout.flush()
-    finally:
-        if journal:
-            journal.close()
-    if not quiet:
-        click.echo(summary(answer), err=True)
-    if answer.error:
-        click.echo(f"modelsplit: error: {answer.error}", err=True)
-    if answer.interrupted and kept:
-        click.echo(f"modelsplit: stopped; resume with: modelsplit solve {plan.path}", err=True)
-    elif answer.interrupted:  # `run` without -o: the plan is removed on the way out
-        click.echo("modelsplit: stopped (to keep a plan that can be resumed, run with -o PLAN)", err=True)
+class _Printing:
+    """What one `solve` or `run` prints, and where: solutions as they join the answer (every one
+    of an enumeration, the first of a satisfaction search, improving ones of an optimisation with
+    -i or -a), or the answer at the end (an optimisation without them, --json); the status line,
+    the statistics; progress and the summary on stderr."""
+
+    def __init__(self, out, opts: dict, started: float):
+        self.out = out
+        self.opts = opts
+        self.started = started
+        self.printer: AnswerPrinter | None = None
+        self.streaming = False
+        self.progress: ProgressDisplay | None = None
+        self.collected: list[dict] = []  # every solution's values, for --json with -a
+
+    def on_plan(self, plan: Plan) -> None:
+        """The plan is known: how its solutions print, and whether they print as they come."""
+        opts = self.opts
+        mode = opts["output_mode"] or ("item" if plan.info.has_output_item else "dzn")
+        style = OutputStyle(
+            mode=mode,
+            item_text=plan.output_mode == "item",
+            objective=opts["output_objective"] and plan.goal.optimises,
+            started=self.started if opts["output_time"] else None,
+            json_stream=opts["json_stream"],
+            statistics=opts["statistics"],
+        )
+        self.printer = AnswerPrinter(self.out, style)
+        intermediate = opts["intermediate"] or opts["all_solutions"]
+        self.streaming = not opts["as_json"] and (not plan.goal.optimises or intermediate)
+        goal = plan.goal if plan.goal.optimises else "all" if plan.all_solutions else "first"
+        # a live panel on a terminal would be torn by solutions printed to the same terminal
+        hidden = opts["quiet"] or (self.streaming and self.out.isatty())
+        self.progress = ProgressDisplay(hidden, goal=goal, time_limit=opts["time_limit"])
+        if not opts["quiet"] and plan.note and opts.get("split_note"):
+            click.echo(f"modelsplit: {plan.note}", err=True)
+
+    def on_progress(self, p) -> None:
+        if self.progress is not None:
+            dashboard = getattr(p, "dashboard", None)
+            if dashboard and not self.opts["quiet"] and not self.progress.enabled and not self.opts.get("told"):
+                self.opts["told"] = True  # without the live panel, say once where the Dask dashboard is
+                click.echo(f"modelsplit: Dask dashboard: {dashboard}", err=True)
+            self.progress(p)
+
+    def on_solution(self, found: FoundSolution) -> None:
+        if self.streaming and self.printer is not None:
+            self.printer.solution(found)
+        elif self.opts["as_json"]:
+            self.collected.append(found.values)
+
+    def clear(self) -> None:
+        if self.progress is not None:
+            self.progress.clear()
+
+    def finish(self, answer: Answer, plan_path: str | None, kept: bool) -> None:
+        """Print the end of the answer, the summary and what to do after a stop."""
+        opts = self.opts
+        if opts["as_json"]:
+            self.out.write(to_json(answer, self.collected if answer.all_solutions else None) + "\n")
+            self.out.flush()
+        elif self.printer is not None:
+            if not self.streaming and answer.output is not None:
+                best = FoundSolution(0, answer.output, answer.solution or {}, answer.objective)
+                self.printer.solution(best)
+            self.printer.finish(answer)
+        if not opts["quiet"]:
+            click.echo(summary(answer), err=True)
+        if answer.error:
+            click.echo(f"modelsplit: error: {answer.error}", err=True)
+        if answer.interrupted and kept:
+            click.echo(f"modelsplit: stopped; resume with: modelsplit solve {plan_path}", err=True)
+        elif answer.interrupted:  # `run` without --plan: its temporary plan was moved aside
+            click.echo(
+                f"modelsplit: stopped; the run so far is kept in {plan_path}: resume it with "
+                f"`modelsplit solve {plan_path}`, or delete it with `rm -r {Path(plan_path).parent}`",
+                err=True,
+            )
 
 
 def _exit_code(answer: Answer) -> int:
@@ -71,52 +139,106 @@ def _check_where(workers: int | None, dask: str | None, virtual: int | None) -> 
         )
 
 
-def _with_dashboard(progress: ProgressDisplay, quiet: bool):
-    """Without the live display (stderr not a terminal), say once where the Dask dashboard is."""
-    told = False
+def _common(opts: dict) -> dict:
+    """The options `solve` and `run` share, checked, as the library takes them; ``opts`` gets
+    the time limit in seconds (from -t MS or --time-limit SEC)."""
+    _check_where(opts["workers"], opts["dask"], opts["virtual"])
+    ctx = click.get_current_context()
+    if opts["time_limit_ms"] is not None:
+        if ctx.get_parameter_source("time_limit") == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("give -t MS or --time-limit SEC, not both")
+        opts["time_limit"] = opts["time_limit_ms"] / 1000
+    flags = shlex.split(opts["solver_flags"] or "") + list((ctx.obj or {}).get("solver_args", ()))
+    solver_options = SolverOptions(
+        statistics=opts["statistics"],
+        free_search=opts["free_search"],
+        random_seed=opts["random_seed"],
+        threads=opts["threads"],
+        flags=tuple(flags),
+    )
+    return {
+        "workers": opts["workers"],
+        "dask": opts["dask"],
+        "virtual": opts["virtual"],
+        "latency": opts["latency"],
+        "time_limit": opts["time_limit"],
+        "part_budget": opts["part_budget"],
+        "solution_limit": opts["num_solutions"],
+        "solver_options": solver_options,
+    }
 
-    def show(p) -> None:
-        nonlocal told
-        dashboard = getattr(p, "dashboard", None)
-        if dashboard and not told and not quiet and not progress.enabled:
-            told = True
-            click.echo(f"modelsplit: Dask dashboard: {dashboard}", err=True)
-        progress(p)
 
-    return show
+@contextlib.contextmanager
+def _output(path: str | None):
+    """Where the answer goes: FILE (-o FILE) or stdout."""
+    if path is None:
+        yield sys.stdout
+        return
+    with open(path, "w") as out:
+        yield out
 
 
-def _solve_and_print(
-    plan: Plan, where: dict, time_limit, race, part_budget, as_json: bool, quiet: bool, kept: bool = True
-) -> None:
-    """Solve ``plan`` where ``where`` says (workers, dask, virtual, latency, split_seconds), print;
-    ``kept``: the plan stays after the command (it can be resumed)."""
-    goal = plan.goal if plan.goal.optimises else "all" if plan.all_solutions else "first"
-    progress = ProgressDisplay(quiet, goal=goal, time_limit=time_limit)
-    try:
-        answer = api.solve(
-            plan,
-            time_limit=time_limit,
-            on_progress=_with_dashboard(progress, quiet) if where.get("dask") else progress,
-            race=race,
-            part_budget=part_budget,
-            **where,
+def _check_plan(plan: Plan, opts: dict) -> None:
+    """Refuse what the plan cannot give: several solutions of a plan split for one, an output mode
+    its parts do not print."""
+    several = opts["all_solutions"] or (opts["num_solutions"] or 1) > 1
+    if several and not plan.goal.optimises and not plan.all_solutions:
+        raise click.UsageError(
+            "this plan looks for one solution; for several (-a, -n N), split the model with -a"
         )
-    finally:
-        progress.clear()
-    _print(plan, answer, as_json, quiet, kept)
-    raise click.exceptions.Exit(_exit_code(answer))
+    mode = opts["output_mode"]
+    if plan.info.has_output_item and mode in ("item", "dzn") and (mode == "dzn") != plan.dzn_output:
+        split_mode = "dzn" if plan.dzn_output else "item"
+        raise click.UsageError(
+            f"this plan's parts print --output-mode {split_mode}; for {mode}, split the model with "
+            f"--output-mode {mode} (json works with any plan)"
+        )
 
 
 @click.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @apply(solve_options)
 @apply(race_option)
-def solve(plan, workers, dask, virtual, latency, time_limit, race, part_budget, as_json, quiet):
+@click.option("-a", "--all-solutions", "--all", "all_solutions", is_flag=True, help="Print every solution "
+              "(a plan split with -a), or every improving solution of an optimisation.")
+@click.option("--output-mode", type=click.Choice(["item", "dzn", "json"]), default=None,
+              help="json: print solutions as JSON; item or dzn: as the plan's parts print them.")
+@apply(answer_options)
+def solve(plan, **opts):
     """Solve the parts of PLAN (resuming whatever an earlier run left unfinished)."""
-    _check_where(workers, dask, virtual)
-    where = {"workers": workers, "dask": dask, "virtual": virtual, "latency": latency}
-    _solve_and_print(Plan.load(plan), where, time_limit, race, part_budget, as_json, quiet)
+    started = time.monotonic()
+    common = _common(opts)
+    loaded = Plan.load(plan)
+    _check_plan(loaded, opts)
+    if common["time_limit"] is not None and common["virtual"] is None:  # counted from the start
+        common["time_limit"] = max(common["time_limit"] - (time.monotonic() - started), 1e-6)
+    with _output(opts["output_file"]) as out:
+        printing = _Printing(out, opts, started)
+        printing.on_plan(loaded)
+        try:
+            answer = api.solve(
+                loaded, race=opts["race"], on_progress=printing.on_progress, on_solution=printing.on_solution, **common
+            )
+        finally:
+            printing.clear()
+        printing.finish(answer, answer.plan, kept=True)
+    raise click.exceptions.Exit(_exit_code(answer))
+
+
+def _refuse_output_dir(ctx, param, value):
+    """`run -o DIR` kept the plan in DIR before -o became minizinc's output file."""
+    if value is not None and (value.endswith(os.sep) or os.path.isdir(value)):
+        raise click.UsageError(
+            f"-o is the output file now (as in minizinc); to keep the plan in {value}, use --plan {value}"
+        )
+    return value
+
+
+def _refuse_output(ctx, param, value):
+    if value is not None:
+        raise click.UsageError(
+            f"--output is gone from run: keep the plan with --plan {value}, or write the answer to a file with -o FILE"
+        )
 
 
 @click.command()
@@ -124,58 +246,50 @@ def solve(plan, workers, dask, virtual, latency, time_limit, race, part_budget, 
 @apply(split_options)
 @apply(solve_options)
 @apply(race_option)
+@apply(answer_options)
 @click.option(
-    "-o",
-    "--output",
-    "output",
+    "--plan",
+    "plan_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Keep the plan in this directory (default: a temporary one, removed afterwards).",
+    metavar="DIR",
+    help="Keep the plan in DIR (default: a temporary one, removed afterwards, kept after Ctrl-C).",
 )
-def run(
-    model,
-    data,
-    parts,
-    on,
-    strategy,
-    solver,
-    all_solutions,
-    resumable,
-    workers,
-    dask,
-    virtual,
-    latency,
-    time_limit,
-    race,
-    part_budget,
-    as_json,
-    quiet,
-    output,
-):
+@click.option("--output", "old_output", default=None, hidden=True, callback=_refuse_output, expose_value=False)
+def run(model, data, **opts):
     """Split MODEL (with DATA files) and solve the parts: `split` and `solve` in one go."""
-    _check_where(workers, dask, virtual)
     started = time.monotonic()
-
-    # the temporary plan lives in this process's scratch directory, which a later run sweeps
-    # away if this one is killed before it can remove it
-    with tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root()) as tmp:
-        target = output or str(Path(tmp) / "plan")
-        plan = api.split(
-            model,
-            data,
-            target,
-            parts=parts,
-            on=on,
-            strategy=strategy,
-            solver=solver,
-            all_solutions=all_solutions,
-            workers=virtual or workers,
-            resumable=resumable,
-            race=race,
-            virtual=virtual is not None,
-        )
-        if not quiet:
-            click.echo(f"modelsplit: {plan.note}", err=True)
-        where = {"workers": workers, "dask": dask, "virtual": virtual, "latency": latency}
-        where["split_seconds"] = time.monotonic() - started
-        _solve_and_print(plan, where, time_limit, race, part_budget, as_json, quiet, kept=output is not None)
+    _refuse_output_dir(None, None, opts["output_file"])
+    common = _common(opts)
+    several = (opts["num_solutions"] or 1) > 1
+    split_options = {
+        "parts": opts["parts"],
+        "on": opts["on"],
+        "strategy": opts["strategy"],
+        "solver": opts["solver"],
+        "all_solutions": opts["all_solutions"] or several,
+        "resumable": opts["resumable"],
+        "cmdline_data": opts["cmdline_data"],
+        "output_mode": opts["output_mode"],
+    }
+    with _output(opts["output_file"]) as out:
+        printing = _Printing(out, {**opts, "split_note": True}, started)
+        try:
+            answer = api.run(
+                model,
+                [*data, *opts["data_files"]],
+                output=opts["plan_dir"],
+                race=opts["race"],
+                on_progress=printing.on_progress,
+                on_split=printing.on_plan,
+                on_solution=printing.on_solution,
+                **common,
+                **split_options,
+            )
+        except KeyboardInterrupt:
+            click.echo("modelsplit: stopped before any part was solved; nothing was kept", err=True)
+            raise click.exceptions.Exit(130) from None
+        finally:
+            printing.clear()
+        printing.finish(answer, answer.plan, kept=opts["plan_dir"] is not None)
+    raise click.exceptions.Exit(_exit_code(answer))

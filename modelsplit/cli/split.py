@@ -30,12 +30,16 @@ from modelsplit.splitters.base import strategies as available
 )
 @click.option("--force", is_flag=True, help="Replace an existing plan directory.")
 @apply(race_option)
-def split(model, data, output, parts, on, strategy, solver, all_solutions, resumable, workers, force, race):
+@click.option("-n", "old_n", default=None, hidden=True, expose_value=False, callback=lambda c, p, v: _refuse_n(v))
+def split(model, data, output, parts, on, strategy, solver, all_solutions, resumable, workers, force, race,
+          data_files, cmdline_data, output_mode):
     """Split MODEL (with DATA files) into parts written to a plan directory."""
     plan = api.split(
         model,
-        data,
+        [*data, *data_files],
         output,
+        cmdline_data=cmdline_data,
+        output_mode=output_mode,
         parts=parts,
         on=on,
         strategy=strategy,
@@ -49,6 +53,12 @@ def split(model, data, output, parts, on, strategy, solver, all_solutions, resum
     click.echo(f"modelsplit: {plan.note}", err=True)
     click.echo(f"wrote {len(plan.parts)} parts to {plan.path}", err=True)
     click.echo(f"solve them with: modelsplit solve {plan.path}", err=True)
+
+
+def _refuse_n(value) -> None:
+    """`-n N` was the part count before it became minizinc's number of solutions."""
+    if value is not None:
+        raise click.UsageError(f"-n is the number of solutions now (as in minizinc); for {value} parts, give --parts {value} (-P {value})")
 
 
 @click.command()

@@ -83,6 +83,7 @@ class Plan:
     optimal: bool = False  # the whole search ended while splitting: ``bound`` is the optimum
     raced: bool = False  # the whole model raced before splitting (no race at solve time)
     timing: dict = field(default_factory=dict)  # seconds the split took: all, race, probes
+    dzn_output: bool = False  # the parts print dzn (`--output-mode dzn`) despite an output item
 
     @property
     def goal(self) -> Goal:
@@ -107,7 +108,9 @@ class Plan:
 
     @property
     def output_mode(self) -> str:
-        return "item" if self.info.has_output_item else "dzn"
+        """How the parts print solutions: "item" (the model's output item) or "dzn" (a model
+        without one, or a plan split with ``output_mode="dzn"``)."""
+        return "item" if self.info.has_output_item and not self.dzn_output else "dzn"
 
     @property
     def shows_nothing(self) -> bool:
@@ -200,6 +203,7 @@ class Plan:
             optimal=data["split"].get("optimal", False),
             raced=data["split"].get("raced", False),
             timing=data["split"].get("timing", {}),
+            dzn_output=data["options"].get("output_mode") == "dzn",
         )
 
     def check_files(self) -> None:

@@ -34,6 +34,10 @@ class PartTask:
     flat: FlatPart | None = None
     cube: Cube | None = None  # the part's cube, for backends that apply it themselves (CP-SAT model files)
     format: str = "minizinc"  # the plan's model format: which Backend solves it (see modelsplit.formats)
+    # MiniZinc's standard flags for the solver (-s, -f, -r N, -p N; see SolverOptions), and
+    # flags given as they are to the solver's own executable
+    flags: tuple[str, ...] = ()
+    fzn_flags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "goal", Goal(self.goal))  # a goal given as MiniZinc's word
@@ -48,7 +52,9 @@ def make_task(
     bound,
     found: list[dict] = (),
     flat: FlatModel | None = None,
+    flags: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
 ) -> PartTask:
+    """The task of one attempt at ``part``; ``flags``: (standard flags, the solver's own flags)."""
     nogoods = []
     exact = plan.bound if plan.optimal else None  # the optimum is known: find one such solution
     if exact is not None:
@@ -85,4 +91,6 @@ def make_task(
         flat=flat.part(plan.info, part.cube, plan.goal, bound, exact) if flat and not found else None,
         cube=part.cube,
         format=plan.format,
+        flags=flags[0],
+        fzn_flags=flags[1],
     )

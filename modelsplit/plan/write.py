@@ -172,10 +172,13 @@ def write_plan(
     search: str | None = None,
     raced: bool = False,
     timing: dict | None = None,
+    dzn_output: bool = False,
 ) -> Plan:
     """Write the plan of ``split`` atomically (a temporary sibling renamed into place).
 
     ``search``: for --resumable, the fixed lexicographic search the model's copy is given.
+    ``dzn_output``: the parts print their solutions as `minizinc --output-mode dzn` does, even
+    when the model has an output item.
     """
     dest = Path(dest)
     check_destination(dest, force)
@@ -192,6 +195,8 @@ def write_plan(
         fmt = format_of(main)
         parts = _write_parts(fmt, tmp, main, info, split.cubes, files, solver, all_solutions)
         options = {"all_solutions": all_solutions, "resumable": search is not None}
+        if dzn_output:
+            options["output_mode"] = "dzn"
         split_record = _split_record(split, on, len(parts), raced, timing)
         manifest = _manifest(main, data, files, solver, options, split_record, info, parts)
         (tmp / MANIFEST).write_text(manifest_text(manifest))

@@ -51,10 +51,12 @@ class Answer:
     n_solutions: int = 0
     parts: dict[str, int] = field(default_factory=dict)
     wall_time: float = 0.0
-    plan: str = ""
+    plan: str | None = ""  # the plan's directory; None once a temporary plan is removed
     error: str | None = None
     interrupted: bool = False
     virtual: VirtualRun | None = None  # a run on virtual workers: what it measured
+    # with solver statistics asked for: {"parts": [{"part": id, name: value, ...}], "total": {...}}
+    statistics: dict | None = None
 
     def to_json(self) -> dict:
         data = {
@@ -68,6 +70,8 @@ class Answer:
         }
         if self.error:
             data["error"] = self.error
+        if self.statistics is not None:
+            data["statistics"] = self.statistics
         if self.virtual is not None:
             data["virtual_makespan"] = round(self.virtual.makespan, 3)
             data["virtual"] = self.virtual.to_json()

@@ -25,12 +25,13 @@ from modelsplit.run.journal import RACE_ID, Journal
 from modelsplit.run.policies import MAX_RESPLIT_DEPTH, RacePolicy, ResplitPolicy, RestartPolicy
 from modelsplit.run.progress import Progress
 from modelsplit.run.running import Ledger, RunningPart, StopReason
+from modelsplit.run.stream import OnSolution, SolutionStream, total_statistics
 from modelsplit.status import PartState, Status
 from modelsplit.workers.backend import PartResult, scratch_root
 from modelsplit.workers.executor import Event, Executor, SolutionEvent
 from modelsplit.workers.flat import FlatModel, flatten_plan
 from modelsplit.workers.local import LocalExecutor
-from modelsplit.workers.solvers import resolve_solver
+from modelsplit.workers.solvers import SolverOptions, resolve_solver
 
 MAX_ATTEMPTS = 2  # a part whose solver process crashed is tried once more
 BATCH = 2000  # events recorded per journal transaction at most
@@ -58,9 +59,14 @@ class Dispatcher:
         part_budget: float | None = None,
         flat: FlatModel | Future | None = None,
         clock: Callable[[], float] = time.monotonic,
+        stream: SolutionStream | None = None,
+        flags: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
     ):
         self.plan = plan
-        self._flat = flat
+        self._flat = Flattening(flat)
+        self.stream = stream or SolutionStream(plan)
+        self.flags = flags  # (standard flags, the solver's own flags) for every part
+        self.statistics: list[tuple[int, dict]] = []  # (part id, the solver's statistics) per attempt
         self.journal = journal
         self.executor = executor
         self.solver_arg = solver_arg
@@ -86,15 +92,6 @@ class Dispatcher:
             self.ledger.add(RACE_ID)
             self.pending.appendleft(self.race_policy.part)
 
-    def flat(self, wait: bool = True) -> FlatModel | None:
-        """The plan's one flattening (None: parts run through the CLI). The race does not wait
-        for it: on an easy model the race's own `minizinc` run is the whole cost."""
-        if isinstance(self._flat, Future):
-            if not wait and not self._flat.done():
-                return None
-            self._flat = self._flat.result() if self._flat.exception() is None else None
-        return self._flat
-
     # ---- starting and stopping ------------------------------------------------------------------
     def start_parts(self) -> None:
         while self.executor.free > 0 and self.pending:
@@ -108,9 +105,10 @@ class Dispatcher:
             self.running[part.id] = running
             # an enumeration resumed after a stop: rule out what earlier attempts already found
             found = self.journal.part_solutions(part.id) if self.enumerate else []
-            flat = self.flat(wait=part.id != RACE_ID)
+            # the race does not wait for the flattening: on an easy model its own run is the whole cost
+            flat = self._flat.get(wait=part.id != RACE_ID)
             attempt = running.attempt
-            task = make_task(self.plan, part, attempt, self.solver_arg, self.values, bound, found, flat)
+            task = make_task(self.plan, part, attempt, self.solver_arg, self.values, bound, found, flat, self.flags)
             self.executor.start(task)
             # known at once for local processes; a Dask executor may not offer it (its DoneEvent says)
             placement = getattr(self.executor, "placement", None)
@@ -168,7 +166,7 @@ class Dispatcher:
             self.ledger.add(sub.id, depth)
         record_end(self.journal, parent.id, PartState.RESPLIT, res)
         if self.enumerate and not hand_down_solutions(self.journal, self.plan, parent.id, subparts):
-            self.journal.drop_solutions(parent.id, res.attempt)
+            self.stream.dropped(self.journal.drop_solutions(parent.id, res.attempt))
             self.collector.n_solutions = self.journal.count_solutions()
         self.pending.extendleft(reversed(subparts))
 
@@ -192,10 +190,14 @@ class Dispatcher:
                 self.finder = running  # it searches below the incumbent already
                 self.restart_policy.improved(self.clock())
         self.journal.add_solutions(event.part_id, rows)
+        for _, objective, vals, text in rows:  # recorded: now they may be shown
+            self.stream.offer(event.part_id, objective, lambda v=vals: json.loads(v), text)
 
     def on_done(self, res: PartResult) -> None:
         running = self.running.pop(res.part_id)
         self.journal.set_worker(res.part_id, res.worker)  # a Dask worker is known once the part ran
+        if res.statistics:
+            self.statistics.append((res.part_id, res.statistics))
         if running.stopping == StopReason.RESTART and res.stopped:
             record_end(self.journal, res.part_id, PartState.PENDING, res)
             self.pending.appendleft(running.part)
@@ -216,7 +218,7 @@ class Dispatcher:
             # try once more; solutions of the crashed attempt stay (an enumeration excludes them
             # by nogoods where it can, else searches the part again from scratch)
             if self.enumerate and not can_exclude(self.plan, self.journal, running.id):
-                self.journal.drop_solutions(running.id, res.attempt)
+                self.stream.dropped(self.journal.drop_solutions(running.id, res.attempt))
                 self.collector.n_solutions = self.journal.count_solutions()
             self.journal.mark_pending(running.id)
             self.pending.appendleft(running.part)
@@ -248,16 +250,12 @@ class Dispatcher:
                 event = self.executor.next_event(0) if handled < BATCH else None
         return True
 
-    def progress(self) -> Progress:
-        c, elapsed = self.collector, self.clock() - self.started
-        return Progress(c.part_counts(), c.n_solutions, c.incumbent, elapsed, self.executor.dashboard)
-
     # ---- the loop -------------------------------------------------------------------------------
     def run(self, deadline: float | None, on_progress: Callable[[Progress], None] | None) -> bool:
         """Run until the answer is known, the deadline passes or Ctrl-C; True when interrupted."""
         last = float("-inf")
         try:
-            while not (self.collector.finished or self.collector.error):
+            while not (self.collector.finished or self.collector.error or self.stream.full):
                 now = self.clock()
                 if deadline is not None and now >= deadline:
                     break
@@ -269,7 +267,7 @@ class Dispatcher:
                 self.apply_policies()
                 if on_progress and self.clock() - last >= PROGRESS_INTERVAL:
                     last = self.clock()
-                    on_progress(self.progress())
+                    on_progress(progress_of(self))
             return False
         except KeyboardInterrupt:
             return True
@@ -288,6 +286,28 @@ class Dispatcher:
         self.executor.close()
         for part_id in list(self.running):
             record_end(self.journal, part_id, PartState.STOPPED)
+
+
+def progress_of(dispatcher: Dispatcher) -> Progress:
+    """A snapshot of a run for its ``on_progress`` callback."""
+    c, elapsed = dispatcher.collector, dispatcher.clock() - dispatcher.started
+    return Progress(c.part_counts(), c.n_solutions, c.incumbent, elapsed, dispatcher.executor.dashboard)
+
+
+class Flattening:
+    """The plan's one flattening, perhaps still being made in another thread (a Future); None:
+    the parts run through the `minizinc` CLI."""
+
+    def __init__(self, flat: FlatModel | Future | None):
+        self._flat = flat
+
+    def get(self, wait: bool = True) -> FlatModel | None:
+        """The flattening; without ``wait``, None while it is still being made."""
+        if isinstance(self._flat, Future):
+            if not wait and not self._flat.done():
+                return None
+            self._flat = self._flat.result() if self._flat.exception() is None else None
+        return self._flat
 
 
 def resume(plan: Plan, journal: Journal) -> tuple[Ledger, deque[Part]]:
@@ -390,6 +410,9 @@ def solve_plan(
     flatten: bool = True,
     clock: Callable[[], float] | None = None,
     flat: FlatModel | None = None,
+    on_solution: OnSolution | None = None,
+    solution_limit: int | None = None,
+    solver_options: SolverOptions | None = None,
 ) -> Answer:
     """Solve the unfinished parts of ``plan``; resumes whatever an earlier run left undone.
 
@@ -401,12 +424,17 @@ def solve_plan(
     otherwise every part runs through the `minizinc` CLI. ``clock``: the time in seconds that
     the time limit, the dispatcher's decisions and the answer's wall time are read on (None:
     ``time.monotonic``; a simulated cluster passes its virtual clock). ``flat``: the plan's
-    flattening, made by the caller (None: made here, as ``flatten`` says).
+    flattening, made by the caller (None: made here, as ``flatten`` says). ``on_solution``,
+    ``solution_limit``: see :class:`SolutionStream` (what an earlier run found is passed on
+    first). ``solver_options``: flags for every part's solver (with ``statistics``, the answer
+    carries the parts' statistics).
     """
     clock = clock or time.monotonic
     started = clock()
     plan.check_files()
     solver = resolve_solver(plan.solver)
+    options = solver_options or SolverOptions()
+    flags = options.part_flags(solver, plan.format)
     with plan_lock(plan.path):  # one run per plan: a second would restart this one's parts
         journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
         try:
@@ -415,25 +443,55 @@ def solve_plan(
                 keep_solutions=plan.goal.optimises or (plan.all_solutions and plan.info.values_complete),
                 keep_at_most=None if plan.goal.optimises or plan.resumable else EXCLUDE_AT_MOST,
             )
-            fmt = format_named(plan.format)
-            if executor is None:
-                executor = LocalExecutor(fmt.backend(), workers)
-            made: FlatModel | Future | None = flat
-            if made is None and flatten and executor.same_machine and fmt.flattens:  # the .fzn lives here
-                # flattened while the race (if any) starts at once through the CLI
-                made = _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
-            dispatcher = Dispatcher(plan, journal, executor, solver.arg, started, race, part_budget, made, clock)
-            if dispatcher.collector.finished:
-                return dispatcher.collector.answer(clock() - started)
-            deadline = started + time_limit if time_limit else None
-            interrupted = dispatcher.run(deadline, on_progress)
-            answer = dispatcher.collector.answer(clock() - started)
-            answer.interrupted = interrupted
-            if on_progress:
-                on_progress(dispatcher.progress())
+            executor, made = _executor(plan, solver, executor, workers, flat if flat else flatten)
+            stream = SolutionStream(plan, on_solution, solution_limit)
+            dispatcher = Dispatcher(
+                plan, journal, executor, solver.arg, started, race, part_budget, made, clock, stream, flags
+            )
+            stream.replay(journal)
+            answer = _run(dispatcher, started + time_limit if time_limit else None, on_progress)
+            if options.statistics:
+                answer.statistics = {
+                    "parts": [{"part": i, **stats} for i, stats in dispatcher.statistics],
+                    "total": total_statistics(stats for _, stats in dispatcher.statistics),
+                }
             return answer
         finally:
             journal.close()
+
+
+def _executor(plan: Plan, solver, executor: Executor | None, workers, flat) -> tuple[Executor, object]:
+    """The executor (local processes unless one is given) and the plan's flattening: ``flat``
+    itself when made by the caller, else one made in the background when ``flat`` is True and
+    the parts run on this machine (the .fzn lives here), else None."""
+    fmt = format_named(plan.format)
+    if executor is None:
+        executor = LocalExecutor(fmt.backend(), workers)
+    if not isinstance(flat, bool):
+        return executor, flat
+    if flat and executor.same_machine and fmt.flattens:
+        # flattened while the race (if any) starts at once through the CLI
+        return executor, _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
+    return executor, None
+
+
+def _run(dispatcher: Dispatcher, deadline: float | None, on_progress) -> Answer:
+    """Run ``dispatcher`` (unless its plan is answered already) and return the answer it leaves."""
+    clock, started, collector = dispatcher.clock, dispatcher.started, dispatcher.collector
+    if collector.finished or dispatcher.stream.full:
+        answer = collector.answer(clock() - started)
+    else:
+        interrupted = dispatcher.run(deadline, on_progress)
+        answer = collector.answer(clock() - started)
+        answer.interrupted = interrupted
+        if on_progress:
+            on_progress(progress_of(dispatcher))
+    limit = dispatcher.stream.limit
+    if limit is not None and dispatcher.enumerate and answer.n_solutions > limit:
+        answer.n_solutions = limit  # more were recorded (a batch of one part): the answer has N
+        if answer.status == Status.ALL_SOLUTIONS:
+            answer.status = Status.SATISFIED  # ... and not all of them
+    return answer
 
 
 def _follow(journal: Journal, clock: Callable[[], float], executor: Executor | None) -> None:

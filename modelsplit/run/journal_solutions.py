@@ -80,8 +80,12 @@ class SolutionLog:
             "UPDATE solutions SET part_id = ? WHERE id = ?", [(part_id, i) for i in solution_ids]
         )
 
-    def drop_solutions(self, part_id: int, attempt: int) -> None:
-        self.conn.execute("DELETE FROM solutions WHERE part_id = ? AND attempt = ?", (part_id, attempt))
+    def drop_solutions(self, part_id: int, attempt: int) -> list[str]:
+        """Delete the solutions an attempt of a part recorded; their output texts."""
+        where = "WHERE part_id = ? AND attempt = ?"
+        texts = [r[0] for r in self.conn.execute(f"SELECT output FROM solutions {where}", (part_id, attempt))]
+        self.conn.execute(f"DELETE FROM solutions {where}", (part_id, attempt))
+        return texts
 
     def delete_solutions(self, part_id: int) -> None:
         self.conn.execute("DELETE FROM solutions WHERE part_id = ?", (part_id,))

@@ -98,6 +98,7 @@ class Probe:
         self._shown_head: str | None = None  # the head with the objective and slots printed
         self.first_at: float | None = None  # when the first cube was probed
         self.skipped = 0  # cubes not asked about: the probing budget was spent
+        self.budget = PROBE_SECONDS  # seconds of probing at most (less within a run's time limit)
         # on a virtual cluster the probes would run on ``spread`` workers at once: the budget is
         # then their CPU seconds over ``spread``, not this machine's wall seconds (None)
         self.spread: int | None = None
@@ -290,7 +291,7 @@ class Probe:
     def _classify(self, cube: Cube) -> Outcome:
         # a model whose solver start-up is slow (a large flattening: seconds to parse) would
         # spend minutes on probes; past the budget, cubes are left open without asking
-        if self.first_at is not None and self._probing_seconds() > PROBE_SECONDS:
+        if self.first_at is not None and self._probing_seconds() > self.budget:
             with self._lock:
                 self.skipped += 1
             return Outcome.OPEN

@@ -18,7 +18,7 @@ from modelsplit.splitters.base import (
     independent,
     split_model,
 )
-from modelsplit.splitters.probe import PROBE_SECONDS, Incumbent, Probe
+from modelsplit.splitters.probe import Incumbent, Probe
 from modelsplit.splitters.ranges import choose_slots
 
 RACE_SECONDS = 3.0  # seconds the whole model may race before splitting, by default (see split)
@@ -55,7 +55,7 @@ def race_and_split(
     if probe is not None and probe.skipped:
         result = dataclasses.replace(
             result,
-            note=f"{result.note}; probing stopped after {PROBE_SECONDS:.0f} s ({probe.skipped} cubes not "
+            note=f"{result.note}; probing stopped after {probe.budget:.3g} s ({probe.skipped} cubes not "
             "asked about: the solver is slow to start on this model)",
         )
     if incumbent is not None and incumbent.complete:

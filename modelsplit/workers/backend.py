@@ -12,11 +12,13 @@ import atexit
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -61,6 +63,7 @@ class PartResult:
     crashed: bool = False  # the solver died without saying why (signal, crash): worth a retry
     cpu: float | None = None  # CPU seconds of the solver processes, when known
     worker: str | None = None  # where it ran, as the executor names it (host/slot, a Dask worker)
+    statistics: dict | None = None  # the solver's own statistics lines (with -s), by name
 
 
 class StopToken:
@@ -115,6 +118,23 @@ STATUS_LINES = {
 }
 SEPARATOR = "----------"
 COMPLETE = "=========="
+STAT_PREFIX = "%%%mzn-stat"  # a statistics line (``%%%mzn-stat: name=value``) or a block's end
+FLAT_STATISTICS = "% Generated FlatZinc statistics:"  # `minizinc -s` heads the flattening's with it
+
+
+def read_statistic(line: str, into: dict) -> None:
+    """Add the value of one ``%%%mzn-stat: name=value`` line to ``into`` (a number where it is
+    one, else the text, unquoted); block ends and headings add nothing."""
+    name, eq, value = line.removeprefix(STAT_PREFIX + ":").strip().partition("=")
+    if not eq or line.startswith(STAT_PREFIX + "-"):
+        return
+    for kind in (int, float):
+        try:
+            into[name] = kind(value)
+            return
+        except ValueError:
+            pass
+    into[name] = value.strip('"')
 
 
 @dataclass
@@ -139,12 +159,15 @@ class MiniZincBackend:
             flags += ["--output-mode", "dzn"]
             if task.goal.optimises:
                 flags.append("--output-objective")
+        flags += task.flags
+        if task.fzn_flags:
+            flags += ["--fzn-flags", shlex.join(task.fzn_flags)]
         return ["--solver", task.solver, *flags, *self.extra_args, *task.model_files, str(extra)]
 
     def flat_command(self, task: PartTask, fzn: Path) -> list[str]:
         assert task.flat is not None
         flags = ["-a"] if task.all_solutions or task.goal.optimises else []
-        return [task.flat.executable, *flags, str(fzn)]
+        return [task.flat.executable, *flags, *task.flags, *task.fzn_flags, str(fzn)]
 
     def start(self, task: PartTask, tmp: str):
         """Start the part's solver process(es) in the scratch directory ``tmp``."""
@@ -167,19 +190,22 @@ class MiniZincBackend:
             token.attach(proc)
             reader = OutputReader(task)
             batch: list[Solution] = []
-            batching = task.goal == Goal.SATISFY and task.all_solutions
+            # an enumeration reports its solutions in batches, each held at most FLUSH_EVERY
+            # seconds: its lines are read by a thread of their own, so that a batch is handed over
+            # when the solver pauses, not only when its next solution comes
+            lines = LinePump(proc.lines()) if task.goal == Goal.SATISFY and task.all_solutions else None
             flushed = time.monotonic()
             try:
-                for raw in proc.lines():
-                    sol = reader.feed(raw.decode(errors="replace"), time.monotonic() - start)
-                    if sol is None:
-                        continue
-                    result.n_solutions += 1
-                    if sol.objective is not None:
-                        result.objective = sol.objective
-                    batch.append(sol)
+                held = lambda: FLUSH_EVERY if batch else None  # noqa: E731 (reads the batch held now)
+                for raw in lines.lines(held) if lines else proc.lines():
                     now = time.monotonic()
-                    if not batching or len(batch) >= FLUSH_SIZE or now - flushed >= FLUSH_EVERY:
+                    sol = None if raw is None else reader.feed(raw.decode(errors="replace"), now - start)
+                    if sol is not None:
+                        result.n_solutions += 1
+                        if sol.objective is not None:
+                            result.objective = sol.objective
+                        batch.append(sol)
+                    if batch and (not lines or len(batch) >= FLUSH_SIZE or now - flushed >= FLUSH_EVERY):
                         report(batch)
                         batch, flushed = [], now
                 rc = proc.wait()
@@ -187,10 +213,13 @@ class MiniZincBackend:
                 if batch:
                     report(batch)
                 proc.stop(grace=0.2)
+                if lines:
+                    lines.join(1.0)
                 stderr = proc.stderr_text()
                 proc.close()
         result.elapsed = time.monotonic() - start
         result.cpu = proc.cpu
+        result.statistics = reader.statistics or None
         final = reader.status
         if token.stopped:
             result.stopped = True
@@ -207,6 +236,53 @@ class MiniZincBackend:
             final = Status.SATISFIED if result.n_solutions else Status.UNKNOWN
         result.status = final
         return result
+
+
+class LinePump:
+    """The lines of a solver process, read by a thread of their own, so that the part's thread
+    can wait for the next one with a time-out (and hand over the solutions it holds meanwhile).
+
+    Lines pass through a deque (appends and pops need no lock); an Event wakes the reader only
+    when it found the deque empty."""
+
+    def __init__(self, source: Iterator[bytes]):
+        self._lines: deque[bytes] = deque()
+        self._ready = threading.Event()
+        self._done = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._pump, args=(source,), name="part-lines", daemon=True)
+        self._thread.start()
+
+    def _pump(self, source: Iterator[bytes]) -> None:
+        try:
+            for raw in source:
+                self._lines.append(raw)
+                if not self._ready.is_set():
+                    self._ready.set()
+        except (OSError, ValueError) as exc:  # the stream was closed under it
+            self._error = exc
+        finally:
+            self._done = True
+            self._ready.set()
+
+    def lines(self, timeout: Callable[[], float | None]) -> Iterator[bytes | None]:
+        """Every line, in order; None when ``timeout()`` seconds passed without one."""
+        while True:
+            if self._lines:
+                yield self._lines.popleft()
+                continue
+            if self._done:
+                if self._lines:
+                    continue
+                return
+            self._ready.clear()
+            if self._lines or self._done:  # came while the event was being cleared
+                continue
+            if not self._ready.wait(timeout()):
+                yield None
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
 
 
 _SCRATCH: Path | None = None
@@ -247,6 +323,7 @@ class OutputReader:
         self.block: list[str] = []
         self.status: Status | None = None  # the final status line, once seen
         self.n_solutions = 0
+        self.statistics: dict = {}  # the solver's statistics lines (``%%%mzn-stat: name=value``)
 
     def feed(self, line: str, elapsed: float = 0.0) -> Solution | None:
         """Take one line (with its newline); return the solution it completes, if any."""
@@ -258,7 +335,9 @@ class OutputReader:
                 return None  # not a solution: a separator printed while the solver was stopped
             self.n_solutions += 1
             return sol
-        if bare == COMPLETE:
+        if bare.startswith(STAT_PREFIX) or bare == FLAT_STATISTICS:
+            read_statistic(bare, self.statistics)
+        elif bare == COMPLETE:
             self.status = _complete_status(self.task)
         elif bare in STATUS_LINES:
             self.status = STATUS_LINES[bare]

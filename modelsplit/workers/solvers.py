@@ -8,10 +8,11 @@ that ``minizinc --solvers`` lists can be named instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from modelsplit import driver
-from modelsplit.errors import SolverNotFoundError
+from modelsplit.errors import InputError, SolverNotFoundError
 from modelsplit.workers.cpsat import STD_FLAGS, cpsat_config, ortools_version
 from modelsplit.workers.gecode import gecode_config
 
@@ -31,6 +32,54 @@ class Solver:
 
     def supports(self, flag: str) -> bool:
         return flag in self.std_flags
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """What every part's solver is told beside the part itself: MiniZinc's standard flags
+    (``statistics``: -s, ``free_search``: -f, ``random_seed``: -r, ``threads``: -p) and
+    ``flags``, given as they are to the solver's own executable (`minizinc --fzn-flags`).
+
+    A standard flag the solver does not declare (its ``stdFlags``) is refused with one line:
+    MiniZinc would pass it on, and the solver would stop every part with an error."""
+
+    statistics: bool = False
+    free_search: bool = False
+    random_seed: int | None = None
+    threads: int | None = None
+    flags: Sequence[str] = ()
+
+    def part_flags(self, solver: Solver, fmt: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(standard flags, the solver's own flags) for the parts of a plan of model format
+        ``fmt``; refused for a CP-SAT model file, whose parts run no MiniZinc solver."""
+        flags = (self.std_flags(solver), tuple(self.flags))
+        if fmt != "minizinc" and (flags[0] or flags[1]):
+            raise InputError(
+                "-s, -f, -r, -p and solver flags are for MiniZinc models: the parts of a CP-SAT "
+                "model file take none; leave them out"
+            )
+        return flags
+
+    def std_flags(self, solver: Solver) -> tuple[str, ...]:
+        """The standard flags for ``solver``, checked against what it declares."""
+        wanted = [
+            ("-s", "-s/--statistics", [] if self.statistics else None),
+            ("-f", "-f/--free-search", [] if self.free_search else None),
+            ("-r", "-r/--random-seed", None if self.random_seed is None else [str(self.random_seed)]),
+            ("-p", "-p/--parallel", None if self.threads is None else [str(self.threads)]),
+        ]
+        flags: list[str] = []
+        for flag, option, values in wanted:
+            if values is None:
+                continue
+            if not solver.supports(flag):
+                takes = ", ".join(sorted(solver.std_flags)) or "none"
+                raise InputError(
+                    f"the solver {solver.tag} does not take {option} (its standard flags: {takes}); "
+                    "leave it out or choose another --solver"
+                )
+            flags += [flag, *values]
+        return tuple(flags)
 
 
 def _matches(config: dict, tag: str) -> bool:
