@@ -95,7 +95,10 @@ class Probe:
         self._race: Future | None = None
         self.first_bound: int | None = None  # the bound when the first cube was probed
         self._found: tuple[int, dict[str, str]] | None = None  # the probes' best: objective, shown values
-        self._shown_head: str | None = None  # the head with the objective and slots printed
+        # the head with the objective and the slots printed: a probe's best solution can bound the split
+        objective = self._objective_var()
+        slots = {name for name in info.fzn_names.values() if not _is_literal(name)}
+        self._shown_head = self._head if objective is None else _show(self._head, {objective, *slots})
         self.first_at: float | None = None  # when the first cube was probed
         self.skipped = 0  # cubes not asked about: the probing budget was spent
         self.budget = PROBE_SECONDS  # seconds of probing at most (less within a run's time limit)
@@ -217,18 +220,6 @@ class Probe:
         objective, shown = self._found
         return Incumbent(objective, False, 0.0, self._slot_values(shown))
 
-    def _probe_head(self) -> str:
-        """The FlatZinc before the solve item, with the objective and the slots printed (for an
-        optimisation: a probe's best solution can then bound the split)."""
-        if self._shown_head is None:
-            objective = self._objective_var()
-            if objective is None:
-                self._shown_head = self._head
-            else:
-                slots = {name for name in self.info.fzn_names.values() if not _is_literal(name)}
-                self._shown_head = _show(self._head, {objective, *slots})
-        return self._shown_head
-
     def _keep_best(self, out: str) -> None:
         """Remember the last (best) solution of a probe's output if it beats every earlier one."""
         objective = self._objective_var()
@@ -236,11 +227,7 @@ class Probe:
         if objective is None or end < 0:
             return
         start = out.rfind("----------", 0, end)
-        block = {}
-        for line in out[start + len("----------") if start >= 0 else 0 : end].splitlines():
-            name, sep, value = line.partition(" = ")
-            if sep:
-                block[name.strip()] = value.strip().rstrip(";")
+        block = _assignments(out[start + len("----------") if start >= 0 else 0 : end])
         value = block.get(objective)
         if value is not None and _is_literal(value) and self.tighten(int(value)):
             with self._lock:
@@ -298,9 +285,9 @@ class Probe:
         lines = self.constraints(cube)
         if lines is None:
             return Outcome.REFUTED
-        path = _write_fzn(self._probe_head() + "\n".join(lines) + "\n" + self._tail, "modelsplit-probe-")
+        path = _write_fzn(self._shown_head + "\n".join(lines) + "\n" + self._tail, "modelsplit-probe-")
         try:
-            out, cpu = _run_probe([self.executable, "-fail", str(PROBE_FAILS), *self._time_limit(), path])
+            out, cpu = _run_probe([self.executable, "-fail", str(PROBE_FAILS), *_time_limit(self.spread), path])
         finally:
             os.unlink(path)
         with self._lock:
@@ -314,15 +301,6 @@ class Probe:
         if self.info.goal.optimises and "==========" in out:
             return Outcome.FINISHED
         return Outcome.OPEN
-
-    def _time_limit(self) -> list[str]:
-        """The solver's wall-clock limit for one probe: PROBE_MS, except on a virtual cluster.
-
-        There a split must make the choices it would make on idle cores, and a limit of 10 ms of
-        wall time is far less search on a busy machine (a twentieth of it at a load of 40 on two
-        cores): the failure limit alone then decides, which is what binds on an idle core for
-        most models."""
-        return [] if self.spread is not None else ["-time", str(PROBE_MS)]
 
     def _probing_seconds(self) -> float:
         """Seconds the probing has taken so far: on this machine's clock, or on a virtual
@@ -375,6 +353,27 @@ def _run_probe(args: list[str]) -> tuple[str | None, float]:
         timer.cancel()
         reap(proc)  # keeps the probe's CPU seconds
     return (None if expired.is_set() else out), cpu_seconds(proc)
+
+
+def _time_limit(spread: int | None) -> list[str]:
+    """The solver's wall-clock limit for one probe: PROBE_MS, except on a virtual cluster
+    (``spread`` set).
+
+    There a split must make the choices it would make on idle cores, and a limit of 10 ms of
+    wall time is far less search on a busy machine (a twentieth of it at a load of 40 on two
+    cores): the failure limit alone then decides, which is what binds on an idle core for most
+    models."""
+    return [] if spread is not None else ["-time", str(PROBE_MS)]
+
+
+def _assignments(text: str) -> dict[str, str]:
+    """``name = value;`` lines of a solver's solution block, as name -> value text."""
+    block = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(" = ")
+        if sep:
+            block[name.strip()] = value.strip().rstrip(";")
+    return block
 
 
 def _write_fzn(text: str, prefix: str) -> str:
