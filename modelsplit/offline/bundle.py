@@ -267,7 +267,7 @@ def _finish(
     (root / "solve.sh").chmod(0o755)
     (root / "README.txt").write_text(readme(plan, parts, bound, kind, width, runner))
     sums = {f.relative_to(root).as_posix(): sha256_file(f) for f in sorted(root.rglob("*")) if f.is_file()}
-    (root / "SHA256SUMS").write_text("".join(f"{digest}  {rel}\n" for rel, digest in sums.items()))
+    (root / "SHA256SUMS").write_text("".join(_sum_line(rel, digest) for rel, digest in sums.items()))
     manifest = {
         "format": BUNDLE_FORMAT,
         "plan": plan.id,
@@ -364,6 +364,15 @@ Files:
     manifest.json   the plan id, the parts and every file's sha256
     SHA256SUMS      the same sums, for: sha256sum -c SHA256SUMS
 """
+
+
+def _sum_line(name: str, digest: str) -> str:
+    """One line of SHA256SUMS as `sha256sum` writes it: a name holding a newline or a backslash
+    is escaped (\\n, \\\\) and its line starts with a backslash, which `sha256sum -c` reads back."""
+    if "\\" not in name and "\n" not in name:
+        return f"{digest}  {name}\n"
+    escaped = name.replace("\\", "\\\\").replace("\n", "\\n")
+    return f"\\{digest}  {escaped}\n"
 
 
 SCRIPT = r"""#!/bin/sh
