@@ -223,6 +223,22 @@ def test_overwritten_journal_pages_give_one_line(tmp_path):
     assert "integrity check failed" in seen  # SQLite's multi-line report became one line
 
 
+def test_another_programs_database_as_journal_is_refused_and_left_as_it_was(tmp_path):
+    import sqlite3
+
+    plan = api.split(str(MODELS / "queens6.mzn"), [], tmp_path / "plan", parts=2, all_solutions=True, race=0)
+    conn = sqlite3.connect(plan.journal_path)
+    conn.executescript("CREATE TABLE foo (x INTEGER); INSERT INTO foo VALUES (1);")
+    conn.close()
+    before = plan.journal_path.read_bytes()
+    for command in ("solve", "status"):
+        out = subprocess.run([sys.executable, "-m", "modelsplit", command, str(plan.path)], capture_output=True, text=True)
+        lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+        assert out.returncode == 1 and len(lines) == 1, out.stderr
+        assert "not a modelsplit journal" in lines[0] and "move it away" in lines[0]
+    assert plan.journal_path.read_bytes() == before  # no tables added to it
+
+
 def test_half_solved_plan_moves_to_another_directory_and_resumes(tmp_path, solver):
     import shutil
 

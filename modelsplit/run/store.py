@@ -129,6 +129,11 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     """
     if not readonly:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            _refuse_foreign(conn)  # before WAL mode, which would change its header
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
@@ -140,12 +145,21 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
+def _refuse_foreign(conn: sqlite3.Connection) -> None:
+    """Another program's database (tables, none of them meta) is never taken for a journal, nor
+    changed: DatabaseError, so that it is refused as damaged with one line."""
+    tables = sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    if tables and "meta" not in tables:
+        raise sqlite3.DatabaseError(f"not a modelsplit journal: it holds the tables {', '.join(tables)}")
+
+
 def _prepare(conn: sqlite3.Connection, readonly: bool) -> None:
     """Check the journal's integrity; bring a writable one to this schema."""
     check = conn.execute("PRAGMA quick_check").fetchone()
     if check is None or check[0] != "ok":
         found = " ".join(str(check[0]).replace("*** in database main ***", "").split()) if check else "?"
         raise sqlite3.DatabaseError(f"integrity check failed: {found}")  # one line, however many SQLite gave
+    _refuse_foreign(conn)
     if not readonly:
         conn.executescript(SCHEMA)
         _migrate(conn)
