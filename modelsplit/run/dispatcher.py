@@ -283,9 +283,11 @@ class Dispatcher:
         for running in self.running.values():  # none runs again or is re-split
             running.stopping = StopReason.END
         end = self.clock() + timeout
-        while self.running and self.clock() < end:
-            self.take_events(0.2)
-        self.executor.close()
+        try:
+            while self.running and self.clock() < end:
+                self.take_events(0.2)
+        finally:  # also when the journal cannot be written (a full disk)
+            self.executor.close()
         for part_id in list(self.running):
             record_end(self.journal, part_id, PartState.STOPPED)
 

@@ -102,7 +102,18 @@ def _unwritable(path: Path, exc: Exception) -> PlanError:
             f"cannot write the journal in {where} (read-only?): copy the plan directory somewhere "
             "writable and solve it there"
         )
+    if "disk" in str(exc) or "full" in str(exc):
+        return not_written(path, exc)
     return PlanError(f"cannot open the journal {path} ({exc}); check the plan directory's permissions")
+
+
+def not_written(path: Path, exc: Exception) -> PlanError:
+    """The journal could not be written (an I/O error, most often a full disk): what was
+    committed before is intact, and a new run resumes from it."""
+    return PlanError(
+        f"cannot write the journal {path} ({exc}): is the disk full? Make room, then run "
+        "`modelsplit solve` again: it resumes from what was recorded"
+    )
 
 
 def _damaged(path: Path, exc: Exception, hint: str = "") -> PlanError:
@@ -160,6 +171,11 @@ def _prepare(conn: sqlite3.Connection, readonly: bool) -> None:
         found = " ".join(str(check[0]).replace("*** in database main ***", "").split()) if check else "?"
         raise sqlite3.DatabaseError(f"integrity check failed: {found}")  # one line, however many SQLite gave
     _refuse_foreign(conn)
+    if readonly:  # nothing may be added: the tables every reader needs must be there
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = [t for t in ("parts", "solutions", "subparts") if t not in tables]
+        if missing:
+            raise sqlite3.DatabaseError(f"it has no table {missing[0]}")
     if not readonly:
         conn.executescript(SCHEMA)
         _migrate(conn)
@@ -273,6 +289,9 @@ class Transaction:
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.OperationalError as err:  # SQLite rolled back: nothing of it was written
+            if exc_type is None:
+                raise not_written(self.store.path, err) from err
         finally:
             self._release()
 
