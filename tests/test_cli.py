@@ -252,6 +252,43 @@ def test_workers_zero():
     assert_one_line_error(ms("run", QUEENS6, "--workers", "0"), "--workers", "at least 1", code=2)
 
 
+def test_counts_below_one_are_usage_mistakes_for_every_command(tmp_path):
+    # the same exit code (2) whichever command is given the count, and never an internal error
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-a", "-o", str(plan), "--parts", "2", "--race", "0").returncode == 0
+    for args in (
+        ["split", QUEENS6, "-o", str(tmp_path / "p2"), "--workers", "0"],
+        ["export", str(plan), str(tmp_path / "b"), "--replicas", "0"],
+        ["verify", str(plan), "--resolve", "--sample", "0"],
+        ["verify", str(plan), "--workers", "-1"],
+        ["collect", str(plan), str(tmp_path), "--workers", "0"],
+    ):
+        assert_one_line_error(ms(*args), "not in the range", code=2)
+
+
+def test_a_part_range_past_the_plan_is_refused_at_once(tmp_path):
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-a", "-o", str(plan), "--parts", "2", "--race", "0").returncode == 0
+    out = ms("export", str(plan), str(tmp_path / "b"), "--parts", "1-99999999999")  # never a list that long
+    assert_one_line_error(out, "part 99999999999 is not in this plan", code=1)
+
+
+def test_hand_edited_manifests_are_refused_with_one_line(tmp_path):
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-a", "-o", str(plan), "--parts", "2", "--race", "0").returncode == 0
+    good = json.loads((plan / "manifest.json").read_text())
+    escaping = json.loads(json.dumps(good))
+    escaping["model"]["main"] = "../../../etc/hostname"  # a file outside the plan, never checked
+    other_cube = json.loads(json.dumps(good))
+    other_cube["parts"][0]["mzn"] = "q[1] >= 1"  # overlaps every other part: duplicate solutions
+    for manifest, needle in ((escaping, "has no sha256"), (other_cube, "does not say what its cube says")):
+        (plan / "manifest.json").write_text(json.dumps(manifest))
+        for command in ("solve", "status"):
+            assert_one_line_error(ms(command, str(plan)), "manifest.json is damaged", needle, code=1)
+    (plan / "manifest.json").write_bytes(b"\x95\xff" * 100)  # not UTF-8 text
+    assert_one_line_error(ms("status", str(plan)), "manifest.json cannot be read", code=1)
+
+
 def test_no_minizinc_on_path(tmp_path):
     env = dict(os.environ, PATH=str(tmp_path))
     env.pop("MODELSPLIT_MINIZINC", None)
