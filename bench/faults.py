@@ -61,7 +61,7 @@ PY = sys.executable
 MARK = "MODELSPLIT_FAULT_CASE"
 GRACE = 2.0  # seconds a process of a finished case may take to die (the machine may be loaded)
 STEP_TIMEOUT = 180.0
-QUICK_PER_COMMAND = 3  # bad-input cases of each command in a --quick run
+QUICK_PER_COMMAND = 2  # bad-input cases of each command in a --quick run
 INJECTED = "INJECTED"  # the file a `$(touch ...)` in a file name would make
 COMMANDS = ("split", "solve", "run", "status", "export", "collect", "verify", "report")
 FAULTS = ("kill -9", "SIGTERM", "SIGINT", "solver crash", "disk full", "concurrent")
@@ -1497,6 +1497,8 @@ class Faults:
             "FAULT_DIR": str(where / "faults"),
         }
         out = self.suite.run(res, self.solve_argv(plan, rng), where, faulty, text=True)
+        runs = [f.stat().st_size for f in (where / "faults").iterdir()]
+        res.notes.append(f"{len(runs)} solver runs, {sum(runs) - len(runs)} of them again after a crash")
         self.ended(res, out.returncode, out.stdout or "", out.stderr or "", (1,), sc)
         res.orphans += orphans_of(sc.case)
         self.resume(res, plan, where, env, sc)
