@@ -12,9 +12,11 @@ environment (MODELSPLIT_FAULT_CASE=<case>) that every process it starts inherits
   unwritable MODELSPLIT_CACHE, file names with `$(...)`, backticks, quotes, spaces and newlines.
   Each must end with the documented exit code (README: 0 answer, 1 input error or failed run,
   2 usage mistake) and one line on stderr without a traceback (`collect` adds its summary line
-  after the line that names a rejected file).
+  after the line that names a rejected file). Odd but valid inputs (such file names), and damage
+  modelsplit never reads (the files in parts/), must work, and `solve` must answer right.
 - Process faults (seeded random; the seed is printed): kill -9, SIGTERM and Ctrl-C (SIGINT to
-  the process group) of `solve` at a random moment once its solvers run, then `solve` again; a
+  the process group) of `solve` at a random moment once it holds the plan's journal, then `solve`
+  again; a
   solver that kills itself at random (a MiniZinc solver configuration whose executable wraps
   fzn-gecode: the one fake here, for fault injection only); a full disk (RLIMIT_FSIZE set for
   `solve` and its solvers, SIGXFSZ ignored, so writes past the limit fail with EFBIG as on a
@@ -23,8 +25,8 @@ environment (MODELSPLIT_FAULT_CASE=<case>) that every process it starts inherits
   model (solution count, optimum, UNSAT).
 
 After each case: processes still carrying its marker (orphans, stopped ones included) after a
-grace of GRACE seconds, files of its own directory lost or changed (the plan's journal and lock
-excepted), files outside it changed (the shared fixtures, examples/, tests/models/, and files a
+grace of GRACE seconds, files of its own directory lost or changed (SQLite's -wal and -shm files
+and the plan's lock excepted, and the journal where the case may write it), files outside it changed (the shared fixtures, examples/, tests/models/, and files a
 `$(touch ...)` in a name would have made), and temporary files left (its TMPDIR must be empty,
 no new `modelsplit-*` or hidden entries). Prints one row per category; exits 1 when a target is
 missed (0 wrong answers, 0 files lost, 0 orphans, 0 temporary files left, 0 files touched
@@ -221,10 +223,8 @@ class Suite:
     """Shared fixtures (models, plans, a bundle's results, a solver cache), the environment of a
     case, and the checks every case gets."""
 
-    def __init__(self, root: Path, rng: random.Random, verbose: bool):
+    def __init__(self, root: Path):
         self.root = root
-        self.rng = rng
-        self.verbose = verbose
         self.cache = root / "cache"
         self.cases = root / "cases"
         self.cases.mkdir(parents=True, exist_ok=True)
@@ -1673,7 +1673,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(opts.keep).resolve() if opts.keep else Path(tmp)
         if opts.keep:
             shutil.rmtree(root, ignore_errors=True)
-        suite = Suite(root, random.Random(seed), opts.verbose)
+        suite = Suite(root)
         results = run_all(suite, opts, seed)
     print(table(results))
     failing = [r for r in results if r.failed]
