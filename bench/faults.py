@@ -948,7 +948,7 @@ CRASHY = '''#!{python} -S
 itself, at once or after a random moment, with SIGKILL or SIGSEGV, or exits with status 3."""
 import os, random, signal, subprocess, sys, time
 fault = os.environ.get("FAULT_CRASH")
-argv = ["/usr/bin/fzn-gecode", *sys.argv[1:]]
+argv = [{gecode!r}, *sys.argv[1:]]
 if not fault:
     os.execv(argv[0], argv)
 seed, p = fault.split(":")
@@ -979,10 +979,10 @@ def make_crashy(suite: Suite) -> None:
     fault-injecting wrapper above (MZN_SOLVER_PATH points MiniZinc at it)."""
     where = suite.root / "crashy"
     where.mkdir(exist_ok=True)
-    exe = where / "fzn-crashy"
-    exe.write_text(CRASHY.format(python=PY))
-    exe.chmod(0o755)
     config = json.loads((suite.root / "p" / "q6" / "solver" / "gecode.msc").read_text())
+    exe = where / "fzn-crashy"
+    exe.write_text(CRASHY.format(python=PY, gecode=shutil.which(config["executable"]) or config["executable"]))
+    exe.chmod(0o755)
     lib = config.get("mznlib", "")
     if lib and not Path(lib).is_absolute():
         config["mznlib"] = str(suite.root / "p" / "q6" / "solver" / lib)
