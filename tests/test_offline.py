@@ -811,7 +811,7 @@ def test_replica_bundle_names(tmp_path):
     ]
     plan = queens8_plan(tmp_path, parts=2)
     bad = ms("export", plan, tmp_path / "b", "--replicas", "0")
-    assert bad.returncode == 1 and "--replicas takes a number from 1" in bad.stderr
+    assert bad.returncode == 2 and "'--replicas': 0 is not in the range 1<=x<=26" in bad.stderr  # a usage mistake
     (tmp_path / "b-b").mkdir()
     (tmp_path / "b-b" / "x").write_text("")
     taken = ms("export", plan, tmp_path / "b", "--replicas", "2")
