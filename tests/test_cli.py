@@ -349,3 +349,29 @@ def test_unbounded_split_variable():
         ms("run", str(MODELS / "unbounded_int.mzn"), "--on", "b"), "b has no finite domain", "give it bounds"
     )
     assert "Traceback" not in line
+
+
+def test_the_plan_stays_locked_until_the_answer_is_printed(tmp_path, monkeypatch, capsys):
+    # the answer is read from the journal after the solve: a `split --force` in between would
+    # replace the plan under it, so the lock is held until the answer is out
+    import click
+
+    from modelsplit.cli import solve as solve_cli
+    from modelsplit.plan.plan import Plan
+
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-a", "-o", str(plan), "--parts", "2", "--race", "0").returncode == 0
+    tried = []
+    real_print = solve_cli._print
+
+    def print_after_a_replacement_is_tried(*args, **kwargs):
+        tried.append(ms("split", QUEENS6, "-a", "-o", str(plan), "--force", "--race", "0"))
+        return real_print(*args, **kwargs)
+
+    monkeypatch.setattr(solve_cli, "_print", print_after_a_replacement_is_tried)
+    where = {"workers": 2, "dask": None, "virtual": None, "latency": 0.005}
+    with pytest.raises(click.exceptions.Exit) as done:
+        solve_cli._solve_and_print(Plan.load(plan), where, None, 0.0, None, False, True)
+    assert done.value.exit_code == 0
+    assert capsys.readouterr().out.count("----------") == 4
+    assert tried[0].returncode == 1 and "being solved by process" in tried[0].stderr, tried[0].stderr

@@ -13,6 +13,7 @@ from modelsplit import api
 from modelsplit.cli.options import apply, model_args, race_option, solve_options, split_options
 from modelsplit.cli.output import summary, text_lines, to_json
 from modelsplit.cli.progress import ProgressDisplay
+from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
 from modelsplit.run.collector import Answer
 from modelsplit.run.journal import Journal
@@ -93,18 +94,21 @@ def _solve_and_print(
     ``kept``: the plan stays after the command (it can be resumed)."""
     goal = plan.goal if plan.goal.optimises else "all" if plan.all_solutions else "first"
     progress = ProgressDisplay(quiet, goal=goal, time_limit=time_limit)
-    try:
-        answer = api.solve(
-            plan,
-            time_limit=time_limit,
-            on_progress=_with_dashboard(progress, quiet) if where.get("dask") else progress,
-            race=race,
-            part_budget=part_budget,
-            **where,
-        )
-    finally:
-        progress.clear()
-    _print(plan, answer, as_json, quiet, kept)
+    # the lock is held until the answer is printed from the journal: no other process may replace
+    # the plan (split --force) between the end of the solve and the printing
+    with plan_lock(plan.path):
+        try:
+            answer = api.solve(
+                plan,
+                time_limit=time_limit,
+                on_progress=_with_dashboard(progress, quiet) if where.get("dask") else progress,
+                race=race,
+                part_budget=part_budget,
+                **where,
+            )
+        finally:
+            progress.clear()
+        _print(plan, answer, as_json, quiet, kept)
     raise click.exceptions.Exit(_exit_code(answer))
 
 
