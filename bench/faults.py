@@ -149,23 +149,29 @@ def orphans_of(case: str, grace: float = GRACE) -> list[str]:
     return left
 
 
+def holds(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has ``path`` open (a plan's lock, or its journal)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == str(path):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def under_way(proc: subprocess.Popen, plan: Path, timeout: float = 120.0) -> float | None:
     """Wait until the run is under way: its process has the plan's journal open (it has loaded
     the plan, taken its lock and set its signal handlers). Returns when that was (monotonic), or
     None if the run ended first."""
-    journal = str(plan / "journal.sqlite")
     end = time.monotonic() + timeout
     while time.monotonic() < end and proc.poll() is None:
-        try:
-            fds = os.listdir(f"/proc/{proc.pid}/fd")
-        except OSError:
-            fds = []
-        for fd in fds:
-            try:
-                if os.readlink(f"/proc/{proc.pid}/fd/{fd}") == journal:
-                    return time.monotonic()
-            except OSError:
-                continue
+        if holds(proc.pid, plan / "journal.sqlite"):
+            return time.monotonic()
         time.sleep(0.01)
     return None
 
@@ -1546,18 +1552,21 @@ class Faults:
         )
         (where / "faults").mkdir()
         out = self.suite.run(res, ms(*second), where, env, text=True)
-        running = first.poll() is None
+        held = holds(first.pid, plan / "run.lock")  # then the first held it all along the second
         stdout, stderr = first.communicate()
-        if running:  # refused only while the first run holds the plan
-            self.ended(res, out.returncode, "", out.stderr or "", (1,), sc)
-        else:
-            res.notes.append("the first run had ended before the second command")
+        if held:
+            lines = error_lines(out.stderr or "")
+            res.notes.append(f"second: exit {out.returncode}" + (f": {lines[-1][:150]}" if lines else ""))
+            if out.returncode != 1 or len(lines) != 1 or "Traceback" in (out.stderr or ""):
+                res.clear, res.not_one_line = False, out.returncode == 1
+                res.notes.append("the second command was not refused with one line while the first held the plan")
+        else:  # its solve had ended: the second may take the plan (split --force replaces it)
+            res.notes.append(f"the first run's solve had ended before the second command (exit {out.returncode})")
+            before = {k: v for k, v in before.items() if not k.startswith("plan/")}
         res.exact = first.returncode == 0 and answer_of(stdout) == self.suite.oracles[sc.model]
         res.wrong = first.returncode == 0 and not res.exact
         if not res.exact:
-            res.notes.append(
-                f"first run: exit {first.returncode}, {answer_of(stdout)}: {stderr.strip()[-300:]}"
-            )
+            res.notes.append(f"first run: exit {first.returncode}, {answer_of(stdout)}: {stderr.strip()[-300:]}")
         res.orphans += orphans_of(sc.case)
         return self.close(res, where, plan, before, outside)
 
