@@ -375,3 +375,22 @@ def test_the_plan_stays_locked_until_the_answer_is_printed(tmp_path, monkeypatch
     assert done.value.exit_code == 0
     assert capsys.readouterr().out.count("----------") == 4
     assert tried[0].returncode == 1 and "being solved by process" in tried[0].stderr, tried[0].stderr
+
+
+def test_a_signal_after_the_command_is_over_keeps_its_exit_code():
+    # a SIGTERM that comes once the answer is out (as Python shuts down) must not turn exit 0
+    # into death by SIGTERM
+    script = (
+        "import os, signal, sys\n"
+        "import modelsplit.cli\n"
+        "m = sys.modules['modelsplit.cli.main']\n"
+        "m.main = lambda argv=None: (signal.signal(signal.SIGTERM, m._interrupt), 0)[1]\n"
+        "real_exit = sys.exit\n"
+        "def late(code):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    real_exit(code)\n"
+        "sys.exit = late\n"
+        "m.entry()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, (out.returncode, out.stderr)
