@@ -252,6 +252,43 @@ def test_workers_zero():
     assert_one_line_error(ms("run", QUEENS6, "--workers", "0"), "--workers", "at least 1", code=2)
 
 
+def test_counts_below_one_are_usage_mistakes_for_every_command(tmp_path):
+    # the same exit code (2) whichever command is given the count, and never an internal error
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-a", "-o", str(plan), "--parts", "2", "--race", "0").returncode == 0
+    for args in (
+        ["split", QUEENS6, "-o", str(tmp_path / "p2"), "--workers", "0"],
+        ["export", str(plan), str(tmp_path / "b"), "--replicas", "0"],
+        ["verify", str(plan), "--resolve", "--sample", "0"],
+        ["verify", str(plan), "--workers", "-1"],
+        ["collect", str(plan), str(tmp_path), "--workers", "0"],
+    ):
+        assert_one_line_error(ms(*args), "not in the range", code=2)
+
+
+def test_a_part_range_past_the_plan_is_refused_at_once(tmp_path):
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-a", "-o", str(plan), "--parts", "2", "--race", "0").returncode == 0
+    out = ms("export", str(plan), str(tmp_path / "b"), "--parts", "1-99999999999")  # never a list that long
+    assert_one_line_error(out, "part 99999999999 is not in this plan", code=1)
+
+
+def test_hand_edited_manifests_are_refused_with_one_line(tmp_path):
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-a", "-o", str(plan), "--parts", "2", "--race", "0").returncode == 0
+    good = json.loads((plan / "manifest.json").read_text())
+    escaping = json.loads(json.dumps(good))
+    escaping["model"]["main"] = "../../../etc/hostname"  # a file outside the plan, never checked
+    other_cube = json.loads(json.dumps(good))
+    other_cube["parts"][0]["mzn"] = "q[1] >= 1"  # overlaps every other part: duplicate solutions
+    for manifest, needle in ((escaping, "has no sha256"), (other_cube, "does not say what its cube says")):
+        (plan / "manifest.json").write_text(json.dumps(manifest))
+        for command in ("solve", "status"):
+            assert_one_line_error(ms(command, str(plan)), "manifest.json is damaged", needle, code=1)
+    (plan / "manifest.json").write_bytes(b"\x95\xff" * 100)  # not UTF-8 text
+    assert_one_line_error(ms("status", str(plan)), "manifest.json cannot be read", code=1)
+
+
 def test_no_minizinc_on_path(tmp_path):
     env = dict(os.environ, PATH=str(tmp_path))
     env.pop("MODELSPLIT_MINIZINC", None)
@@ -312,3 +349,48 @@ def test_unbounded_split_variable():
         ms("run", str(MODELS / "unbounded_int.mzn"), "--on", "b"), "b has no finite domain", "give it bounds"
     )
     assert "Traceback" not in line
+
+
+def test_the_plan_stays_locked_until_the_answer_is_printed(tmp_path, monkeypatch, capsys):
+    # the answer is read from the journal after the solve: a `split --force` in between would
+    # replace the plan under it, so the lock is held until the answer is out
+    import click
+
+    from modelsplit.cli import solve as solve_cli
+    from modelsplit.plan.plan import Plan
+
+    plan = tmp_path / "plan"
+    assert ms("split", QUEENS6, "-a", "-o", str(plan), "--parts", "2", "--race", "0").returncode == 0
+    tried = []
+    real_print = solve_cli._print
+
+    def print_after_a_replacement_is_tried(*args, **kwargs):
+        tried.append(ms("split", QUEENS6, "-a", "-o", str(plan), "--force", "--race", "0"))
+        return real_print(*args, **kwargs)
+
+    monkeypatch.setattr(solve_cli, "_print", print_after_a_replacement_is_tried)
+    where = {"workers": 2, "dask": None, "virtual": None, "latency": 0.005}
+    with pytest.raises(click.exceptions.Exit) as done:
+        solve_cli._solve_and_print(Plan.load(plan), where, None, 0.0, None, False, True)
+    assert done.value.exit_code == 0
+    assert capsys.readouterr().out.count("----------") == 4
+    assert tried[0].returncode == 1 and "being solved by process" in tried[0].stderr, tried[0].stderr
+
+
+def test_a_signal_after_the_command_is_over_keeps_its_exit_code():
+    # a SIGTERM that comes once the answer is out (as Python shuts down) must not turn exit 0
+    # into death by SIGTERM
+    script = (
+        "import os, signal, sys\n"
+        "import modelsplit.cli\n"
+        "m = sys.modules['modelsplit.cli.main']\n"
+        "m.main = lambda argv=None: (signal.signal(signal.SIGTERM, m._interrupt), 0)[1]\n"
+        "real_exit = sys.exit\n"
+        "def late(code):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    real_exit(code)\n"
+        "sys.exit = late\n"
+        "m.entry()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, (out.returncode, out.stderr)

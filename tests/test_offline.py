@@ -587,6 +587,29 @@ def test_file_names_in_solve_sh_are_never_executed(tmp_path, solver, shell):
     assert data_out["status"] == "ALL_SOLUTIONS" and data_out["n_solutions"] == 92
 
 
+def test_a_file_name_with_a_newline_passes_the_bundle_checksum(tmp_path):
+    # SHA256SUMS escapes such a name as sha256sum does (a leading backslash), or `sha256sum -c`
+    # in solve.sh reads two broken lines and refuses the bundle
+    model = tmp_path / "new\nline.mzn"
+    shutil.copyfile(MODELS / "queens6.mzn", model)
+    plan = api.split(str(model), [], tmp_path / "plan", parts=2, all_solutions=True, race=0).path
+    assert ms("export", plan, tmp_path / "bundle").returncode == 0
+    assert "\\" in (tmp_path / "bundle" / "SHA256SUMS").read_text()
+    far = run_bundle(tmp_path / "bundle", tmp_path / "far")
+    assert far.returncode == 0, far.stdout + far.stderr
+    assert ms("collect", plan, tmp_path / "far" / "bundle" / "results").returncode == 0
+
+
+def test_collect_refuses_a_loop_of_symbolic_links_with_one_line(tmp_path):
+    plan = queens8_plan(tmp_path)
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "loop.result").symlink_to("loop.result")
+    out = ms("collect", plan, results)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert [ln for ln in out.stderr.splitlines() if "loop.result" in ln and "loop of symbolic links" in ln]
+
+
 # ---- completeness of untrusted results ----------------------------------------------------------
 def resign(text: str) -> str:
     """The result with its sha256 line recomputed, as anyone can: the sum is no signature."""
@@ -788,7 +811,7 @@ def test_replica_bundle_names(tmp_path):
     ]
     plan = queens8_plan(tmp_path, parts=2)
     bad = ms("export", plan, tmp_path / "b", "--replicas", "0")
-    assert bad.returncode == 1 and "--replicas takes a number from 1" in bad.stderr
+    assert bad.returncode == 2 and "'--replicas': 0 is not in the range 1<=x<=26" in bad.stderr  # a usage mistake
     (tmp_path / "b-b").mkdir()
     (tmp_path / "b-b" / "x").write_text("")
     taken = ms("export", plan, tmp_path / "b", "--replicas", "2")

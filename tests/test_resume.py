@@ -224,6 +224,57 @@ def test_overwritten_journal_pages_give_one_line(tmp_path):
     assert "integrity check failed" in seen  # SQLite's multi-line report became one line
 
 
+def test_another_programs_database_as_journal_is_refused_and_left_as_it_was(tmp_path):
+    import sqlite3
+
+    plan = api.split(str(MODELS / "queens6.mzn"), [], tmp_path / "plan", parts=2, all_solutions=True, race=0)
+    conn = sqlite3.connect(plan.journal_path)
+    conn.executescript("CREATE TABLE foo (x INTEGER); INSERT INTO foo VALUES (1);")
+    conn.close()
+    before = plan.journal_path.read_bytes()
+    for command in ("solve", "status"):
+        out = subprocess.run([sys.executable, "-m", "modelsplit", command, str(plan.path)], capture_output=True, text=True)
+        lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+        assert out.returncode == 1 and len(lines) == 1, out.stderr
+        assert "not a modelsplit journal" in lines[0] and "move it away" in lines[0]
+    assert plan.journal_path.read_bytes() == before  # no tables added to it
+
+
+def test_a_journal_cut_short_at_its_creation_is_refused_by_readers_and_repaired_by_solve(tmp_path):
+    import sqlite3
+
+    plan = api.split(str(MODELS / "queens6.mzn"), [], tmp_path / "plan", parts=2, all_solutions=True, race=0)
+    conn = sqlite3.connect(plan.journal_path)
+    conn.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);")  # then killed
+    conn.close()
+    for command in ("verify", "status"):
+        out = subprocess.run([sys.executable, "-m", "modelsplit", command, str(plan.path)], capture_output=True, text=True)
+        lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+        assert out.returncode == 1 and len(lines) == 1 and "has no table" in lines[0], out.stderr
+    assert finish(plan.path)["n_solutions"] == 4
+
+
+def test_a_full_disk_during_solve_gives_one_line_and_the_resume_is_exact(tmp_path, solver):
+    import resource
+
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=12, all_solutions=True)
+
+    def full_disk() -> None:  # files cannot grow past 100 kB (EFBIG, as ENOSPC on a full disk)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    out = subprocess.run(
+        [sys.executable, "-m", "modelsplit", "solve", str(plan.path), "-w", "2", "-q"],
+        capture_output=True,
+        text=True,
+        preexec_fn=full_disk,
+    )
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert out.returncode == 1 and len(lines) == 1 and "is the disk full?" in lines[0], out.stderr
+    assert wait_no_solvers(plan) == []
+    assert finish(plan.path)["n_solutions"] == len(plain_minizinc(solver.arg, QUEENS, True).texts)
+
+
 def test_half_solved_plan_moves_to_another_directory_and_resumes(tmp_path, solver):
     import shutil
 

@@ -109,4 +109,9 @@ def _interrupt(signum, frame) -> None:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    # the command is over: a SIGTERM or Ctrl-C from now on is ignored, since Python resets its
+    # own handlers as it shuts down and such a signal would end the process with its status
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)

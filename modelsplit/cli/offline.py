@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from modelsplit.cli.options import COUNT
+from modelsplit.offline.bundle import REPLICAS
 from modelsplit.offline.bundle import export as export_bundle
 from modelsplit.offline.collect import collect_files
 from modelsplit.offline.verify import DEFAULT_SAMPLE, resolve_plan, verify_plan
@@ -19,7 +21,7 @@ from modelsplit.run.journal import Journal
 @click.option("--pending", is_flag=True, help="Only parts not done yet in the journal.")
 @click.option(
     "--replicas",
-    type=int,
+    type=click.IntRange(1, len(REPLICAS)),
     default=1,
     show_default=True,
     metavar="N",
@@ -43,7 +45,7 @@ def export(plan, bundle, parts, pending, replicas):
 @click.command()
 @click.argument("plan", type=click.Path(file_okay=False))
 @click.argument("results", nargs=-1, required=True, type=click.Path())
-@click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
+@click.option("--workers", "-w", type=COUNT, default=None, help="Check runs at once (default: cores).")
 def collect(plan, results, workers):
     """Check RESULTS (result files, directories or .tar.gz archives of them) and record them in PLAN."""
 
@@ -61,7 +63,7 @@ def collect(plan, results, workers):
 
 @click.command()
 @click.argument("plan", type=click.Path(file_okay=False))
-@click.option("--workers", "-w", type=int, default=None, help="Check runs at once (default: cores).")
+@click.option("--workers", "-w", type=COUNT, default=None, help="Check runs at once (default: cores).")
 @click.option(
     "--resolve",
     is_flag=True,
@@ -69,7 +71,7 @@ def collect(plan, results, workers):
 )
 @click.option(
     "--sample",
-    type=int,
+    type=COUNT,
     default=None,
     metavar="K",
     help=f"With --resolve: solve K claimed-complete parts picked at random (default {DEFAULT_SAMPLE}).",

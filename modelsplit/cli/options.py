@@ -32,6 +32,7 @@ class Seconds(click.ParamType):
 
 POSITIVE_SECONDS = Seconds(positive=True)
 SECONDS = Seconds(positive=False)
+COUNT = click.IntRange(min=1)  # workers, replicas, samples: 0 or less is a usage mistake (exit 2)
 
 race_option = [
     click.option(

@@ -27,6 +27,7 @@ from modelsplit.cli.options import (
 )
 from modelsplit.cli.output import AnswerPrinter, OutputStyle, summary, to_json
 from modelsplit.cli.progress import ProgressDisplay
+from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
 from modelsplit.run.collector import Answer
 from modelsplit.run.stream import FoundSolution
@@ -212,7 +213,9 @@ def solve(plan, **opts):
     _check_plan(loaded, opts)
     if common["time_limit"] is not None and common["virtual"] is None:  # counted from the start
         common["time_limit"] = max(common["time_limit"] - (time.monotonic() - started), 1e-6)
-    with _output(opts["output_file"]) as out:
+    # the lock is held until the answer is printed from the journal: no other process may replace
+    # the plan (split --force) between the end of the solve and the printing
+    with _output(opts["output_file"]) as out, plan_lock(loaded.path):
         printing = _Printing(out, opts, started)
         printing.on_plan(loaded)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from modelsplit import api
-from modelsplit.cli.options import apply, model_args, race_option, split_options
+from modelsplit.cli.options import COUNT, apply, model_args, race_option, split_options
 from modelsplit.splitters.base import DEFAULT_STRATEGY
 from modelsplit.splitters.base import strategies as available
 
@@ -24,7 +24,7 @@ from modelsplit.splitters.base import strategies as available
 @click.option(
     "--workers",
     "-w",
-    type=int,
+    type=COUNT,
     default=None,
     help="Workers the plan is meant for (sets the default part count).",
 )

@@ -46,8 +46,11 @@ BUNDLE_FORMAT = 1
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 
 
-def parse_part_ids(text: str) -> list[int]:
-    """``"1-40,57"`` -> [1, 2, ..., 40, 57] (sorted, without repeats)."""
+def parse_part_ids(text: str, highest: int | None = None) -> list[int]:
+    """``"1-40,57"`` -> [1, 2, ..., 40, 57] (sorted, without repeats).
+
+    ``highest``: a range that goes past it stops there and keeps its last number (which is not a
+    part: the caller names it), so that ``1-99999999999`` never makes a list of that length."""
     ids: set[int] = set()
     for piece in text.replace(" ", "").split(","):
         if not piece:
@@ -59,7 +62,11 @@ def parse_part_ids(text: str) -> list[int]:
             raise InputError(f"cannot read the part list {text!r}; write it like 1-40,57") from None
         if first < 1 or last < first:
             raise InputError(f"{piece!r} in the part list is not a range of part numbers (from 1 up)")
-        ids.update(range(first, last + 1))
+        if highest is not None and last > highest:
+            ids.update(range(first, highest + 1))
+            ids.update((first, last))
+        else:
+            ids.update(range(first, last + 1))
     if not ids:
         raise InputError(f"the part list {text!r} names no part; write it like 1-40,57")
     return sorted(ids)
@@ -102,7 +109,7 @@ def select(plan: Plan, journal: Journal, parts: str | None, pending: bool) -> tu
     for sub in journal.subparts():
         children.setdefault(sub.parent, []).append(sub.id)
     if parts is not None:
-        ids = parse_part_ids(parts)
+        ids = parse_part_ids(parts, highest=max(known, default=0))
         unknown = [i for i in ids if i not in known]
         if unknown:
             subs = (
@@ -267,7 +274,7 @@ def _finish(
     (root / "solve.sh").chmod(0o755)
     (root / "README.txt").write_text(readme(plan, parts, bound, kind, width, runner))
     sums = {f.relative_to(root).as_posix(): sha256_file(f) for f in sorted(root.rglob("*")) if f.is_file()}
-    (root / "SHA256SUMS").write_text("".join(f"{digest}  {rel}\n" for rel, digest in sums.items()))
+    (root / "SHA256SUMS").write_text("".join(_sum_line(rel, digest) for rel, digest in sums.items()))
     manifest = {
         "format": BUNDLE_FORMAT,
         "plan": plan.id,
@@ -364,6 +371,15 @@ Files:
     manifest.json   the plan id, the parts and every file's sha256
     SHA256SUMS      the same sums, for: sha256sum -c SHA256SUMS
 """
+
+
+def _sum_line(name: str, digest: str) -> str:
+    """One line of SHA256SUMS as `sha256sum` writes it: a name holding a newline or a backslash
+    is escaped (\\n, \\\\) and its line starts with a backslash, which `sha256sum -c` reads back."""
+    if "\\" not in name and "\n" not in name:
+        return f"{digest}  {name}\n"
+    escaped = name.replace("\\", "\\\\").replace("\n", "\\n")
+    return f"\\{digest}  {escaped}\n"
 
 
 SCRIPT = r"""#!/bin/sh

@@ -58,7 +58,11 @@ def results_in(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
             if not name.endswith(".result") or name.startswith("."):
                 continue
             if p.is_symlink():
-                target = p.resolve()
+                try:
+                    target = p.resolve()
+                except (RuntimeError, OSError):  # a loop of links (RuntimeError before Python 3.13)
+                    refused.append((p, "a loop of symbolic links: not followed"))
+                    continue
                 if not target.is_relative_to(inside):
                     refused.append((p, f"a symbolic link to {target}, outside {root}: not followed"))
                     continue

@@ -158,7 +158,7 @@ class Plan:
             )
         try:
             data = json.loads(manifest.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8 text
             raise PlanError(f"{manifest} cannot be read ({exc}); split the model again") from exc
         if not isinstance(data, dict):
             raise PlanError(f"{manifest} is damaged (not a JSON object); split the model again")
@@ -181,6 +181,7 @@ class Plan:
         )
         for part in parts:
             _check_cube(info, part)
+        _check_model_files(data["model"])
         return cls(
             path=path,
             model=data["model"]["main"],
@@ -218,6 +219,18 @@ class Plan:
                 )
 
 
+def _check_model_files(model: dict) -> None:
+    """ValueError unless the model and data files are among the plan's checked files, each a
+    path inside the plan (a manifest edited by hand may name any file on the machine)."""
+    files = model["files"]
+    for rel in [model["main"], *model["data"]]:
+        if rel not in files:
+            raise ValueError(f"the model file {rel!r} has no sha256")
+    for rel in files:
+        if not isinstance(rel, str) or Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise ValueError(f"the model file {rel!r} is not inside the plan")
+
+
 def _check_cube(info: ModelInfo, part: Part) -> None:
     """ValueError unless every restriction of ``part``'s cube names an element of a variable of
     the model and bounds it by integers (a manifest edited by hand may say anything)."""
@@ -228,6 +241,8 @@ def _check_cube(info: ModelInfo, part: Part) -> None:
         ok = ok and all(b is None or isinstance(b, int) for b in (r.lo, r.hi))
         if not ok:
             raise ValueError(f"part {part.id} has a bad cube: {r.slot.var!r} {r.slot.index} {r.lo}..{r.hi}")
+    if part.mzn != part.cube.mzn(info):
+        raise ValueError(f"part {part.id}'s constraint {part.mzn!r} does not say what its cube says")
 
 
 def part_key(files: dict[str, str], solver: str, all_solutions: bool, cube_mzn: str) -> str:

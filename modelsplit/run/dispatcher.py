@@ -9,6 +9,7 @@ purpose (the race, restarts, re-splits) is for the policies of run/policies.py t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import deque
@@ -275,15 +276,14 @@ class Dispatcher:
             self.stop_all()
 
     def stop_all(self, timeout: float = 10.0) -> None:
-        """Stop every running part for good, record what they report within ``timeout`` seconds,
-        and record those that did not report as stopped."""
+        """Stop every running part; record what they report within ``timeout`` s, the others as stopped."""
         self.executor.stop_all()
         for running in self.running.values():  # none runs again or is re-split
             running.stopping = StopReason.END
         end = self.clock() + timeout
-        while self.running and self.clock() < end:
-            self.take_events(0.2)
-        self.executor.close()
+        with contextlib.closing(self.executor):  # closed also when the journal cannot be written
+            while self.running and self.clock() < end:
+                self.take_events(0.2)
         for part_id in list(self.running):
             record_end(self.journal, part_id, PartState.STOPPED)
 

@@ -102,7 +102,18 @@ def _unwritable(path: Path, exc: Exception) -> PlanError:
             f"cannot write the journal in {where} (read-only?): copy the plan directory somewhere "
             "writable and solve it there"
         )
+    if "disk" in str(exc) or "full" in str(exc):
+        return not_written(path, exc)
     return PlanError(f"cannot open the journal {path} ({exc}); check the plan directory's permissions")
+
+
+def not_written(path: Path, exc: Exception) -> PlanError:
+    """The journal could not be written (an I/O error, most often a full disk): what was
+    committed before is intact, and a new run resumes from it."""
+    return PlanError(
+        f"cannot write the journal {path} ({exc}): is the disk full? Make room, then run "
+        "`modelsplit solve` again: it resumes from what was recorded"
+    )
 
 
 def _damaged(path: Path, exc: Exception, hint: str = "") -> PlanError:
@@ -129,6 +140,11 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     """
     if not readonly:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            _refuse_foreign(conn)  # before WAL mode, which would change its header
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
@@ -140,12 +156,26 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
+def _refuse_foreign(conn: sqlite3.Connection) -> None:
+    """Another program's database (tables, none of them meta) is never taken for a journal, nor
+    changed: DatabaseError, so that it is refused as damaged with one line."""
+    tables = sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    if tables and "meta" not in tables:
+        raise sqlite3.DatabaseError(f"not a modelsplit journal: it holds the tables {', '.join(tables)}")
+
+
 def _prepare(conn: sqlite3.Connection, readonly: bool) -> None:
     """Check the journal's integrity; bring a writable one to this schema."""
     check = conn.execute("PRAGMA quick_check").fetchone()
     if check is None or check[0] != "ok":
         found = " ".join(str(check[0]).replace("*** in database main ***", "").split()) if check else "?"
         raise sqlite3.DatabaseError(f"integrity check failed: {found}")  # one line, however many SQLite gave
+    _refuse_foreign(conn)
+    if readonly:  # nothing may be added: the tables every reader needs must be there
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = [t for t in ("parts", "solutions", "subparts") if t not in tables]
+        if missing:
+            raise sqlite3.DatabaseError(f"it has no table {missing[0]}")
     if not readonly:
         conn.executescript(SCHEMA)
         _migrate(conn)
@@ -259,6 +289,9 @@ class Transaction:
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.OperationalError as err:  # SQLite rolled back: nothing of it was written
+            if exc_type is None:
+                raise not_written(self.store.path, err) from err
         finally:
             self._release()
 
