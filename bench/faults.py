@@ -592,9 +592,9 @@ def run_flags(fx: Fixtures) -> list[Bad]:
     cases = flag_cases("run", lambda w: [fx.model(w), "-a", "-q"], flags)
     cases.append(
         Bad(
-            "run-output-is-a-file",
+            "run-output-to-an-existing-file",  # -o FILE is the output file, as in minizinc
             "run",
-            lambda w: [Step(ms("run", fx.model(w), "-o", write(w, "f", "x")), (2,))],
+            lambda w: [Step(ms("run", fx.model(w), "-o", write(w, "f", "x")), (0,))],
         )
     )
     return cases
