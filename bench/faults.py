@@ -592,9 +592,9 @@ def run_flags(fx: Fixtures) -> list[Bad]:
     cases = flag_cases("run", lambda w: [fx.model(w), "-a", "-q"], flags)
     cases.append(
         Bad(
-            "run-output-to-an-existing-file",  # -o FILE is the output file, as in minizinc
+            "run-output-to-a-new-file",  # -o FILE is the output file, as in minizinc
             "run",
-            lambda w: [Step(ms("run", fx.model(w), "-o", write(w, "f", "x")), (0,))],
+            lambda w: [Step(ms("run", fx.model(w), "-o", "answer.txt"), (0,))],
         )
     )
     return cases
@@ -1548,7 +1548,7 @@ class Faults:
                 ["solve", plan, "-w", "1"],
                 ["collect", plan, where / "faults"],
                 ["split", *files, "-o", plan, "--force", "--race", "0"],
-                ["run", *files, "-o", plan, "--race", "0"],
+                ["run", *files, "--plan", plan, "--race", "0"],
             ]
         )
         (where / "faults").mkdir()
