@@ -351,29 +351,26 @@ def test_unbounded_split_variable():
     assert "Traceback" not in line
 
 
-def test_the_plan_stays_locked_until_the_answer_is_printed(tmp_path, monkeypatch, capsys):
+def test_the_plan_stays_locked_until_the_answer_is_printed(tmp_path, monkeypatch):
     # the answer is read from the journal after the solve: a `split --force` in between would
     # replace the plan under it, so the lock is held until the answer is out
-    import click
+    from click.testing import CliRunner
 
     from modelsplit.cli import solve as solve_cli
-    from modelsplit.plan.plan import Plan
 
     plan = tmp_path / "plan"
     assert ms("split", QUEENS6, "-a", "-o", str(plan), "--parts", "2", "--race", "0").returncode == 0
     tried = []
-    real_print = solve_cli._print
+    real_finish = solve_cli._Printing.finish
 
-    def print_after_a_replacement_is_tried(*args, **kwargs):
+    def finish_after_a_replacement_is_tried(self, *args, **kwargs):
         tried.append(ms("split", QUEENS6, "-a", "-o", str(plan), "--force", "--race", "0"))
-        return real_print(*args, **kwargs)
+        return real_finish(self, *args, **kwargs)
 
-    monkeypatch.setattr(solve_cli, "_print", print_after_a_replacement_is_tried)
-    where = {"workers": 2, "dask": None, "virtual": None, "latency": 0.005}
-    with pytest.raises(click.exceptions.Exit) as done:
-        solve_cli._solve_and_print(Plan.load(plan), where, None, 0.0, None, False, True)
-    assert done.value.exit_code == 0
-    assert capsys.readouterr().out.count("----------") == 4
+    monkeypatch.setattr(solve_cli._Printing, "finish", finish_after_a_replacement_is_tried)
+    done = CliRunner().invoke(solve_cli.solve, [str(plan), "-w", "2", "--race", "0", "-q"])
+    assert done.exit_code == 0, done.output
+    assert done.output.count("----------") == 4
     assert tried[0].returncode == 1 and "being solved by process" in tried[0].stderr, tried[0].stderr
 
 
