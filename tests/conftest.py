@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +18,22 @@ HERE = Path(__file__).parent
 MODELS = HERE / "models"
 EXAMPLES = HERE.parent / "examples"
 CATALOG = json.loads((MODELS / "catalog.json").read_text())
+
+
+def ms(
+    *args: str, cwd: str | Path | None = None, env: dict | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run the `modelsplit` command line of this checkout (from any ``cwd``) and capture it."""
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)} if env is None else env
+    return subprocess.run(
+        [sys.executable, "-m", "modelsplit", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="session")

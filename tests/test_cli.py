@@ -6,24 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import MODELS, plain_minizinc
+from conftest import MODELS, ms, plain_minizinc
 
 QUEENS6 = str(MODELS / "queens6.mzn")
 
-
-def ms(*args: str, env: dict | None = None, cwd: str | Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "modelsplit", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
 
 
 def assert_one_line_error(out: subprocess.CompletedProcess, *needles: str, code: int | None = None) -> str:

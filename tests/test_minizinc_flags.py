@@ -14,21 +14,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, MODELS, interruptible
+from conftest import EXAMPLES, MODELS, interruptible, ms
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def ms(*args: str, cwd=None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "modelsplit", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
 
 
 def mzn(solver, *args: str) -> subprocess.CompletedProcess:

@@ -11,14 +11,13 @@ import select
 import socket
 import sqlite3
 import struct
-import subprocess
 import sys
 import termios
 import time
 from pathlib import Path
 
 import pytest
-from conftest import MODELS, optimum
+from conftest import MODELS, ms, optimum
 
 from modelsplit import api, config
 from modelsplit.errors import InputError
@@ -49,17 +48,6 @@ def runs_of(plan: Path) -> list:
     finally:
         journal.close()
 
-
-def ms(*args: str, cwd: str | Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "modelsplit", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 def on_terminal(args: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str]:
