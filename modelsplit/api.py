@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from modelsplit.driver import scratch_root
 from modelsplit.errors import InputError, SplitError
 from modelsplit.formats import format_named, format_of
 from modelsplit.model.resumable import search_annotation
@@ -31,7 +32,6 @@ from modelsplit.splitters.base import (
     get_splitter,
 )
 from modelsplit.splitters.race import RACE_SECONDS, race_and_split
-from modelsplit.workers.backend import scratch_root
 from modelsplit.workers.flat import flatten_plan
 from modelsplit.workers.local import default_workers
 from modelsplit.workers.solvers import SolverOptions, resolve_solver

@@ -19,6 +19,7 @@ its solver cleanly) and, after a grace period, SIGKILL to every process left in 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -67,6 +68,7 @@ def minizinc_json(args: Sequence[str], cwd: str | os.PathLike[str], *, stream: b
     out = subprocess.run(
         [find_minizinc(), *(["--json-stream"] if stream else []), *args],
         cwd=cwd,
+        env=solver_env(),
         capture_output=True,
         text=True,
         check=False,
@@ -140,6 +142,44 @@ def session_alive(sid: int) -> bool:
     return bool(_session_members(sid))
 
 
+_SCRATCH: Path | None = None
+_SCRATCH_LOCK = threading.Lock()
+
+
+def scratch_root() -> Path:
+    """This process's directory for part scratch files, made on first use.
+
+    Roots of processes that died without cleaning up (kill -9) are removed here, so repeated
+    crashes do not fill the temporary directory.
+    """
+    global _SCRATCH
+    with _SCRATCH_LOCK:
+        if _SCRATCH is None or not _SCRATCH.exists():
+            base = Path(tempfile.gettempdir())
+            for old in base.glob("modelsplit-scratch-*-*"):
+                try:
+                    pid = int(old.name.split("-")[2])
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    shutil.rmtree(old, ignore_errors=True)
+                except (ValueError, IndexError, PermissionError):
+                    pass
+            _SCRATCH = Path(tempfile.mkdtemp(prefix=f"modelsplit-scratch-{os.getpid()}-"))
+            atexit.register(shutil.rmtree, _SCRATCH, True)
+        return _SCRATCH
+
+
+def solver_env(label: str | None = None) -> dict[str, str]:
+    """The environment of a solver process: TMPDIR is this process's scratch root, so that the
+    temporary files `minizinc` makes there (``mznfile*.fzn``) are swept by a later run when a
+    kill -9 leaves them behind. ``label`` goes in as MODELSPLIT_PART, inherited by the solver the
+    driver starts: it tells which part a process on the machine belongs to."""
+    env = dict(os.environ, TMPDIR=str(scratch_root()))
+    if label:
+        env["MODELSPLIT_PART"] = label
+    return env
+
+
 @cache
 def _pdeathsig_prefix(sig: str = "TERM") -> tuple[str, ...]:
     """``setpriv`` arguments that send ``sig`` to a process when the thread that started it dies.
@@ -210,10 +250,9 @@ class SolverProcess:
     """One running `minizinc --json-stream` process whose messages are read as they come."""
 
     def __init__(self, args: Sequence[str], *, cwd: str | os.PathLike[str], label: str | None = None):
-        """``label`` goes into the environment as MODELSPLIT_PART, inherited by the solver the
-        driver starts: it tells which part a process on the machine belongs to."""
+        """``label`` goes into the environment as MODELSPLIT_PART (see :func:`solver_env`)."""
         self.args = self._command(args)
-        env = dict(os.environ, MODELSPLIT_PART=label) if label else None
+        env = solver_env(label)
         self._stderr = tempfile.TemporaryFile()
         self._stopped = threading.Event()
         self.proc = subprocess.Popen(
@@ -289,7 +328,7 @@ class FlatZincProcess:
     """
 
     def __init__(self, solver_args: Sequence[str], ozn: str | os.PathLike[str], *, cwd, label=None):
-        self._env = dict(os.environ, MODELSPLIT_PART=label) if label else None
+        self._env = solver_env(label)
         self._cwd = cwd
         self._ozn = str(ozn)
         self._stderr = tempfile.TemporaryFile()
@@ -460,7 +499,13 @@ def run_limited(
     start = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            args, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
+            args,
+            cwd=cwd,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=solver_env(),
         )
         deadline = start + timeout
         code: int | None = None
@@ -534,6 +579,7 @@ def compile_model(
         out = subprocess.run(
             args,
             cwd=workdir,
+            env=solver_env(),
             capture_output=True,
             text=True,
             timeout=timeout,

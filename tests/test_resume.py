@@ -233,7 +233,9 @@ def test_another_programs_database_as_journal_is_refused_and_left_as_it_was(tmp_
     conn.close()
     before = plan.journal_path.read_bytes()
     for command in ("solve", "status"):
-        out = subprocess.run([sys.executable, "-m", "modelsplit", command, str(plan.path)], capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "modelsplit", command, str(plan.path)], capture_output=True, text=True
+        )
         lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
         assert out.returncode == 1 and len(lines) == 1, out.stderr
         assert "not a modelsplit journal" in lines[0] and "move it away" in lines[0]
@@ -248,7 +250,9 @@ def test_a_journal_cut_short_at_its_creation_is_refused_by_readers_and_repaired_
     conn.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);")  # then killed
     conn.close()
     for command in ("verify", "status"):
-        out = subprocess.run([sys.executable, "-m", "modelsplit", command, str(plan.path)], capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "modelsplit", command, str(plan.path)], capture_output=True, text=True
+        )
         lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
         assert out.returncode == 1 and len(lines) == 1 and "has no table" in lines[0], out.stderr
     assert finish(plan.path)["n_solutions"] == 4
@@ -339,7 +343,9 @@ def crashing_solver(where: Path) -> tuple[dict, Path]:
     keys = where / "keys"
     keys.write_text("")
     exe = where / "fzn-crashy"
-    exe.write_text(f'#!/bin/sh\ngrep -qx "$MODELSPLIT_PART" {keys} && kill -9 $$\nexec /usr/bin/fzn-gecode "$@"\n')
+    exe.write_text(
+        f'#!/bin/sh\ngrep -qx "$MODELSPLIT_PART" {keys} && kill -9 $$\nexec /usr/bin/fzn-gecode "$@"\n'
+    )
     exe.chmod(0o755)
     config = json.loads(Path(gecode_config()).read_text())
     config.update(id="org.test.crashy", name="crashy", tags=["crashy"], executable=str(exe))
@@ -361,7 +367,9 @@ def test_a_part_that_fails_twice_fails_the_run(tmp_path):
     assert data["status"] != "ALL_SOLUTIONS" and data["parts"]["failed"] == 1
     assert out.returncode == 1, out.stderr  # the answer is incomplete: a failed run
     assert "part 2 failed" in out.stderr
-    status = subprocess.run([*modelsplit, "status", str(plan), "--json"], env=env, capture_output=True, text=True)
+    status = subprocess.run(
+        [*modelsplit, "status", str(plan), "--json"], env=env, capture_output=True, text=True
+    )
     assert json.loads(status.stdout)["part_states"][1]["attempts"] == 2  # a crash is retried once
     keys.write_text("")  # the fault is gone: solving again finishes the plan
     out = subprocess.run(
@@ -465,6 +473,15 @@ def _wait_for(what, timeout: float = 60.0) -> bool:
     return False
 
 
+def _found(where: Path, pattern: str) -> list[Path]:
+    """Files under ``where`` named like ``pattern``, while a run makes and removes directories."""
+    while True:
+        try:
+            return list(where.rglob(pattern))
+        except FileNotFoundError:  # a directory removed during the walk
+            continue
+
+
 GOLOMB = (str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn"))
 
 
@@ -510,3 +527,30 @@ def test_the_files_of_a_killed_run_are_swept_by_the_next_one(tmp_path):
     again = _start_run(tmp_path, str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn"))
     assert again.wait(timeout=120) == 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_minizinc_temporary_files_go_where_the_next_run_sweeps_them(tmp_path):
+    # `minizinc` writes the FlatZinc of a model it flattens as $TMPDIR/mznfile*.fzn (the race of a
+    # solve does, while the plan's own flattening is made); a run killed with its solvers (kill -9
+    # of everything, as an out-of-memory kill does) leaves those files behind. Solvers get the
+    # run's scratch directory as TMPDIR, which the next run sweeps.
+    plan = api.split(*GOLOMB[:1], GOLOMB[1:], tmp_path / "plan", race=0).path
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    argv = [sys.executable, "-m", "modelsplit", "solve", str(plan), "-q", "-w", "2", "--race", "5"]
+    proc = subprocess.Popen(argv, env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.DEVNULL)
+    assert _wait_for(lambda: _found(tmp, "mznfile*"))
+    assert list(tmp.glob("mznfile*")) == []
+    assert all(p.relative_to(tmp).parts[0].startswith("modelsplit-scratch-") for p in _found(tmp, "mznfile*"))
+    proc.kill()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if str(tmp).encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                os.kill(int(pid), signal.SIGKILL)
+        except OSError:
+            pass
+    proc.wait()
+    assert _wait_for(lambda: not _commands_under(tmp), 10)
+    again = _start_run(tmp, str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn"))
+    assert again.wait(timeout=120) == 0
+    assert list(tmp.iterdir()) == []

@@ -36,7 +36,7 @@ def inspect(
     ``all_variables`` the other top-level decision variables are found too (a second flattening).
     """
     files = [str(f.resolve()) for f in model.files]
-    with tempfile.TemporaryDirectory(prefix="modelsplit-inspect-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="modelsplit-inspect-", dir=driver.scratch_root()) as tmp:
         iface, types = _interface_and_types(files, solver_arg, tmp)
         files += _enum_output(types, tmp)
         fzn_text, ozn = _compile(files, solver_arg, tmp, compile_timeout)

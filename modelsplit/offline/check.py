@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from modelsplit.driver import error_from_messages, find_minizinc, run_limited
+from modelsplit.driver import error_from_messages, find_minizinc, run_limited, scratch_root
 from modelsplit.errors import SolveError
 from modelsplit.model.goal import Goal
 from modelsplit.model.resumable import find_solve_item
@@ -97,7 +97,7 @@ class Checker:
         if not keyword:
             return None
         head, expr = item[: keyword[-1].start()], item[keyword[-1].end() :]
-        self._scratch = tempfile.TemporaryDirectory(prefix="modelsplit-check-model-")
+        self._scratch = tempfile.TemporaryDirectory(prefix="modelsplit-check-model-", dir=scratch_root())
         root = Path(self._scratch.name)
         shutil.copytree(self.plan.path / "model", root / "model")
         rewritten = f"any: {OBJECTIVE_VAR} = ({expr});\n{head}satisfy;"
@@ -157,7 +157,7 @@ class Checker:
         if task is not self.task:  # the satisfaction copy of an optimisation model
             section = section.replace("showJSON(_objective)", f"showJSON({OBJECTIVE_VAR})")
         constraint = "constraint " + " \\/ ".join(f for _, f in batch) + ";\n"
-        with tempfile.TemporaryDirectory(prefix="modelsplit-check-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="modelsplit-check-", dir=scratch_root()) as tmp:
             extra = Path(tmp) / "modelsplit_check.mzn"
             extra.write_text(constraint + section)
             args = [find_minizinc(), *MiniZincBackend().command(task, extra)]

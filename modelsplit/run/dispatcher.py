@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from modelsplit.driver import scratch_root
 from modelsplit.formats import format_named
 from modelsplit.model.goal import Goal
 from modelsplit.plan.lock import plan_lock
@@ -28,7 +29,7 @@ from modelsplit.run.progress import Progress
 from modelsplit.run.running import Ledger, RunningPart, StopReason
 from modelsplit.run.stream import OnSolution, SolutionStream, total_statistics
 from modelsplit.status import PartState, Status
-from modelsplit.workers.backend import PartResult, scratch_root
+from modelsplit.workers.backend import PartResult
 from modelsplit.workers.executor import Event, Executor, SolutionEvent
 from modelsplit.workers.flat import FlatModel, flatten_plan
 from modelsplit.workers.local import LocalExecutor

@@ -40,13 +40,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from modelsplit.driver import cpu_seconds, kill_session, reap
+from modelsplit.driver import cpu_seconds, kill_session, reap, scratch_root
 from modelsplit.model.cube import Cube
 from modelsplit.model.fzn import cube_constraints, read_flatzinc, split_at_solve
 from modelsplit.model.goal import Goal
 from modelsplit.model.info import ModelInfo, Slot
 from modelsplit.splitters.base import Outcome
-from modelsplit.workers.backend import scratch_root
 from modelsplit.workers.flat import flatzinc_executable
 
 PROBE_TIMEOUT = 20.0  # seconds for one probe process at most; a probe that takes longer is OPEN

@@ -8,12 +8,9 @@ otherwise) and end in one :class:`PartResult`.
 
 from __future__ import annotations
 
-import atexit
 import json
-import os
 import re
 import shlex
-import shutil
 import tempfile
 import threading
 import time
@@ -23,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from modelsplit.driver import FlatZincProcess, SolverProcess, error_from_messages
+from modelsplit.driver import FlatZincProcess, SolverProcess, error_from_messages, scratch_root
 from modelsplit.model.dzn import parse_solution
 from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import VALUES_MARKER
@@ -283,33 +280,6 @@ class LinePump:
 
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
-
-
-_SCRATCH: Path | None = None
-_SCRATCH_LOCK = threading.Lock()
-
-
-def scratch_root() -> Path:
-    """This process's directory for part scratch files, made on first use.
-
-    Roots of processes that died without cleaning up (kill -9) are removed here, so repeated
-    crashes do not fill the temporary directory.
-    """
-    global _SCRATCH
-    with _SCRATCH_LOCK:
-        if _SCRATCH is None or not _SCRATCH.exists():
-            base = Path(tempfile.gettempdir())
-            for old in base.glob("modelsplit-scratch-*-*"):
-                try:
-                    pid = int(old.name.split("-")[2])
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    shutil.rmtree(old, ignore_errors=True)
-                except (ValueError, IndexError, PermissionError):
-                    pass
-            _SCRATCH = Path(tempfile.mkdtemp(prefix=f"modelsplit-scratch-{os.getpid()}-"))
-            atexit.register(shutil.rmtree, _SCRATCH, True)
-        return _SCRATCH
 
 
 class OutputReader:

@@ -17,8 +17,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelsplit.driver import scratch_root
 from modelsplit.errors import SolveError
-from modelsplit.workers.backend import scratch_root
 
 
 @dataclass(frozen=True)
