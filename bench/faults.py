@@ -10,7 +10,7 @@ environment (MODELSPLIT_FAULT_CASE=<case>) that every process it starts inherits
   data files, wrong-type data, missing files, directories where files are expected, bad flag
   values for every command, damaged plans and journals, forged result files for `collect`, an
   unwritable MODELSPLIT_CACHE, file names with `$(...)`, backticks, quotes, spaces and newlines.
-  Each must end with the documented exit code (README: 0 answer, 1 input error or failed run,
+  Each must end with the documented exit code (docs/commands.md: 0 answer, 1 input error or failed run,
   2 usage mistake) and one line on stderr without a traceback (`collect` adds its summary line
   after the line that names a rejected file). Odd but valid inputs (such file names), and damage
   modelsplit never reads (the files in parts/), must work, and `solve` must answer right.
@@ -315,7 +315,7 @@ def ms(*args: str | Path) -> list[str]:
 
 @dataclass
 class Step:
-    """One command of a bad-input case and the exit codes the README documents for it."""
+    """One command of a bad-input case and the exit codes docs/commands.md documents for it."""
 
     argv: list[str]
     codes: tuple[int, ...] = (1,)

@@ -8,8 +8,8 @@ The library, as the command line uses it::
     answer = modelsplit.solve(plan, workers=2)
     answer.status, answer.n_solutions        # (Status.ALL_SOLUTIONS, 14200)
 
-Everything in ``__all__`` is the public API; README.md ("Library use") describes it in one place.
-The names load on first use, so that importing a submodule (a solver process imports
+Everything in ``__all__`` is the public API; docs/library.md ("Library use") describes it in one
+place. The names load on first use, so that importing a submodule (a solver process imports
 ``modelsplit.workers.cpsat.cli`` for every part) does not load the whole library.
 """
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(LEARNING))
 from common import system_module  # noqa: E402
 
 SYSTEMS = ["sfl", "hfsl", "jmsnas"]
-# the split each README section recommends (smaller part counts: the small instances are quick)
+# the split each section of examples/learning/README.md recommends (smaller part counts: the small instances are quick)
 SPLIT = {
     "sfl": dict(strategy="ranges", on=["T"], parts=6),
     "hfsl": dict(strategy="pareto", on=["E"], parts=6),

@@ -10,7 +10,7 @@ kinds become one shape, "linear expression in a domain", so that reification is 
 the constraint under ``r``, the complement under ``not r``.
 
 Variables declared ``var int`` without bounds get the domain ``-UNBOUNDED..UNBOUNDED``
-(documented in the README). Floats are refused with one line naming the construct and its line.
+(documented in docs/cpsat.md). Floats are refused with one line naming the construct and its line.
 """
 
 from __future__ import annotations
