@@ -6,6 +6,7 @@ and no solver process may be left on any worker after a run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -312,9 +313,12 @@ def queens6_plan(tmp_path: Path, name: str = "plan"):
 
 
 def workers_used(plan) -> set[str]:
-    """The workers the journal says the parts ran on."""
-    data = json.loads(ms("status", str(plan.path if hasattr(plan, "path") else plan), "--json").stdout)
-    return {s["worker"] for s in data["part_states"]}
+    """The workers the plan's journal says the parts ran on."""
+    import sqlite3
+
+    journal = Path(plan.path if hasattr(plan, "path") else plan) / "journal.sqlite"
+    with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as conn:
+        return {w for (w,) in conn.execute("SELECT worker FROM parts WHERE worker IS NOT NULL")}
 
 
 def cluster_workers(cluster: Cluster) -> set[str]:
@@ -348,24 +352,31 @@ def test_scheduler_file_on_solve_and_run(cluster, tmp_path):
 
 
 def test_a_scheduler_file_that_names_no_scheduler_is_one_line(tmp_path):
-    """Missing, a directory, not JSON, no address: exit 1, one line that says how the file is made.
-    Both --dask and --scheduler-file: one line, a usage mistake."""
+    """Missing, a directory, not JSON, no address: one line (exit 1 on the command line) that says
+    how the file is made, before any work. Both --dask and --scheduler-file: a usage mistake."""
     plan = queens6_plan(tmp_path)
     (tmp_path / "garbage.json").write_text("not json{")
     (tmp_path / "noaddress.json").write_text('{"type": "Scheduler", "id": "x"}')
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00\x81")
     cases = {
         "missing.json": "no Dask scheduler file",
+        "binary.json": "cannot read the Dask scheduler file",
         "garbage.json": "is not JSON",
         "noaddress.json": "has no scheduler address",
         ".": "is a directory",
     }
     for name, what in cases.items():
         path = str(tmp_path / name)
-        out = ms("solve", str(plan.path), "--scheduler-file", path)
-        assert out.returncode == 1, out.stderr
-        line = one_error_line(out)
-        assert what in line and f"dask scheduler --scheduler-file {path}" in line, line
-    out = ms("run", str(QUEENS6), "--scheduler-file", str(tmp_path / "missing.json"), "--plan", str(tmp_path / "p2"))
+        with pytest.raises(InputError) as refused:
+            api.solve(plan, scheduler_file=path)
+        line = str(refused.value)
+        assert what in line and f"dask scheduler --scheduler-file {path}" in line and "\n" not in line, line
+    missing = str(tmp_path / "missing.json")
+    out = ms("solve", str(plan.path), "--scheduler-file", missing)
+    assert out.returncode == 1, out.stderr
+    line = one_error_line(out)
+    assert "no Dask scheduler file" in line and f"dask scheduler --scheduler-file {missing}" in line, line
+    out = ms("run", str(QUEENS6), "--scheduler-file", missing, "--plan", str(tmp_path / "p2"))
     assert out.returncode == 1 and "no Dask scheduler file" in one_error_line(out)
     assert not (tmp_path / "p2").exists()  # refused before the split
     out = ms("solve", str(plan.path), "--scheduler-file", str(tmp_path / "x.json"), "--dask", "tcp://127.0.0.1:1")
