@@ -190,7 +190,8 @@ def solve(
     on_progress: Callable[[Progress], None] | None = None,
     race: float = 0.0,
     part_budget: float | None = None,
-    dask: str | None = None,
+    dask=None,
+    scheduler_file: PathLike | None = None,
     virtual: int | None = None,
     split_seconds: float | None = None,
     latency: float = LATENCY,
@@ -201,10 +202,11 @@ def solve(
     """Solve (or resume) a plan with local solver processes, on a Dask cluster, or on virtual
     workers.
 
-    ``dask``: the address of a Dask scheduler (``tcp://host:8786``), or ``"local"`` for a cluster
-    of ``workers`` single-threaded worker processes on this machine (see
-    :mod:`modelsplit.workers.dask`). On Dask, the ``Progress`` snapshots ``on_progress`` receives
-    carry the address of the cluster's dashboard (None without one).
+    ``dask``: a scheduler's address, ``"local"`` (``workers`` processes here), ``"config"``
+    (Dask's ``scheduler-address``), a ``distributed.Client`` (never closed) or a cluster object
+    (SLURMCluster, ...: its client is closed, not it); ``scheduler_file``: instead, a scheduler
+    file (see :mod:`modelsplit.workers.dask.cluster`). ``Progress`` snapshots carry the link of
+    the Dask dashboard once its page is known to work (see :mod:`~modelsplit.workers.dask.dashboard`).
     ``race`` seconds: on a plan not yet started whose split did not race (a first-solution search,
     or a plan split with ``race=0``), the whole model runs that long beside the first parts and
     answers alone if it finishes (the command line's default is 3 s; here 0, none, unless asked).
@@ -222,8 +224,7 @@ def solve(
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
-    if virtual is not None and dask is not None:
-        raise InputError("--virtual and --dask exclude each other: choose where the parts run")
+    _check_where(dask, scheduler_file, virtual)
     if solution_limit is not None and solution_limit < 1:
         raise InputError(f"the number of solutions must be at least 1 (got {solution_limit})")
     options = {
@@ -238,18 +239,34 @@ def solve(
     with plan_lock(plan.path):  # refused before a cluster starts when another run has the plan
         if virtual is not None:
             return _solve_virtual(plan, virtual, split_seconds, latency, options)
-        if dask is None:
+        if dask is None and scheduler_file is None:
             return solve_plan(plan, workers=workers, **options)
-        return _solve_dask(plan, dask, workers, options)
+        return _solve_dask(plan, dask, scheduler_file, workers, options)
 
 
-def _solve_dask(plan: Plan, address: str, workers, options: dict) -> Answer:
+def _check_where(dask, scheduler_file, virtual) -> None:
+    """Refuse, before any work, two places to run at once, and a Dask cluster that cannot be
+    named (a scheduler file without an address, "config" with none configured: see
+    :func:`~modelsplit.workers.dask.cluster.check_where`)."""
+    if virtual is not None and (dask is not None or scheduler_file is not None):
+        which = "--dask" if dask is not None else "--scheduler-file"
+        raise InputError(f"--virtual and {which} exclude each other: choose where the parts run")
+    if dask is not None or scheduler_file is not None:
+        # deferred: distributed loads only for a Dask run
+        from modelsplit.workers.dask.cluster import check_where
+
+        check_where(dask, scheduler_file)
+
+
+def _solve_dask(plan: Plan, where, scheduler_file, workers, options: dict) -> Answer:
     """Solve on a Dask cluster (see :func:`solve`)."""
     from modelsplit.workers.dask import DaskExecutor  # deferred: distributed loads only for a Dask run
 
     plan.check_files()  # a damaged plan is refused before a cluster is started
     solver = format_named(plan.format).requirement(plan.solver)  # a CP-SAT model file needs OR-Tools only
-    executor = DaskExecutor(address, workers, solver=solver, time_limit=options["time_limit"])
+    executor = DaskExecutor(
+        where, workers, solver=solver, time_limit=options["time_limit"], scheduler_file=scheduler_file
+    )
     try:
         return solve_plan(plan, executor=executor, **options)
     finally:
@@ -291,7 +308,8 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
     race: float | None = None,
     part_budget: float | None = None,
-    dask: str | None = None,
+    dask=None,
+    scheduler_file: PathLike | None = None,
     virtual: int | None = None,
     latency: float = LATENCY,
     on_split: Callable[[Plan], None] | None = None,
@@ -305,13 +323,12 @@ def run(
     ``race`` (None: RACE_SECONDS, as on the command line) goes to both: an optimisation races
     before splitting (beside the first parts from RACE_BESIDE_WORKERS workers on), a
     first-solution search beside the first parts. ``virtual``: split for that many workers and
-    solve on that many virtual ones (see :func:`solve`). ``on_split`` receives the plan once it
-    is written, before the solve starts. ``time_limit`` counts from the call, the split included (on virtual workers: the solve's
-    virtual seconds). A temporary plan is removed afterwards (``answer.plan`` is then None),
-    except after a stop (``answer.interrupted``): it is then moved to a directory of its own in
-    the system's temporary directory, which ``answer.plan`` names (resume it, or delete it).
-    """
+    solve on them (see :func:`solve`, as ``dask``, ``scheduler_file``: the split is then for
+    ``workers``). ``on_split`` receives the plan once written. ``time_limit`` counts from the
+    call, the split included (virtual: the solve's virtual seconds). A temporary plan is removed
+    (``answer.plan`` None), but kept after a stop in a directory ``answer.plan`` names."""
     started = time.monotonic()
+    _check_where(dask, scheduler_file, virtual)  # before the split, which may take a while
     with contextlib.ExitStack() as stack:
         temporary = output is None
         if temporary:  # in the scratch directory, which a later run sweeps if this one is killed
@@ -328,7 +345,7 @@ def run(
             time_limit = max(time_limit - split_seconds, 1e-6)
         answer = solve(
             plan,
-            workers=workers, dask=dask, virtual=virtual, latency=latency,
+            workers=workers, dask=dask, scheduler_file=scheduler_file, virtual=virtual, latency=latency,
             time_limit=time_limit,
             on_progress=on_progress,
             race=RACE_SECONDS if race is None else race,

@@ -6,6 +6,7 @@ and no solver process may be left on any worker after a run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,10 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CATALOG, model_files, optimum, plain_minizinc, solver_processes
+from conftest import CATALOG, model_files, ms, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
-from modelsplit.errors import SolverNotFoundError
+from modelsplit.errors import InputError, SolverNotFoundError
 from modelsplit.status import Status
 
 ROOT = Path(__file__).parent.parent
@@ -48,7 +49,7 @@ class Cluster:
         self.tmp = tmp
         self.procs: list[subprocess.Popen] = []
         self.workers: list[subprocess.Popen] = []
-        sched_file = tmp / "scheduler.json"
+        sched_file = self.scheduler_file = tmp / "scheduler.json"
         self.procs.append(
             self._spawn(
                 "scheduler",
@@ -241,6 +242,7 @@ def test_cli_dask_local(solver, tmp_path):
     result = json.loads(out.stdout)
     assert result["status"] == "ALL_SOLUTIONS"
     assert result["n_solutions"] == plain_minizinc(solver.arg, files, True).count
+    assert "dashboard" not in out.stderr  # this environment has no bokeh: no dashboard to show
 
 
 def test_dask_local_listens_on_this_machine_only(tmp_path):
@@ -299,3 +301,233 @@ def test_cpsat_model_file_plans_run_on_the_workers(cluster, tmp_path):
     plan = api.split(export(p, tmp_path, ".pb", "pig"), output=tmp_path / "pig", parts=4)
     answer = api.solve(plan, dask=cluster.address)
     assert answer.status == Status.UNSATISFIABLE and direct_optimum(p) == "INFEASIBLE"
+
+
+# ---- reaching the cluster the ways HPC users start one ---------------------------------------------
+
+QUEENS6 = ROOT / "tests" / "models" / "queens6.mzn"  # 4 solutions
+
+
+def queens6_plan(tmp_path: Path, name: str = "plan"):
+    return api.split(QUEENS6, [], tmp_path / name, parts=4, on=["q[1]"], all_solutions=True)
+
+
+def workers_used(plan) -> set[str]:
+    """The workers the plan's journal says the parts ran on."""
+    import sqlite3
+
+    journal = Path(plan.path if hasattr(plan, "path") else plan) / "journal.sqlite"
+    with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as conn:
+        return {w for (w,) in conn.execute("SELECT worker FROM parts WHERE worker IS NOT NULL")}
+
+
+def cluster_workers(cluster: Cluster) -> set[str]:
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30) as client:
+        return set(client.scheduler_info()["workers"])
+
+
+def one_error_line(out: subprocess.CompletedProcess) -> str:
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
+    return lines[0]
+
+
+def test_scheduler_file_on_solve_and_run(cluster, tmp_path):
+    """The file `dask scheduler --scheduler-file F` wrote names the scheduler: the CLI's `solve`
+    and the library's `run` solve there (on its workers, not on a cluster of their own)."""
+    plan = queens6_plan(tmp_path)
+    out = ms("solve", str(plan.path), "--scheduler-file", str(cluster.scheduler_file), "--json", "-a")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["n_solutions"] == 4
+    workers = cluster_workers(cluster)
+    assert workers_used(plan) <= workers and workers_used(plan)
+
+    answer = api.run(
+        QUEENS6, output=tmp_path / "run", scheduler_file=cluster.scheduler_file, all_solutions=True, parts=4
+    )
+    assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 4
+    assert workers_used(tmp_path / "run") <= workers
+
+
+def test_a_scheduler_file_that_names_no_scheduler_is_one_line(tmp_path):
+    """Missing, a directory, not JSON, no address: one line (exit 1 on the command line) that says
+    how the file is made, before any work. Both --dask and --scheduler-file: a usage mistake."""
+    plan = queens6_plan(tmp_path)
+    (tmp_path / "garbage.json").write_text("not json{")
+    (tmp_path / "noaddress.json").write_text('{"type": "Scheduler", "id": "x"}')
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00\x81")
+    cases = {
+        "missing.json": "no Dask scheduler file",
+        "binary.json": "cannot read the Dask scheduler file",
+        "garbage.json": "is not JSON",
+        "noaddress.json": "has no scheduler address",
+        ".": "is a directory",
+    }
+    for name, what in cases.items():
+        path = str(tmp_path / name)
+        with pytest.raises(InputError) as refused:
+            api.solve(plan, scheduler_file=path)
+        line = str(refused.value)
+        assert what in line and f"dask scheduler --scheduler-file {path}" in line and "\n" not in line, line
+    missing = str(tmp_path / "missing.json")
+    out = ms("solve", str(plan.path), "--scheduler-file", missing)
+    assert out.returncode == 1, out.stderr
+    line = one_error_line(out)
+    assert "no Dask scheduler file" in line and f"dask scheduler --scheduler-file {missing}" in line, line
+    out = ms("run", str(QUEENS6), "--scheduler-file", missing, "--plan", str(tmp_path / "p2"))
+    assert out.returncode == 1 and "no Dask scheduler file" in one_error_line(out)
+    assert not (tmp_path / "p2").exists()  # refused before the split
+    out = ms("solve", str(plan.path), "--scheduler-file", str(tmp_path / "x.json"), "--dask", "tcp://127.0.0.1:1")
+    assert out.returncode == 2 and "--dask and --scheduler-file exclude each other" in one_error_line(out)
+    with pytest.raises(InputError, match="exclude each other"):
+        api.solve(plan, dask="local", scheduler_file=tmp_path / "x.json")
+
+
+def test_a_configuration_file_dask_gives_way_to_scheduler_file(cluster, tmp_path):
+    """modelsplit.toml's `dask` is a default: --scheduler-file on the command line wins over it."""
+    plan = queens6_plan(tmp_path)
+    (tmp_path / "modelsplit.toml").write_text('dask = "tcp://127.0.0.1:1"\n')
+    out = ms("solve", str(plan.path), "--scheduler-file", str(cluster.scheduler_file), "-q", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert workers_used(plan) <= cluster_workers(cluster)
+
+
+def test_dask_config_uses_the_configured_scheduler_address(cluster, tmp_path):
+    """`--dask config` connects to Dask's scheduler-address (DASK_SCHEDULER_ADDRESS here); with
+    none configured, one line that says how to set it."""
+    import dask
+
+    plan = queens6_plan(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
+    env |= {"PYTHONPATH": str(ROOT), "DASK_CONFIG": str(tmp_path / "no-dask-config")}
+    out = ms("solve", str(plan.path), "--dask", "config", "--json", "-a", env={**env, "DASK_SCHEDULER_ADDRESS": cluster.address})
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["n_solutions"] == 4
+    assert workers_used(plan) <= cluster_workers(cluster)
+
+    out = ms("solve", str(plan.path), "--dask", "config", env=env)
+    assert out.returncode == 1
+    assert "no scheduler-address" in one_error_line(out) and "DASK_SCHEDULER_ADDRESS" in out.stderr
+
+    with dask.config.set({"scheduler-address": cluster.address}):
+        answer = api.solve(queens6_plan(tmp_path, "again"), dask="config")
+    assert answer.n_solutions == 4
+
+
+def test_a_client_given_is_used_and_left_open(cluster, tmp_path):
+    """dask=Client: the parts run through it, and it is still connected (not closed) afterwards."""
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30, set_as_default=False) as client:
+        answer = api.solve(queens6_plan(tmp_path), dask=client)
+        assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 4
+        assert client.status == "running"
+        assert client.submit(sum, [1, 2]).result(timeout=30) == 3
+
+
+def test_a_cluster_object_gets_a_client_of_its_own_that_is_closed(tmp_path):
+    """dask=LocalCluster(...) (any object with a scheduler_address, as SLURMCluster): a client of
+    it is made for the run and closed afterwards; the cluster keeps running."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+        dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+    ) as lc:
+        def clients() -> set[str]:  # but the workers' own (their tasks' queues and flags)
+            return {c for c in lc.scheduler.clients if not c.startswith("Client-worker-")}
+
+        before = clients()
+        answer = api.solve(queens6_plan(tmp_path), dask=lc)
+        assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 4
+        end = time.monotonic() + 10
+        while clients() != before and time.monotonic() < end:
+            time.sleep(0.1)
+        assert clients() == before  # the run's client is gone
+        assert lc.status.name == "running"
+        with Client(lc, set_as_default=False) as client:
+            assert client.submit(sum, [1, 2]).result(timeout=30) == 3
+    with pytest.raises(InputError, match="names no Dask cluster"):
+        api.solve(queens6_plan(tmp_path, "other"), dask=42)
+
+
+# ---- the dashboard link: shown only when its page works -------------------------------------------
+
+
+def test_dashboard_decision_with_and_without_bokeh():
+    """A cluster started here: the link only with bokeh importable (injected: the environment has
+    none). A scheduler elsewhere: only when its page answers as the dashboard."""
+    from modelsplit.workers.dask.dashboard import dashboard_to_show, has_bokeh
+
+    link = "http://127.0.0.1:8787/status"
+
+    def never(_):
+        raise AssertionError("a cluster started here is not asked over HTTP")
+
+    assert not has_bokeh()  # the premise of the tests without bokeh
+    assert dashboard_to_show(link, started_here=True, bokeh=True, page_works=never) == link
+    assert dashboard_to_show(link, started_here=True, bokeh=False, page_works=never) is None
+    assert dashboard_to_show(link, started_here=False, bokeh=False, page_works=lambda _: True) == link
+    assert dashboard_to_show(link, started_here=False, bokeh=True, page_works=lambda _: False) is None
+    assert dashboard_to_show(None, started_here=False, bokeh=True, page_works=lambda _: True) is None
+
+
+def test_dashboard_page_is_asked_with_a_short_timeout(cluster, tmp_path):
+    """On a real scheduler's HTTP server: /status without a dashboard (--no-dashboard) is not
+    shown, a page that answers is; a server that never answers costs the timeout, no more; a run on
+    that scheduler never shows a link."""
+    import socket
+
+    from distributed import Client
+
+    from modelsplit.workers.dask.dashboard import page_works
+
+    with Client(cluster.address, timeout=30, set_as_default=False) as client:
+        link = client.dashboard_link  # reported although no dashboard runs there
+    assert link and link.endswith("/status")
+    assert not page_works(link)
+    assert page_works(link.replace("/status", "/health"))
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        start = time.monotonic()
+        assert not page_works(f"http://127.0.0.1:{silent.getsockname()[1]}/status", timeout=0.5)
+        assert time.monotonic() - start < 3
+
+    seen = []
+    answer = api.solve(queens6_plan(tmp_path), dask=cluster.address, on_progress=lambda p: seen.append(p.dashboard))
+    assert answer.n_solutions == 4 and seen and not any(seen)
+
+
+def test_a_remote_dashboard_that_works_is_shown(cluster):
+    """The executor's Dashboard shows the scheduler's reported link once its page works
+    (injected: no scheduler here serves the real dashboard without bokeh)."""
+    from modelsplit.workers.dask.cluster import connect
+    from modelsplit.workers.dask.dashboard import Dashboard
+
+    connection = connect(cluster.address, None, None)
+    try:
+        asked = []
+        shown = Dashboard(connection, page_works=lambda link: asked.append(link) or True).wait(10)
+        assert shown == connection.client.dashboard_link and asked == [shown]
+        assert Dashboard(connection, page_works=lambda link: False).wait(10) is None
+    finally:
+        connection.close()
+
+
+def test_dask_local_without_bokeh_shows_no_dashboard():
+    """`--dask local` without bokeh: Dask's HTTP server answers health checks, but its link leads
+    to no dashboard, and none is shown."""
+    from modelsplit.workers.dask import DaskExecutor
+    from modelsplit.workers.dask.dashboard import page_works
+
+    with DaskExecutor("local", 1) as executor:
+        assert executor._dashboard.wait(10) is None and executor.dashboard is None
+        link = executor.client.dashboard_link
+        assert page_works(link.replace("/status", "/health"))  # the server is there
+        assert not page_works(link)  # no dashboard behind its link

@@ -154,8 +154,18 @@ solve_options = [
         "dask",
         default=None,
         metavar="ADDRESS",
-        help="Run the parts on a Dask cluster: a scheduler address (tcp://HOST:8786), or 'local' "
-        "for --workers single-threaded worker processes on this machine.",
+        help="Run the parts on a Dask cluster: a scheduler address (tcp://HOST:8786); 'local' "
+        "for --workers single-threaded worker processes on this machine; 'config' for the "
+        "scheduler-address of Dask's configuration (e.g. DASK_SCHEDULER_ADDRESS).",
+    ),
+    click.option(
+        "--scheduler-file",
+        "scheduler_file",
+        type=click.Path(),
+        default=None,
+        metavar="FILE",
+        help="Run the parts on the Dask scheduler whose scheduler file is FILE (written by "
+        "`dask scheduler --scheduler-file FILE`, dask-mpi or dask-jobqueue).",
     ),
     click.option(
         "--virtual",

@@ -125,17 +125,27 @@ def _exit_code(answer: Answer) -> int:
     return 1 if answer.error and not finished else 0
 
 
-def _check_where(workers: int | None, dask: str | None, virtual: int | None) -> None:
-    """Refuse a worker count below 1, a bad Dask address, or both --dask and --virtual."""
+def _check_where(opts: dict) -> None:
+    """Refuse a worker count below 1, a bad Dask address, or two places to run at once (--dask,
+    --scheduler-file, --virtual). A --dask from the configuration file gives way to a
+    --scheduler-file on the command line (``opts["dask"]`` is then None)."""
+    workers, virtual = opts["workers"], opts["virtual"]
     if workers is not None and workers < 1:
         raise click.BadParameter(f"must be at least 1 (got {workers})", param_hint="--workers")
     if virtual is not None and virtual < 1:
         raise click.BadParameter(f"must be at least 1 (got {virtual})", param_hint="--virtual")
-    if virtual is not None and dask is not None:
-        raise click.UsageError("--virtual and --dask exclude each other: choose where the parts run")
-    if dask is not None and dask != "local" and ":" not in dask:
+    if opts["dask"] is not None and opts["scheduler_file"] is not None:
+        ctx = click.get_current_context()
+        if ctx.get_parameter_source("dask") == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--dask and --scheduler-file exclude each other: give one of them")
+        opts["dask"] = None  # the command line's --scheduler-file wins over the file's dask
+    dask = opts["dask"]
+    for name, given in (("--dask", dask), ("--scheduler-file", opts["scheduler_file"])):
+        if virtual is not None and given is not None:
+            raise click.UsageError(f"--virtual and {name} exclude each other: choose where the parts run")
+    if dask is not None and dask not in ("local", "config") and ":" not in dask:
         raise click.BadParameter(
-            f"expected a scheduler address such as tcp://HOST:8786, or 'local' (got {dask!r})",
+            f"expected a scheduler address such as tcp://HOST:8786, 'local' or 'config' (got {dask!r})",
             param_hint="--dask",
         )
 
@@ -143,7 +153,7 @@ def _check_where(workers: int | None, dask: str | None, virtual: int | None) -> 
 def _common(opts: dict) -> dict:
     """The options `solve` and `run` share, checked, as the library takes them; ``opts`` gets
     the time limit in seconds (from -t MS or --time-limit SEC)."""
-    _check_where(opts["workers"], opts["dask"], opts["virtual"])
+    _check_where(opts)
     ctx = click.get_current_context()
     if opts["time_limit_ms"] is not None:
         if ctx.get_parameter_source("time_limit") == click.core.ParameterSource.COMMANDLINE:
@@ -160,6 +170,7 @@ def _common(opts: dict) -> dict:
     return {
         "workers": opts["workers"],
         "dask": opts["dask"],
+        "scheduler_file": opts["scheduler_file"],
         "virtual": opts["virtual"],
         "latency": opts["latency"],
         "time_limit": opts["time_limit"],

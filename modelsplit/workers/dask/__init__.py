@@ -32,8 +32,10 @@ died is the same task).
 
 Modules: ``files`` (the model files, shipped once), ``messages`` (what travels between a task and
 the coordinator), ``flags`` (stop flags), ``task`` (the worker side), ``executor`` (the
-coordinator side), with ``cluster`` (reaching one), ``reader`` (the thread that talks to the
-scheduler) and ``delivery`` (events in order and once each). The package is imported only when a
+coordinator side), with ``cluster`` (reaching one: "local", an address, a scheduler file,
+Dask's configuration, a Client or a cluster object), ``dashboard`` (its link, shown only when
+its page works), ``reader`` (the thread that talks to the scheduler) and ``delivery`` (events in
+order and once each). The package is imported only when a
 run asks for Dask.
 """
 

@@ -8,7 +8,6 @@ into events, in order and once each.
 
 from __future__ import annotations
 
-import importlib.util
 import queue
 import time
 import uuid
@@ -21,6 +20,7 @@ from modelsplit.plan.task import PartTask
 from modelsplit.status import Status
 from modelsplit.workers.backend import PartResult
 from modelsplit.workers.dask.cluster import connect, wait_for_a_worker
+from modelsplit.workers.dask.dashboard import Dashboard
 from modelsplit.workers.dask.delivery import Delivery
 from modelsplit.workers.dask.files import hold, make_model_files
 from modelsplit.workers.dask.flags import clear_flag, job_stop_name, set_flag, stop_name
@@ -34,18 +34,17 @@ CLOSE_WAIT = 5.0  # seconds closing waits for the stopped parts' tasks to end
 RELEASE_EVERY = 0.1  # seconds between looks at a finished part that waits for its messages
 
 
-def _has_bokeh() -> bool:
-    return importlib.util.find_spec("bokeh") is not None
-
-
 class DaskExecutor:
-    """Runs parts as tasks on a Dask cluster: ``address`` of a scheduler, or ``"local"``.
+    """Runs parts as tasks on a Dask cluster: ``address`` names it (a scheduler's address,
+    ``"local"``, ``"config"``, a ``distributed.Client`` or a cluster object, see
+    :mod:`~modelsplit.workers.dask.cluster`), or ``scheduler_file`` (then ``address=None``).
 
     ``"local"`` starts a LocalCluster of ``workers`` single-threaded worker processes (default:
-    one per core) on this machine, shut down by :meth:`close`. ``solver``: the plan's solver tag,
-    checked on every worker at once (else at the first part). ``time_limit``: seconds from now
-    after which workers stop their parts on their own, should the coordinator not do it.
-    ``security``: a ``distributed.security.Security`` for TLS (default: Dask's configuration).
+    one per core) on this machine, shut down by :meth:`close`; a caller's Client is left open.
+    ``solver``: the plan's solver tag, checked on every worker at once (else at the first part).
+    ``time_limit``: seconds from now after which workers stop their parts on their own, should
+    the coordinator not do it. ``security``: a ``distributed.security.Security`` for TLS
+    (default: Dask's configuration).
     """
 
     name = "dask"
@@ -53,17 +52,16 @@ class DaskExecutor:
 
     def __init__(
         self,
-        address: str = "local",
+        address="local",
         workers: int | None = None,
         *,
         solver: str | None = None,
         time_limit: float | None = None,
         security=None,
+        scheduler_file=None,
     ):
-        self.address = address
         self.job = uuid.uuid4().hex[:10]
         self.client: distributed.Client | None = None
-        self._cluster: distributed.LocalCluster | None = None
         self._reader: Reader | None = None
         self._closed = False
         self._futures: dict[int, distributed.Future] = {}  # running parts' tasks
@@ -75,10 +73,13 @@ class DaskExecutor:
         self._after_fatal: list[Event] = []
         self._solvers: set[str] = set()
         self._capacity = (0, 0.0)
-        self._dashboard: str | None = None  # None: not asked yet; "": none
-        self.client, self._cluster = connect(address, workers, security)
+        self._dashboard: Dashboard | None = None
+        self._connection = connect(address, workers, security, scheduler_file=scheduler_file)
+        self.client = self._connection.client
+        self.address = self._connection.address
         try:
-            wait_for_a_worker(self.client, address)
+            wait_for_a_worker(self._connection)
+            self._dashboard = Dashboard(self._connection)
             # the time limit counts from here, as the coordinator's does: not from before the
             # cluster started (a LocalCluster takes seconds), else workers stop parts too early
             self.deadline = time.time() + time_limit if time_limit else None
@@ -112,15 +113,9 @@ class DaskExecutor:
 
     @property
     def dashboard(self) -> str | None:
-        """The address of the cluster's dashboard, when it has one (asked once)."""
-        if self._dashboard is None:
-            self._dashboard = ""
-            if self._cluster is None or _has_bokeh():  # without bokeh it serves only health checks
-                try:
-                    self._dashboard = self.client.dashboard_link or ""
-                except Exception:  # no dashboard service, or no answer: only shown, never needed
-                    pass
-        return self._dashboard or None
+        """The link of the cluster's dashboard, once known to work (see
+        :mod:`~modelsplit.workers.dask.dashboard`); None before, or without one."""
+        return None if self._dashboard is None else self._dashboard.link
 
     def placement(self, part_id: int) -> str | None:
         """None: the worker a task runs on is known only when it ran (its DoneEvent says)."""
@@ -274,7 +269,6 @@ class DaskExecutor:
                 pass
 
     def _release_cluster(self) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        """Close the client made for the run and the LocalCluster started for it (a caller's
+        Client and cluster are left as they were)."""
+        self._connection.close()
