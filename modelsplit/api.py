@@ -101,14 +101,13 @@ def split(
                 files[-1].write_text(text)
             if cmdline_data:
                 files.append(_cmdline_data_file(cmdline_data, tmp))
-            data = files
         searches = _Budget(race, time_limit)
-        return _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force,
+        return _split(model, files, output, parts, on, strategy, solver, all_solutions, workers, force,
                       resumable, searches, virtual, output_mode == "dzn")
 
 
 def _data_items(data: Data) -> list:
-    """``data`` as a list of files and mappings."""
+    """``data`` (one file, one mapping, or a list of them) as a list of files and mappings."""
     if isinstance(data, (str, os.PathLike, Mapping)):
         return [data]
     return list(data)

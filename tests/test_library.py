@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy
 import pytest
 from conftest import EXAMPLES, MODELS, optimum, plain_minizinc, solver_processes
 
@@ -30,10 +31,11 @@ QUEENS = EXAMPLES / "queens.mzn"  # n from data: 12 in queens.dzn (14,200 soluti
 TYPED = """
 enum Color;
 int: n; float: f; bool: b; string: s; set of int: S; array[1..2, 1..3] of int: g; Color: c;
+array[1..2] of int: h;
 var 1..n: x;
 constraint x = max(S);
 solve satisfy;
-output ["n=\\(n) f=\\(f) b=\\(b) s=" ++ s ++ " S=\\(S) g=\\(g) c=\\(c) x=\\(x)\\n"];
+output ["n=\\(n) f=\\(f) b=\\(b) s=" ++ s ++ " S=\\(S) g=\\(g) c=\\(c) h=\\(h) x=\\(x)\\n"];
 """
 
 
@@ -124,11 +126,12 @@ def test_data_as_python_values_of_every_kind(tmp_path):
         "g": [[1, 2, 3], [4, 5, 6]],
         "Color": [{"e": "Red"}, {"e": "Green"}],
         "c": {"e": "Green"},
+        "h": numpy.array([8, 9]),
     }
     plan = modelsplit.split(model, [tmp_path / "n.dzn", values], tmp_path / "plan")
     assert sorted(p.name for p in (tmp_path / "plan" / "model" / "data").iterdir()) == ["data.json", "n.dzn"]
     answer = modelsplit.solve(plan, workers=1)
-    assert answer.output == "n=9 f=2.5 b=true s=hi S={2,5,7} g=[1, 2, 3, 4, 5, 6] c=Green x=7\n"
+    assert answer.output == "n=9 f=2.5 b=true s=hi S={2,5,7} g=[1, 2, 3, 4, 5, 6] c=Green h=[8, 9] x=7\n"
     assert [s.text for s in answer.solutions] == [answer.output]
 
 
@@ -153,7 +156,8 @@ def test_a_value_minizinc_cannot_take_is_refused_naming_its_key(tmp_path, values
 
 def test_breaking_out_of_the_solutions_stops_the_run():
     plans, seen = [], []
-    for found in modelsplit.solutions(QUEENS, {"n": 12}, all_solutions=True, workers=2, on_split=plans.append):
+    queens12 = EXAMPLES / "queens.dzn"  # one data file, not in a list
+    for found in modelsplit.solutions(QUEENS, queens12, all_solutions=True, workers=2, on_split=plans.append):
         seen.append(found)
         if len(seen) == 5:
             break
