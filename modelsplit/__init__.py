@@ -7,6 +7,9 @@ The library, as the command line uses it::
     plan = modelsplit.split("queens.mzn", ["queens.dzn"], "queens.plan", parts=32, all_solutions=True)
     answer = modelsplit.solve(plan, workers=2)
     answer.status, answer.n_solutions        # (Status.ALL_SOLUTIONS, 14200)
+    for found in answer.solutions: ...       # FoundSolution(part_id, text, values, objective)
+
+    for found in modelsplit.solutions("queens.mzn", {"n": 8}, all_solutions=True): ...
 
 Everything in ``__all__`` is the public API; docs/library.md ("Library use") describes it in one
 place. The names load on first use, so that importing a submodule (a solver process imports
@@ -16,7 +19,9 @@ place. The names load on first use, so that importing a submodule (a solver proc
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -26,11 +31,17 @@ _EXPORTS = {
     "split": "modelsplit.api",
     "solve": "modelsplit.api",
     "run": "modelsplit.api",
+    # solutions as a run finds them
+    "solutions": "modelsplit.iterate",
+    "solutions_async": "modelsplit.iterate",
+    "SolutionIterator": "modelsplit.iterate",
+    "AsyncSolutionIterator": "modelsplit.iterate",
     # plans, runs and answers
     "Plan": "modelsplit.plan.plan",
     "Part": "modelsplit.plan.plan",
     "Journal": "modelsplit.run.journal",
     "Answer": "modelsplit.run.collector",
+    "RecordedSolutions": "modelsplit.run.collector",
     "Progress": "modelsplit.run.progress",
     "FoundSolution": "modelsplit.run.stream",
     "SolverOptions": "modelsplit.workers.solvers",
@@ -67,10 +78,15 @@ __all__ = [
     "split",
     "solve",
     "run",
+    "solutions",
+    "solutions_async",
+    "SolutionIterator",
+    "AsyncSolutionIterator",
     "Plan",
     "Part",
     "Journal",
     "Answer",
+    "RecordedSolutions",
     "Progress",
     "FoundSolution",
     "SolverOptions",
@@ -99,7 +115,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'modelsplit' has no attribute {name!r}")
@@ -110,6 +126,24 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This module's type: ``modelsplit.run`` is always the function ``run``. Importing the
+    subpackage of the same name (``modelsplit.run.journal``, ...) records it as an attribute of
+    its parent, which would hide the function; the subpackage is found in sys.modules all the
+    same (``from modelsplit.run.journal import Journal``)."""
+
+    @property
+    def run(self) -> Any:
+        return __getattr__("run")
+
+    @run.setter
+    def run(self, value: object) -> None:
+        pass  # the subpackage, recorded by the import system: modelsplit.run stays the function
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
@@ -124,6 +158,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         SolverNotFoundError,
         SplitError,
     )
+    from modelsplit.iterate import AsyncSolutionIterator, SolutionIterator, solutions, solutions_async
     from modelsplit.model.cube import Cube, Nogood
     from modelsplit.model.goal import Goal
     from modelsplit.offline.bundle import export as export_bundle
@@ -131,7 +166,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from modelsplit.offline.verify import resolve_plan, verify_plan
     from modelsplit.plan.plan import Part, Plan
     from modelsplit.report.write import write_report
-    from modelsplit.run.collector import Answer
+    from modelsplit.run.collector import Answer, RecordedSolutions
     from modelsplit.run.journal import Journal
     from modelsplit.run.progress import Progress
     from modelsplit.run.stream import FoundSolution

@@ -11,14 +11,18 @@ import contextlib
 import os
 import resource
 import shutil
+import sqlite3
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from modelsplit.driver import scratch_root
 from modelsplit.errors import InputError, SplitError
 from modelsplit.formats import format_named, format_of
+from modelsplit.model.files import data_json
 from modelsplit.model.resumable import search_annotation
 from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
@@ -38,11 +42,13 @@ from modelsplit.workers.solvers import SolverOptions, resolve_solver
 from modelsplit.workers.virtual import LATENCY, VirtualExecutor, charge_split
 
 PathLike = str | os.PathLike[str]
+# data: data files, parameter values (name -> value, see model.files.data_json), or a list of both
+Data = PathLike | Mapping[str, Any] | Sequence[PathLike | Mapping[str, Any]]
 
 
 def split(
     model: PathLike,
-    data: Sequence[PathLike] = (),
+    data: Data = (),
     output: PathLike | None = None,
     *,
     parts: int | None = None,
@@ -61,6 +67,10 @@ def split(
 ) -> Plan:
     """Inspect ``model`` with ``data`` and write a plan to ``output``.
 
+    ``data``: data files (``.dzn``, ``.json``), a mapping of parameter names to values
+    (``{"n": 8}``: ints, floats, bools, strings, lists, nested lists for arrays of several
+    dimensions, sets), or a list of both; values are written as a JSON data file, which the plan
+    keeps like any other (InputError, naming the key, for a value MiniZinc has no form for).
     ``parts=None`` lets the strategy choose the count from the worker count; ``strategy=None`` is
     ``auto``. What the strategy chose is in the plan (``plan.note``).
 
@@ -80,13 +90,27 @@ def split(
     """
     if output_mode not in (None, "item", "dzn", "json"):
         raise InputError(f"unknown output mode {output_mode!r}: give item, dzn or json")
+    items = _data_items(data)
+    values = [data_json(d) for d in items if isinstance(d, Mapping)]  # refused before any work
+    files = [d for d in items if not isinstance(d, Mapping)]
     with contextlib.ExitStack() as stack:
-        if cmdline_data:  # in the scratch directory: swept by a later run if this one is killed
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-data-", dir=scratch_root()))
-            data = [*data, _cmdline_data_file(cmdline_data, Path(tmp))]
+        if cmdline_data or values:  # in the scratch directory: swept by a later run if this one is killed
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-data-", dir=scratch_root())))
+            for i, text in enumerate(values):
+                files.append(tmp / f"data{'' if i == 0 else f'-{i + 1}'}.json")
+                files[-1].write_text(text)
+            if cmdline_data:
+                files.append(_cmdline_data_file(cmdline_data, tmp))
         searches = _Budget(race, time_limit)
-        return _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force,
+        return _split(model, files, output, parts, on, strategy, solver, all_solutions, workers, force,
                       resumable, searches, virtual, output_mode == "dzn")
+
+
+def _data_items(data: Data) -> list:
+    """``data`` (one file, one mapping, or a list of them) as a list of files and mappings."""
+    if isinstance(data, (str, os.PathLike, Mapping)):
+        return [data]
+    return list(data)
 
 
 def _cmdline_data_file(texts: Sequence[str], tmp: Path) -> Path:
@@ -198,6 +222,7 @@ def solve(
     on_solution: Callable[[FoundSolution], None] | None = None,
     solution_limit: int | None = None,
     solver_options: SolverOptions | None = None,
+    stop: threading.Event | None = None,
 ) -> Answer:
     """Solve (or resume) a plan with local solver processes, on a Dask cluster, or on virtual
     workers.
@@ -220,22 +245,18 @@ def solve(
     part's start to its solver's (a task's round trip to a worker; default 5 ms).
     ``on_solution`` receives each solution as it joins the answer (a :class:`FoundSolution`, see
     :class:`~modelsplit.run.stream.SolutionStream`); ``solution_limit``: stop once that many
-    have. ``solver_options``: flags for every part's solver (:class:`SolverOptions`).
+    have. ``solver_options``: flags for every part's solver (:class:`SolverOptions`). ``stop``:
+    an event another thread sets to end the run as a time limit would (the answer so far).
+    ``answer.solutions`` reads the answer's solutions from the plan's journal.
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
     _check_where(dask, scheduler_file, virtual)
     if solution_limit is not None and solution_limit < 1:
         raise InputError(f"the number of solutions must be at least 1 (got {solution_limit})")
-    options = {
-        "race": race,
-        "part_budget": part_budget,
-        "time_limit": time_limit,
-        "on_progress": on_progress,
-        "on_solution": on_solution,
-        "solution_limit": solution_limit,
-        "solver_options": solver_options,
-    }
+    options = dict(race=race, part_budget=part_budget, time_limit=time_limit, on_progress=on_progress,
+                   on_solution=on_solution, solution_limit=solution_limit, solver_options=solver_options,
+                   stop=stop)
     with plan_lock(plan.path):  # refused before a cluster starts when another run has the plan
         if virtual is not None:
             return _solve_virtual(plan, virtual, split_seconds, latency, options)
@@ -300,7 +321,7 @@ def _solve_virtual(plan: Plan, workers: int, split_seconds, latency: float, opti
 
 def run(
     model: PathLike,
-    data: Sequence[PathLike] = (),
+    data: Data = (),
     *,
     output: PathLike | None = None,
     workers: int | None = None,
@@ -316,17 +337,25 @@ def run(
     on_solution: Callable[[FoundSolution], None] | None = None,
     solution_limit: int | None = None,
     solver_options: SolverOptions | None = None,
-    **split_options,
+    stop: threading.Event | None = None,
+    **split_options: Any,
 ) -> Answer:
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory).
 
     ``race`` (None: RACE_SECONDS, as on the command line) goes to both: an optimisation races
     before splitting (beside the first parts from RACE_BESIDE_WORKERS workers on), a
     first-solution search beside the first parts. ``virtual``: split for that many workers and
-    solve on them (see :func:`solve`, as ``dask``, ``scheduler_file``: the split is then for
-    ``workers``). ``on_split`` receives the plan once written. ``time_limit`` counts from the
-    call, the split included (virtual: the solve's virtual seconds). A temporary plan is removed
-    (``answer.plan`` None), but kept after a stop in a directory ``answer.plan`` names."""
+    solve on that many virtual ones (see :func:`solve`, as ``dask``, ``scheduler_file``: the
+    split is then for ``workers``). ``on_split`` receives the plan once it is written, before the
+    solve starts. ``time_limit`` counts from the call, the split included (on virtual workers:
+    the solve's virtual seconds). ``stop``: see :func:`solve`. A temporary plan is removed
+    afterwards (``answer.plan`` is then None), except after a stop (``answer.interrupted``): it is
+    then moved to a directory of its own in the system's temporary directory, which
+    ``answer.plan`` names (resume it, or delete it). The journal of a removed plan moves to a file
+    in the scratch directory that ``answer.solutions`` owns, so the solutions stay readable until
+    the answer is closed (``answer.close()``, or ``with`` the answer) or garbage-collected, or the
+    process ends.
+    """
     started = time.monotonic()
     _check_where(dask, scheduler_file, virtual)  # before the split, which may take a while
     with contextlib.ExitStack() as stack:
@@ -344,20 +373,41 @@ def run(
         if time_limit is not None and virtual is None:
             time_limit = max(time_limit - split_seconds, 1e-6)
         answer = solve(
-            plan,
-            workers=workers, dask=dask, scheduler_file=scheduler_file, virtual=virtual, latency=latency,
-            time_limit=time_limit,
-            on_progress=on_progress,
-            race=RACE_SECONDS if race is None else race,
-            part_budget=part_budget,
-            split_seconds=split_seconds,
-            on_solution=on_solution,
-            solution_limit=solution_limit,
-            solver_options=solver_options,
+            plan, workers=workers, dask=dask, scheduler_file=scheduler_file, virtual=virtual, latency=latency,
+            time_limit=time_limit, on_progress=on_progress, race=RACE_SECONDS if race is None else race,
+            part_budget=part_budget, split_seconds=split_seconds, on_solution=on_solution,
+            solution_limit=solution_limit, solver_options=solver_options, stop=stop,
         )
         if temporary:
-            answer.plan = _keep_plan(plan.path) if answer.interrupted else None
+            _settle_temporary(plan, answer)
         return answer
+
+
+def _settle_temporary(plan: Plan, answer: Answer) -> None:
+    """Before a temporary plan is removed: keep it if the run was stopped (``answer.plan`` names
+    it), else keep its journal only, for ``answer.solutions`` (``answer.plan`` is None)."""
+    if answer.interrupted:
+        answer.plan = _keep_plan(plan.path)
+        answer.solutions.journal = (Path(answer.plan) / plan.journal_path.name).resolve()
+    else:
+        answer.plan = None
+        _keep_journal(plan.journal_path, answer)
+
+
+def _keep_journal(journal: Path, answer: Answer) -> None:
+    """Move the journal of a temporary plan, about to be removed, to a file of the scratch
+    directory that ``answer.solutions`` owns (one file: its write-ahead log merged first)."""
+    if not journal.is_file():
+        return
+    with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(journal)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    fd, name = tempfile.mkstemp(prefix="modelsplit-answer-", suffix=".sqlite", dir=scratch_root())
+    os.close(fd)
+    kept = Path(name)
+    for suffix in ("", "-wal"):  # a log is left only if it could not be merged
+        if Path(f"{journal}{suffix}").exists():
+            os.replace(f"{journal}{suffix}", f"{kept}{suffix}")
+    answer.solutions.own(kept)
 
 
 def _keep_plan(path: Path) -> str:

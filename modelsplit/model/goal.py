@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 from modelsplit.status import Status
 
@@ -35,7 +36,7 @@ class Goal(str, enum.Enum):
             return a < b
         return a > b if self is Goal.MAXIMIZE else False
 
-    def best(self, objectives):
+    def best(self, objectives: Iterable[int | float]) -> int | float:
         """The best of some objectives."""
         return min(objectives) if self is Goal.MINIMIZE else max(objectives)
 

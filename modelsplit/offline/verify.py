@@ -167,7 +167,7 @@ def _resolve_one(plan: Plan, part: Part, solver_arg: str, values: str) -> PartRe
 
 
 def resolve_plan(
-    plan: Plan, *, sample: int | None = DEFAULT_SAMPLE, workers: int | None = None, rng=None
+    plan: Plan, *, sample: int | None = DEFAULT_SAMPLE, workers: int | None = None, rng: random.Random | None = None
 ) -> Resolution:
     """Solve claimed-complete parts again and compare counts, optima and UNSAT with the journal.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -257,7 +258,7 @@ class Dispatcher:
         """Run until the answer is known, the deadline passes or Ctrl-C; True when interrupted."""
         last = float("-inf")
         try:
-            while not (self.collector.finished or self.collector.error or self.stream.full):
+            while not (self.collector.finished or self.collector.error or self.stream.enough):
                 now = self.clock()
                 if deadline is not None and now >= deadline:
                     break
@@ -414,6 +415,7 @@ def solve_plan(
     on_solution: OnSolution | None = None,
     solution_limit: int | None = None,
     solver_options: SolverOptions | None = None,
+    stop: threading.Event | None = None,
 ) -> Answer:
     """Solve the unfinished parts of ``plan``; resumes whatever an earlier run left undone.
 
@@ -428,7 +430,8 @@ def solve_plan(
     flattening, made by the caller (None: made here, as ``flatten`` says). ``on_solution``,
     ``solution_limit``: see :class:`SolutionStream` (what an earlier run found is passed on
     first). ``solver_options``: flags for every part's solver (with ``statistics``, the answer
-    carries the parts' statistics).
+    carries the parts' statistics). ``stop``: set from another thread, it ends the run as a
+    time limit would.
     """
     clock = clock or time.monotonic
     started = clock()
@@ -445,20 +448,25 @@ def solve_plan(
                 keep_at_most=None if plan.goal.optimises or plan.resumable else EXCLUDE_AT_MOST,
             )
             executor, made = _executor(plan, solver, executor, workers, flat if flat else flatten)
-            stream = SolutionStream(plan, on_solution, solution_limit)
+            stream = SolutionStream(plan, on_solution, solution_limit, stop)
             dispatcher = Dispatcher(
                 plan, journal, executor, solver.arg, started, race, part_budget, made, clock, stream, flags
             )
             stream.replay(journal)
             answer = _run(dispatcher, started + time_limit if time_limit else None, on_progress)
             if options.statistics:
-                answer.statistics = {
-                    "parts": [{"part": i, **stats} for i, stats in dispatcher.statistics],
-                    "total": total_statistics(stats for _, stats in dispatcher.statistics),
-                }
+                answer.statistics = _statistics(dispatcher)
             return answer
         finally:
             journal.close()
+
+
+def _statistics(dispatcher: Dispatcher) -> dict:
+    """The solver statistics of a run: those of every attempt, and their total."""
+    return {
+        "parts": [{"part": i, **stats} for i, stats in dispatcher.statistics],
+        "total": total_statistics(stats for _, stats in dispatcher.statistics),
+    }
 
 
 def _executor(plan: Plan, solver, executor: Executor | None, workers, flat) -> tuple[Executor, object]:
@@ -479,7 +487,7 @@ def _executor(plan: Plan, solver, executor: Executor | None, workers, flat) -> t
 def _run(dispatcher: Dispatcher, deadline: float | None, on_progress) -> Answer:
     """Run ``dispatcher`` (unless its plan is answered already) and return the answer it leaves."""
     clock, started, collector = dispatcher.clock, dispatcher.started, dispatcher.collector
-    if collector.finished or dispatcher.stream.full:
+    if collector.finished or dispatcher.stream.enough:
         answer = collector.answer(clock() - started)
     else:
         interrupted = dispatcher.run(deadline, on_progress)
@@ -489,7 +497,7 @@ def _run(dispatcher: Dispatcher, deadline: float | None, on_progress) -> Answer:
             on_progress(progress_of(dispatcher))
     limit = dispatcher.stream.limit
     if limit is not None and dispatcher.enumerate and answer.n_solutions > limit:
-        answer.n_solutions = limit  # more were recorded (a batch of one part): the answer has N
+        answer.n_solutions = answer.solutions.count = limit  # more were recorded (a batch of one part): N
         if answer.status == Status.ALL_SOLUTIONS:
             answer.status = Status.SATISFIED  # ... and not all of them
     return answer

@@ -14,6 +14,33 @@ from collections.abc import Callable, Iterator
 from modelsplit.model.goal import Goal
 from modelsplit.run.records import StoredSolution, stored_number
 
+COLUMNS = "id, part_id, objective, vals, output"
+
+
+def _stored(row: tuple) -> StoredSolution:
+    return StoredSolution(row[0], row[1], stored_number(row[2]), json.loads(row[3]), row[4])
+
+
+def solutions_after(conn: sqlite3.Connection, after: int, limit: int) -> list[StoredSolution]:
+    """A page: up to ``limit`` solutions recorded after solution ``after`` (an id; 0: from the
+    first), oldest first."""
+    rows = conn.execute(f"SELECT {COLUMNS} FROM solutions WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
+    return [_stored(r) for r in rows]
+
+
+def next_improving(
+    conn: sqlite3.Connection, after: int, objective: int | float | None, goal: Goal
+) -> StoredSolution | None:
+    """The first solution recorded after solution ``after`` whose objective is better than
+    ``objective`` (None: any objective): the next of an optimisation's improving solutions."""
+    better = "<" if goal == Goal.MINIMIZE else ">"
+    bound = "" if objective is None else f"AND objective {better} ?"
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM solutions WHERE id > ? AND objective IS NOT NULL {bound} ORDER BY id LIMIT 1",
+        (after,) if objective is None else (after, objective),
+    ).fetchone()
+    return _stored(row) if row else None
+
 
 class SolutionLog:
     """Solutions recorded by part and attempt. A mixin of ``Journal``, which gives it ``conn``."""
@@ -31,8 +58,20 @@ class SolutionLog:
         )
 
     def solutions(self) -> Iterator[StoredSolution]:
-        for r in self.conn.execute("SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id"):
-            yield StoredSolution(r[0], r[1], stored_number(r[2]), json.loads(r[3]), r[4])
+        for r in self.conn.execute(f"SELECT {COLUMNS} FROM solutions ORDER BY id"):
+            yield _stored(r)
+
+    def count_improving(self, goal: Goal) -> int:
+        """How many recorded solutions were better than every one recorded before them: an
+        optimisation's improving solutions (see :func:`next_improving`), counted in one pass."""
+        best = "MIN" if goal == Goal.MINIMIZE else "MAX"
+        better = "<" if goal == Goal.MINIMIZE else ">"
+        row = self.conn.execute(
+            f"SELECT COUNT(*) FROM (SELECT objective, {best}(objective) OVER "
+            "(ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before "
+            f"FROM solutions WHERE objective IS NOT NULL) WHERE before IS NULL OR objective {better} before"
+        ).fetchone()
+        return int(row[0])
 
     def count_solutions(self, part_id: int | None = None) -> int:
         if part_id is None:
@@ -59,16 +98,13 @@ class SolutionLog:
     def best_solution(self, solve: str) -> StoredSolution | None:
         order = "ASC" if solve == Goal.MINIMIZE else "DESC"
         r = self.conn.execute(
-            "SELECT id, part_id, objective, vals, output FROM solutions "
-            f"WHERE objective IS NOT NULL ORDER BY objective {order}, id ASC LIMIT 1"
+            f"SELECT {COLUMNS} FROM solutions WHERE objective IS NOT NULL ORDER BY objective {order}, id ASC LIMIT 1"
         ).fetchone()
-        return StoredSolution(r[0], r[1], stored_number(r[2]), json.loads(r[3]), r[4]) if r else None
+        return _stored(r) if r else None
 
     def first_solution(self) -> StoredSolution | None:
-        r = self.conn.execute(
-            "SELECT id, part_id, objective, vals, output FROM solutions ORDER BY id LIMIT 1"
-        ).fetchone()
-        return StoredSolution(r[0], r[1], stored_number(r[2]), json.loads(r[3]), r[4]) if r else None
+        r = self.conn.execute(f"SELECT {COLUMNS} FROM solutions ORDER BY id LIMIT 1").fetchone()
+        return _stored(r) if r else None
 
     def solution_times(self) -> list[tuple[float, float | int | None]]:
         """(Unix time found, objective) of every recorded solution, oldest first."""

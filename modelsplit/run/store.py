@@ -156,6 +156,17 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
+def read_only(path: Path) -> sqlite3.Connection:
+    """A connection that only reads the journal ``path`` (an answer reads its solutions with one
+    while a later run of the plan may write); PlanError when the journal is gone."""
+    if not path.is_file():
+        raise PlanError(f"the journal {path} is gone: its plan was moved or removed")
+    try:
+        return _connect(path, readonly=True)
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from exc
+
+
 def _refuse_foreign(conn: sqlite3.Connection) -> None:
     """Another program's database (tables, none of them meta) is never taken for a journal, nor
     changed: DatabaseError, so that it is refused as damaged with one line."""

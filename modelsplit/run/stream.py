@@ -10,6 +10,7 @@ not passed on twice.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,10 +34,18 @@ OnSolution = Callable[[FoundSolution], None]
 
 
 class SolutionStream:
-    """Passes each solution that joins the answer to ``on_solution`` (if any), and says when
-    ``limit`` of them (None: no limit) have joined."""
+    """Passes each solution that joins the answer to ``on_solution`` (if any), and says when no
+    more are wanted: ``limit`` of them (None: no limit) have joined, or ``stop`` (an event
+    another thread sets: a caller that stopped reading) is set."""
 
-    def __init__(self, plan: Plan, on_solution: OnSolution | None = None, limit: int | None = None):
+    def __init__(
+        self,
+        plan: Plan,
+        on_solution: OnSolution | None = None,
+        limit: int | None = None,
+        stop: threading.Event | None = None,
+    ):
+        self.stop = stop
         self.goal = plan.goal
         self.enumerate = plan.all_solutions and not plan.goal.optimises
         self.on_solution = on_solution
@@ -49,6 +58,11 @@ class SolutionStream:
     def full(self) -> bool:
         """True once ``limit`` solutions have joined the answer."""
         return self.limit is not None and self.count >= self.limit
+
+    @property
+    def enough(self) -> bool:
+        """True once no more solutions are wanted: the stream is full, or asked to stop."""
+        return self.full or (self.stop is not None and self.stop.is_set())
 
     def offer(self, part_id: int, objective, values: dict | Callable[[], dict], text: str) -> None:
         """A solution was recorded; pass it on when it joins the answer. ``values`` may be a
