@@ -214,7 +214,7 @@ def solve(
     on_progress: Callable[[Progress], None] | None = None,
     race: float = 0.0,
     part_budget: float | None = None,
-    dask=None,
+    dask: Any = None,  # an address, "local", "config", a distributed.Client or a cluster object
     scheduler_file: PathLike | None = None,
     virtual: int | None = None,
     split_seconds: float | None = None,
@@ -329,7 +329,7 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
     race: float | None = None,
     part_budget: float | None = None,
-    dask=None,
+    dask: Any = None,  # an address, "local", "config", a distributed.Client or a cluster object
     scheduler_file: PathLike | None = None,
     virtual: int | None = None,
     latency: float = LATENCY,
