@@ -11,7 +11,6 @@ added to its parent's total as well, so callers keep the largest total seen.
 from __future__ import annotations
 
 import os
-import signal
 from dataclasses import dataclass
 
 TICK = os.sysconf("SC_CLK_TCK")  # clock ticks per second in /proc/PID/stat
@@ -90,14 +89,6 @@ def signal_all(pids: tuple[int, ...] | list[int], signum: int) -> None:
             os.kill(pid, signum)
         except (ProcessLookupError, PermissionError):
             continue
-
-
-def pause(pids) -> None:
-    signal_all(pids, signal.SIGSTOP)
-
-
-def resume(pids) -> None:
-    signal_all(pids, signal.SIGCONT)
 
 
 def available_memory() -> int | None:

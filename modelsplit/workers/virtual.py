@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -69,6 +70,27 @@ class _Part:
         if self.stop_by is not None:
             return min(self.start + self.cpu, self.stop_by)
         return self.start + self.cpu
+
+
+def _signal(part: _Part, signum: int) -> None:
+    """SIGSTOP or SIGCONT to every process of a part, read from the kernel now, not from the part's
+    last reading: a process its solver started since (``minizinc`` starting the solver it
+    flattened for) would otherwise run on while the part is paused, or stay paused when it is
+    resumed. The tree is read again until no new process shows up (one forked just before its
+    parent stopped)."""
+    leaders = [
+        leader.pid
+        for process in list(part.token.processes)
+        for leader in process.sessions()
+        if leader.returncode is None
+    ]
+    sent: set[int] = set()
+    for _ in range(3):
+        pids = [pid for leader in leaders for pid in cputime.tree(leader) if pid not in sent]
+        if not pids:
+            break
+        cputime.signal_all(pids, signum)
+        sent.update(pids)
 
 
 def charge_split(timing: dict, workers: int, measured: float | None = None) -> float:
@@ -179,7 +201,7 @@ class VirtualExecutor:
         if part is not None and part.end is None:
             self._measure(part)
             part.stop_by = max(part.clock, self.now) + self.latency
-            cputime.resume(part.pids)  # a paused process would hold SIGTERM until resumed
+            _signal(part, signal.SIGCONT)  # a paused process would hold SIGTERM until resumed
             part.paused = False
             part.token.stop()
 
@@ -194,7 +216,7 @@ class VirtualExecutor:
         for part in list(self._parts.values()):
             if part.thread is not None:
                 part.thread.join(timeout)
-            cputime.resume(part.pids)
+            _signal(part, signal.SIGCONT)
 
     # ---- inside ---------------------------------------------------------------------------------
     def _run(self, part: _Part) -> None:
@@ -267,10 +289,10 @@ class VirtualExecutor:
         runnable = sorted((p for p in parts if p.end is None and not p.token.stopped), key=lambda p: p.clock)
         for i, part in enumerate(runnable):
             if i < self.cores and part.paused:
-                cputime.resume(part.pids)
+                _signal(part, signal.SIGCONT)
                 part.paused = False
             elif i >= self.cores and not part.paused:
-                cputime.pause(part.pids)
+                _signal(part, signal.SIGSTOP)
                 part.paused = True
 
     def _freeze(self) -> None:
@@ -278,7 +300,7 @@ class VirtualExecutor:
         for part in list(self._parts.values()):
             if part.end is None and not part.paused and not part.token.stopped:
                 self._measure(part)
-                cputime.pause(part.pids)
+                _signal(part, signal.SIGSTOP)
                 part.paused = True
 
     def _check_memory(self, rss: int) -> None:
