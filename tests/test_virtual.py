@@ -166,6 +166,24 @@ def test_from_16_workers_the_race_runs_beside_the_parts(tmp_path, solver):
     assert min(r.started for r in parts) < race[0].finished
 
 
+def test_a_race_beside_the_parts_ends_when_they_have_searched_everything(tmp_path):
+    """The race runs through `minizinc`, which starts its solver once it has flattened: that
+    process must pause with the race, or the race's clock runs ahead while it is paused and its
+    stop, when the parts have finished, comes seconds of virtual time too late."""
+    files = [str(EXAMPLES / "knapsack.mzn"), str(EXAMPLES / "knapsack.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", workers=64, race=3.0, virtual=True)
+    answer = api.solve(plan, virtual=64, race=3.0)
+    assert answer.status == Status.OPTIMAL_SOLUTION
+    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+    try:
+        race = [r for r in journal.runs() if r.part_id == 0]
+        last = max(r.finished for r in journal.runs() if r.part_id != 0)
+    finally:
+        journal.close()
+    assert len(race) == 1 and race[0].finished - race[0].started < 3.0  # stopped before its budget
+    assert race[0].finished <= last + 0.05  # at once, once the parts are done
+
+
 def test_more_virtual_workers_overlap_parts_and_finish_sooner(tmp_path):
     files = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]
     plan1 = api.split(files[0], files[1:], tmp_path / "p1", parts=8, all_solutions=True, race=0)

@@ -200,7 +200,9 @@ class VirtualExecutor:
         part = self._parts.get(part_id)
         if part is not None and part.end is None:
             self._measure(part)
-            part.stop_by = max(part.clock, self.now) + self.latency
+            # told now, it ends now (and the latency): a clock that ran ahead (a process that ran
+            # while the dispatcher started other parts) is search it would not have done by now
+            part.stop_by = self.now + self.latency
             _signal(part, signal.SIGCONT)  # a paused process would hold SIGTERM until resumed
             part.paused = False
             part.token.stop()
