@@ -18,11 +18,7 @@ from modelsplit.run.journal import RACE_ID
 from modelsplit.run.running import RunningPart
 from modelsplit.splitters.ranges import refine
 
-# seconds: a part is never re-split sooner. Low enough for the tail of a run on many workers,
-# whose parts take tens of milliseconds and whose makespan is a few seconds (a floor of 2 s left
-# 58-84 % of 64-256 workers idle on an UNSAT proof): what a cut throws away is at most this, and
-# the budget doubles with every depth.
-MIN_PART_BUDGET = 0.25
+MIN_PART_BUDGET = 2.0  # seconds: a part is never re-split sooner
 RESPLIT_FACTOR = 4.0  # ... nor before it ran this many times the median finished part
 MAX_RESPLIT_DEPTH = 8  # re-splits of re-splits at most
 RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound ...
