@@ -346,15 +346,11 @@ def run(
     before splitting (beside the first parts from RACE_BESIDE_WORKERS workers on), a
     first-solution search beside the first parts. ``virtual``: split for that many workers and
     solve on that many virtual ones (see :func:`solve`, as ``dask``, ``scheduler_file``: the
-    split is then for ``workers``). ``on_split`` receives the plan once it is written, before the
-    solve starts. ``time_limit`` counts from the call, the split included (on virtual workers:
-    the solve's virtual seconds). ``stop``: see :func:`solve`. A temporary plan is removed
-    afterwards (``answer.plan`` is then None), except after a stop (``answer.interrupted``): it is
-    then moved to a directory of its own in the system's temporary directory, which
-    ``answer.plan`` names (resume it, or delete it). The journal of a removed plan moves to a file
-    in the scratch directory that ``answer.solutions`` owns, so the solutions stay readable until
-    the answer is closed (``answer.close()``, or ``with`` the answer) or garbage-collected, or the
-    process ends.
+    split is then for ``workers``). ``on_split`` receives the plan once written. ``time_limit``
+    counts from the call, the split included (virtual: the solve's virtual seconds). ``stop``: see
+    :func:`solve`. A temporary plan is removed (``answer.plan`` None), but kept after a stop in a
+    directory ``answer.plan`` names; its journal moves to a file in the scratch directory that
+    ``answer.solutions`` owns until the answer is closed, garbage-collected, or the process ends.
     """
     started = time.monotonic()
     _check_where(dask, scheduler_file, virtual)  # before the split, which may take a while
