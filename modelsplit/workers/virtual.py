@@ -55,7 +55,6 @@ class _Part:
     token: StopToken
     cpu: float = 0.0  # CPU seconds used so far (never decreases)
     rss: int = 0  # resident bytes at the last reading
-    pids: tuple[int, ...] = ()  # its processes at the last reading
     paused: bool = False
     # told to stop: the virtual time it ends at the latest (what it runs after that, resumed only
     # to receive the signal, is the simulation's, not the search's)
@@ -239,7 +238,6 @@ class VirtualExecutor:
             # the CPU the kernel reported when the processes were reaped is the exact total
             part.cpu = max(part.cpu, result.cpu or 0.0)
             part.end = part.clock
-            part.pids = ()
         # in virtual seconds, as every time the dispatcher reads (the re-split budget among them)
         result.elapsed = part.end - part.start
         self._push(part.end, DoneEvent(task.part_id, task.attempt, result))
@@ -263,7 +261,7 @@ class VirtualExecutor:
 
     def _measure(self, part: _Part) -> int:
         """Read a part's CPU seconds and memory from the kernel; its resident bytes."""
-        total, rss, pids = 0.0, 0, []
+        total, rss = 0.0, 0
         for process in list(part.token.processes):
             for leader in process.sessions():
                 if leader.returncode is not None:  # reaped: the kernel's total for it and its children
@@ -272,11 +270,10 @@ class VirtualExecutor:
                 usage = cputime.usage([leader.pid])
                 total += usage.cpu
                 rss += usage.rss
-                pids.extend(usage.pids)
         with self._lock:
             if part.end is None:
                 part.cpu = max(part.cpu, total)
-                part.rss, part.pids = rss, tuple(pids)
+                part.rss = rss
         return rss
 
     def _step(self) -> None:
