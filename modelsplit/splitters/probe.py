@@ -162,8 +162,8 @@ class Probe:
             reader.join()
             os.unlink(path)
         values = self._slot_values(found.values)
-        seconds = time.monotonic() - start
-        return Incumbent(found.best, found.complete, seconds, values, cpu_seconds(proc), unix, tuple(found.trace))
+        seconds, cpu = time.monotonic() - start, cpu_seconds(proc)
+        return Incumbent(found.best, found.complete, seconds, values, cpu, unix, tuple(found.trace))
 
     def _read_solutions(
         self, proc: subprocess.Popen, objective: str, found: _Found, clock: Callable[[], float | None]
