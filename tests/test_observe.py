@@ -341,7 +341,8 @@ def test_report_speedup_against_a_given_baseline(tmp_path, raced_run):
     rep = write_report(plan, tmp_path / "b.html", baseline=12.5)
     assert rep.run_seconds == pytest.approx(took) and rep.speedup == pytest.approx(12.5 / took)
     page = (tmp_path / "b.html").read_text()
-    assert f"<tr><th>speedup</th><td>{12.5 / took:.2f}: a sequential run of 12.50 s (given with --baseline)" in page
+    said = f"<tr><th>speedup</th><td>{12.5 / took:.2f}: a sequential run of 12.50 s (given with --baseline)"
+    assert said in page
     out = ms("report", str(plan), "-o", str(tmp_path / "c.html"), "--baseline", "12.5")
     assert out.returncode == 0 and f"speedup {12.5 / took:.2f} against the baseline of 12.5 s" in out.stderr
     # a baseline that is not seconds above 0: one line, a non-zero exit, no report
@@ -372,12 +373,37 @@ def test_report_of_a_plan_and_journal_without_the_run_records(tmp_path, raced_ru
     out = ms("report", str(old), "-o", str(tmp_path / "old.html"))
     assert out.returncode == 0, out.stderr
     page = _check_report(tmp_path / "old.html", {"part-times", "gantt", "incumbent"})
-    assert "<code>not recorded (a journal of an earlier version)</code>" in page
+    assert "<code>not recorded (no solve session: a journal of an earlier version, or offline)</code>" in page
     assert "race and split</th>" not in page and "OPTIMAL_SOLUTION" in page
     rep = write_report(old, tmp_path / "again.html", baseline=10.0)
     parts = runs_of(old)
-    took = manifest["split"]["timing"]["seconds"] + max(r.finished for r in parts) - min(r.started for r in parts)
+    search = manifest["split"]["timing"]["seconds"]  # the split's search: all an earlier version timed
+    took = search + max(r.finished for r in parts) - min(r.started for r in parts)
     assert rep.run_seconds == pytest.approx(took) and rep.speedup == pytest.approx(10.0 / took)
+
+
+def test_a_session_killed_before_its_end_counts_to_its_last_record(tmp_path, raced_run):
+    """A solve killed with -9 records no end: the report counts it to the last attempt or
+    solution recorded in it, and a second session adds its own time."""
+    from modelsplit.report.write import write_report
+    from modelsplit.run.journal_sessions import command_line
+
+    assert command_line(["/usr/bin/modelsplit", "run", "a b.mzn"]) == "modelsplit run 'a b.mzn'"
+    plan = tmp_path / "plan"
+    shutil.copytree(raced_run[0], plan)
+    conn = sqlite3.connect(plan / "journal.sqlite")
+    first = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'sessions'").fetchone()[0])[0]
+    last = max(r[0] for r in conn.execute("SELECT finished FROM runs UNION ALL SELECT found FROM solutions"))
+    later = {"command": "modelsplit solve plan", "started": last + 100.0, "ended": last + 102.5, "zero": None}
+    sessions = [{**first, "ended": None}, later]
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'sessions'", (json.dumps(sessions),))
+    conn.commit()
+    conn.close()
+    rep = write_report(plan, tmp_path / "r.html", baseline=1.0)
+    wall = Plan.load(plan).timing["wall"]
+    assert rep.run_seconds == pytest.approx(wall + (last - first["started"]) + 2.5)
+    page = (tmp_path / "r.html").read_text()
+    assert "<tr><th>command (session 2)</th><td><code>modelsplit solve plan</code></td></tr>" in page
 
 
 def test_list_scheduling():

@@ -89,7 +89,8 @@ def _run_rows(data: ReportData) -> list[tuple[str, str]]:
         label = "command" if len(data.sessions) == 1 else f"command (session {i})"
         rows.append((label, s.command or "(not known)"))
     if not data.sessions:
-        rows.append(("command", "not recorded (a journal of an earlier version)"))
+        unknown = "not recorded (no solve session: a journal of an earlier version, or offline)"
+        rows.append(("command", unknown))
     rows.append(("model", str(plan.path / plan.model)))
     rows += [("data", str(plan.path / d)) for d in plan.data]
     rows.append(("split", plan.note or plan.strategy))
