@@ -138,7 +138,7 @@ def _split(model, data, output, parts, on, strategy, solver, all_solutions, work
            searches: _Budget, virtual, dzn_output) -> Plan:
     """:func:`split`, its data files complete."""
     _check_counts(parts, workers)
-    n_workers, cpu = workers or default_workers(), _CoordinatorCPU()
+    n_workers, cpu, began = workers or default_workers(), _CoordinatorCPU(), time.time()
     get_splitter(strategy)  # an unknown strategy is refused before any work
     check_destination(output, force)  # ... and so is a destination that is not free
     fmt = format_of(model)
@@ -155,6 +155,8 @@ def _split(model, data, output, parts, on, strategy, solver, all_solutions, work
         output = tempfile.mkdtemp(prefix="modelsplit-plan-")
         force = True
     timing["coordinator_cpu"] = cpu.beside(timing)
+    # when the split began (Unix time) and its wall seconds, inspection included: a report places it
+    timing.update(started=round(began, 3), wall=round(time.time() - began, 3))
     return write_plan(
         output,
         inspected.model,

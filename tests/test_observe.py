@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import fcntl
+import html
 import json
 import os
 import pty
 import re
 import select
+import shlex
+import shutil
 import socket
 import sqlite3
 import struct
@@ -243,17 +246,14 @@ def test_report_of_a_finished_plan(tmp_path, solved):
 
     out = ms("report", str(solved), "-o", str(tmp_path / "out" / "report.html"))
     assert out.returncode == 0, out.stderr
-    page = _check_report(tmp_path / "out" / "report.html", {"part-times", "gantt", "incumbent", "speedup"})
+    page = _check_report(tmp_path / "out" / "report.html", {"part-times", "gantt", "incumbent"})
     assert "OPTIMAL_SOLUTION" in page
-    assert page.count('<tr><td class="n">') >= 8  # a row per part (and per simulated worker count)
+    assert page.count('<tr><td class="n">') >= 8  # a row per part
+    assert not (tmp_path / "out" / "report-speedup.png").exists()  # no estimate drawn as a speedup
     rep = write_report(solved, tmp_path / "again.html")
     runs = [r for r in runs_of(solved) if r.part_id != 0]
     assert set(rep.part_times) == {r.part_id for r in runs}
     assert sum(rep.part_times.values()) == pytest.approx(sum(r.finished - r.started for r in runs))
-    # the simulated curve: one worker is the sum, and no schedule beats the longest part
-    times = list(rep.part_times.values())
-    assert rep.speedup[0] == (1, pytest.approx(1.0))
-    assert all(s <= sum(times) / max(times) + 1e-9 for _, s in rep.speedup)
 
 
 def test_report_of_a_partly_solved_plan(tmp_path):
@@ -269,7 +269,7 @@ def test_report_of_a_partly_solved_plan(tmp_path):
     assert answer.parts["done"] < 6
     out = ms("report", str(plan), "-o", str(tmp_path / "partial.html"))
     assert out.returncode == 0, out.stderr
-    page = _check_report(tmp_path / "partial.html", {"part-times", "gantt", "speedup"})
+    page = _check_report(tmp_path / "partial.html", {"part-times", "gantt"})
     assert not (tmp_path / "partial-incumbent.png").exists()  # not an optimisation
     assert re.search(r"\d+ pending", page)
     assert "stopped" in page
@@ -283,6 +283,127 @@ def test_report_errors_are_one_line(tmp_path, golomb):
     assert "has not been solved yet" in out.stderr and "modelsplit solve" in out.stderr
     out = ms("report", str(plan), "-o", str(tmp_path / "r.png"))
     assert out.returncode == 1 and "NAME.html" in out.stderr
+
+
+@pytest.fixture(scope="module")
+def raced_run(tmp_path_factory) -> tuple[Path, list[str]]:
+    """A catalog optimisation run by the command line on 2 workers: its split races the whole
+    model, then the parts are solved."""
+    where = tmp_path_factory.mktemp("raced")
+    args = ["run", str(MODELS / "golomb6.mzn"), "--plan", str(where / "plan"), "-w", "2"]
+    out = ms(*args, cwd=where)
+    assert out.returncode == 0, out.stderr
+    return where / "plan", args
+
+
+def test_report_tells_the_whole_run(tmp_path, raced_run, solver):
+    """What ran, the answer's text, the race and split before the parts, and the incumbent from
+    the race's first solution on; no speedup without a measured sequential run."""
+    from modelsplit.report.data import read_report_data
+
+    plan, args = raced_run
+    out = ms("report", str(plan), "-o", str(tmp_path / "r.html"))
+    assert out.returncode == 0, out.stderr
+    page = _check_report(tmp_path / "r.html", {"part-times", "gantt", "incumbent"})
+    command = " ".join(["python -m modelsplit", *(shlex.quote(a) for a in args)])
+    assert f"<code>{html.escape(command)}</code>" in page
+    assert f"<code>{html.escape(str(plan / 'model' / 'golomb6.mzn'))}</code>" in page
+    _, best = optimum(solver.arg, (str(MODELS / "golomb6.mzn"),))
+    assert re.search(rf"<pre>mark = \[0, [0-9, ]+, {int(best)}\];</pre>", page), page
+    # the race and split: recorded by the split, placed before every part
+    timing = Plan.load(plan).timing
+    data = read_report_data(Plan.load(plan))
+    assert data.phase is not None and data.phase.start == timing["started"]
+    assert data.phase.end <= min(r.started for r in data.runs)
+    assert data.phase.race is not None and data.phase.start <= data.phase.race[0] <= data.phase.end
+    assert "<tr><th>race and split</th>" in page
+    # the incumbent: the race's improving solutions first, each a row of the page
+    raced = [objective for _, _, objective in timing["race_solutions"]]
+    assert len(raced) >= 2 and raced == sorted(raced, reverse=True), raced
+    assert [obj for _, obj, by_race in data.improvements() if by_race] == raced
+    assert page.count("<td>the race while splitting</td>") == len(raced)
+    # no speedup claimed
+    assert "speedup" not in out.stderr
+    assert "<tr><th>speedup</th><td>not stated: no measured sequential run was given" in page
+    assert not re.search(r"speedup</th><td>[0-9]", page)
+
+
+def test_report_speedup_against_a_given_baseline(tmp_path, raced_run):
+    from modelsplit.report.write import write_report
+
+    plan, _ = raced_run
+    timing = Plan.load(plan).timing
+    conn = sqlite3.connect(plan / "journal.sqlite")
+    sessions = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'sessions'").fetchone()[0])
+    conn.close()
+    assert len(sessions) == 1 and sessions[0]["ended"] > sessions[0]["started"] > timing["started"]
+    took = timing["wall"] + sessions[0]["ended"] - sessions[0]["started"]  # the split, then the solve
+    rep = write_report(plan, tmp_path / "b.html", baseline=12.5)
+    assert rep.run_seconds == pytest.approx(took) and rep.speedup == pytest.approx(12.5 / took)
+    page = (tmp_path / "b.html").read_text()
+    said = f"<tr><th>speedup</th><td>{12.5 / took:.2f}: a sequential run of 12.50 s (given with --baseline)"
+    assert said in page
+    out = ms("report", str(plan), "-o", str(tmp_path / "c.html"), "--baseline", "12.5")
+    assert out.returncode == 0 and f"speedup {12.5 / took:.2f} against the baseline of 12.5 s" in out.stderr
+    # a baseline that is not seconds above 0: one line, a non-zero exit, no report
+    for bad, code in (("abc", 2), ("0", 1), ("-3", 1), ("nan", 1)):
+        out = ms("report", str(plan), "-o", str(tmp_path / "bad.html"), "--baseline", bad)
+        assert out.returncode == code and out.stderr.count("\n") == 1, (bad, out.stderr)
+        assert "--baseline" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "bad.html").exists()
+
+
+def test_report_of_a_plan_and_journal_without_the_run_records(tmp_path, raced_run):
+    """A plan and journal of an earlier version (no split times, no sessions, no attempts table)
+    still report: the phase and command line are said to be unknown, the run time is taken from
+    what is recorded."""
+    from modelsplit.report.write import write_report
+
+    old = tmp_path / "plan"
+    shutil.copytree(raced_run[0], old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    for key in ("started", "wall", "race_started", "race_solutions"):
+        del manifest["split"]["timing"][key]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    conn = sqlite3.connect(old / "journal.sqlite")
+    conn.execute("DELETE FROM meta WHERE key = 'sessions'")
+    conn.commit()
+    conn.close()
+    _make_old(old)
+    out = ms("report", str(old), "-o", str(tmp_path / "old.html"))
+    assert out.returncode == 0, out.stderr
+    page = _check_report(tmp_path / "old.html", {"part-times", "gantt", "incumbent"})
+    assert "<code>not recorded (no solve session: a journal of an earlier version, or offline)</code>" in page
+    assert "race and split</th>" not in page and "OPTIMAL_SOLUTION" in page
+    rep = write_report(old, tmp_path / "again.html", baseline=10.0)
+    parts = runs_of(old)
+    search = manifest["split"]["timing"]["seconds"]  # the split's search: all an earlier version timed
+    took = search + max(r.finished for r in parts) - min(r.started for r in parts)
+    assert rep.run_seconds == pytest.approx(took) and rep.speedup == pytest.approx(10.0 / took)
+
+
+def test_a_session_killed_before_its_end_counts_to_its_last_record(tmp_path, raced_run):
+    """A solve killed with -9 records no end: the report counts it to the last attempt or
+    solution recorded in it, and a second session adds its own time."""
+    from modelsplit.report.write import write_report
+    from modelsplit.run.journal_sessions import command_line
+
+    assert command_line(["/usr/bin/modelsplit", "run", "a b.mzn"]) == "modelsplit run 'a b.mzn'"
+    plan = tmp_path / "plan"
+    shutil.copytree(raced_run[0], plan)
+    conn = sqlite3.connect(plan / "journal.sqlite")
+    first = json.loads(conn.execute("SELECT value FROM meta WHERE key = 'sessions'").fetchone()[0])[0]
+    last = max(r[0] for r in conn.execute("SELECT finished FROM runs UNION ALL SELECT found FROM solutions"))
+    later = {"command": "modelsplit solve plan", "started": last + 100.0, "ended": last + 102.5, "zero": None}
+    sessions = [{**first, "ended": None}, later]
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'sessions'", (json.dumps(sessions),))
+    conn.commit()
+    conn.close()
+    rep = write_report(plan, tmp_path / "r.html", baseline=1.0)
+    wall = Plan.load(plan).timing["wall"]
+    assert rep.run_seconds == pytest.approx(wall + (last - first["started"]) + 2.5)
+    page = (tmp_path / "r.html").read_text()
+    assert "<tr><th>command (session 2)</th><td><code>modelsplit solve plan</code></td></tr>" in page
 
 
 def test_list_scheduling():

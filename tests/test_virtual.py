@@ -306,9 +306,14 @@ def test_the_report_of_a_virtual_run_shows_virtual_time(tmp_path):
 
     files = [str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn")]
     plan = api.split(files[0], files[1:], tmp_path / "plan", parts=8, race=0)
-    api.solve(plan, virtual=4)
-    report = write_report(plan, tmp_path / "report.html")
+    answer = api.solve(plan, virtual=4)
+    report = write_report(plan, tmp_path / "report.html", baseline=100.0)
     html = (tmp_path / "report.html").read_text()
     assert "virtual time covered" in html and "4 virtual workers" in html
     assert "wall time covered" not in html
+    # the split as the run charged it, then the parts: the report's time is the virtual makespan
+    assert "<tr><th>race and split</th><td>0.00 s to " in html
+    assert report.run_seconds == pytest.approx(answer.virtual.makespan, abs=0.01)
+    assert report.speedup == pytest.approx(100.0 / report.run_seconds)
+    assert "over this run&#x27;s virtual makespan of" in html
     assert report.figures and all(path.exists() for path in report.figures.values())

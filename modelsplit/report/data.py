@@ -13,19 +13,26 @@ from pathlib import Path
 
 from modelsplit.errors import PlanError
 from modelsplit.plan.plan import Plan
+from modelsplit.report.phase import RunTime, SplitPhase, run_time, split_phase
 from modelsplit.run.collector import Answer, Collector
-from modelsplit.run.journal import RACE_ID, Journal, PartRecord, Run
+from modelsplit.run.journal import RACE_ID, Journal, PartRecord, Run, Session
 
 
 @dataclass
 class Report:
-    """What :func:`write_report` wrote, and the figures behind it."""
+    """What :func:`write_report` wrote, and the figures behind it.
+
+    ``speedup`` is stated only against a measured sequential run (``baseline`` seconds, given by
+    the caller): ``baseline / run_seconds``. Without one the report claims no speedup at all.
+    """
 
     html: Path
     figures: dict[str, Path] = field(default_factory=dict)  # name -> PNG path
     answer: Answer | None = None
     part_times: dict[int, float] = field(default_factory=dict)  # part id -> seconds, all attempts
-    speedup: list[tuple[int, float]] = field(default_factory=list)  # (workers, simulated speedup)
+    run_seconds: float | None = None  # the split and the solve sessions (virtual: the makespan)
+    baseline: float | None = None  # seconds of a measured sequential run, as given
+    speedup: float | None = None  # baseline / run_seconds (None: no baseline, or nothing ran)
 
 
 @dataclass
@@ -39,6 +46,8 @@ class ReportData:
     solutions: list[tuple[float, float | int | None]]
     cubes: dict[int, str]
     virtual_workers: int | None = None  # the last run was on that many virtual workers: times are virtual
+    sessions: list[Session] = field(default_factory=list)  # each run of `solve`, oldest first
+    phase: SplitPhase | None = None  # the race and split before the parts (None: not recorded)
 
     @property
     def time_word(self) -> str:
@@ -47,9 +56,42 @@ class ReportData:
 
     @property
     def t0(self) -> float:
-        """When the first attempt started (or the first solution came): the start of the run."""
+        """When the split (or, where it is not recorded, the first attempt or solution) began:
+        the start of the run."""
         starts = [r.started for r in self.runs] + [t for t, _ in self.solutions]
+        if self.phase is not None:
+            starts.append(self.phase.start)
         return min(starts) if starts else time.time()
+
+    @property
+    def spans(self) -> list[tuple[float, float]]:
+        """Everything on the run's time line: the split, its race, every attempt, every solution."""
+        spans = [(r.started, r.finished) for r in self.runs] + [(t, t) for t, _ in self.solutions]
+        if self.phase is not None:
+            spans.append((self.phase.start, self.phase.end))
+            spans += [self.phase.race] if self.phase.race else []
+            spans += [(t, t) for t, _ in self.phase.race_solutions]
+        return spans
+
+    def improvements(self) -> list[tuple[float, int | float, bool]]:
+        """The incumbent's improvements over the whole run (optimisation; none otherwise): (time,
+        objective, found by the split's race), the race's solutions first as they came first."""
+        raced = self.phase.race_solutions if self.phase is not None else []
+        found = [(t, obj, False) for t, obj in self.solutions if obj is not None]
+        out: list[tuple[float, int | float, bool]] = []
+        best = None
+        # by time only: solutions found at one instant keep the order they came in
+        in_order = sorted([(t, obj, True) for t, obj in raced] + found, key=lambda f: f[0])
+        for t, obj, by_race in in_order:
+            if self.plan.goal.improves(obj, best):
+                best = obj
+                out.append((t, obj, by_race))
+        return out
+
+    def run_time(self) -> RunTime | None:
+        """How long the run took: its split and solve sessions (None: nothing ran yet)."""
+        found = [t for t, _ in self.solutions]
+        return run_time(self.plan.timing, self.phase, self.sessions, self.runs, found)
 
 
 def read_report_data(plan: Plan) -> ReportData:
@@ -68,10 +110,12 @@ def read_report_data(plan: Plan) -> ReportData:
         cubes = {p.id: p.mzn for p in plan.parts}
         cubes.update({sub.id: sub.mzn for sub in journal.subparts()})
         virtual = journal.get_meta("virtual_workers") if journal.get_meta("clock") == "virtual" else None
+        sessions = journal.sessions()
     finally:
         journal.close()
     workers = int(virtual) if virtual and virtual.isdigit() else None
-    return ReportData(plan, answer, records, runs, solutions, cubes, workers)
+    phase = split_phase(plan.timing, sessions, virtual=workers is not None)
+    return ReportData(plan, answer, records, runs, solutions, cubes, workers, sessions, phase)
 
 
 def part_times(runs: list[Run]) -> dict[int, float]:

@@ -2,10 +2,10 @@
 no global state).
 
 - ``part-times``: a histogram of the part times (finished parts, and the time stopped parts had run);
-- ``gantt``: every attempt of every part on the worker it ran on, over wall time;
-- ``incumbent`` (optimisation, once a solution is known): the best objective over time;
-- ``speedup``: the speedup the measured part times would give on more workers (list scheduling in
-  plan order, :mod:`modelsplit.report.schedule`).
+- ``gantt``: the race and split before the parts, then every attempt of every part on the
+  worker it ran on, over wall time (virtual time for a run on virtual workers);
+- ``incumbent`` (optimisation, once a solution is known): the best objective over the whole run,
+  the race's improving solutions included.
 
 matplotlib is imported only when a figure is drawn: the rest of modelsplit does without it.
 """
@@ -17,7 +17,6 @@ from pathlib import Path
 
 from modelsplit.model.goal import Goal
 from modelsplit.report.data import Report, ReportData, worker_order
-from modelsplit.report.schedule import speedup_curve, worker_counts
 from modelsplit.run.journal import RACE_ID
 from modelsplit.status import PartState
 
@@ -38,6 +37,8 @@ STATE_LABELS = {
     PartState.RUNNING: "running",
 }
 RACE_COLOUR = "#95a5a6"
+SPLIT_COLOUR = "#cfd6dd"
+RACE_POINT_COLOUR = "#e08a1e"
 DPI = 110
 
 
@@ -48,7 +49,6 @@ def write_figures(data: ReportData, times: dict[int, float], report: Report, out
         "part-times": _histogram,
         "gantt": _gantt,
         "incumbent": _incumbent,
-        "speedup": _speedup,
     }
     for name, draw in figures.items():
         fig = draw(data, times, report)
@@ -70,8 +70,11 @@ class Timeline:
     GAP_MIN = 30.0
     GAP_SHARE = 0.25
 
-    def __init__(self, spans: list[tuple[float, float]], word: str = "wall"):
+    def __init__(
+        self, spans: list[tuple[float, float]], word: str = "wall", since: str = "the first part started"
+    ):
         self.word = word  # "wall", or "virtual" for a run on virtual workers
+        self.since = since  # what time 0 is
         merged: list[list[float]] = []
         for start, end in sorted(spans):
             if merged and start <= merged[-1][1]:
@@ -103,7 +106,7 @@ class Timeline:
 
     @property
     def label(self) -> str:
-        text = f"{self.word} time since the first part started (s)"
+        text = f"{self.word} time since {self.since} (s)"
         return text + (", idle gaps cut" if self.cuts else "")
 
 
@@ -179,47 +182,82 @@ def _plain_log_ticks(axis, lo: float, hi: float) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
+def _timeline(data: ReportData) -> Timeline:
+    """The run's time line, from the split (where it is recorded) to the last thing recorded."""
+    since = "the split began" if data.phase is not None else "the first part started"
+    return Timeline(data.spans, data.time_word, since)
+
+
+class _Bars:
+    """Bars on the rows of a Gantt chart, each label in the legend once."""
+
+    def __init__(self, ax, at: Timeline, span: float):
+        self.ax, self.at, self.span = ax, at, span
+        self.seen: set[str] = set()
+
+    def add(
+        self, y: int, start: float, end: float, colour: str, label: str, text: str = "", ink: str = "white"
+    ) -> None:
+        at = self.at
+        width = max(at(end) - at(start), self.span / 2000)
+        first = label not in self.seen
+        self.seen.add(label)
+        self.ax.barh(
+            y, width, left=at(start), height=0.7, color=colour, edgecolor="white", linewidth=0.6,
+            label=label if first else None,
+        )
+        if text and width > self.span / 25:
+            self.ax.text(at(start) + width / 2, y, text, ha="center", va="center", fontsize=8, color=ink)
+
+    def phase(self, data: ReportData) -> None:
+        """The race and split, on rows 0 ("split") and 1 ("race", when the split raced)."""
+        phase = data.phase
+        if phase is None:
+            return
+        what = "split (inspection, probes)"
+        if data.virtual_workers is not None:
+            what = "split, as charged on the virtual workers"
+        self.add(0, phase.start, phase.end, SPLIT_COLOUR, what, "split", ink="#333333")
+        if phase.race is not None:
+            self.add(1, *phase.race, RACE_COLOUR, "whole model (race) while splitting", "race")
+            xs = [self.at(t) for t, _ in phase.race_solutions]
+            if xs:
+                label = "race's improving solutions"
+                self.ax.plot(xs, [1] * len(xs), "|", color="black", markersize=12, label=label)
+
+
 def _gantt(data: ReportData, times: dict[int, float], report: Report):
-    runs = data.runs
-    workers = sorted({r.worker or "unknown" for r in runs}, key=worker_order)
-    height = min(12.0, max(2.6, 1.2 + 0.45 * len(workers)))
+    runs, phase = data.runs, data.phase
+    lead = [] if phase is None else ["split"] + (["race"] if phase.race is not None else [])
+    rows = lead + sorted({r.worker or "unknown" for r in runs}, key=worker_order)
+    height = min(12.0, max(2.6, 1.2 + 0.45 * len(rows)))
     fig, ax = _figure(10.0, height)
-    if not runs:
+    if not runs and phase is None:
         ax.text(0.5, 0.5, "no part has run yet", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    at = Timeline([(r.started, r.finished) for r in runs], data.time_word)
-    span = at(max(r.finished for r in runs)) or 1.0
-    row = {w: i for i, w in enumerate(workers)}
-    seen = set()
+    at = _timeline(data)
+    span = at(max(end for _, end in data.spans)) or 1.0
+    row = {w: i for i, w in enumerate(rows)}
+    bars = _Bars(ax, at, span)
+    bars.phase(data)
     for r in runs:
-        y = row[r.worker or "unknown"]
-        colour = RACE_COLOUR if r.part_id == RACE_ID else STATE_COLOURS.get(r.state, "#7f8c8d")
-        label = "whole model (race)" if r.part_id == RACE_ID else STATE_LABELS.get(r.state, r.state.value)
-        width = max(at(r.finished) - at(r.started), span / 2000)
-        ax.barh(
-            y,
-            width,
-            left=at(r.started),
-            height=0.7,
-            color=colour,
-            edgecolor="white",
-            linewidth=0.6,
-            label=label if label not in seen else None,
-        )
-        seen.add(label)
-        if width > span / 25:
-            text = "race" if r.part_id == RACE_ID else str(r.part_id)
-            ax.text(at(r.started) + width / 2, y, text, ha="center", va="center", fontsize=8, color="white")
-    ax.set_yticks(range(len(workers)), workers)
+        race = r.part_id == RACE_ID
+        colour = RACE_COLOUR if race else STATE_COLOURS.get(r.state, "#7f8c8d")
+        label = "whole model (race)" if race else STATE_LABELS.get(r.state, r.state.value)
+        text = "race" if race else str(r.part_id)
+        bars.add(row[r.worker or "unknown"], r.started, r.finished, colour, label, text)
+    ax.set_yticks(range(len(rows)), rows)
     ax.invert_yaxis()
     ax.set_xlim(0, span * 1.01)
     at.mark(ax)
     ax.set_xlabel(at.label)
-    on = f"{len(workers)} worker(s)"
+    workers = len(rows) - len(lead)
+    on = f"{workers} worker(s)"
     if data.virtual_workers is not None:
-        on = f"{len(workers)} of {data.virtual_workers} virtual workers (virtual time)"
-    ax.set_title(f"Parts per worker: {len(runs)} attempts on {on}")
+        on = f"{workers} of {data.virtual_workers} virtual workers (virtual time)"
+    first = "Race and split, then parts" if phase is not None else "Parts"
+    ax.set_title(f"{first} per worker: {len(runs)} attempts on {on}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, frameon=False, fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     return fig
@@ -227,23 +265,25 @@ def _gantt(data: ReportData, times: dict[int, float], report: Report):
 
 def _incumbent(data: ReportData, times: dict[int, float], report: Report):
     kind = data.plan.goal
-    if kind == Goal.SATISFY:
+    steps = data.improvements()
+    if not steps:
         return None
-    sols = [(t, obj) for t, obj in data.solutions if obj is not None]
-    if not sols:
-        return None
-    at = Timeline([(r.started, r.finished) for r in data.runs] + [(t, t) for t, _ in sols], data.time_word)
-    xs, ys = [], []
-    best = None
-    for t, obj in sols:
-        if kind.improves(obj, best):
-            best = obj
-            xs.append(at(t))
-            ys.append(obj)
-    end = at(max([r.finished for r in data.runs] + [sols[-1][0]]))
+    at = _timeline(data)
+    xs, ys = [at(t) for t, _, _ in steps], [obj for _, obj, _ in steps]
+    end = at(max(end for _, end in data.spans))
     fig, ax = _figure()
+    if data.phase is not None:
+        phase = data.phase
+        ax.axvspan(at(phase.start), at(phase.end), color=SPLIT_COLOUR, linewidth=0, label="race and split")
     ax.step(xs + [end], ys + [ys[-1]], where="post", color="#3b7dd8", linewidth=1.8)
-    ax.plot(xs, ys, "o", color="#3b7dd8", markersize=5)
+    kinds = (
+        (True, "D", RACE_POINT_COLOUR, "found by the race while splitting"),
+        (False, "o", "#3b7dd8", "found while solving"),
+    )
+    for by_race, marker, colour, label in kinds:
+        points = [(at(t), obj) for t, obj, r in steps if r == by_race]
+        if points:
+            ax.plot(*zip(*points), marker, color=colour, markersize=5, label=label)
     proven = data.answer.status.value == "OPTIMAL_SOLUTION"
     ax.annotate(
         f"{ys[-1]}" + (" (optimal)" if proven else ""),
@@ -256,54 +296,8 @@ def _incumbent(data: ReportData, times: dict[int, float], report: Report):
     ax.set_ylabel("objective")
     ax.set_xlim(0, max(end, 1e-3) * 1.02)
     at.mark(ax)
-    if at.cuts:
-        ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8)
     when = "" if data.virtual_workers is None else ", virtual time"
-    ax.set_title(f"Incumbent over time ({kind}{when}): {len(xs)} improvement(s)")
+    ax.set_title(f"Incumbent over the run ({kind}{when}): {len(xs)} improvement(s)")
     ax.grid(alpha=0.3)
-    return fig
-
-
-def _speedup(data: ReportData, times: dict[int, float], report: Report):
-    fig, ax = _figure()
-    values = list(times.values())
-    if not values:
-        ax.text(0.5, 0.5, "no part has run yet", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
-    counts = worker_counts(len(values))
-    curve = speedup_curve(values, counts)
-    report.speedup = curve
-    ax.plot(
-        counts, [s for _, s in curve], "o-", color="#3b7dd8", label="simulated from the measured part times"
-    )
-    ax.plot(counts, counts, "--", color="#7f8c8d", linewidth=1, label="ideal (speedup = workers)")
-    limit = sum(values) / max(values)  # no schedule beats the longest part
-    ax.axhline(
-        limit, color="#c0392b", linewidth=1, linestyle=":", label=f"bound: total / longest part = {limit:.3g}"
-    )
-    ran = [r for r in data.runs if r.part_id != RACE_ID]
-    if ran:  # the run itself, for comparison: part time over the wall time it took
-        n_workers = len({r.worker or "unknown" for r in ran})
-        wall = max(r.finished for r in ran) - min(r.started for r in ran)
-        if wall > 0:
-            measured = sum(values) / wall
-            ax.plot(
-                [n_workers],
-                [measured],
-                "*",
-                color="#e08a1e",
-                markersize=13,
-                label=f"this run: {n_workers} worker(s), {measured:.3g}",
-            )
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log", base=2)
-    ax.set_xticks(counts, [str(c) for c in counts])
-    ticks = [2**i for i in range(int(math.log2(max(counts))) + 1)]
-    ax.set_yticks(ticks, [str(t) for t in ticks])
-    ax.set_xlabel("workers")
-    ax.set_ylabel("speedup over one worker")
-    ax.set_title(f"Simulated speedup: {len(values)} parts, list scheduling in plan order")
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
-    ax.grid(alpha=0.3, which="both")
     return fig

@@ -2,7 +2,9 @@
 
 Each part goes, in order, to the worker that becomes free first; the makespan is when the last
 one ends. Bound sharing between parts is not simulated (a part of an optimisation run keeps the
-time it took with the bounds it had), so figures for optimisation are estimates.
+time it took with the bounds it had), nor is re-splitting, so figures for optimisation are
+estimates. bench/speedup.py uses it; `modelsplit report` does not (it states a speedup only
+against a measured sequential run).
 """
 
 from __future__ import annotations

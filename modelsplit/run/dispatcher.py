@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from modelsplit.driver import scratch_root
+from modelsplit.errors import ModelsplitError
 from modelsplit.formats import format_named
 from modelsplit.model.goal import Goal
 from modelsplit.plan.lock import plan_lock
@@ -25,6 +27,7 @@ from modelsplit.plan.plan import Part, Plan
 from modelsplit.plan.task import make_task
 from modelsplit.run.collector import Answer, Collector
 from modelsplit.run.journal import RACE_ID, Journal
+from modelsplit.run.journal_sessions import command_line
 from modelsplit.run.policies import MAX_RESPLIT_DEPTH, RacePolicy, ResplitPolicy, RestartPolicy
 from modelsplit.run.progress import Progress
 from modelsplit.run.running import Ledger, RunningPart, StopReason
@@ -458,6 +461,7 @@ def solve_plan(
                 answer.statistics = _statistics(dispatcher)
             return answer
         finally:
+            _end_session(journal)
             journal.close()
 
 
@@ -516,3 +520,11 @@ def _follow(journal: Journal, clock: Callable[[], float], executor: Executor | N
         journal.set_meta("clock_epoch", repr(epoch if virtual else 0.0))
         if virtual:
             journal.set_meta("virtual_workers", str(getattr(executor, "workers", "")))
+        journal.start_session(command_line(), zero=epoch if virtual else None)
+
+
+def _end_session(journal: Journal) -> None:
+    """Record that this session ended; a journal that cannot be written any more (a full disk)
+    keeps the session without its end, which a report then takes from the last thing recorded."""
+    with contextlib.suppress(ModelsplitError, sqlite3.Error), journal.transaction():
+        journal.end_session()

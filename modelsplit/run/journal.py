@@ -10,8 +10,9 @@ commit. Every solution and every change of a part's state is committed when it h
 that stops (or is killed) can be resumed from what is recorded.
 
 The ``Journal`` is the one object callers open; its parts are the ``Store`` (database, schema,
-transactions: ``run/store.py``) and three mixins, one per concern: ``PartLog`` (part lifecycle,
-sub-parts, race), ``SolutionLog`` (solutions) and ``OfflineLog`` (exports, collected files).
+transactions: ``run/store.py``) and four mixins, one per concern: ``PartLog`` (part lifecycle,
+sub-parts, race), ``SolutionLog`` (solutions), ``OfflineLog`` (exports, collected files) and
+``SessionLog`` (each run of `solve`: its command line, when it started and ended).
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from pathlib import Path
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.run.journal_offline import OfflineLog
 from modelsplit.run.journal_parts import PartLog, insert_parts
+from modelsplit.run.journal_sessions import SessionLog
 from modelsplit.run.journal_solutions import SolutionLog
-from modelsplit.run.records import RACE_ID, PartRecord, Run, StoredSolution, SubPart
+from modelsplit.run.records import RACE_ID, PartRecord, Run, Session, StoredSolution, SubPart
 from modelsplit.run.store import Store, Transaction
 
-__all__ = ["RACE_ID", "Journal", "PartRecord", "Run", "StoredSolution", "SubPart", "all_parts"]
+__all__ = ["RACE_ID", "Journal", "PartRecord", "Run", "Session", "StoredSolution", "SubPart", "all_parts"]
 
 
-class Journal(PartLog, SolutionLog, OfflineLog):
+class Journal(PartLog, SolutionLog, OfflineLog, SessionLog):
     """The run state of one plan, open on its Store."""
 
     def __init__(self, store: Store):

@@ -65,6 +65,24 @@ class StoredSolution:
     output: str
 
 
+@dataclass(frozen=True)
+class Session:
+    """One run of `solve` on a plan: its command line, and when it started and ended on the
+    journal's clock (Unix time, or on a virtual run the run's start plus virtual seconds)."""
+
+    command: str
+    started: float
+    ended: float | None = None  # None: still running, or killed before it could say
+    zero: float | None = None  # a virtual run: the virtual clock's zero (its split is charged from there)
+
+    def to_json(self) -> dict:
+        return {"command": self.command, "started": self.started, "ended": self.ended, "zero": self.zero}
+
+    @classmethod
+    def from_json(cls, row: dict) -> Session:
+        return cls(str(row.get("command") or ""), float(row["started"]), row.get("ended"), row.get("zero"))
+
+
 def stored_number(value: float | None) -> int | float | None:
     """A number as SQLite's REAL column gave it back, an int again when it was one."""
     if value is None:

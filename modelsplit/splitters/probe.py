@@ -65,6 +65,10 @@ class Incumbent:
     seconds: float
     values: dict[Slot, int] = field(default_factory=dict)  # the best solution's slot values
     cpu: float = 0.0  # CPU seconds the search used
+    started: float = 0.0  # Unix time the search started (0: not a search of its own)
+    # each improving solution as it came: (wall seconds since the start, CPU seconds of the
+    # search by then, objective); a report draws them, so the incumbent is seen from the start
+    trace: tuple[tuple[float, float, int], ...] = ()
 
 
 @dataclass
@@ -75,6 +79,8 @@ class _Found:
     values: dict[str, str] = field(default_factory=dict)  # FlatZinc name -> value text, of the best
     at: float = 0.0  # the search's clock when the best came
     complete: bool = False  # the search ended
+    began: float = 0.0  # time.monotonic() when the search started
+    trace: list[tuple[float, float, int]] = field(default_factory=list)  # see Incumbent.trace
 
 
 class Probe:
@@ -133,7 +139,7 @@ class Probe:
             return None
         slots = {name: slot for slot, name in self.info.fzn_names.items() if not _is_literal(name)}
         path = _write_fzn(_show(self._head, {objective, *slots}) + self._tail, "modelsplit-inc-")
-        start = time.monotonic()
+        start, unix = time.monotonic(), time.time()
         proc = subprocess.Popen(
             [self.executable, "-a", "-time", str(int(limit * 1000)), path],
             stdout=subprocess.PIPE,
@@ -142,7 +148,7 @@ class Probe:
             text=True,
             start_new_session=True,
         )
-        found = _Found()
+        found = _Found(began=start)
         clock = _race_clock(proc.pid, start)
         reader = threading.Thread(
             target=self._read_solutions, args=(proc, objective, found, clock), daemon=True
@@ -156,7 +162,8 @@ class Probe:
             reader.join()
             os.unlink(path)
         values = self._slot_values(found.values)
-        return Incumbent(found.best, found.complete, time.monotonic() - start, values, cpu_seconds(proc))
+        seconds, cpu = time.monotonic() - start, cpu_seconds(proc)
+        return Incumbent(found.best, found.complete, seconds, values, cpu, unix, tuple(found.trace))
 
     def _read_solutions(
         self, proc: subprocess.Popen, objective: str, found: _Found, clock: Callable[[], float | None]
@@ -171,6 +178,7 @@ class Probe:
                     found.best, found.values = int(block[objective]), block
                     self.tighten(found.best)  # probes running meanwhile use it at once
                     found.at = clock() or 0.0
+                    found.trace.append((time.monotonic() - found.began, found.at, found.best))
                 block = {}
             elif line.startswith("=========="):
                 found.complete = True

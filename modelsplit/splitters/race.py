@@ -67,6 +67,7 @@ def race_and_split(
     timing = {"seconds": round(time.monotonic() - started, 3)}
     if incumbent is not None:
         timing.update(race=round(incumbent.seconds, 3), race_cpu=round(incumbent.cpu, 3))
+        timing.update(race_started=round(incumbent.started, 3), race_solutions=_trace(incumbent))
     if probe is not None and probe.probes:
         timing.update(
             probes=probe.probes - probe.skipped,
@@ -74,6 +75,12 @@ def race_and_split(
             probe_cpu=round(probe.cpu, 3),
         )
     return result, incumbent, timing
+
+
+def _trace(incumbent: Incumbent) -> list[list[float | int]]:
+    """The race's improving solutions as the plan keeps them: [wall seconds since the race
+    started, its CPU seconds by then, objective] each (a report draws them)."""
+    return [[round(wall, 3), round(cpu, 3), objective] for wall, cpu, objective in incumbent.trace]
 
 
 def _answered(incumbent: Incumbent, strategy: str | None) -> Split:
