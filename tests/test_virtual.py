@@ -146,6 +146,32 @@ def test_a_split_for_a_virtual_cluster_probes_without_a_wall_clock_limit(tmp_pat
     assert all(args[args.index("-time") + 1] == str(probe_module.PROBE_MS) for args in calls)
 
 
+def test_a_virtual_splits_race_searches_its_budget_in_cpu_seconds_on_a_busy_machine(tmp_path, monkeypatch, solver):
+    """The race of a split for a virtual cluster runs for its budget of CPU seconds, as on an idle
+    core; with a wall-clock limit, three busy loops on this machine would cut its search to a
+    fraction of that (a real split keeps the wall-clock limit: its user waits in wall seconds)."""
+    from modelsplit.model.files import Model
+    from modelsplit.model.inspect import inspect
+    from modelsplit.splitters import probe as probe_module
+
+    monkeypatch.setattr(probe_module, "INCUMBENT_PATIENCE", 1e6)  # only the budget stops it
+    data = tmp_path / "m13.dzn"
+    data.write_text("m = 13;\n")  # minutes of search: the race never ends on its own
+    info = inspect(Model.from_files(str(EXAMPLES / "golomb.mzn"), [data]), solver.arg)
+    probe = probe_module.Probe.for_solver(info, solver.arg, "gecode", 2)
+    probe.spread = 63
+    load = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    try:
+        found = probe.find_incumbent(0.6)
+    finally:
+        for p in load:
+            p.kill()
+            p.wait()
+    assert found is not None and not found.complete
+    assert 0.6 <= found.cpu <= 0.9, (found.cpu, found.seconds)
+    assert found.seconds > found.cpu  # the machine was busy: its wall clock ran faster
+
+
 def test_from_16_workers_the_race_runs_beside_the_parts(tmp_path, solver):
     """A split for many workers does not race; the virtual solve races beside the parts, on one
     worker, and the optimum is exact."""

@@ -53,6 +53,7 @@ PROBE_SECONDS = 3.0  # seconds of probing at most: later cubes are OPEN without 
 PROBE_FAILS = 100  # failures a probe may search
 PROBE_MS = 10  # ... and milliseconds of search
 INCUMBENT_MIN = 0.5  # CPU seconds the incumbent search runs at least (unless it ends sooner)
+VIRTUAL_RACE_SHARE = 0.02  # a virtual split's race gets its CPU seconds within wall / this at most
 INCUMBENT_PATIENCE = 0.6  # stop once no better solution came for this share of its CPU time so far
 
 
@@ -141,7 +142,7 @@ class Probe:
         path = _write_fzn(_show(self._head, {objective, *slots}) + self._tail, "modelsplit-inc-")
         start, unix = time.monotonic(), time.time()
         proc = subprocess.Popen(
-            [self.executable, "-a", "-time", str(int(limit * 1000)), path],
+            [self.executable, "-a", *_time_limit(self.spread, limit), path],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
@@ -200,7 +201,12 @@ class Probe:
         """Wait while the incumbent search is worth its core: until its output ends, the limit
         passes, the race is stopped, or patience runs out."""
         while reader.is_alive():
-            if time.monotonic() - start >= limit + 1.0 or self._stop.is_set():
+            wall = time.monotonic() - start
+            if self.spread is None:
+                over = wall >= limit + 1.0  # (the solver's own limit stops it first)
+            else:  # a virtual cluster's race runs for its CPU seconds, however busy this machine
+                over = (clock() or 0.0) >= limit or wall >= limit / VIRTUAL_RACE_SHARE
+            if over or self._stop.is_set():
                 return
             # patience: stop once the incumbent has not improved for a while (its core then
             # goes to the probes)
@@ -362,15 +368,15 @@ def _run_probe(args: list[str]) -> tuple[str | None, float]:
     return (None if expired.is_set() else out), cpu_seconds(proc)
 
 
-def _time_limit(spread: int | None) -> list[str]:
-    """The solver's wall-clock limit for one probe: PROBE_MS, except on a virtual cluster
-    (``spread`` set).
+def _time_limit(spread: int | None, seconds: float = PROBE_MS / 1000) -> list[str]:
+    """The solver's wall-clock limit for one probe (PROBE_MS) or the race (``seconds``), except on
+    a virtual cluster (``spread`` set).
 
     There a split must make the choices it would make on idle cores, and a limit of 10 ms of
     wall time is far less search on a busy machine (a twentieth of it at a load of 40 on two
-    cores): the failure limit alone then decides, which is what binds on an idle core for most
-    models."""
-    return [] if spread is not None else ["-time", str(PROBE_MS)]
+    cores): the failure limit alone then decides a probe, which is what binds on an idle core for
+    most models, and the race is stopped on its own CPU seconds (see ``Probe._await``)."""
+    return [] if spread is not None else ["-time", str(int(seconds * 1000))]
 
 
 def _assignments(text: str) -> dict[str, str]:
