@@ -201,12 +201,7 @@ class Probe:
         """Wait while the incumbent search is worth its core: until its output ends, the limit
         passes, the race is stopped, or patience runs out."""
         while reader.is_alive():
-            wall = time.monotonic() - start
-            if self.spread is None:
-                over = wall >= limit + 1.0  # (the solver's own limit stops it first)
-            else:  # a virtual cluster's race runs for its CPU seconds, however busy this machine
-                over = (clock() or 0.0) >= limit or wall >= limit / VIRTUAL_RACE_SHARE
-            if over or self._stop.is_set():
+            if _race_over(self.spread, clock, time.monotonic() - start, limit) or self._stop.is_set():
                 return
             # patience: stop once the incumbent has not improved for a while (its core then
             # goes to the probes)
@@ -397,6 +392,14 @@ def _write_fzn(text: str, prefix: str) -> str:
     ) as fh:
         fh.write(text)
         return fh.name
+
+
+def _race_over(spread: int | None, clock: Callable[[], float | None], wall: float, limit: float) -> bool:
+    """The race has spent its ``limit``: wall seconds (the solver's own limit stops it first), or on
+    a virtual cluster (``spread`` set) its CPU seconds, however busy this machine is."""
+    if spread is None:
+        return wall >= limit + 1.0
+    return (clock() or 0.0) >= limit or wall >= limit / VIRTUAL_RACE_SHARE
 
 
 def _race_clock(pid: int, start: float) -> Callable[[], float | None]:
