@@ -106,8 +106,9 @@ def test_the_split_is_charged_in_cpu_seconds_as_on_w_workers(tmp_path):
     assert t["race_cpu"] > 0 and t["probe_cpu"] > 0 and t["coordinator_cpu"] >= 0
     # a race in CPU seconds cannot exceed its own wall seconds on one core (plus the tick of /proc)
     assert t["race_cpu"] <= t["race"] + 0.05
+    assert 0 < t["write_cpu"] < t["wall"]  # writing the parts' files is the coordinator's too
     for w in (2, 8, 64):
-        expected = t["coordinator_cpu"] + max(t["race_cpu"], t["probe_cpu"] / (w - 1))
+        expected = t["coordinator_cpu"] + max(t["race_cpu"], t["probe_cpu"] / (w - 1)) + t["write_cpu"]
         assert virtual.charge_split(t, w, measured=1e6) == pytest.approx(expected)
     # a plan of an earlier version: wall seconds, and the measured split beyond its search
     old = {"seconds": 2.0, "race": 1.5, "probe_seconds": 3.0}

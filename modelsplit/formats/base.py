@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelsplit.model.cube import Cube
 from modelsplit.model.files import Model, format_name
 from modelsplit.model.info import ModelInfo
 from modelsplit.plan.plan import Part, Plan
@@ -82,8 +81,8 @@ class ModelFormat(ABC):
         """Read and inspect the model for ``solver`` (None: the format's default)."""
 
     @abstractmethod
-    def write_part(self, plan_dir: Path, rel: str, main: str, cube: Cube, info: ModelInfo, index: int, total: int) -> None:
-        """Write part ``index`` of ``total`` (its cube) to ``plan_dir / rel``."""
+    def write_part(self, plan_dir: Path, main: str, part: Part, total: int) -> None:
+        """Write ``part`` (its cube; one of ``total``) to its file in ``plan_dir``."""
 
     @abstractmethod
     def by_hand(self, plan_dir: Path, solver: str, main: str, data: list[str], first: str, flags: str) -> ByHand:

@@ -8,9 +8,7 @@ from pathlib import Path
 
 from modelsplit.errors import InputError, SplitError
 from modelsplit.formats.base import BundleParts, ByHand, Inspected, ModelFormat, Runner, register
-from modelsplit.model.cube import Cube
 from modelsplit.model.files import Model
-from modelsplit.model.info import ModelInfo
 from modelsplit.offline.native import NativeChecker
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.workers.backend import Backend
@@ -54,9 +52,9 @@ class CpsatFileFormat(ModelFormat):
             raise SplitError("--resumable needs a fixed search order; CP-SAT does not follow one")
         return Inspected(Model(path=path), inspect_proto(path), resolve_solver("cp-sat"), None)
 
-    def write_part(self, plan_dir: Path, rel: str, main: str, cube: Cube, info: ModelInfo, index: int, total: int) -> None:
+    def write_part(self, plan_dir: Path, main: str, part: Part, total: int) -> None:
         """Each part is the whole model, with its cube, as a text proto."""
-        (plan_dir / rel).write_text(part_text(str(plan_dir / main), cube))
+        (plan_dir / part.file).write_text(part_text(str(plan_dir / main), part.cube))
 
     def by_hand(self, plan_dir: Path, solver: str, main: str, data: list[str], first: str, flags: str) -> ByHand:
         return ByHand(

@@ -9,9 +9,7 @@ from pathlib import Path
 
 from modelsplit.errors import SplitError
 from modelsplit.formats.base import BundleParts, ByHand, Inspected, ModelFormat, Runner, register
-from modelsplit.model.cube import Cube
 from modelsplit.model.files import Model
-from modelsplit.model.info import ModelInfo
 from modelsplit.model.inspect import inspect
 from modelsplit.offline.check import Checker
 from modelsplit.plan.plan import Part, Plan
@@ -65,8 +63,8 @@ class MiniZincFormat(ModelFormat):
         probe = Probe.for_solver(info, resolved.arg, resolved.tag, workers)
         return Inspected(files, info, resolved, probe)
 
-    def write_part(self, plan_dir: Path, rel: str, main: str, cube: Cube, info: ModelInfo, index: int, total: int) -> None:
-        (plan_dir / rel).write_text(f"% modelsplit part {index} of {total}\nconstraint {cube.mzn(info)};\n")
+    def write_part(self, plan_dir: Path, main: str, part: Part, total: int) -> None:
+        (plan_dir / part.file).write_text(f"% modelsplit part {part.id} of {total}\nconstraint {part.mzn};\n")
 
     def by_hand(self, plan_dir: Path, solver: str, main: str, data: list[str], first: str, flags: str) -> ByHand:
         solver_cmd, note = f"--solver {solver or 'gecode'}", ""

@@ -168,19 +168,22 @@ class Plan:
                 f"this one reads format {FORMAT}: split the model again"
             )
         try:
-            return cls._from_manifest(path, data)
+            return cls.from_manifest(path, data)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             what = f"the field {exc} is missing" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
             raise PlanError(f"{manifest} is damaged ({what}); split the model again") from None
 
     @classmethod
-    def _from_manifest(cls, path: Path, data: dict) -> Plan:
+    def from_manifest(cls, path: Path, data: dict, parts: tuple[Part, ...] | None = None) -> Plan:
+        """The plan at ``path`` whose manifest says ``data``. Its parts are read from it and
+        checked (a manifest edited by hand may say anything), unless the writer hands them in."""
         info = ModelInfo.from_json(data["inspection"])
-        parts = tuple(
-            Part(p["id"], p["file"], Cube.from_json(p["cube"]), p["mzn"], p["key"]) for p in data["parts"]
-        )
-        for part in parts:
-            _check_cube(info, part)
+        if parts is None:
+            parts = tuple(
+                Part(p["id"], p["file"], Cube.from_json(p["cube"]), p["mzn"], p["key"]) for p in data["parts"]
+            )
+            for part in parts:
+                _check_cube(info, part)
         _check_model_files(data["model"])
         return cls(
             path=path,

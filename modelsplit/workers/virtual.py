@@ -98,14 +98,15 @@ def charge_split(timing: dict, workers: int, measured: float | None = None) -> f
     ``timing`` is the plan's record of its split. The race runs on one worker while the probes
     share the others, so the split's search takes the longer of the race and the probes spread
     over ``workers - 1``; the coordinator's own work (inspection, choosing cubes) comes before.
-    CPU seconds are charged where the plan recorded them (``race_cpu``, ``probe_cpu``,
-    ``coordinator_cpu``): unlike wall seconds, they do not grow when this machine is busy. A plan
-    of an earlier version has wall seconds only (``race``, ``probe_seconds``, ``seconds``);
-    ``measured``, the wall seconds of the whole split, then adds what was not search.
+    Writing the plan's files (``write_cpu``) comes last. CPU seconds are charged where the plan
+    recorded them (``race_cpu``, ``probe_cpu``, ``coordinator_cpu``, ``write_cpu``): unlike wall
+    seconds, they do not grow when this machine is busy. A plan of an earlier version has wall
+    seconds only (``race``, ``probe_seconds``, ``seconds``); ``measured``, the wall seconds of the
+    whole split, then adds what was not search.
     """
     if "coordinator_cpu" in timing:
         search = max(timing.get("race_cpu", 0.0), timing.get("probe_cpu", 0.0) / max(1, workers - 1))
-        return timing["coordinator_cpu"] + search
+        return timing["coordinator_cpu"] + search + timing.get("write_cpu", 0.0)
     search = max(timing.get("race", 0.0), timing.get("probe_seconds", 0.0) / max(1, workers - 1))
     rest = 0.0 if measured is None else max(0.0, measured - timing.get("seconds", 0.0))
     return rest + search
