@@ -67,16 +67,22 @@ def _mzn_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def values_section(info: ModelInfo) -> str:
-    """An output section that prints the solution's values as JSON.
+def values_section(info: ModelInfo, default_output: bool = True) -> str:
+    """An output section that prints the solution's values as JSON, after ``VALUES_MARKER``.
 
     It mentions only variables the model's output already shows (and the objective, which they
-    determine), so adding it never changes which solutions the solver enumerates. A model without
-    an output item gets none (adding one would silence MiniZinc's default output): its parts run
-    in dzn output mode instead, whose text is read back (see model/dzn.py).
+    determine), so adding it never changes which solutions the solver enumerates. For a model with
+    an output item it is one line of ``showJSON`` pieces. For a model without one it is
+    ``outputJSON(true)``: the JSON object `minizinc --output-mode json --output-objective` prints
+    for the default output's variables, over several lines; MiniZinc still prints its default
+    output before it when ``default_output`` (2.6 and 2.7 do, see driver.keeps_default_output).
+    Otherwise such a model gets no section: its parts print dzn (`--output-mode dzn`), whose text
+    is read back (model/dzn.py).
     """
     if not info.has_output_item:
-        return ""
+        if not default_output:
+            return ""
+        return f'output :: "modelsplit" [{_mzn_string(VALUES_MARKER)}] ++ outputJSON(true);\n'
     names = [name for name, var in info.variables.items() if var.output]
     if info.goal.optimises:
         names.append("_objective")
@@ -178,7 +184,8 @@ def write_plan(
 
     ``search``: for --resumable, the fixed lexicographic search the model's copy is given.
     ``dzn_output``: the parts print their solutions as `minizinc --output-mode dzn` does, even
-    when the model has an output item.
+    when the model has an output item. The parts of a model without one print dzn (and are read
+    back from it) only when the values section would silence MiniZinc's default output.
     """
     dest = Path(dest)
     check_destination(dest, force)
@@ -190,13 +197,16 @@ def write_plan(
             copy = tmp / main
             copy.write_text(rewrite_solve(copy.read_text(), search))
             files[main] = sha256_file(copy)
-        (tmp / "support").mkdir()
-        (tmp / "support" / "values.mzn").write_text(values_section(info))
         fmt = format_of(main)
+        beside = not info.has_output_item and fmt.values_beside_default_output()
+        (tmp / "support").mkdir()
+        (tmp / "support" / "values.mzn").write_text(values_section(info, beside))
         parts = _write_parts(fmt, tmp, main, info, split.cubes, files, solver, all_solutions)
         options = {"all_solutions": all_solutions, "resumable": search is not None}
-        if dzn_output:
+        if dzn_output and info.has_output_item:
             options["output_mode"] = "dzn"
+        elif beside:  # a plan that says nothing prints dzn for a model without an output item
+            options["output_mode"] = "item"
         split_record = _split_record(split, on, len(parts), raced, timing)
         manifest = _manifest(main, data, files, solver, options, split_record, info, parts)
         (tmp / MANIFEST).write_text(manifest_text(manifest))
