@@ -101,6 +101,30 @@ def _json_messages(lines: Iterable[str]) -> list[dict]:
     return messages
 
 
+@cache
+def minizinc_version() -> tuple[int, ...]:
+    """The version of the `minizinc` modelsplit runs, e.g. ``(2, 6, 4)``; ``()`` when it does not
+    say one."""
+    exe = find_minizinc()
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60, check=False)
+    except OSError as exc:
+        raise SolverNotFoundError(f"cannot run {exe}: {exc}; {INSTALL_HINT}") from exc
+    m = re.search(r"version (\d+(?:\.\d+)*)", out.stdout)
+    return tuple(int(n) for n in m.group(1).split(".")) if m else ()
+
+
+def keeps_default_output() -> bool:
+    """Whether MiniZinc prints its default output (the dzn of a model without an output item)
+    next to an output item in a section of its own, such as the plan's values section.
+
+    MiniZinc 2.6 and 2.7 do: the default output is made whenever no output item is in the
+    "default" section. From 2.8 on, an output item in any section but a JSON one (``json_section``,
+    which 2.6 does not know) silences it.
+    """
+    return (2, 6) <= minizinc_version()[:2] < (2, 8)
+
+
 def installed_solvers() -> list[dict]:
     """The solver configurations `minizinc --solvers-json` reports."""
     return list(_query_json(find_minizinc(), "--solvers-json"))  # type: ignore[arg-type]

@@ -63,8 +63,8 @@ class Plain:
 def plain_minizinc(solver_arg: str, files: tuple[str, ...], all_solutions: bool) -> Plain:
     """Run the unsplit model with the `minizinc` CLI and read its text output (the oracle).
 
-    The objective and status of optimisation models come from minizinc-python instead, an
-    independent reading of the same solver's answer.
+    The objective and status of optimisation models come from :func:`optimum` instead, which
+    reads MiniZinc's JSON messages: a reading independent of modelsplit's text reader.
     """
     args = ["minizinc", "--solver", solver_arg, *(["-a"] if all_solutions else []), *files]
     out = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
@@ -80,11 +80,15 @@ def plain_minizinc(solver_arg: str, files: tuple[str, ...], all_solutions: bool)
 
 @cache
 def optimum(solver_arg: str, files: tuple[str, ...]) -> tuple[str, float | None]:
-    import minizinc
-
-    inst = minizinc.Instance(minizinc.Solver.load(Path(solver_arg)), minizinc.Model(list(files)))
-    result = inst.solve()
-    return result.status.name, result.objective
+    """MiniZinc's final status and objective for the unsplit model, read from its JSON messages
+    (``--json-stream``, the objective from ``--output-mode json --output-objective``)."""
+    args = ["minizinc", "--solver", solver_arg, "--json-stream", "--output-mode", "json", "--output-objective"]
+    out = subprocess.run([*args, *files], capture_output=True, text=True, timeout=120, check=False)
+    messages = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert out.returncode == 0 and not any(m["type"] == "error" for m in messages), out.stdout + out.stderr
+    objectives = [m["output"]["json"].get("_objective") for m in messages if m["type"] == "solution"]
+    status = next((m["status"] for m in messages if m["type"] == "status"), None)
+    return status or ("SATISFIED" if objectives else "UNKNOWN"), objectives[-1] if objectives else None
 
 
 def model_files(entry: dict) -> tuple[str, ...]:

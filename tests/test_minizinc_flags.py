@@ -117,6 +117,32 @@ def test_output_modes_match(solver, name):
     assert name != "golomb5" or theirs == mine
 
 
+def _json_counter(texts: list[str]) -> Counter:
+    return Counter(json.dumps(json.loads(t), sort_keys=True) for t in texts)
+
+
+def test_a_model_without_an_output_item_prints_and_records_what_minizinc_does(solver):
+    """Its parts print MiniZinc's default output and the values section after it: the text is
+    minizinc's, and the values recorded are minizinc's own `--output-mode json` (sets, enums
+    with a constructor, nested arrays, floats, absent values)."""
+    path = model("no_output")
+    theirs, mine = both(solver, path, "-a")
+    (a, a_tail), (b, b_tail) = blocks(theirs), blocks(mine)
+    assert Counter(a) == Counter(b) and len(b) == 48 and a_tail == b_tail == ["==========\n"]
+    theirs, mine = both(solver, path, "-a", "--output-mode", "json")
+    assert _json_counter(blocks(theirs)[0]) == _json_counter(blocks(mine)[0])
+
+
+def test_the_default_output_stays_beside_an_output_section_where_modelsplit_expects_it(solver, tmp_path):
+    """driver.keeps_default_output, read from minizinc's version, says what this minizinc does."""
+    from modelsplit.driver import keeps_default_output
+
+    (tmp_path / "m.mzn").write_text("var 1..1: x;\nsolve satisfy;\n")
+    (tmp_path / "v.mzn").write_text('output :: "modelsplit" ["values\\n"];\n')
+    out = mzn(solver, str(tmp_path / "m.mzn"), str(tmp_path / "v.mzn")).stdout
+    assert "values\n" in out and ("x = 1;\n" in out) == keeps_default_output()
+
+
 def test_json_output_of_every_solution(solver):
     theirs, mine = both(solver, model("magic3"), "-a", "--output-mode", "json")
     key = lambda s: json.dumps(json.loads(s), sort_keys=True)  # noqa: E731

@@ -245,3 +245,25 @@ def test_resplit_budget_doubles_with_depth_and_follows_finished_parts(tmp_path, 
     assert policy.budget(depth=2) == 4 * RESPLIT_FACTOR * 1.0
     fixed = ResplitPolicy(plan, part_budget=3.0)
     assert fixed.budget(depth=1) == 6.0
+
+
+def test_parts_print_dzn_where_the_values_section_would_silence_the_default_output(tmp_path, solver, monkeypatch):
+    """MiniZinc 2.8 and later print no default output beside an output section (stood in for
+    here): a model without an output item is then split to print dzn, its values read back from
+    that text, and the solutions print as the unsplit model's."""
+    monkeypatch.setattr("modelsplit.formats.minizinc.keeps_default_output", lambda: False)
+    files = (str(MODELS / "no_output.mzn"),)
+    plan = api.split(files[0], [], tmp_path / "plan", parts=3, on=["c"], all_solutions=True)
+    assert plan.output_mode == "dzn" and plan.values_file.read_text() == ""
+    assert "output_mode" not in json.loads((plan.path / "manifest.json").read_text())["options"]
+    answer = api.solve(plan, workers=2)
+    assert answer.status == Status.ALL_SOLUTIONS
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    try:
+        solutions = list(journal.solutions())
+    finally:
+        journal.close()
+    assert sorted(s.output for s in solutions) == sorted(plain_minizinc(solver.arg, files, True).texts)
+    for sol in solutions:
+        assert f"c = {sol.values['c']['e']};" in sol.output  # values read back from the dzn text
+        assert [sum(row) for row in sol.values["g"]] in ([1, 0], [0, 1])  # 2-D: nested, as in JSON

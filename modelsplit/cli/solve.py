@@ -56,7 +56,7 @@ class _Printing:
         mode = opts["output_mode"] or ("item" if plan.info.has_output_item else "dzn")
         style = OutputStyle(
             mode=mode,
-            item_text=plan.output_mode == "item",
+            item_text=plan.info.has_output_item and plan.output_mode == "item",
             objective=opts["output_objective"] and plan.goal.optimises,
             started=self.started if opts["output_time"] else None,
             json_stream=opts["json_stream"],

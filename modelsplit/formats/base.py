@@ -104,6 +104,11 @@ class ModelFormat(ABC):
     def bundle_parts(self, plan: Plan, parts: list[Part], bound, root: Path) -> BundleParts:
         """Write the parts (and the solver files) of an offline bundle into ``root``."""
 
+    def values_beside_default_output(self) -> bool:
+        """Whether the parts of a model without an output item can print the plan's values
+        section next to what they print by default (else they print dzn, read back from its text)."""
+        return False
+
 
 _FORMATS: dict[str, ModelFormat] = {}
 

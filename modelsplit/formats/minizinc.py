@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from modelsplit.driver import keeps_default_output
 from modelsplit.errors import SplitError
 from modelsplit.formats.base import BundleParts, ByHand, Inspected, ModelFormat, Runner, register
 from modelsplit.model.files import Model
@@ -79,6 +80,9 @@ class MiniZincFormat(ModelFormat):
 
     def backend(self) -> Backend:
         return MiniZincBackend()
+
+    def values_beside_default_output(self) -> bool:
+        return keeps_default_output()
 
     def requirement(self, solver_tag: str) -> str:
         return solver_tag

@@ -1,8 +1,14 @@
 """Read the values of a solution printed by MiniZinc in dzn form (``--output-mode dzn``).
 
-Models without an output item are solved in dzn mode, which prints exactly what plain `minizinc`
-prints for them; this reader turns that text back into values shaped like MiniZinc's JSON output
-(arrays as flat lists, enum values as ``{"e": name}``, sets as ``{"set": [[lo, hi], ...]}``).
+Most parts print their values as MiniZinc's own JSON, in the plan's values section (see
+plan/write.py, values_section). Parts that print dzn have no such section, and this reader turns
+their text back into values: plans split with ``output_mode="dzn"`` (`minizinc --output-mode
+dzn` prints only the dzn, no other output section), models without an output item split with
+MiniZinc 2.8 or later (where an output section silences the default output), and the parts of a
+CP-SAT model file (workers/cpsat/standalone.py prints dzn). Its values are close to MiniZinc's
+JSON, not equal: arrays of several dimensions come flat (the plan's ``info.reshape`` nests those
+of splittable variables), enum values are ``{"e": name}`` (``{"e": "C(3)"}`` for a constructor),
+sets are ``{"set": [[lo, hi], ...]}``.
 """
 
 from __future__ import annotations

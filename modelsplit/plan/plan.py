@@ -83,7 +83,10 @@ class Plan:
     optimal: bool = False  # the whole search ended while splitting: ``bound`` is the optimum
     raced: bool = False  # the whole model raced before splitting (no race at solve time)
     timing: dict = field(default_factory=dict)  # seconds the split took: all, race, probes
-    dzn_output: bool = False  # the parts print dzn (`--output-mode dzn`) despite an output item
+    # the parts print dzn (`--output-mode dzn`) and their values are read back from that text:
+    # asked for, for a model with an output item; for a model without one, where the values
+    # section would silence MiniZinc's default output (see plan/write.py, values_section)
+    dzn_output: bool = False
 
     @property
     def goal(self) -> Goal:
@@ -108,9 +111,9 @@ class Plan:
 
     @property
     def output_mode(self) -> str:
-        """How the parts print solutions: "item" (the model's output item) or "dzn" (a model
-        without one, or a plan split with ``output_mode="dzn"``)."""
-        return "item" if self.info.has_output_item and not self.dzn_output else "dzn"
+        """How the parts print solutions: "item" (what the model prints, its output item or
+        MiniZinc's default output, and the values section) or "dzn" (``dzn_output``)."""
+        return "dzn" if self.dzn_output else "item"
 
     @property
     def shows_nothing(self) -> bool:
@@ -207,7 +210,8 @@ class Plan:
             optimal=data["split"].get("optimal", False),
             raced=data["split"].get("raced", False),
             timing=data["split"].get("timing", {}),
-            dzn_output=data["options"].get("output_mode") == "dzn",
+            # a plan that does not say prints dzn when its model has no output item
+            dzn_output=data["options"].get("output_mode", "item" if info.has_output_item else "dzn") == "dzn",
         )
 
     def check_files(self) -> None:

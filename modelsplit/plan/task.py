@@ -25,7 +25,9 @@ class PartTask:
     goal: Goal
     all_solutions: bool = False
     bound: float | int | None = None  # objective bound given to this attempt, for the record
-    output_mode: str = "item"  # "item": the model's output item; "dzn": the model has none
+    # "item": what the model prints, then the values section; "dzn": `--output-mode dzn`, whose
+    # text the values are read back from (see Plan.output_mode)
+    output_mode: str = "item"
     # the model shows nothing (no output item, no shown variable, no objective): every solution
     # prints an empty block, which is then a solution and not a stray separator
     shows_nothing: bool = False

@@ -67,16 +67,22 @@ def _mzn_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def values_section(info: ModelInfo) -> str:
-    """An output section that prints the solution's values as JSON.
+def values_section(info: ModelInfo, default_output: bool = True) -> str:
+    """An output section that prints the solution's values as JSON, after ``VALUES_MARKER``.
 
     It mentions only variables the model's output already shows (and the objective, which they
-    determine), so adding it never changes which solutions the solver enumerates. A model without
-    an output item gets none (adding one would silence MiniZinc's default output): its parts run
-    in dzn output mode instead, whose text is read back (see model/dzn.py).
+    determine), so adding it never changes which solutions the solver enumerates. For a model with
+    an output item it is one line of ``showJSON`` pieces. For a model without one it is
+    ``outputJSON(true)``: the JSON object `minizinc --output-mode json --output-objective` prints
+    for the default output's variables, over several lines; MiniZinc still prints its default
+    output before it when ``default_output`` (2.6 and 2.7 do, see driver.keeps_default_output).
+    Otherwise such a model gets no section: its parts print dzn (`--output-mode dzn`), whose text
+    is read back (model/dzn.py).
     """
     if not info.has_output_item:
-        return ""
+        if not default_output:
+            return ""
+        return f'output :: "modelsplit" [{_mzn_string(VALUES_MARKER)}] ++ outputJSON(true);\n'
     names = [name for name, var in info.variables.items() if var.output]
     if info.goal.optimises:
         names.append("_objective")
@@ -178,8 +184,10 @@ def write_plan(
 
     ``search``: for --resumable, the fixed lexicographic search the model's copy is given.
     ``timing``: what the split measured; the CPU seconds of writing the plan (``write_cpu``, all
-    but the manifest itself) are added to it. ``dzn_output``: the parts print their solutions as `minizinc --output-mode dzn` does, even
-    when the model has an output item.
+    but the manifest itself) are added to it. ``dzn_output``: the parts print their solutions as
+    `minizinc --output-mode dzn` does, even when the model has an output item. The parts of a model
+    without one print dzn (and are read back from it) only when the values section would silence
+    MiniZinc's default output.
     """
     dest = Path(dest)
     began = time.thread_time()
@@ -192,13 +200,12 @@ def write_plan(
             copy = tmp / main
             copy.write_text(rewrite_solve(copy.read_text(), search))
             files[main] = sha256_file(copy)
-        (tmp / "support").mkdir()
-        (tmp / "support" / "values.mzn").write_text(values_section(info))
         fmt = format_of(main)
+        beside = not info.has_output_item and fmt.values_beside_default_output()
+        (tmp / "support").mkdir()
+        (tmp / "support" / "values.mzn").write_text(values_section(info, beside))
         parts = _write_parts(fmt, tmp, main, info, split.cubes, files, solver, all_solutions)
-        options = {"all_solutions": all_solutions, "resumable": search is not None}
-        if dzn_output:
-            options["output_mode"] = "dzn"
+        options = _options(all_solutions, search is not None, dzn_output and info.has_output_item, beside)
         split_record = _split_record(split, on, len(parts), raced, _with_write_cpu(timing, began))
         manifest = _manifest(main, data, files, solver, options, split_record, info, parts)
         text = manifest_text(manifest)
@@ -247,6 +254,17 @@ def _write_parts(fmt, plan_dir: Path, main: str, info: ModelInfo, cubes, files, 
         fmt.write_part(plan_dir, main, part, len(cubes))
         parts.append(part)
     return parts
+
+
+def _options(all_solutions: bool, resumable: bool, dzn_output: bool, beside: bool) -> dict:
+    """The manifest's options; ``beside``: the values section prints beside MiniZinc's default
+    output (a plan that says nothing prints dzn for a model without an output item)."""
+    options = {"all_solutions": all_solutions, "resumable": resumable}
+    if dzn_output:
+        options["output_mode"] = "dzn"
+    elif beside:
+        options["output_mode"] = "item"
+    return options
 
 
 def _with_write_cpu(timing: dict | None, began: float) -> dict | None:

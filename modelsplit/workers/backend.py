@@ -141,7 +141,8 @@ class MiniZincBackend:
     The text protocol (solutions ended by ``----------``, a final ``==========`` or
     ``=====STATUS=====``) costs the solver far less than ``--json-stream`` when parts print many
     solutions. Solution values come from a line that the plan's values section prints last in each
-    solution (after ``VALUES_MARKER``), or, for models without an output item, from the dzn text.
+    solution (after ``VALUES_MARKER``), or, for parts that print dzn (``--output-mode dzn``),
+    from the dzn text.
     """
 
     extra_args: tuple[str, ...] = field(default_factory=tuple)
@@ -334,6 +335,29 @@ def _complete_status(task: PartTask) -> Status:
 _OBJECTIVE_LINE = re.compile(r"^_objective = [^;]*;\n?", re.MULTILINE)
 
 
+def _cut_values(block: str) -> tuple[str, str] | None:
+    """The values section's JSON in a solution's block, and the block without it (None: the
+    block has no values section).
+
+    The section may come before or after the model's own output (MiniZinc does not fix the order
+    of output sections): exactly its text is cut out, wherever it is. After ``VALUES_MARKER`` it
+    prints one line of JSON (a model with an output item), or ``outputJSON``'s object: ``{`` on
+    the marker's line, one line per variable, ``}`` on a line of its own (a model without one;
+    showJSON never prints a line break inside a value).
+    """
+    cut = block.rfind(VALUES_MARKER)
+    if cut < 0:
+        return None
+    start = cut + len(VALUES_MARKER)
+    end = block.find("\n", start)
+    end = len(block) if end < 0 else end
+    if block[start:end].strip() == "{":
+        close = block.find("\n}", end)
+        end = len(block) if close < 0 else block.find("\n", close + 2)
+        end = len(block) if end < 0 else end
+    return block[start:end].strip(), block[:cut] + block[end + 1 :]
+
+
 def _solution(task: PartTask, block: str, elapsed: float) -> Solution | None:
     """The solution a block of output describes; None for a block that is none.
 
@@ -341,7 +365,7 @@ def _solution(task: PartTask, block: str, elapsed: float) -> Solution | None:
     block without them is not a solution: MiniZinc can print a bare separator when it is stopped.
     """
     objective = None
-    if task.output_mode == "dzn":  # no output item: the dzn text is what minizinc prints
+    if task.output_mode == "dzn":  # the dzn text is what minizinc prints: its values are read back
         values = parse_solution(block) if block.strip() else {}
         if not values and not task.shows_nothing:
             return None
@@ -349,15 +373,10 @@ def _solution(task: PartTask, block: str, elapsed: float) -> Solution | None:
         text = _OBJECTIVE_LINE.sub("", block)
         values_json = json.dumps(values)
     else:
-        # the values line may come before or after the model's own output (MiniZinc does not
-        # fix the order of output sections): cut out exactly that line, wherever it is
-        cut = block.rfind(VALUES_MARKER)
-        if cut < 0:
+        cut = _cut_values(block)
+        if cut is None:
             return None
-        end = block.find("\n", cut)
-        end = len(block) if end < 0 else end
-        values_json = block[cut + len(VALUES_MARKER) : end].strip()
-        text = block[:cut] + block[end + 1 :]
+        values_json, text = cut
         if task.goal.optimises:
             values = json.loads(values_json)
             objective = values.pop("_objective", None)
