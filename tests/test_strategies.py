@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import EXAMPLES, MODELS, plain_minizinc
+from conftest import EXAMPLES, MODELS, optimum, plain_minizinc
 
 from modelsplit import api
 from modelsplit.model.files import Model
@@ -149,3 +149,23 @@ def test_probing_stops_when_its_budget_is_spent(solver, tmp_path, monkeypatch):
     assert "probing stopped" in plan.note and plan.timing["probes"] == 0
     answer = api.solve(plan, workers=2)
     assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 92
+
+
+def test_from_eight_workers_auto_makes_at_least_512_parts_except_for_an_enumeration(solver, tmp_path):
+    """auto: 8 parts per worker below 8 workers; from 8 on at least 512 (finer cubes searched a
+    knapsack proof in a third of the time), but an enumeration keeps 8 per worker (each of its
+    parts prints its own solutions)."""
+    from modelsplit.splitters import auto
+
+    knapsack = [str(EXAMPLES / "knapsack.mzn"), str(EXAMPLES / "knapsack.dzn")]
+    small = api.split(knapsack[0], knapsack[1:], tmp_path / "k4", workers=4, race=0.2, virtual=True)
+    many = api.split(knapsack[0], knapsack[1:], tmp_path / "k8", workers=8, race=0.2, virtual=True)
+    assert len(small.parts) <= auto.PER_WORKER * 4 + 1
+    assert len(many.parts) >= auto.MIN_PARTS, many.note
+    queens = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]
+    enum = api.split(queens[0], queens[1:], tmp_path / "q8", workers=8, all_solutions=True, virtual=True)
+    assert len(enum.parts) < auto.MIN_PARTS, enum.note
+    answer = api.solve(many, virtual=8)
+    status, objective = optimum(solver.arg, tuple(knapsack))
+    assert status == "OPTIMAL_SOLUTION" and answer.status == Status.OPTIMAL_SOLUTION
+    assert answer.objective == objective

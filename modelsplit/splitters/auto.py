@@ -16,6 +16,15 @@ from modelsplit.splitters.ranges import ranges
 # one) it is an exhaustive search too, and with 2 per worker its longest parts bounded the
 # makespan (an UNSAT proof on 64 virtual workers: 6.18 s with 2 per worker, 3.51 s with 8).
 PER_WORKER = 8
+# From MANY_WORKERS workers on, at least MIN_PARTS parts (64 per worker at 8 workers, as EPS
+# advises). Finer cubes can search less in all: a knapsack UNSAT proof on 8 virtual workers took
+# 62.0 s with 64 parts (3.5x the sequential CPU) and 22.7 s with 512 (one of its 64 cubes took
+# Gecode 5.5 s, its 8 sub-cubes 2.3 s together); see docs/performance.md. Below MANY_WORKERS the
+# parts are real processes on a few cores, where each part's start-up counts. Enumerations keep 8
+# per worker: each part prints its own solutions, and queens n=14 (all 365,596 solutions) on 8
+# virtual workers took 11.8 s with 64 parts and 16.9 s with 588.
+MANY_WORKERS = 8
+MIN_PARTS = 512
 
 
 @register("auto")
@@ -23,6 +32,9 @@ def auto(info: ModelInfo, request: SplitRequest) -> Split:
     """Chooses for you: ranges on --on variables, else eps (cubes where the solver cannot be asked)."""
 
     parts = request.parts_or(PER_WORKER)
+    enumeration = request.all_solutions and not info.goal.optimises
+    if request.parts is None and request.workers >= MANY_WORKERS and not enumeration:
+        parts = max(parts, MIN_PARTS)
     sized = SplitRequest(parts, request.on, request.all_solutions, request.workers, request.probe)
     if request.on:
         chosen = ranges(info, sized)
