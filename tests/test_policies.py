@@ -13,8 +13,10 @@ from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import Part
 from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.policies import (
+    IDLE_FLOOR,
     MAX_RESPLIT_DEPTH,
     MIN_PART_BUDGET,
+    RESPLIT_FACTOR,
     RESTART_AFTER,
     RESTART_CHECK,
     RESTART_QUIET,
@@ -76,6 +78,24 @@ def test_the_longest_part_over_its_budget_is_resplit():
     assert policy.pick([old, older], MIN_PART_BUDGET + 0.5) is None
     assert ResplitPolicy(minimising_plan(), part_budget=0).pick([older], 1000.0) is None
     assert ResplitPolicy(minimising_plan(independent=True), part_budget=1).pick([older], 1000.0) is None
+
+
+def test_many_idle_workers_resplit_a_long_part_sooner():
+    """The tail of a run on many workers: the floor shrinks with the idle workers, while the
+    budget that follows the finished parts (RESPLIT_FACTOR times their median) still holds."""
+    policy = ResplitPolicy(minimising_plan(), part_budget=None)
+    part = running(1, 0.0)
+    age = MIN_PART_BUDGET / 4
+    assert policy.pick([part], age, idle=IDLE_FLOOR) is None  # few idle: the whole floor
+    assert policy.budget(0, idle=1) == policy.budget(0, idle=IDLE_FLOOR) == MIN_PART_BUDGET
+    assert policy.pick([part], age, idle=8 * IDLE_FLOOR) is part
+    assert policy.budget(0, idle=8 * IDLE_FLOOR) == MIN_PART_BUDGET / 8
+    for elapsed in [0.2, 0.2, 0.2]:  # parts of 0.2 s: 4 times that is the budget once few are left
+        policy.finished(elapsed)
+    assert policy.pick([part], age, idle=8 * IDLE_FLOOR) is None
+    assert policy.budget(0, idle=8 * IDLE_FLOOR) == RESPLIT_FACTOR * 0.2
+    # a fixed --part-budget stays as given
+    assert ResplitPolicy(minimising_plan(), part_budget=3.0).budget(1, idle=100) == 6.0
 
 
 def test_the_ledger_carries_attempts_depth_and_restarts_over_attempts():

@@ -150,7 +150,7 @@ class Dispatcher:
         if idle and (cutting is None or cutting.stopping != StopReason.RESPLIT):
             # self.running keeps the order the attempts started in: the oldest come first
             oldest = (r for r in self.running.values() if r.stopping is None and r is not race)
-            longest = self.resplit_policy.pick(oldest, now)
+            longest = self.resplit_policy.pick(oldest, now, self.executor.free)
             if longest is not None:
                 self.cutting = longest.id
                 self.stop(longest, StopReason.RESPLIT)

@@ -18,7 +18,8 @@ from modelsplit.run.journal import RACE_ID
 from modelsplit.run.running import RunningPart
 from modelsplit.splitters.ranges import refine
 
-MIN_PART_BUDGET = 2.0  # seconds: a part is never re-split sooner
+MIN_PART_BUDGET = 2.0  # seconds: a part is never re-split sooner while at most IDLE_FLOOR workers idle ...
+IDLE_FLOOR = 2  # ... with more idle workers the floor shrinks in proportion (a tail of long parts)
 RESPLIT_FACTOR = 4.0  # ... nor before it ran this many times the median finished part
 MAX_RESPLIT_DEPTH = 8  # re-splits of re-splits at most
 RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound ...
@@ -136,35 +137,43 @@ class ResplitPolicy:
         self.finished_times.append(elapsed)
         self._base = None
 
-    def budget(self, depth: int) -> float:
-        """Seconds a part may run before it is re-split; doubled at every depth of re-splitting.
+    def budget(self, depth: int, idle: int = 1) -> float:
+        """Seconds a part may run before it is re-split, with ``idle`` workers waiting; doubled at
+        every depth of re-splitting.
 
         A re-split part's search so far is lost, so each level waits twice as long as the one
-        before: the work thrown away stays below the time of the deepest part.
+        before: the work thrown away stays below the time of the deepest part. The floor,
+        MIN_PART_BUDGET, shrinks once more than IDLE_FLOOR workers idle: the search a re-split
+        throws away is shared out over them, and while they wait it is all the work there is
+        (the tail of a run on many workers).
         """
         if self._base is None:  # once per finished part, not once per running part and turn
             if self.part_budget is not None:
                 self._base = self.part_budget
             elif len(self.finished_times) < 2:
-                self._base = MIN_PART_BUDGET
+                self._base = 0.0
             else:
-                self._base = max(MIN_PART_BUDGET, RESPLIT_FACTOR * statistics.median(self.finished_times))
-        return self._base * 2**depth
+                self._base = RESPLIT_FACTOR * statistics.median(self.finished_times)
+        if self.part_budget is not None:
+            return self._base * 2**depth
+        floor = MIN_PART_BUDGET * min(1.0, IDLE_FLOOR / max(1, idle))
+        return max(floor, self._base) * 2**depth
 
-    def pick(self, running: Iterable[RunningPart], now: float) -> RunningPart | None:
-        """The longest-running part among ``running`` (oldest first) that has spent its budget.
+    def pick(self, running: Iterable[RunningPart], now: float, idle: int = 1) -> RunningPart | None:
+        """The longest-running part among ``running`` (oldest first) that has spent its budget,
+        with ``idle`` workers waiting.
 
         Stops at the first part younger than the budget at depth 0: every part after it is
         younger still, and deeper parts have larger budgets.
         """
         if not self.enabled:
             return None
-        base = self.budget(0)
+        base = self.budget(0, idle)
         for r in running:
             age = r.age(now)
             if age < base:
                 return None
-            if r.depth < MAX_RESPLIT_DEPTH and age >= self.budget(r.depth):
+            if r.depth < MAX_RESPLIT_DEPTH and age >= self.budget(r.depth, idle):
                 return r
         return None
 
