@@ -182,7 +182,7 @@ class _Solving:
     def _solve(self) -> None:
         task = self.task
         try:
-            backend = self.fmt.backend()
+            backend = self.fmt.backend(long_lived=False)
             self.result = backend.solve(task, self._report, self.token)
         except Exception as exc:  # a crash of the backend is a failed attempt, not a lost worker
             self.result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
