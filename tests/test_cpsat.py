@@ -545,3 +545,24 @@ def test_a_server_killed_mid_part_is_one_failed_attempt_retried(cpsat, name, tmp
         assert answer.status.name == "ALL_SOLUTIONS"
     else:
         assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+
+
+@pytest.mark.parametrize("name", ["queens6", "golomb6"])
+def test_virtual_runs_cpsat_parts_in_processes_of_their_own(cpsat, name, tmp_path):
+    """--virtual charges a part its own processes' CPU: CP-SAT parts run as fzn-cpsat on their
+    FlatZinc there, one process each, and answer as the unsplit model."""
+    entry = next(e for e in CATALOG if e["name"] == name)
+    files = model_files(entry)
+    enumerate_all = entry["kind"] == "all"
+    plan = api.split(
+        files[0], files[1:], tmp_path / "plan", solver="cp-sat", strategy="ranges", parts=4,
+        all_solutions=enumerate_all,
+    )
+    answer = api.solve(plan, virtual=4)
+    assert answer.virtual is not None and answer.parts["failed"] == 0
+    if enumerate_all:
+        assert answer.status == Status.ALL_SOLUTIONS
+        assert answer.n_solutions == plain_minizinc(cpsat.arg, files, True).count
+    else:
+        assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+    assert solver_processes(plan) == []
