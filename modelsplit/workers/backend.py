@@ -190,6 +190,11 @@ class MiniZincBackend:
         if self._servers is not None:
             self._servers.close()
 
+    def close_idle(self) -> None:
+        """End the part servers no part runs on now."""
+        if self._servers is not None:
+            self._servers.close_idle()
+
     def start(self, task: PartTask, tmp: str):
         """Start the part's solver process(es) in the scratch directory ``tmp`` (or the part on a
         server, which has the interface of a solver process)."""

@@ -97,6 +97,13 @@ def part_executable(solver_arg: str, tag: str) -> str | None:
     return _msc_executable(solver_arg) if tag in ("gecode", "cp-sat") else None
 
 
+def travels(tag: str) -> bool:
+    """Whether a flattening made here is valid on other machines: CP-SAT's comes from
+    modelsplit's own solver library (package data), the same wherever this modelsplit runs, so
+    it goes to Dask workers; Gecode's depends on the installed library."""
+    return tag == "cp-sat"
+
+
 def _msc_executable(solver_arg: str) -> str | None:
     """The executable a solver configuration file names, when absolute, runnable and taking
     MiniZinc's standard ``-a``."""

@@ -21,6 +21,7 @@ a part's output as it reads any solver's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -86,6 +87,7 @@ class Server:
         return os.fstat(self._stderr.fileno()).st_size
 
     def stderr_since(self, offset: int) -> str:
+        """What the server wrote on stderr from ``offset`` on (a part's error lines)."""
         size = self.stderr_size()
         return os.pread(self._stderr.fileno(), max(0, size - offset), offset).decode(errors="replace")
 
@@ -108,9 +110,8 @@ class Server:
             pass
         reap(self.proc, CLOSE_GRACE)
         self.kill()
-        for stream in (self.proc.stdout, self._stderr):
-            if stream is not None:
-                stream.close()
+        # its output pipe is left to the reader of a part that may still run on it (it sees the
+        # end of the output), and closed with the Popen object
 
 
 @dataclass
@@ -176,6 +177,13 @@ class ServerPool:
         if not keep:
             server.close()
 
+    def close_idle(self) -> None:
+        """End the servers no part runs on (a Dask worker's, when a run ends)."""
+        with self._lock:
+            servers, self._idle = self._idle, []
+        for server in servers:
+            server.close()
+
     def close(self) -> None:
         """End every server (a part still running on one ends as stopped)."""
         with self._lock:
@@ -224,7 +232,7 @@ class ServerPart:
         A solution whose text the part printed before is left out, as the printer of a part's
         own would (the server's printer prints repeats: see server._printer)."""
         assert self.server.proc.stdout is not None
-        seen: set[bytes] = set()
+        seen: set[bytes] = set()  # digests of the solution texts printed (an enumeration has many)
         block: list[bytes] = []  # the lines of the solution being printed
         try:
             for raw in self.server.proc.stdout:
@@ -236,9 +244,9 @@ class ServerPart:
                     continue
                 bare = raw.rstrip(b"\r\n")
                 if bare == SEPARATOR:
-                    text = b"".join(block)
-                    if text not in seen:
-                        seen.add(text)
+                    digest = hashlib.blake2b(b"".join(block), digest_size=16).digest()
+                    if digest not in seen:
+                        seen.add(digest)
                         yield from block
                         yield raw
                     block = []
