@@ -29,6 +29,7 @@ from modelsplit.workers.backend import MiniZincBackend, StopToken
 from modelsplit.workers.cpsat.pool import ServerPool
 from modelsplit.workers.flat import FlatPart, flatten_plan
 from modelsplit.workers.local import LocalExecutor
+from modelsplit.workers.virtual import VirtualExecutor
 
 CORPUS = MODELS / "cpsat"
 
@@ -560,6 +561,8 @@ def test_virtual_runs_cpsat_parts_in_processes_of_their_own(cpsat, name, tmp_pat
     )
     answer = api.solve(plan, virtual=4)
     assert answer.virtual is not None and answer.parts["failed"] == 0
+    # whatever backend it is given: its parts keep no process across parts
+    assert VirtualExecutor(MiniZincBackend(), 2).backend.long_lived is False
     if enumerate_all:
         assert answer.status == Status.ALL_SOLUTIONS
         assert answer.n_solutions == plain_minizinc(cpsat.arg, files, True).count
