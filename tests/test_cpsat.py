@@ -434,31 +434,39 @@ def test_bounds_and_cubes_narrow_the_translated_model(cpsat, tmp_path):
 
 def test_constraints_that_are_not_bounds_run_on_a_copy(cpsat, tmp_path):
     """A part constraint that no domain can say (or that empties a domain) is posted on a copy
-    of the model: the part is right, and the next part sees the model unchanged."""
+    of the model: the part is right, and the next part sees the model unchanged; so does the part
+    after one whose constraints are wrong (an error line, the server kept)."""
     fzn = _fzn(cpsat, "var 1..5: x; var 1..5: y; constraint x < y;\nsolve maximize x + y;\n", tmp_path)
     ozn = fzn.with_suffix(".ozn")
     subprocess.run(
         ["minizinc", "--solver", cpsat.arg, "-c", str(tmp_path / "m.mzn"), "--fzn", str(fzn), "--ozn", str(ozn)],
         check=True, capture_output=True, cwd=tmp_path,
     )
+    parts = [
+        "",
+        "constraint int_lin_le([1, 1], [x, y], 6);\n",
+        "constraint int_le(x, 0);\n",
+        "constraint int_le(x, 2);\nconstraint int_le(nosuch, 3);\n",
+        "",
+    ]
     pool = ServerPool()
     outputs = []
     try:
-        for constraints in ["", "constraint int_lin_le([1, 1], [x, y], 6);\n", "constraint int_le(x, 0);\n", ""]:
+        for constraints in parts:
             part = pool.fzn_part(FlatPart("fzn-cpsat", str(fzn), str(ozn), constraints), ["-a"], "copy-test")
-            text = b"".join(part.lines()).decode()
-            assert part.wait() == 0, part.stderr_text()
+            outputs.append((b"".join(part.lines()).decode(), part.wait(), part.stderr_text()))
             part.close()
-            outputs.append(text)
     finally:
         pool.close()
-    for text in outputs[0], outputs[3]:
-        assert text.endswith("x = 4;\ny = 5;\n----------\n==========\n")
-    last = outputs[1].rsplit("----------\n", 2)[-2].rsplit("----------\n", 1)[-1]
-    x, y = (int(line.split("=")[1].strip(" ;")) for line in last.splitlines())
-    assert x < y and x + y == 6 and outputs[1].endswith("==========\n")
-    assert outputs[2] == "=====UNSATISFIABLE=====\n"
-    assert len({r.pid for r in pool.records}) == 1
+    for text, rc, _ in outputs[0], outputs[4]:
+        assert rc == 0 and text.endswith("x = 4;\ny = 5;\n----------\n==========\n")
+    text, rc, _ = outputs[1]
+    x, y = (int(line.split("=")[1].strip(" ;")) for line in text.split("----------\n")[-2].splitlines())
+    assert rc == 0 and x < y and x + y == 6 and text.endswith("==========\n")
+    assert outputs[2][:2] == ("=====UNSATISFIABLE=====\n", 0)
+    text, rc, err = outputs[3]
+    assert rc == 1 and "unknown name 'nosuch'" in err and "Traceback" not in err
+    assert len({r.pid for r in pool.records}) == 1 and pool.records[-1].runs == 5
 
 
 def test_a_stopped_part_stops_its_search_and_its_server_stays(cpsat, tmp_path):

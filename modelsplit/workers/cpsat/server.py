@@ -113,10 +113,10 @@ class FznModel:
         constraints = parse_fzn(request.get("constraints", ""), f"{self.path} (part)").constraints
         narrowing = Narrowing(self.tr.model.proto)
         model = self.tr.model
-        if not all(self._narrow(narrowing, c) for c in constraints):
-            narrowing.undo()
-            model = self._copy_with(constraints)
-        try:
+        try:  # the model is put back whatever happens: the next run starts from it
+            if not all(self._narrow(narrowing, c) for c in constraints):
+                narrowing.undo()
+                model = self._copy_with(constraints)
             cli.answer(self.cp_model, self.tr, model, args, out, time.monotonic() - started, server.search)
         finally:
             narrowing.undo()
@@ -180,14 +180,14 @@ class ProtoModel:
 
         proto = self.model.proto
         narrowing = Narrowing(proto)
-        empty = not all(
-            narrowing.variable(self.index[name], lo, hi) for name, lo, hi in request.get("cube", [])
-        )
-        bound = request.get("bound")
-        if not empty and bound is not None and self.optimise:
-            empty = not narrowing.objective(objective_limit(proto, bound))
         enumerate_all = bool(request.get("all")) and not self.optimise
-        try:
+        try:  # the model is put back whatever happens: the next run starts from it
+            empty = not all(
+                narrowing.variable(self.index[name], lo, hi) for name, lo, hi in request.get("cube", [])
+            )
+            bound = request.get("bound")
+            if not empty and bound is not None and self.optimise:
+                empty = not narrowing.objective(objective_limit(proto, bound))
             if empty:  # a cube or bound no value meets: what CP-SAT would answer
                 out.write("=====UNSATISFIABLE=====\n")
                 return
@@ -225,9 +225,10 @@ class Server:
                     self.stop(int(msg["stop"]))
                 else:
                     self._queue.put(msg)
-        finally:  # the worker has gone (or sent what no worker sends): stop and end
+        finally:  # the worker has gone (or sent what no worker sends): stop every run and end
             with self._lock:
                 current = self._current
+                self._stop_asked = sys.maxsize
             if current is not None:
                 self.stop(current)
             self._queue.put(None)
