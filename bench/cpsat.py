@@ -9,11 +9,14 @@ Both sides run OR-Tools CP-SAT through modelsplit's FlatZinc translator (``--sol
 - ``pW``: ``minizinc --solver cpsat.msc -p W`` (CP-SAT's own portfolio of W workers; for all
   solutions CP-SAT enumerates with one worker, so this equals ``p1`` there)
 - ``modelsplit``: ``modelsplit run --solver cp-sat -w W --race 0`` (split, then W local workers,
-  each part one single-worker CP-SAT process)
+  each keeping one CP-SAT part server that translates the model once and solves part after
+  part with one CP-SAT worker)
 
-Columns: wall seconds of each, speedup of modelsplit over both, part count, and whether the
-answers agree (optimum, or solution count). Prints a Markdown table. Timing belongs here, never in
-the tests: this machine is shared.
+Columns: wall seconds of each, speedup of modelsplit over both, part count, part start-up (from a
+part's start to its search's start, on a worker that has translated the model already: median /
+largest in ms; in brackets the median of the workers' first parts, which start the server), and
+whether the answers agree (optimum, or solution count). Prints a Markdown table. Timing belongs
+here, never in the tests: this machine is shared.
 """
 
 from __future__ import annotations
@@ -85,7 +88,12 @@ def run_minizinc(msc: str, files: list[str], all_solutions: bool, workers: int, 
 
 
 def run_modelsplit(files: list[str], all_solutions: bool, workers: int, timeout: float, parts: int | None):
+    """Split and solve on ``workers`` local workers, as ``modelsplit run`` does; the answer, the
+    part count and what the part servers did (their records, see workers/cpsat/pool.py)."""
     from modelsplit import api
+    from modelsplit.run.dispatcher import solve_plan
+    from modelsplit.workers.backend import MiniZincBackend
+    from modelsplit.workers.local import LocalExecutor
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
@@ -98,7 +106,8 @@ def run_modelsplit(files: list[str], all_solutions: bool, workers: int, timeout:
             all_solutions=all_solutions,
             workers=workers,
         )
-        answer = api.solve(plan, workers=workers, race=0, time_limit=timeout)
+        backend = MiniZincBackend()
+        answer = solve_plan(plan, executor=LocalExecutor(backend, workers), race=0, time_limit=timeout)
         wall = time.monotonic() - t0
     status = answer.status.name
     if answer.status.name == "UNSATISFIABLE":
@@ -109,7 +118,19 @@ def run_modelsplit(files: list[str], all_solutions: bool, workers: int, timeout:
         obj = answer.objective
         obj = int(obj) if isinstance(obj, float) and obj.is_integer() else obj
         text = f"obj {obj}" + ("" if status == "OPTIMAL_SOLUTION" else " (incomplete)")
-    return wall, text, len(plan.parts)
+    return wall, text, len(plan.parts), backend.servers().records
+
+
+def startup(records) -> str:
+    """Part start-up after a worker's first part (a part's start to its search's, on a server that
+    has translated the model already): median / largest, in milliseconds; and the first parts'
+    (a new server: Python, OR-Tools, reading and translating the FlatZinc), median."""
+    later = sorted(r.startup * 1000 for r in records if r.startup is not None and r.runs > 1)
+    first = sorted(r.startup * 1000 for r in records if r.startup is not None and r.runs == 1)
+    if not later and not first:
+        return "-"
+    text = f"{later[len(later) // 2]:.1f} / {later[-1]:.1f}" if later else "-"
+    return text + (f" ({first[len(first) // 2]:.0f})" if first else "")
 
 
 def main() -> None:
@@ -139,20 +160,21 @@ def main() -> None:
             f"parts={args.parts or 'auto'}, timeout={args.timeout:g}s"
         )
         print(
-            f"| instance | task | CP-SAT -p 1 s | CP-SAT -p {w} s | modelsplit {w}x1 s | vs -p 1 | vs -p {w} | parts | agrees |"
+            f"| instance | task | CP-SAT -p 1 s | CP-SAT -p {w} s | modelsplit {w}x1 s | vs -p 1 | vs -p {w} | parts "
+            "| start-up ms (first) | agrees |"
         )
-        print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for name, files, all_solutions in cases:
             t1, a1 = run_minizinc(msc, files, all_solutions, 1, args.timeout)
             tw, aw = run_minizinc(msc, files, all_solutions, w, args.timeout)
-            tm, am, parts = run_modelsplit(files, all_solutions, w, args.timeout, args.parts)
+            tm, am, parts, records = run_modelsplit(files, all_solutions, w, args.timeout, args.parts)
             agrees = "yes" if a1 == aw == am and "incomplete" not in a1 else f"{a1} / {aw} / {am}"
             if agrees == "yes":
                 agrees += f", {a1}"
             task = "all" if all_solutions else "solve"
             print(
                 f"| {name} | {task} | {t1:.2f} | {tw:.2f} | {tm:.2f} | {t1 / tm:.2f}x | {tw / tm:.2f}x "
-                f"| {parts} | {agrees} |",
+                f"| {parts} | {startup(records)} | {agrees} |",
                 flush=True,
             )
 

@@ -309,7 +309,8 @@ def _solve_virtual(plan: Plan, workers: int, split_seconds, latency: float, opti
         solver = resolve_solver(plan.solver)
         flat = flatten_plan(plan, solver.arg, solver.tag, scratch_root())
     split = charge_split(plan.timing, workers, split_seconds) + flattening.since()
-    executor = VirtualExecutor(fmt.backend(), workers, latency=latency, start=split)
+    # each part a process of its own: the virtual clock charges a part its processes' CPU
+    executor = VirtualExecutor(fmt.backend(long_lived=False), workers, latency=latency, start=split)
     real, cpu = time.monotonic(), time.thread_time()  # the dispatcher, journal and collector run here
     try:
         answer = solve_plan(plan, executor=executor, clock=executor.clock, flat=flat, **options)

@@ -205,7 +205,7 @@ def solver_env(label: str | None = None) -> dict[str, str]:
 
 
 @cache
-def _pdeathsig_prefix(sig: str = "TERM") -> tuple[str, ...]:
+def pdeathsig_prefix(sig: str = "TERM") -> tuple[str, ...]:
     """``setpriv`` arguments that send ``sig`` to a process when the thread that started it dies.
 
     TERM lets a `minizinc` driver stop its solver; a FlatZinc solver or a printer gets KILL,
@@ -280,7 +280,7 @@ class SolverProcess:
         self._stderr = tempfile.TemporaryFile()
         self._stopped = threading.Event()
         self.proc = subprocess.Popen(
-            [*_pdeathsig_prefix(), *self.args],
+            [*pdeathsig_prefix(), *self.args],
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -359,7 +359,7 @@ class FlatZincProcess:
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self.solver = subprocess.Popen(
-            [*_pdeathsig_prefix("KILL"), *solver_args],
+            [*pdeathsig_prefix("KILL"), *solver_args],
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -404,7 +404,7 @@ class FlatZincProcess:
             if self.stopped:
                 return None
             self.printer = subprocess.Popen(
-                [*_pdeathsig_prefix("KILL"), find_minizinc(), "--ozn-file", self._ozn],
+                [*pdeathsig_prefix("KILL"), find_minizinc(), "--ozn-file", self._ozn],
                 cwd=self._cwd,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

@@ -17,7 +17,19 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CATALOG, EXAMPLES, MODELS, model_files, optimum, plain_minizinc
+from conftest import CATALOG, EXAMPLES, MODELS, model_files, optimum, plain_minizinc, solver_processes
+
+from modelsplit import api
+from modelsplit.driver import scratch_root
+from modelsplit.plan.task import make_task
+from modelsplit.run.dispatcher import solve_plan
+from modelsplit.run.journal import Journal
+from modelsplit.status import Status
+from modelsplit.workers.backend import MiniZincBackend, StopToken
+from modelsplit.workers.cpsat.pool import ServerPool
+from modelsplit.workers.flat import FlatPart, flatten_plan
+from modelsplit.workers.local import LocalExecutor
+from modelsplit.workers.virtual import VirtualExecutor
 
 CORPUS = MODELS / "cpsat"
 
@@ -310,3 +322,258 @@ def test_parallel_workers_for_optimisation(cpsat, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "%%%mzn-stat: objective=30" in out.stdout and "%%%mzn-stat: numWorkers=2" in out.stdout
     assert out.stdout.count("----------") == 1 and "==========" in out.stdout
+
+
+# -- part servers: one translation per worker and plan, parts on the translated model ---------------
+
+
+def _flat_tasks(cpsat, files, tmp: Path, parts: int, all_solutions: bool):
+    """A CP-SAT plan of ``files`` and the first attempt of each part, from the plan's flattening."""
+    plan = api.split(
+        files[0], files[1:], tmp / "plan", solver="cp-sat", strategy="ranges", parts=parts,
+        all_solutions=all_solutions,
+    )
+    flat = flatten_plan(plan, cpsat.arg, cpsat.tag, scratch_root())
+    assert flat is not None and flat.executable.endswith("fzn-cpsat")
+    values = plan.values_file.read_text()
+    return plan, flat, [make_task(plan, p, 1, cpsat.arg, values, None, [], flat) for p in plan.parts]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _queens(tmp: Path, n: int) -> tuple[str, str]:
+    data = tmp / f"q{n}.dzn"
+    data.write_text(f"n = {n};\n")
+    return str(EXAMPLES / "queens.mzn"), str(data)
+
+
+class Recording(LocalExecutor):
+    """A local executor that keeps every task it starts (to see which path each attempt took)."""
+
+    def __init__(self, backend, workers: int = 2):
+        super().__init__(backend, workers)
+        self.tasks: list = []
+
+    def start(self, task) -> None:
+        self.tasks.append(task)
+        super().start(task)
+
+
+SERVED = ["queens6", "sendmore", "sparse_domains", "golomb6", "knapsack01", "defined_vars", "pigeonhole", "knapsack_unsat"]
+
+
+@pytest.mark.parametrize("name", SERVED)
+def test_parts_run_on_part_servers_and_agree_with_unsplit(cpsat, name, tmp_path):
+    """Each worker translates the plan's FlatZinc once and solves part after part on it."""
+    entry = next(e for e in CATALOG if e["name"] == name)
+    files = model_files(entry)
+    enumerate_all = entry["kind"] in ("all", "unsat")
+    plan = api.split(
+        files[0], files[1:], tmp_path / "plan", solver="cp-sat", strategy="ranges", parts=6,
+        all_solutions=enumerate_all,
+    )
+    backend = MiniZincBackend()
+    executor = Recording(backend)
+    answer = solve_plan(plan, executor=executor)
+    records = backend.servers().records
+    assert executor.tasks and all(t.flat is not None for t in executor.tasks)
+    assert len(records) == len(executor.tasks)  # every attempt ran on a part server
+    assert all(r.loads == 1 for r in records) and len({r.pid for r in records}) <= 2
+    if len(records) > 2:
+        assert max(r.runs for r in records) >= 2  # a server solved several parts, translating once
+    assert not any(_alive(r.pid) for r in records) and solver_processes(plan) == []
+    assert answer.parts["failed"] == 0
+    if entry["kind"] in ("minimize", "maximize"):
+        assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+        return
+    want = plain_minizinc(cpsat.arg, files, True)
+    if want.status == "UNSATISFIABLE":
+        assert answer.status == Status.UNSATISFIABLE
+        return
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    texts = sorted(s.output for s in journal.solutions())
+    journal.close()
+    # printed by MiniZinc's printer as the unsplit model prints them, each solution once
+    assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == want.count
+    assert texts == sorted(want.texts)
+
+
+def test_bounds_and_cubes_narrow_the_translated_model(cpsat, tmp_path):
+    """One server: a part bounded by the optimum has no solution, one bounded a step above finds
+    it, and the next part sees the model as it was (domains put back)."""
+    import dataclasses
+
+
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")  # maximize
+    files = model_files(entry)
+    plan, flat, tasks = _flat_tasks(cpsat, files, tmp_path, 1, False)
+    _, best = optimum(cpsat.arg, files)
+    backend = MiniZincBackend()
+    try:
+        for bound, want in [(best, (0, None)), (best - 1, (1, best)), (None, None), (best, (0, None))]:
+            part = flat.part(plan.info, plan.parts[0].cube, plan.goal, bound)
+            task = dataclasses.replace(tasks[0], flat=part, bound=bound)
+            result = backend.solve(task, lambda batch: None, StopToken())
+            assert result.error is None
+            if want is None:
+                assert result.status.name == "OPTIMAL_SOLUTION" and result.objective == best
+            else:
+                assert (min(result.n_solutions, 1), result.objective) == want
+                assert result.status.name == ("UNSATISFIABLE" if want[0] == 0 else "OPTIMAL_SOLUTION")
+        records = backend.servers().records
+        assert len({r.pid for r in records}) == 1 and records[-1].runs == 4 and records[-1].loads == 1
+    finally:
+        backend.close()
+
+
+def test_constraints_that_are_not_bounds_run_on_a_copy(cpsat, tmp_path):
+    """A part constraint that no domain can say (or that empties a domain) is posted on a copy
+    of the model: the part is right, and the next part sees the model unchanged; so does the part
+    after one whose constraints are wrong (an error line, the server kept)."""
+    fzn = _fzn(cpsat, "var 1..5: x; var 1..5: y; constraint x < y;\nsolve maximize x + y;\n", tmp_path)
+    ozn = fzn.with_suffix(".ozn")
+    subprocess.run(
+        ["minizinc", "--solver", cpsat.arg, "-c", str(tmp_path / "m.mzn"), "--fzn", str(fzn), "--ozn", str(ozn)],
+        check=True, capture_output=True, cwd=tmp_path,
+    )
+    parts = [
+        "",
+        "constraint int_lin_le([1, 1], [x, y], 6);\n",
+        "constraint int_le(x, 0);\n",
+        "constraint int_le(x, 2);\nconstraint int_le(nosuch, 3);\n",
+        "",
+    ]
+    pool = ServerPool()
+    outputs = []
+    try:
+        for constraints in parts:
+            part = pool.fzn_part(FlatPart("fzn-cpsat", str(fzn), str(ozn), constraints), ["-a"], "copy-test")
+            outputs.append((b"".join(part.lines()).decode(), part.wait(), part.stderr_text()))
+            part.close()
+    finally:
+        pool.close()
+    for text, rc, _ in outputs[0], outputs[4]:
+        assert rc == 0 and text.endswith("x = 4;\ny = 5;\n----------\n==========\n")
+    text, rc, _ = outputs[1]
+    x, y = (int(line.split("=")[1].strip(" ;")) for line in text.split("----------\n")[-2].splitlines())
+    assert rc == 0 and x < y and x + y == 6 and text.endswith("==========\n")
+    assert outputs[2][:2] == ("=====UNSATISFIABLE=====\n", 0)
+    text, rc, err = outputs[3]
+    assert rc == 1 and "unknown name 'nosuch'" in err and "Traceback" not in err
+    assert len({r.pid for r in pool.records}) == 1 and pool.records[-1].runs == 5
+
+
+def test_a_stopped_part_stops_its_search_and_its_server_stays(cpsat, tmp_path):
+    """stop_search ends a part's search (no kill): the same server then solves the next part, and
+    closing the backend leaves no process."""
+    plan, _, tasks = _flat_tasks(cpsat, _queens(tmp_path, 11), tmp_path, 2, True)  # 2680 solutions
+    backend = MiniZincBackend()
+    try:
+        for task in tasks:
+            token = StopToken()
+            result = backend.solve(task, lambda batch, token=token: token.stop(), token)
+            assert result.stopped and 1 <= result.n_solutions < 2680 and result.error is None
+            last = backend.servers().records[-1]
+            assert last.startup is not None and _alive(last.pid)  # it ended the part itself
+        records = backend.servers().records
+        assert records[0].pid == records[1].pid and records[1].runs == 2 and records[1].loads == 1
+    finally:
+        backend.close()
+    assert not _alive(records[0].pid) and solver_processes(plan) == []
+
+
+def test_a_server_that_does_not_stop_is_killed_and_replaced(cpsat, tmp_path):
+
+    plan, _, tasks = _flat_tasks(cpsat, _queens(tmp_path, 11), tmp_path, 2, True)
+    backend = MiniZincBackend()
+    try:
+        token = StopToken()
+
+        def freeze_then_stop(batch) -> None:
+            os.kill(token.processes[0].pid, signal.SIGSTOP)  # fault injection: the server hangs
+            token.stop()
+
+        result = backend.solve(tasks[0], freeze_then_stop, token)
+        assert result.stopped and result.n_solutions >= 1
+        frozen = backend.servers().records[-1]
+        assert frozen.startup is None and not _alive(frozen.pid)  # killed after the grace
+        second = StopToken()
+        result = backend.solve(tasks[1], lambda batch: second.stop(), second)
+        assert result.stopped and result.error is None
+        fresh = backend.servers().records[-1]
+        assert fresh.pid != frozen.pid and fresh.runs == 1 and fresh.startup is not None
+    finally:
+        backend.close()
+    assert solver_processes(plan) == []
+
+
+@pytest.mark.parametrize("name", ["queens8", "golomb6"])
+def test_a_server_killed_mid_part_is_one_failed_attempt_retried(cpsat, name, tmp_path):
+    """The server dies during a part: that attempt crashed, the part runs again (once, on a new
+    server), and the answer is exact."""
+    import dataclasses
+
+
+    @dataclasses.dataclass
+    class KillsOneServer(MiniZincBackend):
+        """Fault injection: the server of one part's first attempt is killed once it has the part."""
+
+        victim: int = -1
+
+        def start(self, task, tmp):
+            proc = super().start(task, tmp)
+            if task.part_id == self.victim and task.attempt == 1:
+                os.kill(proc.pid, signal.SIGKILL)
+            return proc
+
+    entry = next(e for e in CATALOG if e["name"] == name)
+    files = model_files(entry)
+    enumerate_all = entry["kind"] == "all"
+    plan = api.split(
+        files[0], files[1:], tmp_path / "plan", solver="cp-sat", strategy="ranges", parts=6,
+        all_solutions=enumerate_all,
+    )
+    victim = plan.parts[-1].id  # started late: on a server that solved a part before
+    backend = KillsOneServer(victim=victim)
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 2))
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    attempts = {r.id: r.attempts for r in journal.parts()}
+    journal.close()
+    assert attempts[victim] == 2 and all(n == 1 for i, n in attempts.items() if i != victim)
+    assert answer.parts["failed"] == 0 and answer.parts["done"] == len(plan.parts)
+    crashed = [r for r in backend.servers().records if r.startup is None]
+    assert len(crashed) == 1 and not _alive(crashed[0].pid)
+    if enumerate_all:
+        assert answer.n_solutions == plain_minizinc(cpsat.arg, files, True).count
+        assert answer.status.name == "ALL_SOLUTIONS"
+    else:
+        assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+
+
+@pytest.mark.parametrize("name", ["queens6", "golomb6"])
+def test_virtual_runs_cpsat_parts_in_processes_of_their_own(cpsat, name, tmp_path):
+    """--virtual charges a part its own processes' CPU: CP-SAT parts run as fzn-cpsat on their
+    FlatZinc there, one process each, and answer as the unsplit model."""
+    entry = next(e for e in CATALOG if e["name"] == name)
+    files = model_files(entry)
+    enumerate_all = entry["kind"] == "all"
+    plan = api.split(
+        files[0], files[1:], tmp_path / "plan", solver="cp-sat", strategy="ranges", parts=4,
+        all_solutions=enumerate_all,
+    )
+    answer = api.solve(plan, virtual=4)
+    assert answer.virtual is not None and answer.parts["failed"] == 0
+    # whatever backend it is given: its parts keep no process across parts
+    assert VirtualExecutor(MiniZincBackend(), 2).backend.long_lived is False
+    if enumerate_all:
+        assert answer.status == Status.ALL_SOLUTIONS
+        assert answer.n_solutions == plain_minizinc(cpsat.arg, files, True).count
+    else:
+        assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+    assert solver_processes(plan) == []

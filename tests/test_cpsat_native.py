@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from ortools.sat.python import cp_model
@@ -13,10 +17,15 @@ from modelsplit import api
 from modelsplit.model.cube import Cube, Restriction
 from modelsplit.model.info import Slot
 from modelsplit.plan.plan import Plan
+from modelsplit.plan.task import make_task
+from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.journal import Journal
+from modelsplit.workers.backend import StopToken
 from modelsplit.workers.cpsat.model_file import load_proto
 from modelsplit.workers.cpsat.parts import make_part
+from modelsplit.workers.cpsat.proto import ProtoBackend
 from modelsplit.workers.cpsat.standalone import variable_names
+from modelsplit.workers.local import LocalExecutor
 
 SUFFIXES = [".pb", ".pbtxt"]
 
@@ -276,3 +285,90 @@ def test_stopped_enumeration_resumes_to_the_exact_count(tmp_path):
     assert again.n_solutions == expected
     got = solutions_of(plan, [f"v{i}" for i in range(9)])
     assert len(set(got)) == len(got) == expected
+
+
+# ---- part servers: the model file read once per worker ------------------------------------------
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("all_solutions", [False, True], ids=["optimum", "all"])
+def test_parts_run_on_servers_that_read_the_model_once(tmp_path, all_solutions):
+    model = queens(7) if all_solutions else assignment(True)
+    plan = api.split(export(model, tmp_path, ".pb"), output=tmp_path / "plan", parts=6, strategy="ranges",
+                     all_solutions=all_solutions)
+    backend = ProtoBackend()
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 2))
+    records = backend.servers().records
+    assert len(records) >= len(plan.parts) and all(r.loads == 1 for r in records)
+    assert len({r.pid for r in records}) <= 2 and max(r.runs for r in records) >= 2
+    assert not any(_alive(r.pid) for r in records)
+    if all_solutions:
+        assert answer.to_json()["status"] == "ALL_SOLUTIONS" and answer.n_solutions == len(direct_solutions(model))
+    else:
+        assert answer.to_json()["status"] == "OPTIMAL_SOLUTION" and answer.objective == direct_optimum(model)
+
+
+@pytest.mark.parametrize("maximise", [False, True], ids=["minimize", "maximize"])
+def test_server_bounds_are_strict_and_put_back(tmp_path, maximise):
+    """On one server: the optimum as bound leaves no solution, a step weaker finds the optimum,
+    a cube no value meets is UNSATISFIABLE, and a part with neither finds the optimum again."""
+    model = assignment(maximise)
+    best = direct_optimum(model)
+    plan = api.split(export(model, tmp_path, ".pbtxt"), output=tmp_path / "plan", parts=2)
+    task = make_task(plan, plan.parts[0], 1, "", "", None)
+    whole = dataclasses.replace(task, cube=Cube())
+    step = 3 if maximise else 2  # the objective moves in steps of its coefficient
+    outside = dataclasses.replace(whole, cube=Cube((Restriction(Slot("col0"), 7, 9),)))
+    backend = ProtoBackend()
+    try:
+        got = []
+        for t in [
+            dataclasses.replace(whole, bound=best),
+            dataclasses.replace(whole, bound=best - step if maximise else best + step),
+            outside,
+            whole,
+        ]:
+            result = backend.solve(t, lambda batch: None, StopToken())
+            assert result.error is None
+            got.append((result.status.name, result.objective))
+        assert got == [
+            ("UNSATISFIABLE", None),
+            ("OPTIMAL_SOLUTION", best),
+            ("UNSATISFIABLE", None),
+            ("OPTIMAL_SOLUTION", best),
+        ]
+        records = backend.servers().records
+        assert len({r.pid for r in records}) == 1 and records[-1].runs == 4
+    finally:
+        backend.close()
+
+
+def test_a_server_killed_mid_part_is_retried_and_the_count_stays_exact(tmp_path):
+    @dataclasses.dataclass
+    class KillsOneServer(ProtoBackend):
+        """Fault injection: the server of one part's first attempt is killed once it has the part."""
+
+        victim: int = -1
+
+        def start(self, task, tmp):
+            proc = super().start(task, tmp)
+            if task.part_id == self.victim and task.attempt == 1:
+                os.kill(proc.pid, signal.SIGKILL)
+            return proc
+
+    model = queens(7)
+    plan = api.split(export(model, tmp_path, ".pb"), output=tmp_path / "plan", parts=5, all_solutions=True,
+                     strategy="ranges")
+    backend = KillsOneServer(victim=plan.parts[-1].id)
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 2))
+    assert answer.to_json()["status"] == "ALL_SOLUTIONS" and answer.n_solutions == len(direct_solutions(model))
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    attempts = {r.id: r.attempts for r in journal.parts()}
+    journal.close()
+    assert attempts[plan.parts[-1].id] == 2 and sum(attempts.values()) == len(plan.parts) + 1
+    assert [r for r in backend.servers().records if r.startup is None]

@@ -531,3 +531,38 @@ def test_dask_local_without_bokeh_shows_no_dashboard():
         link = executor.client.dashboard_link
         assert page_works(link.replace("/status", "/health"))  # the server is there
         assert not page_works(link)  # no dashboard behind its link
+
+
+@pytest.mark.parametrize("name", ["golomb6", "queens8"])
+def test_cpsat_parts_run_on_the_workers_part_servers(cluster, tmp_path, name):
+    """--solver cp-sat on Dask: the coordinator's flattening goes to the workers, each worker
+    translates it once and solves part after part on it; the answer equals the unsplit model's,
+    and no server is left when the run ends."""
+    from distributed import Client
+
+    from modelsplit.workers.dask.task import part_server_records
+    from modelsplit.workers.solvers import resolve_solver
+
+    cpsat = resolve_solver("cp-sat")
+    e = entry(name)
+    files = model_files(e)
+    all_solutions = e["kind"] == "all"
+    plan = api.split(
+        files[0], files[1:], tmp_path / "plan", solver="cp-sat", strategy="ranges", parts=6,
+        all_solutions=all_solutions,
+    )
+    with Client(cluster.address) as client:
+        before = client.run(part_server_records)
+        answer = api.solve(plan, dask=cluster.address)
+        after = client.run(part_server_records)
+    new = [r for worker, records in after.items() for r in records if r not in set(before.get(worker, []))]
+    assert len(new) >= len(plan.parts) and all(r.loads == 1 for r in new)
+    # one server per worker (the module's cluster may have gained a worker), several parts each
+    assert len({r.pid for r in new}) <= len(after) < len(plan.parts) and max(r.runs for r in new) >= 2
+    assert not answer.error and answer.parts["done"] == answer.parts["total"]
+    if all_solutions:
+        assert answer.status == Status.ALL_SOLUTIONS
+        assert answer.n_solutions == plain_minizinc(cpsat.arg, files, True).count
+    else:
+        assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+    assert no_solver_left(plan) == []

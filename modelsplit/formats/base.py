@@ -89,8 +89,9 @@ class ModelFormat(ABC):
         """Write what solving a part by hand needs into ``plan_dir`` (solver/), and say how."""
 
     @abstractmethod
-    def backend(self) -> Backend:
-        """The Backend that solves one part of this format."""
+    def backend(self, long_lived: bool = True) -> Backend:
+        """The Backend that solves one part of this format; ``long_lived``: CP-SAT parts run on
+        part servers kept across parts (False: a process of their own each)."""
 
     @abstractmethod
     def requirement(self, solver_tag: str) -> str:

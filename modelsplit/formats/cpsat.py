@@ -64,8 +64,8 @@ class CpsatFileFormat(ModelFormat):
             "with CP-SAT",
         )
 
-    def backend(self) -> Backend:
-        return ProtoBackend()
+    def backend(self, long_lived: bool = True) -> Backend:
+        return ProtoBackend(long_lived=long_lived)
 
     def requirement(self, solver_tag: str) -> str:
         return NATIVE_CPSAT

@@ -78,8 +78,8 @@ class MiniZincFormat(ModelFormat):
         command = f"minizinc {solver_cmd}{flags} {' '.join([main, *data])} {first}"
         return ByHand(command, note, "parts/part-NNNN.mzn", "with nothing but MiniZinc")
 
-    def backend(self) -> Backend:
-        return MiniZincBackend()
+    def backend(self, long_lived: bool = True) -> Backend:
+        return MiniZincBackend(long_lived=long_lived)
 
     def values_beside_default_output(self) -> bool:
         return keeps_default_output()

@@ -163,7 +163,8 @@ def _difference(plan: Plan, rec: tuple, got: PartResult, best) -> str | None:
 def _resolve_one(plan: Plan, part: Part, solver_arg: str, values: str) -> PartResult:
     """Solve one part again, locally, with the plan's solver (no bound, nothing excluded)."""
     task = make_task(plan, part, 1, solver_arg, values, None)
-    return format_named(plan.format).backend().solve(task, lambda batch: None, StopToken())
+    # one part, once: a process of its own (no part server to keep)
+    return format_named(plan.format).backend(long_lived=False).solve(task, lambda batch: None, StopToken())
 
 
 def resolve_plan(

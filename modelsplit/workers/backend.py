@@ -26,6 +26,7 @@ from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import VALUES_MARKER
 from modelsplit.plan.task import PartTask
 from modelsplit.status import Status
+from modelsplit.workers.cpsat.pool import ServerPool
 from modelsplit.workers.flat import part_text
 
 
@@ -143,9 +144,16 @@ class MiniZincBackend:
     solutions. Solution values come from a line that the plan's values section prints last in each
     solution (after ``VALUES_MARKER``), or, for parts that print dzn (``--output-mode dzn``),
     from the dzn text.
+
+    A part from the plan's one flattening (``task.flat``) runs its solver's FlatZinc executable
+    instead; with CP-SAT and ``long_lived``, on a part server the backend keeps across parts
+    (:mod:`modelsplit.workers.cpsat.pool`), which has translated the plan's model once.
+    :meth:`close` ends those servers.
     """
 
     extra_args: tuple[str, ...] = field(default_factory=tuple)
+    long_lived: bool = True
+    _servers: ServerPool | None = field(default=None, init=False, repr=False)
 
     def command(self, task: PartTask, extra: Path) -> list[str]:
         flags: list[str] = []
@@ -162,14 +170,37 @@ class MiniZincBackend:
             flags += ["--fzn-flags", shlex.join(task.fzn_flags)]
         return ["--solver", task.solver, *flags, *self.extra_args, *task.model_files, str(extra)]
 
+    def flat_flags(self, task: PartTask) -> list[str]:
+        """The flags of a flattened part's FlatZinc executable."""
+        flags = ["-a"] if task.all_solutions or task.goal.optimises else []
+        return [*flags, *task.flags, *task.fzn_flags]
+
     def flat_command(self, task: PartTask, fzn: Path) -> list[str]:
         assert task.flat is not None
-        flags = ["-a"] if task.all_solutions or task.goal.optimises else []
-        return [task.flat.executable, *flags, *task.flags, *task.fzn_flags, str(fzn)]
+        return [task.flat.executable, *self.flat_flags(task), str(fzn)]
+
+    def servers(self) -> ServerPool:
+        """The CP-SAT part servers this backend keeps (made on first use)."""
+        if self._servers is None:
+            self._servers = ServerPool()
+        return self._servers
+
+    def close(self) -> None:
+        """End the part servers this backend keeps (parts still running on them end stopped)."""
+        if self._servers is not None:
+            self._servers.close()
+
+    def close_idle(self) -> None:
+        """End the part servers no part runs on now."""
+        if self._servers is not None:
+            self._servers.close_idle()
 
     def start(self, task: PartTask, tmp: str):
-        """Start the part's solver process(es) in the scratch directory ``tmp``."""
+        """Start the part's solver process(es) in the scratch directory ``tmp`` (or the part on a
+        server, which has the interface of a solver process)."""
         if task.flat is not None:
+            if task.solver_tag == "cp-sat" and self.long_lived:
+                return self.servers().fzn_part(task.flat, self.flat_flags(task), task.key)
             fzn = Path(tmp) / f"modelsplit_part_{task.part_id}.fzn"
             fzn.write_text(part_text(task.flat))
             return FlatZincProcess(self.flat_command(task, fzn), task.flat.ozn, cwd=tmp, label=task.key)

@@ -11,9 +11,11 @@ what ``minizinc`` prints for the model; the values line the plan's values sectio
 before.
 
 A ``.fzn`` is valid only for the solver library that produced it, so it is made where the parts
-run, never stored in the plan. Only solvers with a FlatZinc executable and MiniZinc's standard
-flags take this path (Gecode through the corrected library); parts of other solvers, and attempts
-that carry nogoods that are not bounds (resumed enumerations), run through the CLI as before.
+run, never stored in the plan. Gecode (through the corrected library) and CP-SAT (through
+modelsplit's translator) take this path; CP-SAT parts run on part servers that translate the
+FlatZinc once per worker (see workers/cpsat/pool.py) instead of a process each. Parts of other
+solvers, and attempts that carry nogoods that are not bounds (resumed enumerations), run through
+the CLI as before.
 """
 
 from __future__ import annotations
@@ -80,12 +82,32 @@ class FlatModel:
 
 
 def flatzinc_executable(solver_arg: str, tag: str) -> str | None:
-    """The FlatZinc executable of a solver configuration that parts may run directly, or None.
+    """The FlatZinc executable of a Gecode configuration that may be run directly, or None.
 
-    Gecode through modelsplit's corrected library (a ``.msc`` naming ``fzn-gecode``) qualifies;
-    other solvers keep the MiniZinc CLI, which knows how to pass them their flags.
+    Gecode through modelsplit's corrected library (a ``.msc`` naming ``fzn-gecode``) qualifies
+    (the splitters' probes run it with Gecode's own flags); other solvers keep the MiniZinc CLI,
+    which knows how to pass them their flags.
     """
-    if tag != "gecode" or not solver_arg.endswith(".msc"):
+    return _msc_executable(solver_arg) if tag == "gecode" else None
+
+
+def part_executable(solver_arg: str, tag: str) -> str | None:
+    """The FlatZinc executable that runs a plan's flattened parts, or None (the CLI runs them):
+    Gecode's (:func:`flatzinc_executable`), or modelsplit's ``fzn-cpsat`` for CP-SAT."""
+    return _msc_executable(solver_arg) if tag in ("gecode", "cp-sat") else None
+
+
+def travels(tag: str) -> bool:
+    """Whether a flattening made here is valid on other machines: CP-SAT's comes from
+    modelsplit's own solver library (package data), the same wherever this modelsplit runs, so
+    it goes to Dask workers; Gecode's depends on the installed library."""
+    return tag == "cp-sat"
+
+
+def _msc_executable(solver_arg: str) -> str | None:
+    """The executable a solver configuration file names, when absolute, runnable and taking
+    MiniZinc's standard ``-a``."""
+    if not solver_arg.endswith(".msc"):
         return None
     try:
         config = json.loads(Path(solver_arg).read_text())
@@ -106,7 +128,7 @@ def flatten_plan(plan, solver_arg: str, tag: str, root: Path) -> FlatModel | Non
     """Flatten ``plan``'s model for the solver into ``root`` (once per plan, solver and files);
     None when the solver has no usable FlatZinc executable or flattening fails (the CLI path then
     reports the model's error)."""
-    exe = flatzinc_executable(solver_arg, tag)
+    exe = part_executable(solver_arg, tag)
     if exe is None or plan.info.enums:
         # MiniZinc 2.6.4 writes enum-valued output as plain integers into a .ozn file (the type
         # of `array[Region] of var Color` becomes `array[Region] of int`): its printer would show

@@ -1,7 +1,8 @@
 """The local Executor: up to N parts at a time, each a solver process on this machine.
 
 Each running part has a thread that starts its solver process and waits on it; the solver
-processes do the work. Events (solutions, finished parts) reach the coordinator through one queue,
+processes do the work. CP-SAT parts run on part servers that the backend keeps across parts (one
+per part running at once; see workers/cpsat/pool.py), ended when the executor closes. Events (solutions, finished parts) reach the coordinator through one queue,
 in the order they happen.
 """
 
@@ -95,7 +96,11 @@ class LocalExecutor:
             token.stop()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop everything and wait for the part threads to finish."""
+        """Stop everything, wait for the part threads to finish, and end the processes the
+        backend keeps across parts (CP-SAT's part servers)."""
         self.stop_all()
         for _, thread in list(self._running.values()):
             thread.join(timeout)
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()

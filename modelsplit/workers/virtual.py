@@ -17,12 +17,16 @@ stands still, so its own CPU is not charged to the parts (it is measured apart, 
 ``coordinator_cpu``). A new part starts at virtual now plus ``latency`` (a task's round trip to
 a worker on a real cluster).
 
+Each part runs in processes of its own (a backend that keeps processes across parts, as CP-SAT's
+part servers, is told not to), so a part's CPU is its own.
+
 Paused processes still hold their memory: W of them must fit in this machine's memory, and a
 run whose parts would not is stopped with an error that names the largest W that fits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import signal
@@ -129,6 +133,9 @@ class VirtualExecutor:
     ):
         if workers < 1:
             raise SolveError(f"--virtual needs at least 1 worker (got {workers})")
+        if getattr(backend, "long_lived", False):
+            # a part is charged the CPU of its own processes: none is shared by parts here
+            backend = dataclasses.replace(backend, long_lived=False)
         self.backend = backend
         self.workers = workers
         self.cores = cores or default_workers()

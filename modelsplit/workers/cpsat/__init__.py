@@ -4,6 +4,9 @@
   each constraint through its builtin's handler in :mod:`.constraints`; :mod:`.cli` is the solver
   executable (``fzn-cpsat [flags] model.fzn``, also ``python -m modelsplit.workers.cpsat``) that
   prints MiniZinc's solution protocol.
+* :mod:`.server` is a part server: a long-lived process that reads a plan's FlatZinc (or model
+  file) once and solves part after part on it; :mod:`.pool` keeps a worker's servers and hands
+  the backend each part as if it were a solver process of its own.
 * Native CP-SAT model files (``.pb``, ``.pbtxt``) skip MiniZinc: :mod:`.model_file` reads and
   inspects them, :mod:`.parts` makes a cube's part, :mod:`.proto` runs it in a process of its own
   (:mod:`.standalone`, which offline bundles also carry).

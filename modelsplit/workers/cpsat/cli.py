@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TextIO
 
 from modelsplit.errors import ModelsplitError
@@ -38,7 +39,14 @@ from modelsplit.workers.cpsat.parser import parse_fzn
 PROG = "fzn-cpsat"
 
 
-def _args(argv: list[str]) -> argparse.Namespace:
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The flags of ``fzn-cpsat`` (the module's docstring lists them), the FlatZinc file last."""
+    return _parser().parse_args(argv)
+
+
+@cache
+def _parser() -> argparse.ArgumentParser:
+    """Made once: a part server reads every part's flags with it."""
     ap = argparse.ArgumentParser(prog=PROG, description="Solve a FlatZinc model with OR-Tools CP-SAT.")
     ap.add_argument("-a", "--all-solutions", action="store_true", dest="all")
     ap.add_argument("-i", "--intermediate", "--intermediate-solutions", action="store_true")
@@ -50,7 +58,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("-f", "--free-search", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("fzn", help="the FlatZinc file")
-    return ap.parse_args(argv)
+    return ap
 
 
 def _fmt(v, is_bool: bool) -> str:
@@ -60,7 +68,7 @@ def _fmt(v, is_bool: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _args(sys.argv[1:] if argv is None else argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return _run(args)
     except ModelsplitError as e:
@@ -129,19 +137,25 @@ def _run(args: argparse.Namespace) -> int:
     with open(args.fzn) as f:
         text = f.read()
     tr = translate(parse_fzn(text, args.fzn), use_search=not args.free_search)
-    init_time = time.monotonic() - start
+    answer(cp_model, tr, tr.model, args, sys.stdout, time.monotonic() - start, _solve)
+    return 0
 
+
+def answer(cp_model, tr, model, args: argparse.Namespace, out: TextIO, init_time: float, run) -> None:
+    """Solve ``model`` (the translation ``tr``'s model, or a part's copy of it) as the flags say,
+    printing MiniZinc's protocol on ``out``: each solution as it is found, then the status and
+    the statistics lines. ``run(cp_model, solver, model, printer)`` runs the search and returns
+    CP-SAT's status: :func:`_solve` here, the part server's own in a long-lived process."""
     satisfy = tr.kind == "satisfy"
     enumerate_all = satisfy and (args.all or (args.n is not None and args.n > 1))
     intermediate = not satisfy and (args.all or args.intermediate)
     limit = args.n if args.n is not None else (None if enumerate_all or not satisfy else 1)
-    printer = _Printer(tr.outputs, satisfy, enumerate_all, intermediate, limit, sys.stdout)
+    printer = _Printer(tr.outputs, satisfy, enumerate_all, intermediate, limit, out)
     solver = _solver(cp_model, args, enumerate_all)
-    status = _solve(cp_model, solver, tr.model, printer)
+    status = run(cp_model, solver, model, printer)
     if status == cp_model.MODEL_INVALID:
-        raise ModelsplitError(f"CP-SAT rejected the translated model: {tr.model.Validate()}")
+        raise ModelsplitError(f"CP-SAT rejected the translated model: {model.Validate()}")
     printer.flush_last()
-    out = printer.out
     found = printer.printed > 0
     complete = status == cp_model.OPTIMAL and not printer.limit_hit and not printer.interrupted
     if status == cp_model.INFEASIBLE:
@@ -153,7 +167,6 @@ def _run(args: argparse.Namespace) -> int:
     if args.statistics:
         _write_statistics(out, solver, status, init_time, printer)
     out.flush()
-    return 0
 
 
 def _solver(cp_model, args: argparse.Namespace, enumerate_all: bool):
@@ -174,15 +187,22 @@ def _solver(cp_model, args: argparse.Namespace, enumerate_all: bool):
     return solver
 
 
-def _solve(cp_model, solver, model, printer: _Printer):
-    """Solve in a thread of its own, so that SIGTERM and SIGINT, which reach the main thread, stop
-    the search (what was found is still printed); return CP-SAT's status."""
+def solution_callback(cp_model, printer: _Printer):
+    """A CP-SAT solution callback that hands each solution's output values to ``printer`` (and
+    stops the search when it has printed enough)."""
     outputs = printer.outputs
 
     class Callback(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
             if printer.solution([_output_values(self, item) for item in outputs]):
                 self.StopSearch()
+
+    return Callback()
+
+
+def _solve(cp_model, solver, model, printer: _Printer):
+    """Solve in a thread of its own, so that SIGTERM and SIGINT, which reach the main thread, stop
+    the search (what was found is still printed); return CP-SAT's status."""
 
     def stop(signum, frame) -> None:
         printer.interrupted = True
@@ -193,7 +213,7 @@ def _solve(cp_model, solver, model, printer: _Printer):
 
     def work() -> None:
         try:
-            box["status"] = solver.Solve(model, Callback())
+            box["status"] = solver.Solve(model, solution_callback(cp_model, printer))
         except BaseException as e:  # reported by the main thread
             box["error"] = e
 

@@ -1,10 +1,12 @@
 """Running the parts of a native CP-SAT model file (see :mod:`.model_file` and :mod:`.parts`).
 
-Each part runs in a process of its own, ``python -m modelsplit.workers.cpsat.proto [-a] PART``,
-which prints what ``minizinc --output-mode dzn --output-objective`` would print: ``name = value;``
-lines, ``_objective = v;`` when optimising, ``----------`` after each solution, and ``==========``
-or ``=====UNSATISFIABLE=====`` at the end. The backend reads that with the usual output reader,
-and a stop kills the process session like any other solver.
+A part runs on a part server that has read the model file once (:mod:`.pool`, :mod:`.server`),
+or, where processes are not kept across parts (the virtual executor), in a process of its own,
+``python -m modelsplit.workers.cpsat.proto [-a] PART``. Both print what ``minizinc --output-mode
+dzn --output-objective`` would print: ``name = value;`` lines, ``_objective = v;`` when
+optimising, ``----------`` after each solution, and ``==========`` or ``=====UNSATISFIABLE=====``
+at the end. The backend reads that with the usual output reader; a stop stops the server's
+search, or kills the part's own process session.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ class ProtoProcess(SolverProcess):
 
 
 class ProtoBackend(MiniZincBackend):
-    """Runs a part of a native CP-SAT plan: writes the part's text proto and solves it."""
+    """Runs a part of a native CP-SAT plan: on a part server that has read the model file once
+    (``long_lived``), else in a process of its own from the part's text proto."""
 
     def start(self, task: PartTask, tmp: str):
         assert task.cube is not None, "a native CP-SAT part carries its cube"
+        if self.long_lived:
+            return self.servers().proto_part(task.model_files[0], task.all_solutions, task.cube, task.bound, task.key)
         part = Path(tmp) / f"modelsplit_part_{task.part_id}.pbtxt"
         part.write_text(part_text(task.model_files[0], task.cube, task.bound))
         flags = ["-a"] if task.all_solutions else []

@@ -147,28 +147,45 @@ def main(argv: list[str] | None = None, prog: str = "solve_cpsat.py") -> int:
         # an empty objective (reading proto.objective makes one) would end an enumeration at
         # its first solution
         model.clear_objective()
-    cp_model = import_cp_model()
     out = sys.stdout
     status = solve(model, optimise, all_solutions and not optimise, limit_ms, out)
+    if not write_end(status, optimise, all_solutions, out):
+        print(f"error: {path}: CP-SAT says the model is invalid", file=sys.stderr)
+        return 1
+    out.flush()
+    return 0
+
+
+def write_end(status, optimise: bool, all_solutions: bool, out) -> bool:
+    """The line that ends a part's output for CP-SAT's ``status`` (none after a satisfaction
+    part's one solution); False when CP-SAT said the model is invalid."""
+    cp_model = import_cp_model()
     if status == cp_model.OPTIMAL and (optimise or all_solutions):
         out.write("==========\n")
     elif status == cp_model.INFEASIBLE:
         out.write("=====UNSATISFIABLE=====\n")
     elif status == cp_model.MODEL_INVALID:
-        print(f"error: {path}: CP-SAT says the model is invalid", file=sys.stderr)
-        return 1
+        return False
     elif status == cp_model.UNKNOWN:
         out.write("=====UNKNOWN=====\n")
-    out.flush()
-    return 0
+    return True
 
 
-def solve(model, optimise: bool, enumerate_all: bool, limit_ms: int | None, out) -> int:
-    """Solve ``model`` with one worker, writing each solution to ``out`` as it is found (with
-    ``_objective`` when ``optimise``); return CP-SAT's status."""
-    cp_model = import_cp_model()
+def columns_of(model) -> tuple[list[str], list]:
+    """The names (:func:`variable_names`) and the variables of a model, in proto order."""
     names = variable_names(model.proto)
-    variables = [model.get_int_var_from_proto_index(i) for i in range(len(names))]
+    return names, [model.get_int_var_from_proto_index(i) for i in range(len(names))]
+
+
+def solve(
+    model, optimise: bool, enumerate_all: bool, limit_ms: int | None, out, register=None, columns=None
+) -> int:
+    """Solve ``model`` with one worker, writing each solution to ``out`` as it is found (with
+    ``_objective`` when ``optimise``); return CP-SAT's status. ``register(solver)`` is called
+    just before the search starts (a long-lived process stops it through the solver);
+    ``columns``: the variables' names and variables, when known already (:func:`columns_of`)."""
+    cp_model = import_cp_model()
+    names, variables = columns or columns_of(model)
 
     class Printer(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
@@ -184,6 +201,8 @@ def solve(model, optimise: bool, enumerate_all: bool, limit_ms: int | None, out)
         solver.parameters.enumerate_all_solutions = True
     if limit_ms is not None:
         solver.parameters.max_time_in_seconds = limit_ms / 1000
+    if register is not None:
+        register(solver)
     return solver.solve(model, Printer())
 
 

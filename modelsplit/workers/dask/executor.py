@@ -26,7 +26,7 @@ from modelsplit.workers.dask.files import hold, make_model_files
 from modelsplit.workers.dask.flags import clear_flag, job_stop_name, set_flag, stop_name
 from modelsplit.workers.dask.messages import InboxItem, Streamed, Unrunnable
 from modelsplit.workers.dask.reader import Reader
-from modelsplit.workers.dask.task import SolverCheck, run_part
+from modelsplit.workers.dask.task import SolverCheck, release_part_servers, run_part
 from modelsplit.workers.executor import DoneEvent, Event
 
 CAPACITY_EVERY = 2.0  # seconds between checks of the cluster's thread count
@@ -126,8 +126,10 @@ class DaskExecutor:
             raise SolveError("this Dask executor is closed")
         self._check_solver(format_named(task.format).requirement(task.solver_tag))
         shipped = self._ship(task.model_files)
+        # a part from the plan's flattening (CP-SAT's, which travels): the .fzn and .ozn go too
+        flat = self._ship((task.flat.fzn, task.flat.ozn)) if task.flat is not None else None
         key = f"modelsplit-part-{task.key[:20]}-{task.attempt}-{self.job}"
-        future = self.client.submit(run_part, shipped, task, self.job, self.deadline, key=key, retries=0)
+        future = self.client.submit(run_part, shipped, task, self.job, self.deadline, flat, key=key, retries=0)
         self._futures[task.part_id] = future
         self._tasks[task.part_id] = task
         reader = self._reader
@@ -186,6 +188,7 @@ class DaskExecutor:
         if self.client is not None and self.client.status == "running":
             self._stop_tasks()
             self._unregister_solver_checks()
+            self._release_part_servers()
         self._closed = True
         if self._reader is not None:
             self._reader.close()
@@ -260,6 +263,13 @@ class DaskExecutor:
             clear_flag(self.client, job_stop_name(self.job))
         for name in self._flags.values():
             clear_flag(self.client, name)
+
+    def _release_part_servers(self) -> None:
+        """End the CP-SAT part servers the workers keep idle: the run is over."""
+        try:
+            self.client.run(release_part_servers)
+        except Exception:  # a worker or the scheduler is out of reach: its servers end with it
+            pass
 
     def _unregister_solver_checks(self) -> None:
         for tag in self._solvers:

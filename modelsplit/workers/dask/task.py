@@ -6,14 +6,20 @@ nothing there. A :class:`SolverCheck` worker plugin resolves it on every worker 
 (and on workers that join later), so a worker without the solver fails the run with one line
 naming it.
 
+Solving. A worker process keeps one backend per model format (:func:`worker_backend`), so the
+CP-SAT part servers it keeps solve part after part of a plan, each translating the plan's model
+once; the coordinator ends the idle ones when a run ends (:func:`release_part_servers`). A part
+from the plan's CP-SAT flattening gets the .fzn and .ozn shipped as the model files are.
+
 Stopping. Dask cannot interrupt a running task, so the task runs the backend (whose solver runs in
 a process session of its own) in a thread and, every ``POLL`` seconds, checks a stop flag of its
 own attempt (a ``distributed.Event`` named after the job, the part key and the attempt), the
 job's stop flag (every ``JOB_POLL_EVERY`` polls), its deadline, and whether Dask still wants the
 task (a cancelled future, a coordinator that went away). Any of them stops the backend's
-``StopToken``, which kills the whole solver session; the task then returns normally, with
-``stopped=True``. A worker process that dies takes its solver with it (the solver receives
-SIGTERM when the thread that started it dies).
+``StopToken``, which kills the whole solver session (on a part server: stops its search); the
+task then returns normally, with ``stopped=True``. A worker process that dies takes its solver
+with it (the solver receives SIGTERM when the thread that started it dies; a part server, SIGKILL
+when the process that started it dies).
 
 Streaming. While the part runs, the task sends its solutions to the coordinator through the job's
 stream queue: at most one :class:`StreamMessage` every ``POLL`` seconds, with at most
@@ -40,11 +46,12 @@ from modelsplit.formats.base import ModelFormat
 from modelsplit.formats.cpsat import NATIVE_CPSAT
 from modelsplit.plan.task import PartTask
 from modelsplit.status import Status
-from modelsplit.workers.backend import PartResult, Solution, StopToken
+from modelsplit.workers.backend import Backend, PartResult, Solution, StopToken
 from modelsplit.workers.cpsat._ortools import import_cp_model
 from modelsplit.workers.dask.files import ModelFiles, materialize
 from modelsplit.workers.dask.flags import job_stop_name, stop_name
 from modelsplit.workers.dask.messages import StreamMessage, TaskOutcome, queue_name, row
+from modelsplit.workers.flat import part_executable
 from modelsplit.workers.solvers import Solver, resolve_solver
 
 POLL = 0.2  # seconds between a running task's checks of its stop flags (and stream messages)
@@ -84,13 +91,54 @@ class SolverCheck(WorkerPlugin):
         solver_on_worker(self.tag, worker.address)
 
 
-def run_part(model: ModelFiles, task: PartTask, job: str, deadline: float | None) -> TaskOutcome:
-    """Solve one part on this worker; stream solutions; stop when told. Runs as a Dask task."""
+_BACKENDS: dict[str, Backend] = {}  # format name -> this worker process's backend, kept across tasks
+_BACKENDS_LOCK = threading.Lock()
+
+
+def worker_backend(fmt: ModelFormat) -> Backend:
+    """This worker process's backend for a model format, made once: the CP-SAT part servers it
+    keeps solve part after part of a plan (see workers/cpsat/pool.py)."""
+    with _BACKENDS_LOCK:
+        backend = _BACKENDS.get(fmt.name)
+        if backend is None:
+            backend = _BACKENDS[fmt.name] = fmt.backend()
+        return backend
+
+
+def release_part_servers() -> None:
+    """End this worker process's idle part servers (the coordinator runs it on every worker
+    when a run ends)."""
+    with _BACKENDS_LOCK:
+        backends = list(_BACKENDS.values())
+    for backend in backends:
+        close_idle = getattr(backend, "close_idle", None)
+        if close_idle is not None:
+            close_idle()
+
+
+def part_server_records() -> list:
+    """What this worker process's CP-SAT part servers have run so far (each part's
+    :class:`~modelsplit.workers.cpsat.pool.RunRecord`): ``client.run`` asks every worker."""
+    with _BACKENDS_LOCK:
+        backends = list(_BACKENDS.values())
+    pools = [b._servers for b in backends if getattr(b, "_servers", None) is not None]
+    return [r for pool in pools for r in pool.records]
+
+
+def run_part(
+    model: ModelFiles, task: PartTask, job: str, deadline: float | None, flat: ModelFiles | None = None
+) -> TaskOutcome:
+    """Solve one part on this worker; stream solutions; stop when told. Runs as a Dask task.
+    ``flat``: the plan's flattening (its .fzn and .ozn), for a part that runs from it."""
     worker = get_worker()
     fmt = format_named(task.format)
     solver = solver_on_worker(fmt.requirement(task.solver_tag), worker.address)
     solver_arg = solver.arg if solver else task.solver
     here = dataclasses.replace(task, model_files=materialize(model), solver=solver_arg)
+    if flat is not None and task.flat is not None:
+        fzn, ozn = materialize(flat)
+        exe = part_executable(solver_arg, task.solver_tag) or task.flat.executable
+        here = dataclasses.replace(here, flat=dataclasses.replace(task.flat, fzn=fzn, ozn=ozn, executable=exe))
     run = uuid.uuid4().hex[:12]
     watch = _Watch(worker, task, job, deadline)
     stream = Queue(queue_name(job))
@@ -182,8 +230,7 @@ class _Solving:
     def _solve(self) -> None:
         task = self.task
         try:
-            backend = self.fmt.backend()
-            self.result = backend.solve(task, self._report, self.token)
+            self.result = worker_backend(self.fmt).solve(task, self._report, self.token)
         except Exception as exc:  # a crash of the backend is a failed attempt, not a lost worker
             self.result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
 
