@@ -146,3 +146,16 @@ def test_synergy_plan_space_lies_between_the_optimum_and_the_heuristic(tmp_path)
         best[model] = answer.objective
     got = baseline("synergy_plans").solve(inst, most=24)
     assert best["model.mzn"] <= best["plans.mzn"] <= ev.model_objective(tab, got["solution"]["a"])
+
+
+def test_a_gap_is_reported_only_against_a_proven_optimum():
+    """cases.case (what bench/learning.py aggregates): a proven exact side gives a gap, one cut
+    short by its time limit gives its status and no gap."""
+    import cases
+
+    proven = cases.case("sfl", "small", 1, workers=2, limit=60)
+    assert proven.status == "OPTIMAL_SOLUTION" and proven.gap is not None
+    assert proven.gap == pytest.approx(100 * (proven.heuristic - proven.exact) / proven.exact)
+    assert proven.extra["DP agrees"] == 1.0
+    cut = cases.case("sfl", "medium", 1, workers=2, limit=0.01)
+    assert cut.status != "OPTIMAL_SOLUTION" and cut.gap is None and "not proven" in cut.note
