@@ -108,7 +108,7 @@ def test_hsfl_bcd_is_feasible_and_never_better(seed, solver, tmp_path):
     best = solve_exact(solver.arg, "hsfl", path)
     import hsfl_bcd
 
-    got = hsfl_bcd.solve(inst, starts=2, seed=seed)
+    got = hsfl_bcd.solve(inst, randoms=1, seed=seed)
     assert got["score"].feasible, got["score"].violations
     assert hsfl_bcd.ev.model_objective(tables, got["solution"]) >= best
     assert got["score"].delay_ms >= 0.99 * best  # evaluator values sit within 1 % below the model's

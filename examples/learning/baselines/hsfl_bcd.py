@@ -1,10 +1,12 @@
 """HSFL baseline: block coordinate descent on the relaxed problem, then rounding.
 
 The paper's kind of method: batch sizes and bandwidth are continuous, the blocks (learning
-modes | batch sizes | cuts | bandwidth) are improved one at a time with the others fixed until
-no block improves the relaxed objective (a block-wise stationary point), and the batch sizes and
-RB counts are then rounded onto the grid. Several starts (random initial modes); the best rounded
-answer is returned, with the relaxed objective of the same run.
+modes | batch sizes | cuts | bandwidth) are improved one at a time with the others fixed, each
+kept when it lowers the relaxed objective, and cycled until a whole pass improves none (a
+block-wise stationary point); the batch sizes and RB counts are then rounded onto the grid and
+the rounding repaired. A device switched to SL mode takes its best cut at once. Starts: every
+device FL; every device SL at each candidate cut and at each device's own best cut; random
+modes. The best rounded answer is returned, with the relaxed objective of the same run.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def min_blocks(f, target: float, hi: float) -> float | None:
     lo = 1e-3
     if f(lo) <= target:
         return lo
-    for _ in range(30):
+    for _ in range(22):  # to about 1e-6 of the RBs: finer than any rounding needs
         mid = (lo + hi) / 2
         if f(mid) <= target:
             hi = mid
@@ -96,7 +98,7 @@ def allocate(inst: dict, dec):
         hi *= 2
         if hi > 1e7:
             return dec
-    for _ in range(30):
+    for _ in range(24):
         mid = (lo + hi) / 2
         p = need(mid)
         if p is not None and sum(p) <= N:
@@ -144,18 +146,32 @@ def batch_block(inst: dict, dec):
     return replace(dec, batch=batch)
 
 
+def best_cut(inst: dict, dec, k: int, blocks: float) -> int:
+    """The candidate cut with device k's shortest SL turn on ``blocks`` RBs of the chain.
+
+    A cut changes only its own device's turn (the chain time is a sum of turns, the rounds do
+    not depend on cuts), so for fixed batch sizes and RBs this is the exact cut block."""
+    dev, b = inst["devices"][k], dec.batch[k]
+    return min(inst["cuts"], key=lambda c: gen.sl_time(inst, dev, b, c, blocks))
+
+
+def chain_blocks(inst: dict, dec) -> float:
+    """The SL chain's RBs, or an even share when no device is in SL mode yet."""
+    if any(dec.sl) and dec.sl_blocks > 0:
+        return dec.sl_blocks
+    return inst["blocks"] / (sum(not s for s in dec.sl) + 1)
+
+
 def cut_block(inst: dict, dec):
-    cut = list(dec.cut)
-    for k, sl in enumerate(dec.sl):
-        if sl:
-            cut[k] = min(
-                inst["cuts"], key=lambda c, k=k: relaxed(inst, replace(dec, cut=cut[:k] + [c] + cut[k + 1 :]))
-            )
-    return replace(dec, cut=cut)
+    """Each SL device's best cut at the chain's RBs, then the bandwidth re-allocated."""
+    nsl = chain_blocks(inst, dec)
+    cut = [best_cut(inst, dec, k, nsl) if sl else c for k, (sl, c) in enumerate(zip(dec.sl, dec.cut))]
+    return allocate(inst, replace(dec, cut=cut))
 
 
 def mode_block(inst: dict, dec):
-    """Flip one device's mode at a time (re-allocating bandwidth) while that helps."""
+    """Flip one device's mode at a time while that helps; a device switched to SL takes its best
+    cut (not the cut it had), and the bandwidth is re-allocated for every trial."""
     best, best_j = dec, relaxed(inst, dec)
     for k in range(len(dec.sl)):
         sl = list(best.sl)
@@ -163,70 +179,94 @@ def mode_block(inst: dict, dec):
         for b in {inst["batches"][0], min(best.batch[k], batch_cap(inst, k, sl[k]))}:
             batch = list(best.batch)
             batch[k] = b  # the flipped device restarts from its current or the smallest batch
-            trial = allocate(inst, replace(best, sl=sl, batch=batch))
+            trial = replace(best, sl=sl, batch=batch)
+            if sl[k]:
+                cut = list(best.cut)
+                cut[k] = best_cut(inst, trial, k, chain_blocks(inst, best))
+                trial = replace(trial, cut=cut)
+            trial = allocate(inst, trial)
             j = relaxed(inst, trial)
             if j < best_j:
                 best, best_j = trial, j
     return best
 
 
-def bcd(inst: dict, start, rounds: int = 20):
+BLOCKS = (mode_block, batch_block, cut_block, allocate)
+
+
+def bcd(inst: dict, start, passes: int = 50):
+    """Block coordinate descent: each block's result is kept when it lowers the relaxed objective;
+    the blocks are cycled until a whole pass improves none of them (a block-wise stationary point)."""
     dec = allocate(inst, start)
     value = relaxed(inst, dec)
-    for _ in range(rounds):
-        for block in (mode_block, batch_block, cut_block, allocate):
-            dec = block(inst, dec)
-        new = relaxed(inst, dec)
-        if new >= value * (1 - 1e-6):
-            value = min(value, new)
+    for _ in range(passes):
+        improved = False
+        for block in BLOCKS:
+            trial = block(inst, dec)
+            new = relaxed(inst, trial)
+            if new < value * (1 - 1e-7):
+                dec, value, improved = trial, new, True
+        if not improved:
             break
-        value = new
     return dec, value
 
 
-def round_to_grid(inst: dict, dec):
-    """Batch sizes to the nearest allowed size (in log scale, within memory), RBs down to whole
-    blocks (at least one each), then each spare RB to whoever is slowest."""
+def grid_blocks(inst: dict, dec):
+    """Whole RBs for fixed modes, batch sizes and cuts: one to each FL device and to the SL chain,
+    then each spare RB to whoever is slowest (optimal for the round time, a max of times that
+    fall with the RBs)."""
+    devs, N = inst["devices"], inst["blocks"]
+    fl = [k for k, sl in enumerate(dec.sl) if not sl]
+    blocks = [1 if not sl else 0 for sl in dec.sl]
+    nsl = 1 if any(dec.sl) else 0
+    if len(fl) + nsl > N:
+        return replace(dec, blocks=blocks, sl_blocks=nsl)  # infeasible; the evaluator says so
+
+    def chain(n):
+        return sum(
+            gen.sl_time(inst, devs[k], dec.batch[k], dec.cut[k], n) for k, sl in enumerate(dec.sl) if sl
+        )
+
+    times = {k: gen.fl_time(inst, devs[k], dec.batch[k], 1) for k in fl}
+    t_chain = chain(1) if nsl else -1.0
+    for _ in range(N - len(fl) - nsl):
+        slow = max(times, key=times.get) if times else None
+        if slow is None or t_chain >= times[slow]:
+            nsl += 1
+            t_chain = chain(nsl)
+        else:
+            blocks[slow] += 1
+            times[slow] = gen.fl_time(inst, devs[slow], dec.batch[slow], blocks[slow])
+    return replace(dec, blocks=blocks, sl_blocks=nsl)
+
+
+def delay(inst: dict, dec) -> float:
+    s = ev.score(inst, dec)
+    return s.delay_ms if s.feasible else math.inf
+
+
+def round_to_grid(inst: dict, dec, repair: bool = True):
+    """Batch sizes to the nearest allowed size (in log scale, within memory) and RBs by
+    :func:`grid_blocks`; then (``repair``) a repair of the rounding: each device's batch size
+    moved one grid step down or up (RBs re-allocated) while that lowers the delay."""
     B = inst["batches"]
     batch = []
     for k, b in enumerate(dec.batch):
         ok = [x for x in B if x <= batch_cap(inst, k, dec.sl[k])]
         batch.append(min(ok, key=lambda x: abs(math.log(x) - math.log(b))))
-    N = inst["blocks"]
-    blocks = [max(1, math.floor(n)) if not sl else 0 for n, sl in zip(dec.blocks, dec.sl)]
-    nsl = max(1, math.floor(dec.sl_blocks)) if any(dec.sl) else 0
-    while sum(blocks) + nsl > N:  # too many after the minimum of one: take from the largest
-        k = max(range(len(blocks)), key=lambda i: blocks[i])
-        if nsl > blocks[k] and nsl > 1:
-            nsl -= 1
-        elif blocks[k] > 1:
-            blocks[k] -= 1
-        else:
-            break
-    out = replace(dec, batch=batch, blocks=blocks, sl_blocks=nsl)
-    devs = inst["devices"]
-    while sum(out.blocks) + out.sl_blocks < N:
-        fl = {
-            k: gen.fl_time(inst, devs[k], out.batch[k], out.blocks[k])
-            for k in range(len(devs))
-            if not out.sl[k]
-        }
-        chain = (
-            sum(
-                gen.sl_time(inst, devs[k], out.batch[k], out.cut[k], out.sl_blocks)
-                for k in range(len(devs))
-                if out.sl[k]
-            )
-            if any(out.sl)
-            else -1
-        )
-        slow = max(fl, key=fl.get) if fl else None
-        if slow is None or chain >= fl[slow]:
-            out = replace(out, sl_blocks=out.sl_blocks + 1)
-        else:
-            blocks = list(out.blocks)
-            blocks[slow] += 1
-            out = replace(out, blocks=blocks)
+    out = grid_blocks(inst, replace(dec, batch=batch))
+    best = delay(inst, out)
+    improved = repair
+    while improved:
+        improved = False
+        for k in range(len(batch)):
+            i = B.index(out.batch[k])
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(B) and B[j] <= batch_cap(inst, k, out.sl[k]):
+                    trial = grid_blocks(inst, replace(out, batch=out.batch[:k] + [B[j]] + out.batch[k + 1 :]))
+                    d = delay(inst, trial)
+                    if d < best:
+                        out, best, improved = trial, d, True
     return out
 
 
@@ -241,24 +281,51 @@ def to_solution(inst: dict, dec) -> dict:
     )
 
 
-def solve(inst: dict, starts: int = 5, seed: int = 0) -> dict:
-    """Best rounded answer over ``starts`` runs (start 0: every device FL)."""
+def start_points(inst: dict, randoms: int = 4, seed: int = 0):
+    """(label, start decision) of every start: every device FL; every device SL at each candidate
+    cut (so the best single cut is among them) and at each device's own best cut; ``randoms``
+    random mode vectors at each device's best cut. Batch sizes start at the largest that fits."""
     rng = random.Random(seed)
-    K = len(inst["devices"])
-    runs = []
-    for r in range(starts):
-        sl = [False] * K if r == 0 else [rng.random() < 0.5 for _ in range(K)]
+    K, N, cuts = len(inst["devices"]), inst["blocks"], inst["cuts"]
+
+    def make(sl, cut):
         batch = [batch_cap(inst, k, sl[k]) for k in range(K)]
-        start = ev.Decision(sl=sl, batch=batch, blocks=[1.0] * K, cut=[inst["cuts"][0]] * K, sl_blocks=1.0)
+        return ev.Decision(sl=sl, batch=batch, blocks=[N / (K + 1)] * K, cut=cut, sl_blocks=N / (K + 1))
+
+    def own_best(sl):
+        d = make(sl, [cuts[0]] * K)
+        return [best_cut(inst, d, k, N / (K + 1)) for k in range(K)]
+
+    yield "all FL", make([False] * K, own_best([False] * K))
+    for c in cuts:
+        yield f"all SL, cut {c}", make([True] * K, [c] * K)
+    yield "all SL, own best cuts", make([True] * K, own_best([True] * K))
+    for r in range(randoms):
+        sl = [rng.random() < 0.5 for _ in range(K)]
+        yield f"random modes {r + 1}", make(sl, own_best(sl))
+
+
+def solve(inst: dict, randoms: int = 4, seed: int = 0) -> dict:
+    """Best rounded answer over the starts of :func:`start_points`.
+
+    Returns the answer (``solution``: the model's variables; ``score``: the evaluator's), the
+    relaxed objective of its run (``relaxed_ms``), the median rounded delay over the feasible
+    starts (``median_ms``), each start's ``(label, rounded delay or None)`` (``runs``) and the
+    best delay with plain rounding, without the repair (``plain_ms``)."""
+    runs, plain = [], math.inf
+    for label, start in start_points(inst, randoms, seed):
         dec, value = bcd(inst, start)
         rounded = round_to_grid(inst, dec)
-        runs.append((ev.score(inst, rounded), value, rounded))
-    feasible = [r for r in runs if r[0].feasible]
-    best = min(feasible, key=lambda r: r[0].delay_ms)
-    values = sorted(r[0].delay_ms for r in feasible)
+        runs.append((label, ev.score(inst, rounded), value, rounded))
+        plain = min(plain, delay(inst, round_to_grid(inst, dec, repair=False)))
+    feasible = [r for r in runs if r[1].feasible]
+    best = min(feasible, key=lambda r: r[1].delay_ms)
+    values = sorted(r[1].delay_ms for r in feasible)
     return dict(
-        solution=to_solution(inst, best[2]),
-        score=best[0],
-        relaxed_ms=best[1],
+        solution=to_solution(inst, best[3]),
+        score=best[1],
+        relaxed_ms=best[2],
         median_ms=values[len(values) // 2],
+        runs=[(label, s.delay_ms if s.feasible else None) for label, s, _, _ in runs],
+        plain_ms=plain,
     )

@@ -58,8 +58,11 @@ def _moves(tab, o, v):
                     yield u, j, o[u][j], t
 
 
-def climb(tab, o, v, max_rounds: int = 8):
+def climb(tab, o, v, max_rounds: int = 8, count: list[int] | None = None):
+    """Steepest ascent on ``score - rho * violation``, rho x10 until feasible; ``count[0]`` counts
+    the designs evaluated."""
     rho = 100.0
+    count = count if count is not None else [0]
     for _ in range(max_rounds):
         while True:
             cur = _parts(tab, o, v)
@@ -68,6 +71,7 @@ def climb(tab, o, v, max_rounds: int = 8):
             for u, j, op, t in _moves(tab, o, v):
                 oo, vv = o[u][j], v[u][j]
                 o[u][j], v[u][j] = op, t
+                count[0] += 1
                 s, viol = _parts(tab, o, v)
                 if s - rho * viol > best_val:
                     best, best_val = (u, j, op, t), s - rho * viol
@@ -82,8 +86,9 @@ def climb(tab, o, v, max_rounds: int = 8):
     return o, v
 
 
-def solve(tab: dict, starts: int = 4, seed: int = 0):
-    """Best feasible (score, o, v) over the starts; score None when no start became feasible."""
+def solve(tab: dict, starts: int = 4, seed: int = 0, stats: dict | None = None):
+    """Best feasible (score, o, v) over the starts; score None when no start became feasible.
+    The evaluation budget grows with ``starts``; ``stats["evaluations"]``: designs evaluated."""
     rng = random.Random(seed)
     U, L, NO = tab["U"], tab["L"], tab["O"]
     inits = [
@@ -95,11 +100,14 @@ def solve(tab: dict, starts: int = 4, seed: int = 0):
         v = [sorted(rng.randint(1, 3) for _ in range(L)) for _ in range(U)]
         inits.append((o, v))
     best = (None, None, None)
+    count = [0]
     for o, v in inits:
-        o, v = climb(tab, o, v)
+        o, v = climb(tab, o, v, count=count)
         s = evaluate.table_score(tab, o, v)
         if s is not None and (best[0] is None or s > best[0]):
             best = (s, [r[:] for r in o], [r[:] for r in v])
+    if stats is not None:
+        stats["evaluations"] = count[0]
     return best
 
 

@@ -31,6 +31,7 @@ DVFS = (0.4, 0.6, 0.8, 1.0)  # fractions of a device's top clock
 SIZES = {
     # K devices, N resource blocks, M server shares, F DVFS levels, candidate cuts (profile rows)
     "small": dict(K=3, N=5, M=3, F=3, cuts=(2, 5, 8, 12, 15), profile="mobilenetv2-cifar10"),
+    "medium": dict(K=4, N=10, M=5, F=4, cuts=(1, 2, 3, 5, 8, 10, 12, 15, 17, 19), profile="mobilenetv2-cifar10"),
     "hard": dict(K=6, N=15, M=8, F=4, cuts=tuple(range(1, 20)), profile="mobilenetv2-cifar10"),
 }
 

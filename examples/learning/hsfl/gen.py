@@ -21,6 +21,7 @@ import common  # noqa: E402
 SIZES = {
     # K devices, N resource blocks, batch sizes, candidate cuts (profile rows kept on the device)
     "small": dict(K=5, N=10, batches=[16, 32, 64], cuts=[2, 7, 11, 14]),
+    "medium": dict(K=6, N=14, batches=[16, 32, 64, 128], cuts=[1, 2, 4, 7, 11, 14]),
     "hard": dict(K=8, N=20, batches=[16, 32, 64, 128], cuts=[1, 2, 4, 7, 8, 11, 14, 17]),
 }
 

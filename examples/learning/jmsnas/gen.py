@@ -32,6 +32,7 @@ OPS = (
 STAGES = ((32, 32), (64, 16), (128, 8))  # (channels, resolution)
 SIZES = {
     "small": dict(U=2, L=6, edge_share=0.5),
+    "medium": dict(U=3, L=8, edge_share=0.4),
     "hard": dict(U=3, L=12, edge_share=0.35),
 }
 TIERS = 3

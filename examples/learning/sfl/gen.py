@@ -27,6 +27,7 @@ BITS = 32  # fp32 activations, gradients and weights
 SIZES = {
     # K devices, N resource blocks, M server shares, candidate cuts (profile rows)
     "small": dict(K=3, N=6, M=4, cuts=(2, 3, 6, 10, 14, 18), profile="vgg16-cifar10"),
+    "medium": dict(K=6, N=16, M=12, cuts=(1, 2, 3, 4, 6, 8, 10, 12, 14, 18), profile="vgg16-cifar10"),
     "hard": dict(K=14, N=50, M=40, cuts=tuple(range(1, 19)), profile="vgg16-cifar10"),
 }
 

@@ -21,6 +21,7 @@ import common  # noqa: E402
 SIZES = {
     # candidates, selected, RBs, candidate cuts (profile rows kept on the device; the last = all)
     "small": dict(K=8, KSEL=3, N=8, cuts=[3, 6, 10, 14, 19]),
+    "medium": dict(K=16, KSEL=5, N=16, cuts=[2, 3, 6, 8, 10, 14, 17, 19]),
     "hard": dict(K=35, KSEL=9, N=35, cuts=[1, 2, 3, 5, 6, 8, 10, 13, 14, 17, 18, 19]),
 }
 

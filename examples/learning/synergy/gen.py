@@ -33,6 +33,7 @@ ACCELERATORS = {
 SIZES = {
     # devices (MAX78000 count, MAX78002 count), weight-memory load (at most), layers per CNN, CNNs
     "small": dict(types=(3, 0), load=0.7, layers=(5, 8), models=4),
+    "medium": dict(types=(3, 1), load=0.7, layers=(5, 8), models=4),
     "hard": dict(types=(3, 1), load=0.85, layers=(7, 11), models=5),
 }
 
