@@ -29,6 +29,7 @@ from modelsplit.workers.backend import MiniZincBackend, StopToken
 from modelsplit.workers.cpsat.pool import ServerPool
 from modelsplit.workers.flat import FlatPart, flatten_plan
 from modelsplit.workers.local import LocalExecutor
+from modelsplit.workers.solvers import SolverOptions
 from modelsplit.workers.virtual import VirtualExecutor
 
 CORPUS = MODELS / "cpsat"
@@ -577,3 +578,63 @@ def test_virtual_runs_cpsat_parts_in_processes_of_their_own(cpsat, name, tmp_pat
     else:
         assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
     assert solver_processes(plan) == []
+
+
+# ---- multi-threaded parts (--part-threads) ------------------------------------------------------
+@pytest.mark.parametrize("name", ["golomb6", "knapsack01"])
+def test_two_thread_parts_reach_the_solver_and_agree_with_unsplit(cpsat, name, tmp_path):
+    """Each part's search runs CP-SAT's portfolio of 2 workers (the server records it, and so do
+    the parts' statistics); the optimum is the unsplit one."""
+    entry = next(e for e in CATALOG if e["name"] == name)
+    files = model_files(entry)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", solver="cp-sat", strategy="ranges", parts=4)
+    backend = MiniZincBackend()
+    options = SolverOptions(statistics=True, part_threads=2)
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 2), solver_options=options)
+    records = backend.servers().records
+    assert {r.workers for r in records} - {0} == {2}  # 0: a part stopped before its search
+    assert {p["numWorkers"] for p in answer.statistics["parts"]} == {2}
+    assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+
+
+def test_part_threads_are_refused_where_they_cannot_work(cpsat, tmp_path):
+    """Gecode parts, virtual workers, a -p that disagrees and bad values: one line each."""
+    from modelsplit.errors import InputError
+    from modelsplit.workers.solvers import resolve_solver
+
+    with pytest.raises(InputError, match="--part-threads 2 is for CP-SAT parts"):
+        SolverOptions(part_threads=2).part_flags(resolve_solver("gecode"), "minizinc")
+    with pytest.raises(InputError, match="disagree"):
+        SolverOptions(threads=3, part_threads=2).part_flags(cpsat, "minizinc")
+    assert SolverOptions(part_threads=2).part_flags(cpsat, "minizinc")[0] == ("-p", "2")
+    assert SolverOptions(part_threads=2).part_flags(cpsat, "cpsat")[0] == ("-p", "2")
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(InputError, match="at least 1"):
+            SolverOptions(part_threads=bad)
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")
+    files = model_files(entry)
+    with pytest.raises(InputError, match="virtual"):
+        api.run(files[0], files[1:], solver="cp-sat", virtual=4, part_threads=2)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "modelsplit", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "1.5", "two"])
+def test_cli_refuses_bad_part_threads(value, tmp_path):
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")
+    out = _cli("run", *model_files(entry), "--solver", "cp-sat", f"--part-threads={value}")
+    assert out.returncode == 2 and "--part-threads" in out.stderr
+    assert len(out.stderr.strip().splitlines()) <= 3 and "Traceback" not in out.stderr
+
+
+def test_cli_runs_two_thread_parts_and_refuses_them_on_virtual_workers(cpsat, tmp_path):
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")
+    files = model_files(entry)
+    out = _cli("run", *files, "--solver", "cp-sat", "--part-threads", "2", "-w", "1", "--json", "-q")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert (got["status"], got["objective"]) == optimum(cpsat.arg, files)
+    out = _cli("run", *files, "--solver", "cp-sat", "--part-threads", "2", "--virtual", "4")
+    assert out.returncode == 2 and "virtual" in out.stderr and "Traceback" not in out.stderr

@@ -372,3 +372,18 @@ def test_a_server_killed_mid_part_is_retried_and_the_count_stays_exact(tmp_path)
     journal.close()
     assert attempts[plan.parts[-1].id] == 2 and sum(attempts.values()) == len(plan.parts) + 1
     assert [r for r in backend.servers().records if r.startup is None]
+
+
+@pytest.mark.parametrize("maximise", [False, True], ids=["minimize", "maximize"])
+def test_two_thread_parts_of_a_model_file(tmp_path, maximise):
+    """--part-threads 2 reaches a model file's server (its search ran 2 CP-SAT workers); the
+    optimum is CP-SAT's on the whole model."""
+    from modelsplit.workers.solvers import SolverOptions
+
+    model = assignment(maximise)
+    plan = api.split(export(model, tmp_path, ".pb"), output=tmp_path / "plan", parts=4, strategy="ranges")
+    backend = ProtoBackend()
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 2), solver_options=SolverOptions(part_threads=2))
+    records = backend.servers().records
+    assert {r.workers for r in records} - {0} == {2}  # 0: a part stopped before its search
+    assert answer.to_json()["status"] == "OPTIMAL_SOLUTION" and answer.objective == direct_optimum(model)

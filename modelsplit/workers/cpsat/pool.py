@@ -55,6 +55,7 @@ class RunRecord:
     runs: int  # parts that server had run, this one included
     loads: int  # translations that server had made (one per server)
     startup: float | None  # seconds from the part's start to its search's (None: it did not end)
+    workers: int = 1  # CP-SAT workers of the part's search (num_workers; 0: no search ran)
 
 
 class Server:
@@ -134,10 +135,14 @@ class ServerPool:
         key = ("fzn", flat.fzn, "--ozn", flat.ozn, "--minizinc", self._minizinc, *free)
         return self.part(key, {"argv": argv, "constraints": flat.constraints}, label)
 
-    def proto_part(self, model_file: str, all_solutions: bool, cube, bound, label: str | None) -> ServerPart:
-        """A part of a CP-SAT model file: its cube's ranges and the objective bound."""
+    def proto_part(
+        self, model_file: str, all_solutions: bool, cube, bound, label: str | None, threads: int = 1
+    ) -> ServerPart:
+        """A part of a CP-SAT model file: its cube's ranges, the objective bound, and the CP-SAT
+        workers of its search (``threads``)."""
         ranges = [[r.slot.var, r.lo, r.hi] for r in cube.restrictions]
-        return self.part(("proto", model_file), {"all": all_solutions, "cube": ranges, "bound": bound}, label)
+        request = {"all": all_solutions, "cube": ranges, "bound": bound, "threads": threads}
+        return self.part(("proto", model_file), request, label)
 
     def part(self, key: tuple[str, ...], request: dict, label: str | None) -> ServerPart:
         """Start a part: on an idle server with ``key`` loaded, else on a new one. Idle servers of
@@ -305,5 +310,6 @@ class ServerPart:
         if end is not None and "solving" in end:
             startup = max(0.0, float(end["solving"]) - self.started)
         runs, loads = (int(end["runs"]), int(end["loads"])) if end else (self.run, 1)
-        record = RunRecord(self.pid, runs, loads, startup)
+        workers = int(end.get("workers", 0)) if end else 0
+        record = RunRecord(self.pid, runs, loads, startup, workers)
         self.pool.release(self.server, record, healthy=end is not None and self.server.proc.poll() is None)
