@@ -638,3 +638,45 @@ def test_cli_runs_two_thread_parts_and_refuses_them_on_virtual_workers(cpsat, tm
     assert (got["status"], got["objective"]) == optimum(cpsat.arg, files)
     out = _cli("run", *files, "--solver", "cp-sat", "--part-threads", "2", "--virtual", "4")
     assert out.returncode == 2 and "virtual" in out.stderr and "Traceback" not in out.stderr
+
+
+# ---- the incumbent as a solution hint -----------------------------------------------------------
+def test_a_part_given_the_incumbent_starts_from_it_where_it_fits_its_cube(cpsat, tmp_path):
+    """Each part's task carries the incumbent's values that its cube allows; the server gives
+    them to CP-SAT as a solution hint (its record counts them) and clears it; answers stay exact."""
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")  # maximize
+    files = model_files(entry)
+    plan, flat, tasks = _flat_tasks(cpsat, files, tmp_path, 2, False)
+    values = plan.values_file.read_text()
+    backend = MiniZincBackend()
+    try:
+        found: list = []
+        plain = [backend.solve(t, found.extend, StopToken()) for t in tasks]  # no incumbent, no hint
+        assert all(r.hints == 0 for r in backend.servers().records)
+        incumbent = found[-1].values
+        slots = plan.info.slot_values(incumbent)
+        for part, alone in zip(plan.parts, plain):
+            task = make_task(plan, part, 2, cpsat.arg, values, None, [], flat, incumbent=incumbent)
+            names = {name for name, _ in task.flat.hint}
+            assert task.flat.hint and len(names) == len(task.flat.hint)
+            for r in part.cube.restrictions:  # a value outside the cube is no hint
+                assert (flat.names[r.slot] in names) == r.holds(slots[r.slot])
+            result = backend.solve(task, lambda batch: None, StopToken())
+            assert backend.servers().records[-1].hints == len(task.flat.hint) > 0
+            assert (result.status, result.objective) == (alone.status, alone.objective)
+        result = backend.solve(tasks[1], lambda batch: None, StopToken())  # no hint: none left over
+        assert backend.servers().records[-1].hints == 0 and result.objective == plain[1].objective
+    finally:
+        backend.close()
+
+
+@pytest.mark.parametrize("name", ["golomb6", "knapsack01"])
+def test_parts_started_after_an_incumbent_get_it_as_a_hint_and_stay_exact(cpsat, name, tmp_path):
+    entry = next(e for e in CATALOG if e["name"] == name)
+    files = model_files(entry)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", solver="cp-sat", strategy="ranges", parts=6, race=0)
+    backend = MiniZincBackend()
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 1))
+    records = backend.servers().records
+    assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+    assert records[0].hints == 0 and sum(r.hints for r in records) > 0

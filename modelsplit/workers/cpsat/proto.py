@@ -38,7 +38,7 @@ class ProtoBackend(MiniZincBackend):
         if self.long_lived:
             threads = int(task.flags[task.flags.index("-p") + 1]) if "-p" in task.flags else 1
             return self.servers().proto_part(
-                task.model_files[0], task.all_solutions, task.cube, task.bound, task.key, threads
+                task.model_files[0], task.all_solutions, task.cube, task.bound, task.key, threads, task.hint
             )
         part = Path(tmp) / f"modelsplit_part_{task.part_id}.pbtxt"
         part.write_text(part_text(task.model_files[0], task.cube, task.bound))
