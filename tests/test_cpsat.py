@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CATALOG, EXAMPLES, MODELS, model_files, optimum, plain_minizinc, solver_processes
+from conftest import CATALOG, EXAMPLES, MODELS, model_files, ms, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
 from modelsplit.driver import scratch_root
@@ -617,14 +617,10 @@ def test_part_threads_are_refused_where_they_cannot_work(cpsat, tmp_path):
         api.run(files[0], files[1:], solver="cp-sat", virtual=4, part_threads=2)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "modelsplit", *args], capture_output=True, text=True, timeout=300)
-
-
 @pytest.mark.parametrize("value", ["0", "-2", "1.5", "two"])
 def test_cli_refuses_bad_part_threads(value, tmp_path):
     entry = next(e for e in CATALOG if e["name"] == "knapsack01")
-    out = _cli("run", *model_files(entry), "--solver", "cp-sat", f"--part-threads={value}")
+    out = ms("run", *model_files(entry), "--solver", "cp-sat", f"--part-threads={value}")
     assert out.returncode == 2 and "--part-threads" in out.stderr
     assert len(out.stderr.strip().splitlines()) <= 3 and "Traceback" not in out.stderr
 
@@ -632,11 +628,11 @@ def test_cli_refuses_bad_part_threads(value, tmp_path):
 def test_cli_runs_two_thread_parts_and_refuses_them_on_virtual_workers(cpsat, tmp_path):
     entry = next(e for e in CATALOG if e["name"] == "knapsack01")
     files = model_files(entry)
-    out = _cli("run", *files, "--solver", "cp-sat", "--part-threads", "2", "-w", "1", "--json", "-q")
+    out = ms("run", *files, "--solver", "cp-sat", "--part-threads", "2", "-w", "1", "--json", "-q")
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     assert (got["status"], got["objective"]) == optimum(cpsat.arg, files)
-    out = _cli("run", *files, "--solver", "cp-sat", "--part-threads", "2", "--virtual", "4")
+    out = ms("run", *files, "--solver", "cp-sat", "--part-threads", "2", "--virtual", "4")
     assert out.returncode == 2 and "virtual" in out.stderr and "Traceback" not in out.stderr
 
 
@@ -680,3 +676,17 @@ def test_parts_started_after_an_incumbent_get_it_as_a_hint_and_stay_exact(cpsat,
     records = backend.servers().records
     assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
     assert records[0].hints == 0 and sum(r.hints for r in records) > 0
+
+
+def test_part_threads_from_the_configuration_file(cpsat, tmp_path):
+    """modelsplit.toml's part-threads is a default like the others: a bad value is one line, and
+    K > 1 with Gecode parts is refused with one line saying why."""
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")
+    files = [str(Path(f).resolve()) for f in model_files(entry)]
+    (tmp_path / "modelsplit.toml").write_text("part-threads = 0\n")
+    out = ms("run", *files, "-q", cwd=tmp_path)
+    assert out.returncode != 0 and "part-threads" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    (tmp_path / "modelsplit.toml").write_text("part-threads = 2\n")
+    out = ms("run", *files, "--solver", "gecode", "-q", "--race", "0", cwd=tmp_path)
+    assert out.returncode == 1 and "is for CP-SAT parts" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

@@ -107,8 +107,9 @@ def make_task(
 
 def fitting(plan: Plan, cube: Cube, incumbent: dict | None) -> dict:
     """The slot values of ``incumbent`` (a solution's values) that ``cube`` allows; empty when
-    there is none or the plan does not optimise (a hint only helps a search for a better one)."""
-    if not incumbent or not plan.goal.optimises:
+    there is none, the plan does not optimise (a hint only helps a search for a better one) or
+    its solver is not CP-SAT (the one solver whose parts take a hint)."""
+    if not incumbent or not plan.goal.optimises or plan.solver != "cp-sat":
         return {}
     try:
         values = plan.info.slot_values(incumbent)
