@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import resource
 import shutil
@@ -225,6 +226,7 @@ def solve(
     solution_limit: int | None = None,
     solver_options: SolverOptions | None = None,
     stop: threading.Event | None = None,
+    part_threads: int | None = None,
 ) -> Answer:
     """Solve (or resume) a plan with local solver processes, on a Dask cluster, or on virtual
     workers.
@@ -249,11 +251,13 @@ def solve(
     :class:`~modelsplit.run.stream.SolutionStream`); ``solution_limit``: stop once that many
     have. ``solver_options``: flags for every part's solver (:class:`SolverOptions`). ``stop``:
     an event another thread sets to end the run as a time limit would (the answer so far).
+    ``part_threads``: CP-SAT workers per CP-SAT part (see :class:`SolverOptions`; not virtual).
     ``answer.solutions`` reads the answer's solutions from the plan's journal.
     """
     if not isinstance(plan, Plan):
         plan = Plan.load(plan)
     _check_where(dask, scheduler_file, virtual)
+    solver_options = _with_part_threads(solver_options, part_threads, virtual)
     if solution_limit is not None and solution_limit < 1:
         raise InputError(f"the number of solutions must be at least 1 (got {solution_limit})")
     options = dict(race=race, part_budget=part_budget, time_limit=time_limit, on_progress=on_progress,
@@ -265,6 +269,21 @@ def solve(
         if dask is None and scheduler_file is None:
             return solve_plan(plan, workers=workers, **options)
         return _solve_dask(plan, dask, scheduler_file, workers, options)
+
+
+def _with_part_threads(options: SolverOptions | None, part_threads: int | None, virtual) -> SolverOptions | None:
+    """``options`` with ``part_threads`` (checked); refused above 1 with ``virtual``: the
+    virtual clock charges a part the CPU seconds of its processes as the time of one core, so
+    a part of K threads would be charged about K times its time, and hold one virtual worker."""
+    if part_threads is not None:
+        options = dataclasses.replace(options or SolverOptions(), part_threads=part_threads)
+    k = options.part_threads if options is not None else 1
+    if virtual is not None and k > 1:
+        raise InputError(
+            f"--part-threads {k} cannot run on --virtual workers: the virtual clock charges a part "
+            "its CPU seconds as one core's time, so K threads would count K times over; leave it out"
+        )
+    return options
 
 
 def _check_where(dask, scheduler_file, virtual) -> None:
@@ -341,6 +360,7 @@ def run(
     solution_limit: int | None = None,
     solver_options: SolverOptions | None = None,
     stop: threading.Event | None = None,
+    part_threads: int | None = None,
     **split_options: Any,
 ) -> Answer:
     """Split ``model`` and solve the plan (kept in ``output``, else in a temporary directory).
@@ -350,13 +370,14 @@ def run(
     first-solution search beside the first parts. ``virtual``: split for that many workers and
     solve on that many virtual ones (see :func:`solve`, as ``dask``, ``scheduler_file``: the
     split is then for ``workers``). ``on_split`` receives the plan once written. ``time_limit``
-    counts from the call, the split included (virtual: the solve's virtual seconds). ``stop``: see
-    :func:`solve`. A temporary plan is removed (``answer.plan`` None), but kept after a stop in a
-    directory ``answer.plan`` names; its journal moves to a file in the scratch directory that
+    counts from the call, the split included (virtual: the solve's virtual seconds). ``stop``,
+    ``part_threads``: see :func:`solve`. A temporary plan is removed (``answer.plan`` None), but
+    kept after a stop in a directory ``answer.plan`` names; its journal moves to a file in the scratch directory that
     ``answer.solutions`` owns until the answer is closed, garbage-collected, or the process ends.
     """
     started = time.monotonic()
     _check_where(dask, scheduler_file, virtual)  # before the split, which may take a while
+    solver_options = _with_part_threads(solver_options, part_threads, virtual)
     with contextlib.ExitStack() as stack:
         temporary = output is None
         if temporary:  # in the scratch directory, which a later run sweeps if this one is killed

@@ -63,6 +63,7 @@ SETTINGS = {
     "time-limit": ("time_limit", _seconds(minimum_exclusive=True)),
     "race": ("race", _seconds(minimum_exclusive=False)),
     "part-budget": ("part_budget", _seconds(minimum_exclusive=False)),
+    "part-threads": ("part_threads", _positive_int),
     "dask": ("dask", _text),
 }
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CATALOG, EXAMPLES, MODELS, model_files, optimum, plain_minizinc, solver_processes
+from conftest import CATALOG, EXAMPLES, MODELS, model_files, ms, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
 from modelsplit.driver import scratch_root
@@ -29,6 +29,7 @@ from modelsplit.workers.backend import MiniZincBackend, StopToken
 from modelsplit.workers.cpsat.pool import ServerPool
 from modelsplit.workers.flat import FlatPart, flatten_plan
 from modelsplit.workers.local import LocalExecutor
+from modelsplit.workers.solvers import SolverOptions
 from modelsplit.workers.virtual import VirtualExecutor
 
 CORPUS = MODELS / "cpsat"
@@ -577,3 +578,115 @@ def test_virtual_runs_cpsat_parts_in_processes_of_their_own(cpsat, name, tmp_pat
     else:
         assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
     assert solver_processes(plan) == []
+
+
+# ---- multi-threaded parts (--part-threads) ------------------------------------------------------
+@pytest.mark.parametrize("name", ["golomb6", "knapsack01"])
+def test_two_thread_parts_reach_the_solver_and_agree_with_unsplit(cpsat, name, tmp_path):
+    """Each part's search runs CP-SAT's portfolio of 2 workers (the server records it, and so do
+    the parts' statistics); the optimum is the unsplit one."""
+    entry = next(e for e in CATALOG if e["name"] == name)
+    files = model_files(entry)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", solver="cp-sat", strategy="ranges", parts=4)
+    backend = MiniZincBackend()
+    options = SolverOptions(statistics=True, part_threads=2)
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 2), solver_options=options)
+    records = backend.servers().records
+    assert {r.workers for r in records} - {0} == {2}  # 0: a part stopped before its search
+    assert {p["numWorkers"] for p in answer.statistics["parts"]} == {2}
+    assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+
+
+def test_part_threads_are_refused_where_they_cannot_work(cpsat, tmp_path):
+    """Gecode parts, virtual workers, a -p that disagrees and bad values: one line each."""
+    from modelsplit.errors import InputError
+    from modelsplit.workers.solvers import resolve_solver
+
+    with pytest.raises(InputError, match="--part-threads 2 is for CP-SAT parts"):
+        SolverOptions(part_threads=2).part_flags(resolve_solver("gecode"), "minizinc")
+    with pytest.raises(InputError, match="disagree"):
+        SolverOptions(threads=3, part_threads=2).part_flags(cpsat, "minizinc")
+    assert SolverOptions(part_threads=2).part_flags(cpsat, "minizinc")[0] == ("-p", "2")
+    assert SolverOptions(part_threads=2).part_flags(cpsat, "cpsat")[0] == ("-p", "2")
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(InputError, match="at least 1"):
+            SolverOptions(part_threads=bad)
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")
+    files = model_files(entry)
+    with pytest.raises(InputError, match="virtual"):
+        api.run(files[0], files[1:], solver="cp-sat", virtual=4, part_threads=2)
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "1.5", "two"])
+def test_cli_refuses_bad_part_threads(value, tmp_path):
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")
+    out = ms("run", *model_files(entry), "--solver", "cp-sat", f"--part-threads={value}")
+    assert out.returncode == 2 and "--part-threads" in out.stderr
+    assert len(out.stderr.strip().splitlines()) <= 3 and "Traceback" not in out.stderr
+
+
+def test_cli_runs_two_thread_parts_and_refuses_them_on_virtual_workers(cpsat, tmp_path):
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")
+    files = model_files(entry)
+    out = ms("run", *files, "--solver", "cp-sat", "--part-threads", "2", "-w", "1", "--json", "-q")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert (got["status"], got["objective"]) == optimum(cpsat.arg, files)
+    out = ms("run", *files, "--solver", "cp-sat", "--part-threads", "2", "--virtual", "4")
+    assert out.returncode == 2 and "virtual" in out.stderr and "Traceback" not in out.stderr
+
+
+# ---- the incumbent as a solution hint -----------------------------------------------------------
+def test_a_part_given_the_incumbent_starts_from_it_where_it_fits_its_cube(cpsat, tmp_path):
+    """Each part's task carries the incumbent's values that its cube allows; the server gives
+    them to CP-SAT as a solution hint (its record counts them) and clears it; answers stay exact."""
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")  # maximize
+    files = model_files(entry)
+    plan, flat, tasks = _flat_tasks(cpsat, files, tmp_path, 2, False)
+    values = plan.values_file.read_text()
+    backend = MiniZincBackend()
+    try:
+        found: list = []
+        plain = [backend.solve(t, found.extend, StopToken()) for t in tasks]  # no incumbent, no hint
+        assert all(r.hints == 0 for r in backend.servers().records)
+        incumbent = found[-1].values
+        slots = plan.info.slot_values(incumbent)
+        for part, alone in zip(plan.parts, plain):
+            task = make_task(plan, part, 2, cpsat.arg, values, None, [], flat, incumbent=incumbent)
+            names = {name for name, _ in task.flat.hint}
+            assert task.flat.hint and len(names) == len(task.flat.hint)
+            for r in part.cube.restrictions:  # a value outside the cube is no hint
+                assert (flat.names[r.slot] in names) == r.holds(slots[r.slot])
+            result = backend.solve(task, lambda batch: None, StopToken())
+            assert backend.servers().records[-1].hints == len(task.flat.hint) > 0
+            assert (result.status, result.objective) == (alone.status, alone.objective)
+        result = backend.solve(tasks[1], lambda batch: None, StopToken())  # no hint: none left over
+        assert backend.servers().records[-1].hints == 0 and result.objective == plain[1].objective
+    finally:
+        backend.close()
+
+
+@pytest.mark.parametrize("name", ["golomb6", "knapsack01"])
+def test_parts_started_after_an_incumbent_get_it_as_a_hint_and_stay_exact(cpsat, name, tmp_path):
+    entry = next(e for e in CATALOG if e["name"] == name)
+    files = model_files(entry)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", solver="cp-sat", strategy="ranges", parts=6, race=0)
+    backend = MiniZincBackend()
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 1))
+    records = backend.servers().records
+    assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
+    assert records[0].hints == 0 and sum(r.hints for r in records) > 0
+
+
+def test_part_threads_from_the_configuration_file(cpsat, tmp_path):
+    """modelsplit.toml's part-threads is a default like the others: a bad value is one line, and
+    K > 1 with Gecode parts is refused with one line saying why."""
+    entry = next(e for e in CATALOG if e["name"] == "knapsack01")
+    files = [str(Path(f).resolve()) for f in model_files(entry)]
+    (tmp_path / "modelsplit.toml").write_text("part-threads = 0\n")
+    out = ms("run", *files, "-q", cwd=tmp_path)
+    assert out.returncode != 0 and "part-threads" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    (tmp_path / "modelsplit.toml").write_text("part-threads = 2\n")
+    out = ms("run", *files, "--solver", "gecode", "-q", "--race", "0", cwd=tmp_path)
+    assert out.returncode == 1 and "is for CP-SAT parts" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

@@ -372,3 +372,41 @@ def test_a_server_killed_mid_part_is_retried_and_the_count_stays_exact(tmp_path)
     journal.close()
     assert attempts[plan.parts[-1].id] == 2 and sum(attempts.values()) == len(plan.parts) + 1
     assert [r for r in backend.servers().records if r.startup is None]
+
+
+@pytest.mark.parametrize("maximise", [False, True], ids=["minimize", "maximize"])
+def test_two_thread_parts_of_a_model_file(tmp_path, maximise):
+    """--part-threads 2 reaches a model file's server (its search ran 2 CP-SAT workers); the
+    optimum is CP-SAT's on the whole model."""
+    from modelsplit.workers.solvers import SolverOptions
+
+    model = assignment(maximise)
+    plan = api.split(export(model, tmp_path, ".pb"), output=tmp_path / "plan", parts=4, strategy="ranges")
+    backend = ProtoBackend()
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 2), solver_options=SolverOptions(part_threads=2))
+    records = backend.servers().records
+    assert {r.workers for r in records} - {0} == {2}  # 0: a part stopped before its search
+    assert answer.to_json()["status"] == "OPTIMAL_SOLUTION" and answer.objective == direct_optimum(model)
+
+
+def test_model_file_parts_start_from_the_incumbent_where_it_fits(tmp_path):
+    """A part's task carries the incumbent's values its cube allows; the server hints them to
+    CP-SAT (its record counts them); the optimum stays CP-SAT's on the whole model."""
+    model = assignment(False)
+    plan = api.split(export(model, tmp_path, ".pb"), output=tmp_path / "plan", parts=4, strategy="ranges", race=0)
+    backend = ProtoBackend()
+    answer = solve_plan(plan, executor=LocalExecutor(backend, 1))
+    records = backend.servers().records
+    assert answer.objective == direct_optimum(model) and answer.to_json()["status"] == "OPTIMAL_SOLUTION"
+    assert records[0].hints == 0 and sum(r.hints for r in records) > 0
+    incumbent = answer.solution
+    backend = ProtoBackend()  # the run's backend ended with the run
+    try:
+        for part in plan.parts:
+            task = make_task(plan, part, 2, "", "", None, incumbent=incumbent)
+            outside = {r.slot.var for r in part.cube.restrictions if not r.holds(incumbent[r.slot.var])}
+            assert {name for name, _ in task.hint} == set(incumbent) - outside
+            result = backend.solve(task, lambda batch: None, StopToken())
+            assert result.error is None and backend.servers().records[-1].hints == len(task.hint)
+    finally:
+        backend.close()

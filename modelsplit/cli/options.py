@@ -195,6 +195,16 @@ solve_options = [
     ),
     click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr."),
     click.option(
+        "--part-threads",
+        "part_threads",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        metavar="K",
+        help="CP-SAT parts: K CP-SAT workers (its portfolio) in each part; give each machine's "
+        "worker K cores (Dask: --nthreads 1 per machine).",
+    ),
+    click.option(
         "--part-budget",
         type=SECONDS,
         default=None,

@@ -143,6 +143,11 @@ def _check_where(opts: dict) -> None:
     for name, given in (("--dask", dask), ("--scheduler-file", opts["scheduler_file"])):
         if virtual is not None and given is not None:
             raise click.UsageError(f"--virtual and {name} exclude each other: choose where the parts run")
+    if virtual is not None and opts["part_threads"] > 1:
+        raise click.UsageError(
+            f"--part-threads {opts['part_threads']} cannot run on --virtual workers: the virtual clock "
+            "charges a part its CPU seconds as one core's time, so K threads would count K times over"
+        )
     if dask is not None and dask not in ("local", "config") and ":" not in dask:
         raise click.BadParameter(
             f"expected a scheduler address such as tcp://HOST:8786, 'local' or 'config' (got {dask!r})",
@@ -166,6 +171,7 @@ def _common(opts: dict) -> dict:
         random_seed=opts["random_seed"],
         threads=opts["threads"],
         flags=tuple(flags),
+        part_threads=opts["part_threads"],
     )
     return {
         "workers": opts["workers"],

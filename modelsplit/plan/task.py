@@ -40,6 +40,9 @@ class PartTask:
     # flags given as they are to the solver's own executable
     flags: tuple[str, ...] = ()
     fzn_flags: tuple[str, ...] = ()
+    # the incumbent's values that fit the cube (optimisation), as (variable, value) for scalar
+    # slots: a CP-SAT model file's part starts its search from them (a solution hint)
+    hint: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "goal", Goal(self.goal))  # a goal given as MiniZinc's word
@@ -55,8 +58,10 @@ def make_task(
     found: list[dict] = (),
     flat: FlatModel | None = None,
     flags: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+    incumbent: dict | None = None,
 ) -> PartTask:
-    """The task of one attempt at ``part``; ``flags``: (standard flags, the solver's own flags)."""
+    """The task of one attempt at ``part``; ``flags``: (standard flags, the solver's own flags);
+    ``incumbent``: the best solution's values so far (optimisation), a hint where they fit."""
     nogoods = []
     exact = plan.bound if plan.optimal else None  # the optimum is known: find one such solution
     if exact is not None:
@@ -76,6 +81,7 @@ def make_task(
     lines += [f"constraint {ng.mzn};  % nogood: {ng.kind}" for ng in nogoods]
     if values:
         lines.append(values)
+    hint = fitting(plan, part.cube, incumbent)
     return PartTask(
         part_id=part.id,
         key=part.key,
@@ -90,9 +96,24 @@ def make_task(
         shows_nothing=plan.shows_nothing,
         solver_tag=plan.solver,
         # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
-        flat=flat.part(plan.info, part.cube, plan.goal, bound, exact) if flat and not found else None,
+        flat=flat.part(plan.info, part.cube, plan.goal, bound, exact, hint) if flat and not found else None,
         cube=part.cube,
         format=plan.format,
         flags=flags[0],
         fzn_flags=flags[1],
+        hint=tuple((slot.var, value) for slot, value in hint.items() if not slot.index),
     )
+
+
+def fitting(plan: Plan, cube: Cube, incumbent: dict | None) -> dict:
+    """The slot values of ``incumbent`` (a solution's values) that ``cube`` allows; empty when
+    there is none, the plan does not optimise (a hint only helps a search for a better one) or
+    its solver is not CP-SAT (the one solver whose parts take a hint)."""
+    if not incumbent or not plan.goal.optimises or plan.solver != "cp-sat":
+        return {}
+    try:
+        values = plan.info.slot_values(incumbent)
+    except (TypeError, ValueError, KeyError):  # values that are not plain integers: no hint
+        return {}
+    limits = {r.slot: r for r in cube.restrictions}
+    return {slot: v for slot, v in values.items() if slot not in limits or limits[slot].holds(v)}

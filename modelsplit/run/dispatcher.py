@@ -85,6 +85,8 @@ class Dispatcher:
         self.values = plan.values_file.read_text()
         self.running: dict[int, RunningPart] = {}  # part id -> its attempt running now, oldest first
         self.finder: RunningPart | None = None  # the attempt that found the incumbent
+        best = journal.best_solution(plan.goal) if self.optimise else None
+        self.incumbent: dict | None = best.values if best else None  # its values: parts' hints
         self.cutting: int | None = None  # the part being stopped to be re-split, if any
         self.race_policy = RacePolicy(plan, race)
         self.restart_policy = RestartPolicy(plan)
@@ -114,7 +116,8 @@ class Dispatcher:
             # the race does not wait for the flattening: on an easy model its own run is the whole cost
             flat = self._flat.get(wait=part.id != RACE_ID)
             attempt = running.attempt
-            task = make_task(self.plan, part, attempt, self.solver_arg, self.values, bound, found, flat, self.flags)
+            args = (self.values, bound, found, flat, self.flags, self.incumbent)
+            task = make_task(self.plan, part, attempt, self.solver_arg, *args)
             self.executor.start(task)
             # known at once for local processes; a Dask executor may not offer it (its DoneEvent says)
             placement = getattr(self.executor, "placement", None)
@@ -194,6 +197,7 @@ class Dispatcher:
             rows.append((event.attempt, sol.objective, vals, sol.text))
             if self.collector.on_solution(sol.objective):
                 self.finder = running  # it searches below the incumbent already
+                self.incumbent = json.loads(vals)
                 self.restart_policy.improved(self.clock())
         self.journal.add_solutions(event.part_id, rows)
         for _, objective, vals, text in rows:  # recorded: now they may be shown

@@ -51,6 +51,9 @@ class FlatPart:
     fzn: str  # the plan's flattened model (shared by all parts)
     ozn: str  # its output specification
     constraints: str  # FlatZinc constraints inserted before the solve item
+    # the incumbent's values that fit the part's cube, by FlatZinc name: a CP-SAT part server
+    # starts the part's search from them (a solution hint); other solvers ignore them
+    hint: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass
@@ -64,10 +67,11 @@ class FlatModel:
     names: dict[Slot, str]
     seconds: float = 0.0  # how long flattening took
 
-    def part(self, info, cube: Cube, solve: str, bound=None, exact=None) -> FlatPart | None:
+    def part(self, info, cube: Cube, solve: str, bound=None, exact=None, hint=None) -> FlatPart | None:
         """The FlatZinc form of a part, or None when it must run through the CLI (a slot the
         flattening does not show, a cube a fixed value violates, a bound it cannot express).
-        ``exact``: the objective must equal this (the optimum, known already) instead."""
+        ``exact``: the objective must equal this (the optimum, known already) instead.
+        ``hint``: slot values (the incumbent's that fit the cube), named as in the flattening."""
         if not covers(self.names, cube):
             return None
         lines = cube_constraints(info, self.names, cube)
@@ -78,7 +82,14 @@ class FlatModel:
             if line is None:
                 return None
             lines.append(line)
-        return FlatPart(self.executable, str(self.fzn), str(self.ozn), "".join(ln + "\n" for ln in lines))
+        named = ((self.names.get(slot), value) for slot, value in (hint or {}).items())
+        pairs = tuple((name, value) for name, value in named if name is not None and _is_variable(name))
+        return FlatPart(self.executable, str(self.fzn), str(self.ozn), "".join(ln + "\n" for ln in lines), pairs)
+
+
+def _is_variable(name: str) -> bool:
+    """A slot's name in the flattening that is a variable (not a value flattening fixed)."""
+    return name not in ("true", "false") and not name.lstrip("-").isdigit()
 
 
 def flatzinc_executable(solver_arg: str, tag: str) -> str | None:

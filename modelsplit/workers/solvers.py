@@ -9,7 +9,7 @@ that ``minizinc --solvers`` lists can be named instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from modelsplit import driver
 from modelsplit.errors import InputError, SolverNotFoundError
@@ -39,6 +39,8 @@ class SolverOptions:
     """What every part's solver is told beside the part itself: MiniZinc's standard flags
     (``statistics``: -s, ``free_search``: -f, ``random_seed``: -r, ``threads``: -p) and
     ``flags``, given as they are to the solver's own executable (`minizinc --fzn-flags`).
+    ``part_threads``: CP-SAT workers in each part's own portfolio (``--part-threads``; default
+    1), for CP-SAT parts only, FlatZinc and model files alike.
 
     A standard flag the solver does not declare (its ``stdFlags``) is refused with one line:
     MiniZinc would pass it on, and the solver would stop every part with an error."""
@@ -48,17 +50,39 @@ class SolverOptions:
     random_seed: int | None = None
     threads: int | None = None
     flags: Sequence[str] = ()
+    part_threads: int = 1
+
+    def __post_init__(self) -> None:
+        k = self.part_threads
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise InputError(f"--part-threads must be a whole number of at least 1 (got {k!r})")
 
     def part_flags(self, solver: Solver, fmt: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(standard flags, the solver's own flags) for the parts of a plan of model format
-        ``fmt``; refused for a CP-SAT model file, whose parts run no MiniZinc solver."""
-        flags = (self.std_flags(solver), tuple(self.flags))
-        if fmt != "minizinc" and (flags[0] or flags[1]):
+        ``fmt``; refused for a CP-SAT model file, whose parts run no MiniZinc solver (its parts
+        take ``-p K`` for ``part_threads`` only)."""
+        threads = self._part_threads(solver)
+        if fmt != "minizinc":
+            if self.std_flags(solver) or self.flags:
+                raise InputError(
+                    "-s, -f, -r, -p and solver flags are for MiniZinc models: the parts of a CP-SAT "
+                    "model file take none; leave them out (--part-threads K gives them K workers)"
+                )
+            return (("-p", str(threads)) if threads > 1 else (), ())
+        with_threads = self if threads == 1 else replace(self, threads=threads)
+        return (with_threads.std_flags(solver), tuple(self.flags))
+
+    def _part_threads(self, solver: Solver) -> int:
+        """``part_threads``, checked against the solver and ``-p``."""
+        k = self.part_threads
+        if k > 1 and solver.tag != "cp-sat":
             raise InputError(
-                "-s, -f, -r, -p and solver flags are for MiniZinc models: the parts of a CP-SAT "
-                "model file take none; leave them out"
+                f"--part-threads {k} is for CP-SAT parts (--solver cp-sat), which run CP-SAT's "
+                f"portfolio of K workers; {solver.tag} has no portfolio to give a part: leave it out"
             )
-        return flags
+        if k > 1 and self.threads is not None and self.threads != k:
+            raise InputError(f"-p {self.threads} and --part-threads {k} disagree: give one of them")
+        return k
 
     def std_flags(self, solver: Solver) -> tuple[str, ...]:
         """The standard flags for ``solver``, checked against what it declares."""

@@ -55,6 +55,8 @@ class RunRecord:
     runs: int  # parts that server had run, this one included
     loads: int  # translations that server had made (one per server)
     startup: float | None  # seconds from the part's start to its search's (None: it did not end)
+    workers: int = 1  # CP-SAT workers of the part's search (num_workers; 0: no search ran)
+    hints: int = 0  # variables its search started from the incumbent's values (a solution hint)
 
 
 class Server:
@@ -132,12 +134,17 @@ class ServerPool:
         if self._minizinc is None:
             self._minizinc = find_minizinc()
         key = ("fzn", flat.fzn, "--ozn", flat.ozn, "--minizinc", self._minizinc, *free)
-        return self.part(key, {"argv": argv, "constraints": flat.constraints}, label)
+        request = {"argv": argv, "constraints": flat.constraints, "hint": [list(h) for h in flat.hint]}
+        return self.part(key, request, label)
 
-    def proto_part(self, model_file: str, all_solutions: bool, cube, bound, label: str | None) -> ServerPart:
-        """A part of a CP-SAT model file: its cube's ranges and the objective bound."""
+    def proto_part(
+        self, model_file: str, all_solutions: bool, cube, bound, label: str | None, threads: int = 1, hint=()
+    ) -> ServerPart:
+        """A part of a CP-SAT model file: its cube's ranges, the objective bound, the CP-SAT
+        workers of its search (``threads``) and its solution hint (``(name, value)`` pairs)."""
         ranges = [[r.slot.var, r.lo, r.hi] for r in cube.restrictions]
-        return self.part(("proto", model_file), {"all": all_solutions, "cube": ranges, "bound": bound}, label)
+        request = {"all": all_solutions, "cube": ranges, "bound": bound, "threads": threads, "hint": [list(h) for h in hint]}
+        return self.part(("proto", model_file), request, label)
 
     def part(self, key: tuple[str, ...], request: dict, label: str | None) -> ServerPart:
         """Start a part: on an idle server with ``key`` loaded, else on a new one. Idle servers of
@@ -305,5 +312,6 @@ class ServerPart:
         if end is not None and "solving" in end:
             startup = max(0.0, float(end["solving"]) - self.started)
         runs, loads = (int(end["runs"]), int(end["loads"])) if end else (self.run, 1)
-        record = RunRecord(self.pid, runs, loads, startup)
+        workers, hints = (int(end.get("workers", 0)), int(end.get("hints", 0))) if end else (0, 0)
+        record = RunRecord(self.pid, runs, loads, startup, workers, hints)
         self.pool.release(self.server, record, healthy=end is not None and self.server.proc.poll() is None)

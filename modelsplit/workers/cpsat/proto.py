@@ -36,7 +36,10 @@ class ProtoBackend(MiniZincBackend):
     def start(self, task: PartTask, tmp: str):
         assert task.cube is not None, "a native CP-SAT part carries its cube"
         if self.long_lived:
-            return self.servers().proto_part(task.model_files[0], task.all_solutions, task.cube, task.bound, task.key)
+            threads = int(task.flags[task.flags.index("-p") + 1]) if "-p" in task.flags else 1
+            return self.servers().proto_part(
+                task.model_files[0], task.all_solutions, task.cube, task.bound, task.key, threads, task.hint
+            )
         part = Path(tmp) / f"modelsplit_part_{task.part_id}.pbtxt"
         part.write_text(part_text(task.model_files[0], task.cube, task.bound))
         flags = ["-a"] if task.all_solutions else []

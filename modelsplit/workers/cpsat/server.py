@@ -14,8 +14,8 @@ Requests come on stdin, one JSON object a line:
 
 * ``{"run": N, "argv": [...], "constraints": "..."}`` (FlatZinc): ``fzn-cpsat``'s flags and the
   part's FlatZinc constraints (``constraint int_le(3, X_INTRODUCED_4_);``);
-* ``{"run": N, "all": bool, "cube": [[name, lo, hi], ...], "bound": B}`` (model file; ``lo``,
-  ``hi`` and ``B`` may be null);
+* ``{"run": N, "all": bool, "cube": [[name, lo, hi], ...], "bound": B, "threads": K}`` (model
+  file; ``lo``, ``hi`` and ``B`` may be null; ``threads``: CP-SAT workers, default 1);
 * ``{"stop": N}``: stop run N now (CP-SAT's ``stop_search``); a run not started yet ends at once.
 
 Once the model is read, the server prints ``%%%modelsplit-loaded``. A run prints what the
@@ -23,9 +23,14 @@ one-part process prints (``fzn-cpsat``'s protocol through MiniZinc's
 solution printer, ``minizinc --ozn-file``, which runs as this process's child for its whole life;
 or the dzn text of :mod:`.standalone`), each solution flushed as it is found (the printer prints
 repeated solution texts: see :func:`_printer`), and then one line
-``%%%modelsplit-run-end run=N rc=R loads=L runs=K solving=T``: ``rc`` is 0, or 1 after an error
-line on stderr; ``loads`` counts the translations this process made (one); ``runs`` the runs it
-served; ``solving`` is the monotonic time its search started. The end of stdin ends the process.
+``%%%modelsplit-run-end run=N rc=R loads=L runs=K solving=T workers=W hints=H``: ``rc`` is 0,
+or 1 after an error line on stderr; ``loads`` counts the translations this process made (one);
+``runs`` the runs it served; ``solving`` is the monotonic time its search started; ``workers``
+the CP-SAT workers its search had (``num_workers``: ``-p N`` or the request's ``threads``; 0
+when no search ran); ``hints`` the variables whose values in the request's ``hint`` (the
+incumbent's, ``[[name, value], ...]``: FlatZinc names, or the model file's variable names) lay
+in the part's domains and started its search as CP-SAT's solution hint (cleared after the
+run). The end of stdin ends the process.
 """
 
 from __future__ import annotations
@@ -94,6 +99,21 @@ class Narrowing:
         self._saved.clear()
 
 
+def hint(proto, pairs) -> int:
+    """Give ``proto``'s search the values ``pairs`` (``(variable index, value)``) as a solution
+    hint, those in their variable's (narrowed) domain; how many. Cleared after the part
+    (``proto.clear_solution_hint()``): a hint is the incumbent's, of the run that asked."""
+    proto.clear_solution_hint()
+    n = 0
+    for index, value in pairs:
+        domain = list(proto.variables[index].domain)
+        if any(a <= value <= b for a, b in zip(domain[0::2], domain[1::2])):
+            proto.solution_hint.vars.append(index)
+            proto.solution_hint.values.append(value)
+            n += 1
+    return n
+
+
 class FznModel:
     """A FlatZinc model translated once; each run solves it with a part's constraints."""
 
@@ -117,9 +137,20 @@ class FznModel:
             if not all(self._narrow(narrowing, c) for c in constraints):
                 narrowing.undo()
                 model = self._copy_with(constraints)
+            server.hints = hint(model.proto, self._hint_pairs(request.get("hint", ())))
             cli.answer(self.cp_model, self.tr, model, args, out, time.monotonic() - started, server.search)
         finally:
             narrowing.undo()
+            self.tr.model.proto.clear_solution_hint()
+
+    def _hint_pairs(self, named) -> list[tuple[int, int]]:
+        """(variable index, value) of the hint's FlatZinc names that are model variables."""
+        pairs = []
+        for name, value in named:
+            var = self.translator.env.get(name)
+            if isinstance(var, self.cp_model.IntVar):
+                pairs.append((var.index, int(value)))
+        return pairs
 
     def _narrow(self, narrowing: Narrowing, c) -> bool:
         """Apply ``int_le/int_lt/int_eq/bool_eq`` of a variable and a constant as a narrowed
@@ -191,13 +222,17 @@ class ProtoModel:
             if empty:  # a cube or bound no value meets: what CP-SAT would answer
                 out.write("=====UNSATISFIABLE=====\n")
                 return
+            pairs = [(self.index[name], int(v)) for name, v in request.get("hint", ()) if name in self.index]
+            server.hints = hint(proto, pairs)
+            threads = int(request.get("threads", 1))
             status = standalone.solve(
-                self.model, self.optimise, enumerate_all, None, out, server.register, self.columns
+                self.model, self.optimise, enumerate_all, None, out, server.register, self.columns, threads
             )
             if not standalone.write_end(status, self.optimise, enumerate_all, out):
                 raise ModelsplitError("CP-SAT says the model is invalid")
         finally:
             narrowing.undo()
+            proto.clear_solution_hint()
             out.flush()
 
 
@@ -214,6 +249,8 @@ class Server:
         self._printer = None  # its printer (fzn-cpsat's), whose ``interrupted`` a stop sets
         self._stop_asked = -1  # the latest run a stop was asked for
         self.solving = 0.0  # monotonic time the current run's search started
+        self.workers = 0  # CP-SAT workers of the current run's search (num_workers)
+        self.hints = 0  # variables the current run's search has a hint for
         self._queue: queue.Queue = queue.Queue()
 
     def read(self, requests) -> None:
@@ -260,6 +297,7 @@ class Server:
         with self._lock:
             self._solver, self._printer = solver, printer
             self.solving = time.monotonic()
+            self.workers = solver.parameters.num_workers
 
     def search(self, cp_model, solver, model, printer):
         """Run a FlatZinc part's search (``cli.answer``'s ``run``), registered for stops."""
@@ -277,6 +315,7 @@ class Server:
             skip = self._stop_asked >= run
         self.runs += 1
         self.solving = time.monotonic()
+        self.workers = self.hints = 0
         rc = 0
         try:
             if not skip:
@@ -287,7 +326,9 @@ class Server:
         finally:
             with self._lock:
                 self._current = self._solver = self._printer = None
-        self.out.write(f"{END} run={run} rc={rc} loads=1 runs={self.runs} solving={self.solving:.6f}\n")
+        self.out.write(
+            f"{END} run={run} rc={rc} loads=1 runs={self.runs} solving={self.solving:.6f} workers={self.workers} hints={self.hints}\n"
+        )
         self.out.flush()
 
 

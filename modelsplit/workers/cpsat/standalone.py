@@ -178,12 +178,13 @@ def columns_of(model) -> tuple[list[str], list]:
 
 
 def solve(
-    model, optimise: bool, enumerate_all: bool, limit_ms: int | None, out, register=None, columns=None
+    model, optimise: bool, enumerate_all: bool, limit_ms: int | None, out, register=None, columns=None, threads=1
 ) -> int:
-    """Solve ``model`` with one worker, writing each solution to ``out`` as it is found (with
-    ``_objective`` when ``optimise``); return CP-SAT's status. ``register(solver)`` is called
-    just before the search starts (a long-lived process stops it through the solver);
-    ``columns``: the variables' names and variables, when known already (:func:`columns_of`)."""
+    """Solve ``model`` with ``threads`` CP-SAT workers (one for an enumeration, which needs
+    one), writing each solution to ``out`` as it is found (with ``_objective`` when
+    ``optimise``); return CP-SAT's status. ``register(solver)`` is called just before the
+    search starts (a long-lived process stops it through the solver); ``columns``: the
+    variables' names and variables, when known already (:func:`columns_of`)."""
     cp_model = import_cp_model()
     names, variables = columns or columns_of(model)
 
@@ -196,7 +197,7 @@ def solve(
             out.flush()
 
     solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1  # one part, one core; enumeration needs one worker anyway
+    solver.parameters.num_workers = 1 if enumerate_all else max(1, threads)
     if enumerate_all:
         solver.parameters.enumerate_all_solutions = True
     if limit_ms is not None:
