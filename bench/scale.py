@@ -168,7 +168,8 @@ def journal_stats(journal, plan) -> dict:
 
 
 def curves_of(table: str) -> dict[str, list[tuple[int, float]]]:
-    """The speedup curves of a table this script printed (its rows with a speedup)."""
+    """The speedup curves of a table this script printed (its rows with a speedup), each in
+    increasing W: tables of several runs may be joined in any order."""
     curves: dict[str, list[tuple[int, float]]] = {}
     for line in table.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -177,7 +178,7 @@ def curves_of(table: str) -> dict[str, list[tuple[int, float]]]:
                 curves.setdefault(cells[0], []).append((int(cells[2]), float(cells[4])))
             except ValueError:
                 continue
-    return curves
+    return {name: sorted(points) for name, points in curves.items()}
 
 
 def figure(results: dict[str, list[tuple[int, float]]], path: Path, title: str) -> None:
