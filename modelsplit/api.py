@@ -378,6 +378,9 @@ def run(
     started = time.monotonic()
     _check_where(dask, scheduler_file, virtual)  # before the split, which may take a while
     solver_options = _with_part_threads(solver_options, part_threads, virtual)
+    fmt = format_of(model)
+    if solver_options is not None and fmt.name == "minizinc":  # flags the solver refuses: before the split
+        solver_options.part_flags(resolve_solver(split_options.get("solver")), fmt.name)
     with contextlib.ExitStack() as stack:
         temporary = output is None
         if temporary:  # in the scratch directory, which a later run sweeps if this one is killed

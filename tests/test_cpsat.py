@@ -615,6 +615,10 @@ def test_part_threads_are_refused_where_they_cannot_work(cpsat, tmp_path):
     files = model_files(entry)
     with pytest.raises(InputError, match="virtual"):
         api.run(files[0], files[1:], solver="cp-sat", virtual=4, part_threads=2)
+    # refused before the split: no plan is written for a run that cannot start
+    with pytest.raises(InputError, match="is for CP-SAT parts"):
+        api.run(files[0], files[1:], output=tmp_path / "gecode", solver="gecode", part_threads=2)
+    assert not (tmp_path / "gecode").exists()
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "1.5", "two"])
