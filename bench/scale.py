@@ -69,7 +69,13 @@ def sequential(files: list[str], all_solutions: bool, timeout: float, cache: dic
         flags = ["-a"] if all_solutions else ["--output-mode", "dzn", "--output-objective"]
         done = run_limited(["minizinc", "--solver", solver.arg, *flags, *files], timeout)
         finished = done.returncode is not None and ("==========" in done.stdout or "UNSAT" in done.stdout)
-        cache[key] = {"wall": done.wall, "cpu": done.cpu, "finished": finished, "answer": answer_of(done.stdout)}
+        result = {"wall": done.wall, "cpu": done.cpu, "finished": finished, "answer": answer_of(done.stdout)}
+        if done.returncode is None and done.cpu < 0.9 * timeout:
+            # the wall-clock limit came before the solver had its CPU seconds (a busy machine):
+            # not the instance's time, so not kept for the next run
+            print(f"{files[-1]}: stopped after {done.cpu:.0f} s of CPU in {done.wall:.0f} s; not cached", file=sys.stderr)
+            return result
+        cache[key] = result
     return cache[key]
 
 
