@@ -271,6 +271,16 @@ def solve(
         return _solve_dask(plan, dask, scheduler_file, workers, options)
 
 
+def _checked_for_run(model, solver, options, part_threads, virtual) -> SolverOptions | None:
+    """``options`` with ``part_threads``, the flags checked against the solver before the split
+    (a flag the solver refuses would stop the run only once the plan is written)."""
+    options = _with_part_threads(options, part_threads, virtual)
+    fmt = format_of(model)
+    if options is not None and fmt.name == "minizinc":
+        options.part_flags(resolve_solver(solver), fmt.name)
+    return options
+
+
 def _with_part_threads(options: SolverOptions | None, part_threads: int | None, virtual) -> SolverOptions | None:
     """``options`` with ``part_threads`` (checked); refused above 1 with ``virtual``: the
     virtual clock charges a part the CPU seconds of its processes as the time of one core, so
@@ -377,10 +387,7 @@ def run(
     """
     started = time.monotonic()
     _check_where(dask, scheduler_file, virtual)  # before the split, which may take a while
-    solver_options = _with_part_threads(solver_options, part_threads, virtual)
-    fmt = format_of(model)
-    if solver_options is not None and fmt.name == "minizinc":  # flags the solver refuses: before the split
-        solver_options.part_flags(resolve_solver(split_options.get("solver")), fmt.name)
+    solver_options = _checked_for_run(model, split_options.get("solver"), solver_options, part_threads, virtual)
     with contextlib.ExitStack() as stack:
         temporary = output is None
         if temporary:  # in the scratch directory, which a later run sweeps if this one is killed
