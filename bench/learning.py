@@ -198,9 +198,9 @@ def budget_gap(system: str, size: str, seed: int, c) -> float:
     tab = gen.tables(inst)
     if system == "hfsl":
         exact = cases.load("hfsl", "dp").FrontDP(tab).front()
-        heur = cases._baseline("hfsl").nsga2(tab, generations=80 * LARGER["hfsl"], seed=seed)
-        return 100 * (1 - cases._baseline("report").front_metrics(heur, exact)["hv"])
-    score, o, v = cases._baseline("jmsnas").solve(tab, starts=4 * LARGER["jmsnas"], seed=seed)
+        heur = cases.baseline("hfsl").nsga2(tab, generations=80 * LARGER["hfsl"], seed=seed)
+        return 100 * (1 - cases.baseline("report").front_metrics(heur, exact)["hv"])
+    score, o, v = cases.baseline("jmsnas").solve(tab, starts=4 * LARGER["jmsnas"], seed=seed)
     j = cases.load("jmsnas", "evaluate").score(inst, o, v)
     return 100 * (c.exact - j) / abs(c.exact)
 
@@ -338,7 +338,7 @@ def front_figure(path: Path) -> str:
     gen = cases.load("hfsl", "gen")
     tab = gen.tables(gen.make_instance("hard", 1))
     exact = cases.load("hfsl", "dp").FrontDP(tab).front()
-    ga = cases._baseline("hfsl")
+    ga = cases.baseline("hfsl")
     heur = {k: ga.nsga2(tab, generations=80 * k, seed=1) for k in (1, 16)}
     fl, sl = restricted_front(tab, True), restricted_front(tab, False)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
@@ -385,7 +385,7 @@ def front_figure(path: Path) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-    hv = {k: cases._baseline("report").front_metrics(heur[k], exact) for k in heur}
+    hv = {k: cases.baseline("report").front_metrics(heur[k], exact) for k in heur}
     return (
         f"HFSL hard seed 1: exact front {len(exact)} points; NSGA-II 60 x 80: {hv[1]['found']} found, "
         f"hypervolume {hv[1]['hv']:.4f}; 60 x 1280: {hv[16]['found']} found, {hv[16]['hv']:.4f}; "

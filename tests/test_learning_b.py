@@ -26,6 +26,9 @@ LEARNING = Path(__file__).resolve().parent.parent / "examples" / "learning"
 sys.path.insert(0, str(LEARNING))
 from common import system_module  # noqa: E402
 
+sys.path.insert(0, str(LEARNING / "baselines"))
+from _paths import baseline  # noqa: E402
+
 SYSTEMS = ["sfl", "hfsl", "jmsnas"]
 # the split each section of examples/learning/README.md recommends (smaller part counts: the small instances are quick)
 SPLIT = {
@@ -109,7 +112,7 @@ def test_evaluator_agrees_with_the_model_objective(system, tmp):
 def test_baseline_is_feasible_and_never_better_than_the_optimum(system, tmp):
     answer, _ = solved(system, tmp)
     inst, tab = instance(system), tables(system)
-    base = _baseline(system)
+    base = baseline(system)
     ev = system_module(system, "evaluate")
     if system == "sfl":
         T, s, n, m = base.solve(tab)
@@ -126,18 +129,6 @@ def test_baseline_is_feasible_and_never_better_than_the_optimum(system, tmp):
         score, o, v = base.solve(tab)
         assert score is not None and ev.feasible(inst, o, v)
         assert ev.table_score(tab, o, v) == score <= answer.objective
-
-
-def _baseline(system: str):
-    import importlib.util
-
-    key = f"learning_baseline_{system}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, LEARNING / "baselines" / f"{system}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
 
 
 def test_sfl_dp_equals_the_cp_optimum(tmp):
@@ -162,7 +153,7 @@ def test_hfsl_exact_front_dominates_the_heuristic_front(tmp):
         assert min((t for t, e in pts if e <= cap), default=None) == min(
             (t for t, e in exact if e <= cap), default=None
         )
-    heuristic = _baseline("hfsl").nsga2(tab, pop=30, generations=20)
+    heuristic = baseline("hfsl").nsga2(tab, pop=30, generations=20)
     for t, e in heuristic:
         assert any(te <= t and ee <= e for te, ee in exact), (t, e)
     ev = system_module("hfsl", "evaluate")

@@ -5,7 +5,6 @@ optimum and the heuristic's answer."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -17,20 +16,9 @@ from modelsplit.status import Status
 LEARNING = Path(__file__).resolve().parent.parent / "examples" / "learning"
 sys.path.insert(0, str(LEARNING / "baselines"))
 
-from _paths import load  # noqa: E402
+from _paths import baseline, load  # noqa: E402
 
 SEEDS = [1, 2, 3]
-
-
-def baseline(name: str):
-    """A baseline module by file name (``hfsl``, ``sfl``, ``jmsnas`` share names with systems)."""
-    key = f"learning_baseline_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, LEARNING / "baselines" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
 
 
 def small(system: str, seed: int) -> tuple[dict, dict]:

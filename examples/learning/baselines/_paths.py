@@ -33,3 +33,15 @@ def load(system: str, module: str):
         else:
             sys.modules.pop("gen", None)
     return mod
+
+
+def baseline(name: str):
+    """``baseline("hsfl_bcd")``: a module of baselines/ by file name, imported once under a
+    unique name (``hfsl``, ``sfl``, ``jmsnas`` are also the systems' directory names)."""
+    key = f"learning_baseline_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, LEARNING / "baselines" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _paths import LEARNING, load
+from _paths import LEARNING, baseline, load
 
 sys.path.insert(0, str(LEARNING.parent.parent))  # modelsplit, from a checkout
 
@@ -68,18 +68,6 @@ class Case:
     note: str = ""  # why there is no gap
 
 
-def _baseline(name: str):
-    import importlib.util
-
-    key = f"learning_baseline_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, LEARNING / "baselines" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
 def _solve(system: str, tables: dict, workers: int, limit: float, model: str = "model.mzn"):
     """modelsplit on the natural split: (status, solution or None, wall seconds)."""
     from common import write_dzn
@@ -108,7 +96,7 @@ def _pct(j: float, j_star: float, maximise: bool = False) -> float:
 
 
 def _hsfl(c: Case, inst: dict, sol: dict) -> None:
-    ev, bcd = load("hsfl", "evaluate"), _baseline("hsfl_bcd")
+    ev, bcd = load("hsfl", "evaluate"), baseline("hsfl_bcd")
     c.exact = ev.score(inst, ev.decision_from_solution(inst, sol)).delay_ms
     got, c.heuristic_cpu = _timed(bcd.solve, inst)
     c.heuristic = got["score"].delay_ms
@@ -118,14 +106,14 @@ def _hsfl(c: Case, inst: dict, sol: dict) -> None:
 def _smartsplit(c: Case, inst: dict, sol: dict) -> None:
     ev = load("smartsplit", "evaluate")
     c.exact = ev.score(inst, ev.decision_from_solution(inst, sol)).round_ms
-    got, c.heuristic_cpu = _timed(_baseline("smartsplit_greedy").solve, inst)
+    got, c.heuristic_cpu = _timed(baseline("smartsplit_greedy").solve, inst)
     c.heuristic = got["score"].round_ms if got is not None else None
 
 
 def _synergy(c: Case, inst: dict, sol: dict, tables: dict, workers: int, limit: float) -> None:
     ev = load("synergy", "evaluate")
     c.exact = ev.score(inst, sol["a"]).cycle_us
-    got, c.heuristic_cpu = _timed(_baseline("synergy_plans").solve, inst)
+    got, c.heuristic_cpu = _timed(baseline("synergy_plans").solve, inst)
     c.heuristic = got["score"].cycle_us if got is not None else None
     status, plan_sol, _ = _solve("synergy", tables, workers, limit, model="plans.mzn")
     if status == "OPTIMAL_SOLUTION":
@@ -138,7 +126,7 @@ def _synergy(c: Case, inst: dict, sol: dict, tables: dict, workers: int, limit: 
 def _sfl(c: Case, inst: dict, sol: dict, tables: dict) -> None:
     ev = load("sfl", "evaluate")
     c.exact = ev.round_time(inst, sol["s"], sol["n"], sol["m"])
-    (_, s, n, m), c.heuristic_cpu = _timed(_baseline("sfl").solve, tables)
+    (_, s, n, m), c.heuristic_cpu = _timed(baseline("sfl").solve, tables)
     c.heuristic = ev.round_time(inst, s, n, m)
     c.extra["DP agrees"] = float(load("sfl", "dp").optimum(tables) == sol["T"])
 
@@ -146,7 +134,7 @@ def _sfl(c: Case, inst: dict, sol: dict, tables: dict) -> None:
 def _jmsnas(c: Case, inst: dict, sol: dict, tables: dict) -> None:
     ev = load("jmsnas", "evaluate")
     c.exact = ev.score(inst, sol["o"], sol["v"])
-    (score, o, v), c.heuristic_cpu = _timed(_baseline("jmsnas").solve, tables, seed=c.seed)
+    (score, o, v), c.heuristic_cpu = _timed(baseline("jmsnas").solve, tables, seed=c.seed)
     c.heuristic = ev.score(inst, o, v) if score is not None else None
 
 
@@ -155,8 +143,8 @@ def _hfsl(c: Case, tables: dict) -> None:
     t0 = time.process_time()
     exact = load("hfsl", "dp").FrontDP(tables).front()
     c.exact_s, c.status = time.process_time() - t0, "OPTIMAL_SOLUTION"
-    heur, c.heuristic_cpu = _timed(_baseline("hfsl").nsga2, tables, seed=c.seed)
-    m = _baseline("report").front_metrics(heur, exact)
+    heur, c.heuristic_cpu = _timed(baseline("hfsl").nsga2, tables, seed=c.seed)
+    m = baseline("report").front_metrics(heur, exact)
     c.exact, c.heuristic = 100.0, 100 * m["hv"]
     c.gap = 100 * (1 - m["hv"])
     c.extra["exact points found"] = 100 * m["found"] / len(exact)
