@@ -9,6 +9,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -276,6 +277,74 @@ def test_a_full_disk_during_solve_gives_one_line_and_the_resume_is_exact(tmp_pat
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert out.returncode == 1 and len(lines) == 1 and "is the disk full?" in lines[0], out.stderr
     assert wait_no_solvers(plan) == []
+    assert finish(plan.path)["n_solutions"] == len(plain_minizinc(solver.arg, QUEENS, True).texts)
+
+
+def journal_content(conn) -> tuple:
+    """What a journal holds: its parts' states and counts, sub-parts, attempts, solutions."""
+    parts = conn.execute("SELECT id, state, attempts, n_solutions FROM parts ORDER BY id").fetchall()
+    counts = [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("subparts", "runs", "solutions")]
+    return parts, counts
+
+
+class FullAfterSolutions:
+    """A journal connection whose first COMMIT of a transaction that recorded solutions fails as
+    on a full disk (SQLite rolls it back); what the journal held then is kept in ``at_failure``."""
+
+    armed = True
+
+    def __init__(self, conn):
+        self._conn, self.solutions, self.at_failure = conn, False, None
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def executemany(self, sql, rows):
+        self.solutions |= sql.lstrip().startswith("INSERT INTO solutions")
+        return self._conn.executemany(sql, rows)
+
+    def execute(self, sql, *args):
+        if sql == "BEGIN IMMEDIATE":
+            self.solutions = False
+        if sql == "COMMIT" and FullAfterSolutions.armed and self.solutions:
+            FullAfterSolutions.armed = False
+            self._conn.execute("ROLLBACK")
+            self.at_failure = journal_content(self._conn)
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._conn.execute(sql, *args)
+
+
+def test_nothing_is_recorded_after_a_failed_journal_write(tmp_path, solver, monkeypatch):
+    """Once a transaction could not be committed, the run's state in memory is ahead of the
+    journal: a later, smaller write that fits (a part's end, its other solutions) would record
+    a part as done without the solutions that were lost. The run stops writing at once, and the
+    resume is exact."""
+    from modelsplit.errors import PlanError
+    from modelsplit.run import store
+
+    plan = api.split(QUEENS[0], QUEENS[1:], tmp_path / "plan", parts=24, all_solutions=True)
+    opened: list[FullAfterSolutions] = []
+    connect = store._connect
+
+    def failing(path, readonly):
+        conn = connect(path, readonly)
+        if readonly:
+            return conn
+        opened.append(FullAfterSolutions(conn))
+        return opened[-1]
+
+    monkeypatch.setattr(store, "_connect", failing)
+    monkeypatch.setattr(FullAfterSolutions, "armed", True)
+    try:
+        api.solve(plan, workers=2)
+        raise AssertionError("the run did not report the failed write")
+    except PlanError as exc:
+        assert "is the disk full?" in str(exc)
+    failed = [c for c in opened if c.at_failure is not None]
+    assert len(failed) == 1
+    with sqlite3.connect(plan.journal_path) as conn:
+        assert journal_content(conn) == failed[0].at_failure  # nothing written after the failure
+    monkeypatch.undo()
     assert finish(plan.path)["n_solutions"] == len(plain_minizinc(solver.arg, QUEENS, True).texts)
 
 

@@ -88,40 +88,44 @@ class Dispatcher:
         best = journal.best_solution(plan.goal) if self.optimise else None
         self.incumbent: dict | None = best.values if best else None  # its values: parts' hints
         self.cutting: int | None = None  # the part being stopped to be re-split, if any
+        self.unrecorded = False  # a burst of events was not recorded: record nothing more
         self.race_policy = RacePolicy(plan, race)
         self.restart_policy = RestartPolicy(plan)
         self.resplit_policy = ResplitPolicy(plan, part_budget)
-        if journal.race_state() == "running":  # the last run died during its race: it did not answer
-            journal.end_race(answered=False, keep_solutions=self.optimise)
-        # a resumed optimisation: its best region first
-        promote_incumbent_part(self.pending, plan, journal)
-        if self.race_policy.wanted(journal.race_state() is None and self.ledger.fresh):
-            journal.start_race(self.race_policy.part.key)
-            self.ledger.add(RACE_ID)
-            self.pending.appendleft(self.race_policy.part)
+        with journal.transaction():
+            if journal.race_state() == "running":  # the last run died during its race: it did not answer
+                journal.end_race(answered=False, keep_solutions=self.optimise)
+            # a resumed optimisation: its best region first
+            promote_incumbent_part(self.pending, plan, journal)
+            if self.race_policy.wanted(journal.race_state() is None and self.ledger.fresh):
+                journal.start_race(self.race_policy.part.key)
+                self.ledger.add(RACE_ID)
+                self.pending.appendleft(self.race_policy.part)
 
     # ---- starting and stopping ------------------------------------------------------------------
     def start_parts(self) -> None:
         while self.executor.free > 0 and self.pending:
-            part = self.pending.popleft()
-            # independent parts (plan.independent) are each optimised to their own optimum
-            bound = None
-            if self.optimise and not self.plan.independent:
-                bound = self.plan.part_bound(self.collector.incumbent, part.id)
-            running = self.ledger.begin(part, bound, self.clock())
+            self.start_part(self.pending.popleft())
+
+    def start_part(self, part: Part) -> None:
+        # independent parts (plan.independent) are each optimised to their own optimum
+        bound = None
+        if self.optimise and not self.plan.independent:
+            bound = self.plan.part_bound(self.collector.incumbent, part.id)
+        running = self.ledger.begin(part, bound, self.clock())
+        with self.journal.transaction():  # refused once a write failed: then nothing more is recorded
             self.journal.mark_running(part.id, running.attempt, bound)
-            self.running[part.id] = running
-            # an enumeration resumed after a stop: rule out what earlier attempts already found
-            found = self.journal.part_solutions(part.id) if self.enumerate else []
-            # the race does not wait for the flattening: on an easy model its own run is the whole cost
-            flat = self._flat.get(wait=part.id != RACE_ID)
-            attempt = running.attempt
-            args = (self.values, bound, found, flat, self.flags, self.incumbent)
-            task = make_task(self.plan, part, attempt, self.solver_arg, *args)
-            self.executor.start(task)
-            # known at once for local processes; a Dask executor may not offer it (its DoneEvent says)
-            placement = getattr(self.executor, "placement", None)
-            if placement is not None:
+        self.running[part.id] = running
+        # an enumeration resumed after a stop: rule out what earlier attempts already found
+        found = self.journal.part_solutions(part.id) if self.enumerate else []
+        # the race does not wait for the flattening: on an easy model its own run is the whole cost
+        flat = self._flat.get(wait=part.id != RACE_ID)
+        args = (self.values, bound, found, flat, self.flags, self.incumbent)
+        self.executor.start(make_task(self.plan, part, running.attempt, self.solver_arg, *args))
+        # known at once for local processes; a Dask executor may not offer it (its DoneEvent says)
+        placement = getattr(self.executor, "placement", None)
+        if placement is not None:
+            with self.journal.transaction():
                 self.journal.set_worker(part.id, placement(part.id))
 
     def stop(self, running: RunningPart, reason: StopReason) -> None:
@@ -158,27 +162,6 @@ class Dispatcher:
                 self.cutting = longest.id
                 self.stop(longest, StopReason.RESPLIT)
 
-    def resplit(self, running: RunningPart, res: PartResult) -> None:
-        """Replace a part stopped for taking too long by finer parts of its own cube."""
-        parent = running.part
-        children = self.resplit_policy.cut(parent, len(self.running) + self.executor.free)
-        if len(children) < 2:  # nothing left to cut: run it again as it is, and leave it alone
-            self.ledger.depth[parent.id] = MAX_RESPLIT_DEPTH
-            self.journal.mark_pending(parent.id)
-            self.pending.appendleft(parent)
-            return
-        depth = running.depth + 1
-        rows = [(c.to_json(), mzn, key) for c, mzn, key in children]
-        ids = self.journal.add_subparts(parent.id, depth, rows)
-        subparts = [Part(i, "", c, mzn, key) for i, (c, mzn, key) in zip(ids, children)]
-        for sub in subparts:
-            self.ledger.add(sub.id, depth)
-        record_end(self.journal, parent.id, PartState.RESPLIT, res)
-        if self.enumerate and not hand_down_solutions(self.journal, self.plan, parent.id, subparts):
-            self.stream.dropped(self.journal.drop_solutions(parent.id, res.attempt))
-            self.collector.n_solutions = self.journal.count_solutions()
-        self.pending.extendleft(reversed(subparts))
-
     # ---- events ---------------------------------------------------------------------------------
     def handle(self, event: Event) -> None:
         running = self.running.get(event.part_id)
@@ -214,7 +197,7 @@ class Dispatcher:
         elif running.id == RACE_ID:
             self.on_race_done(res)
         elif running.stopping == StopReason.RESPLIT and res.stopped:
-            self.resplit(running, res)
+            resplit(self, running, res)
         else:
             self.on_part_done(running, res)
 
@@ -252,12 +235,16 @@ class Dispatcher:
         event = self.executor.next_event(wait)
         if event is None:
             return False
-        with self.journal.transaction():
-            handled = 0
-            while event is not None:
-                self.handle(event)
-                handled += 1
-                event = self.executor.next_event(0) if handled < BATCH else None
+        try:
+            with self.journal.transaction():
+                handled = 0
+                while event is not None:
+                    self.handle(event)
+                    handled += 1
+                    event = self.executor.next_event(0) if handled < BATCH else None
+        except Exception:  # rolled back: what is in memory went past the journal
+            self.unrecorded = True
+            raise
         return True
 
     # ---- the loop -------------------------------------------------------------------------------
@@ -285,16 +272,22 @@ class Dispatcher:
             self.stop_all()
 
     def stop_all(self, timeout: float = 10.0) -> None:
-        """Stop every running part; record what they report within ``timeout`` s, the others as stopped."""
+        """Stop every running part; record what they report within ``timeout`` s, the others as
+        stopped. Nothing is recorded once a write failed: a part's end recorded without the
+        solutions the failed write lost would leave it done and short of them."""
         self.executor.stop_all()
+        if self.unrecorded or self.journal.store.broken is not None:
+            self.executor.close()
+            return
         for running in self.running.values():  # none runs again or is re-split
             running.stopping = StopReason.END
         end = self.clock() + timeout
         with contextlib.closing(self.executor):  # closed also when the journal cannot be written
             while self.running and self.clock() < end:
                 self.take_events(0.2)
-        for part_id in list(self.running):
-            record_end(self.journal, part_id, PartState.STOPPED)
+        with self.journal.transaction():
+            for part_id in list(self.running):
+                record_end(self.journal, part_id, PartState.STOPPED)
 
 
 def progress_of(dispatcher: Dispatcher) -> Progress:
@@ -337,6 +330,28 @@ def end_state(res: PartResult, goal: Goal, enumerate_: bool) -> PartState:
     if res.status == Status.ERROR:
         return PartState.FAILED
     return PartState.DONE if goal.decisive(res.status, enumerate_) else PartState.STOPPED
+
+
+def resplit(d: Dispatcher, running: RunningPart, res: PartResult) -> None:
+    """Replace a part stopped for taking too long by finer parts of its own cube."""
+    parent = running.part
+    children = d.resplit_policy.cut(parent, len(d.running) + d.executor.free)
+    if len(children) < 2:  # nothing left to cut: run it again as it is, and leave it alone
+        d.ledger.depth[parent.id] = MAX_RESPLIT_DEPTH
+        d.journal.mark_pending(parent.id)
+        d.pending.appendleft(parent)
+        return
+    depth = running.depth + 1
+    rows = [(c.to_json(), mzn, key) for c, mzn, key in children]
+    ids = d.journal.add_subparts(parent.id, depth, rows)
+    subparts = [Part(i, "", c, mzn, key) for i, (c, mzn, key) in zip(ids, children)]
+    for sub in subparts:
+        d.ledger.add(sub.id, depth)
+    record_end(d.journal, parent.id, PartState.RESPLIT, res)
+    if d.enumerate and not hand_down_solutions(d.journal, d.plan, parent.id, subparts):
+        d.stream.dropped(d.journal.drop_solutions(parent.id, res.attempt))
+        d.collector.n_solutions = d.journal.count_solutions()
+    d.pending.extendleft(reversed(subparts))
 
 
 def record_end(journal: Journal, part_id: int, state: PartState, res: PartResult | None = None) -> None:

@@ -102,7 +102,7 @@ def _unwritable(path: Path, exc: Exception) -> PlanError:
             f"cannot write the journal in {where} (read-only?): copy the plan directory somewhere "
             "writable and solve it there"
         )
-    if "disk" in str(exc) or "full" in str(exc):
+    if _io_error(exc):
         return not_written(path, exc)
     return PlanError(f"cannot open the journal {path} ({exc}); check the plan directory's permissions")
 
@@ -114,6 +114,12 @@ def not_written(path: Path, exc: Exception) -> PlanError:
         f"cannot write the journal {path} ({exc}): is the disk full? Make room, then run "
         "`modelsplit solve` again: it resumes from what was recorded"
     )
+
+
+def _io_error(exc: Exception) -> bool:
+    """The error of a write that the disk refused (full, or failing)."""
+    text = str(exc).lower()
+    return "disk" in text or "full" in text or "i/o" in text
 
 
 def _damaged(path: Path, exc: Exception, hint: str = "") -> PlanError:
@@ -203,6 +209,10 @@ class Store:
         self.run_columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
         self.tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self._tx_depth = 0  # transactions open in one another (only the outermost commits)
+        # the error of a write that failed: from then on the journal is behind what its writer
+        # holds in memory, and any later write (a smaller one may fit on a full disk) could
+        # record a state that never was, e.g. a part done without the solutions that were lost
+        self.broken: sqlite3.Error | None = None
 
     @classmethod
     def open(cls, path: str | Path, plan_id: str, seed: Seed, *, readonly: bool = False) -> Store:
@@ -262,6 +272,11 @@ class Transaction:
     the block, in code that did not hold signals) is rolled back before a new one begins,
     instead of failing with "cannot start a transaction within a transaction". A transaction
     opened inside another is part of it: only the outermost one commits.
+
+    A transaction that could not commit, or whose block failed on a write, leaves the Store
+    ``broken``: every later one raises the same "cannot write the journal" PlanError at once,
+    so that a writer whose state in memory went past the journal records nothing more, and
+    the next run resumes from what was committed.
     """
 
     HELD = (signal.SIGINT, signal.SIGTERM)
@@ -277,6 +292,8 @@ class Transaction:
         self.pending.append(signum)
 
     def __enter__(self):
+        if self.store.broken is not None:  # nothing more is written once a write failed
+            raise not_written(self.store.path, self.store.broken)
         if self.store._tx_depth:  # nested: part of the transaction already open
             self.store._tx_depth += 1
             return
@@ -300,11 +317,16 @@ class Transaction:
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        except sqlite3.OperationalError as err:  # SQLite rolled back: nothing of it was written
+        except sqlite3.OperationalError as err:  # not committed (or committed, but its checkpoint failed)
             if exc_type is None:
+                self.store.broken = err
                 raise not_written(self.store.path, err) from err
         finally:
             self._release()
+        if isinstance(exc, sqlite3.OperationalError):  # a write inside it failed: rolled back
+            self.store.broken = exc
+            if _io_error(exc):
+                raise not_written(self.store.path, exc) from exc
 
     def _release(self) -> None:
         saved, self.saved = self.saved, {}
