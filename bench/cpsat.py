@@ -10,7 +10,8 @@ Both sides run OR-Tools CP-SAT through modelsplit's FlatZinc translator (``--sol
   solutions CP-SAT enumerates with one worker, so this equals ``p1`` there)
 - ``modelsplit``: ``modelsplit run --solver cp-sat -w W --race 0`` (split, then W local workers,
   each keeping one CP-SAT part server that translates the model once and solves part after
-  part with one CP-SAT worker)
+  part with one CP-SAT worker); with ``--part-threads K``, W/K workers whose parts each run K
+  CP-SAT workers (``modelsplit run -w W/K --part-threads K``: one K-thread part per machine)
 
 Columns: wall seconds of each, speedup of modelsplit over both, part count, part start-up (from a
 part's start to its search's start, on a worker that has translated the model already: median /
@@ -87,13 +88,17 @@ def run_minizinc(msc: str, files: list[str], all_solutions: bool, workers: int, 
     return done.wall, answer_of(done.stdout, all_solutions)
 
 
-def run_modelsplit(files: list[str], all_solutions: bool, workers: int, timeout: float, parts: int | None):
-    """Split and solve on ``workers`` local workers, as ``modelsplit run`` does; the answer, the
-    part count and what the part servers did (their records, see workers/cpsat/pool.py)."""
+def run_modelsplit(
+    files: list[str], all_solutions: bool, workers: int, timeout: float, parts: int | None, threads: int = 1
+):
+    """Split and solve on ``workers`` local workers, each part with ``threads`` CP-SAT workers, as
+    ``modelsplit run --part-threads`` does; the answer, the part count and what the part servers
+    did (their records, see workers/cpsat/pool.py)."""
     from modelsplit import api
     from modelsplit.run.dispatcher import solve_plan
     from modelsplit.workers.backend import MiniZincBackend
     from modelsplit.workers.local import LocalExecutor
+    from modelsplit.workers.solvers import SolverOptions
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
@@ -107,7 +112,9 @@ def run_modelsplit(files: list[str], all_solutions: bool, workers: int, timeout:
             workers=workers,
         )
         backend = MiniZincBackend()
-        answer = solve_plan(plan, executor=LocalExecutor(backend, workers), race=0, time_limit=timeout)
+        options = SolverOptions(part_threads=threads)
+        executor = LocalExecutor(backend, workers)
+        answer = solve_plan(plan, executor=executor, race=0, time_limit=timeout, solver_options=options)
         wall = time.monotonic() - t0
     status = answer.status.name
     if answer.status.name == "UNSATISFIABLE":
@@ -141,12 +148,18 @@ def main() -> None:
     ap.add_argument("--parts", type=int, default=None, help="parts per model (default: the strategy's)")
     ap.add_argument("--only", action="append", default=[], help="run only built-in instances starting so")
     ap.add_argument("-a", "--all-solutions", action="store_true", help="with FILES: count all solutions")
+    ap.add_argument(
+        "--part-threads", type=int, default=1, metavar="K",
+        help="CP-SAT workers per part; modelsplit then runs W/K workers (as one K-thread part per machine)",
+    )  # fmt: skip
     args = ap.parse_args()
+    if args.part_threads < 1 or args.workers % args.part_threads:
+        ap.error(f"--part-threads {args.part_threads} must divide --workers {args.workers}")
 
     from modelsplit.workers.solvers import resolve_solver
 
     msc = resolve_solver("cp-sat").arg
-    w = args.workers
+    w, k = args.workers, args.part_threads
     with tempfile.TemporaryDirectory() as tmp:
         if args.files:
             cases = [(Path(args.files[0]).stem, args.files, args.all_solutions)]
@@ -157,17 +170,17 @@ def main() -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M")
         print(
             f"# {stamp}, {platform.node()}, {os.cpu_count()} cores, workers={w}, "
-            f"parts={args.parts or 'auto'}, timeout={args.timeout:g}s"
+            f"parts={args.parts or 'auto'}, part threads={k}, timeout={args.timeout:g}s"
         )
         print(
-            f"| instance | task | CP-SAT -p 1 s | CP-SAT -p {w} s | modelsplit {w}x1 s | vs -p 1 | vs -p {w} | parts "
+            f"| instance | task | CP-SAT -p 1 s | CP-SAT -p {w} s | modelsplit {w // k}x{k} s | vs -p 1 | vs -p {w} | parts "
             "| start-up ms (first) | agrees |"
         )
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for name, files, all_solutions in cases:
             t1, a1 = run_minizinc(msc, files, all_solutions, 1, args.timeout)
             tw, aw = run_minizinc(msc, files, all_solutions, w, args.timeout)
-            tm, am, parts, records = run_modelsplit(files, all_solutions, w, args.timeout, args.parts)
+            tm, am, parts, records = run_modelsplit(files, all_solutions, w // k, args.timeout, args.parts, k)
             agrees = "yes" if a1 == aw == am and "incomplete" not in a1 else f"{a1} / {aw} / {am}"
             if agrees == "yes":
                 agrees += f", {a1}"
