@@ -104,17 +104,27 @@ class Dispatcher:
 
     # ---- starting and stopping ------------------------------------------------------------------
     def start_parts(self) -> None:
+        """Start pending parts on the free workers; record them in one transaction (refused once a
+        write failed: then nothing more is recorded)."""
+        started = []
         while self.executor.free > 0 and self.pending:
-            self.start_part(self.pending.popleft())
+            started.append(self.start_part(self.pending.popleft()))
+        if not started:
+            return
+        # known at once for local processes; a Dask executor may not offer it (its DoneEvent says)
+        placement = getattr(self.executor, "placement", None)
+        with self.journal.transaction():
+            for running in started:
+                self.journal.mark_running(running.id, running.attempt, running.bound)
+                if placement is not None:
+                    self.journal.set_worker(running.id, placement(running.id))
 
-    def start_part(self, part: Part) -> None:
+    def start_part(self, part: Part) -> RunningPart:
         # independent parts (plan.independent) are each optimised to their own optimum
         bound = None
         if self.optimise and not self.plan.independent:
             bound = self.plan.part_bound(self.collector.incumbent, part.id)
         running = self.ledger.begin(part, bound, self.clock())
-        with self.journal.transaction():  # refused once a write failed: then nothing more is recorded
-            self.journal.mark_running(part.id, running.attempt, bound)
         self.running[part.id] = running
         # an enumeration resumed after a stop: rule out what earlier attempts already found
         found = self.journal.part_solutions(part.id) if self.enumerate else []
@@ -122,11 +132,7 @@ class Dispatcher:
         flat = self._flat.get(wait=part.id != RACE_ID)
         args = (self.values, bound, found, flat, self.flags, self.incumbent)
         self.executor.start(make_task(self.plan, part, running.attempt, self.solver_arg, *args))
-        # known at once for local processes; a Dask executor may not offer it (its DoneEvent says)
-        placement = getattr(self.executor, "placement", None)
-        if placement is not None:
-            with self.journal.transaction():
-                self.journal.set_worker(part.id, placement(part.id))
+        return running
 
     def stop(self, running: RunningPart, reason: StopReason) -> None:
         running.stopping = reason
