@@ -150,7 +150,8 @@ class Dispatcher:
         race = self.running.get(RACE_ID)
         if self.restart_policy.due(self.collector.incumbent, now):
             parts = [r for r in self.running.values() if r.stopping is None and r is not race]
-            for running in self.restart_policy.pick(parts, self.collector.incumbent, now, self.finder):
+            workers = len(self.running) + self.executor.free
+            for running in self.restart_policy.pick(parts, self.collector.incumbent, now, self.finder, workers):
                 self.ledger.restarted(running)
                 self.stop(running, StopReason.RESTART)
         # the race is over at its budget, or once the parts have done the whole search
