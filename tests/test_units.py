@@ -310,3 +310,11 @@ def test_the_manifest_writes_one_line_per_part_and_reads_back_the_same():
     assert json.loads(text) == manifest
     assert sum(1 for line in text.splitlines() if line.lstrip().startswith('{"id": ')) == 50
     assert json.loads(manifest_text({"format": 1, "parts": []})) == {"format": 1, "parts": []}
+
+
+def test_a_solver_process_that_said_nothing_is_described_by_how_it_ended():
+    from modelsplit.workers.backend import ended_by
+
+    assert ended_by(-9) == "the solver process was killed by SIGKILL"  # not "minizinc exited with -9"
+    assert ended_by(-200) == "the solver process was killed by signal 200"
+    assert ended_by(3) == "the solver process exited with code 3 without a message"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import signal
 import tempfile
 import threading
 import time
@@ -257,7 +258,7 @@ class MiniZincBackend:
         if final == Status.ERROR or (rc != 0 and final is None):
             err = error_from_messages([], stderr)
             result.status = Status.ERROR
-            result.error = str(err) if err else f"minizinc exited with code {rc}"
+            result.error = str(err) if err else ended_by(rc)
             # killed by a signal, or died without a word from MiniZinc: worth another try
             result.crashed = rc < 0 or rc > 128 or not stderr.strip()
             return result
@@ -265,6 +266,18 @@ class MiniZincBackend:
             final = Status.SATISFIED if result.n_solutions else Status.UNKNOWN
         result.status = final
         return result
+
+
+def ended_by(rc: int) -> str:
+    """How a solver process that said nothing ended: its exit code, or the signal that killed it
+    (the process may be `minizinc`, Gecode's FlatZinc executable or a CP-SAT part server)."""
+    if rc < 0:
+        try:
+            name = signal.Signals(-rc).name
+        except ValueError:
+            name = f"signal {-rc}"
+        return f"the solver process was killed by {name}"
+    return f"the solver process exited with code {rc} without a message"
 
 
 class LinePump:
