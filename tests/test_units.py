@@ -318,3 +318,34 @@ def test_a_solver_process_that_said_nothing_is_described_by_how_it_ended():
     assert ended_by(-9) == "the solver process was killed by SIGKILL"  # not "minizinc exited with -9"
     assert ended_by(-200) == "the solver process was killed by signal 200"
     assert ended_by(3) == "the solver process exited with code 3 without a message"
+
+
+def test_a_journal_write_that_failed_refuses_every_later_transaction(tmp_path):
+    """After a write error inside a transaction (rolled back), the writer's state in memory is
+    ahead of the journal: nothing more may be recorded, with the same one-line error."""
+    import sqlite3
+
+    from modelsplit.errors import PlanError
+    from modelsplit.run.journal import Journal
+
+    journal = Journal.open(tmp_path / "journal.sqlite", "plan-x", [(1, "k1"), (2, "k2")])
+    with journal.transaction():
+        journal.mark_running(1, 1, None)
+    try:
+        with journal.transaction():
+            journal.mark_running(2, 1, None)
+            raise sqlite3.OperationalError("disk I/O error")  # as SQLite says when a write fails
+    except PlanError as exc:
+        assert "cannot write the journal" in str(exc) and "is the disk full?" in str(exc)
+    else:
+        raise AssertionError("the failed write was not reported")
+    for _ in range(2):
+        try:
+            with journal.transaction():
+                journal.mark_pending(1)
+            raise AssertionError("a transaction after the failed write was let through")
+        except PlanError as exc:
+            assert "disk I/O error" in str(exc)
+    states = {r.id: r.state.value for r in journal.parts()}
+    assert states == {1: "running", 2: "pending"}  # as committed before the failure
+    journal.close()
