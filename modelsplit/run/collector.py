@@ -241,8 +241,8 @@ class Collector:
     # ---- the answer --------------------------------------------------------------------------
     def part_counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in PartState}
-        for rec in self.journal.parts():
-            counts[rec.state.value] += 1
+        for state, n in self.journal.state_counts().items():
+            counts[state.value] = n
         total = sum(counts.values()) - counts["resplit"]  # a resplit part lives on in its children
         return {
             "total": total,

@@ -63,6 +63,12 @@ class PartLog:
             for r in rows
         ]
 
+    def state_counts(self) -> dict[PartState, int]:
+        """How many of the plan's parts (not the race) are in each state: one query, which a
+        progress display can make every quarter second of a run with tens of thousands of parts."""
+        rows = self.conn.execute("SELECT state, COUNT(*) FROM parts WHERE id != ? GROUP BY state", (RACE_ID,))
+        return {PartState(state): n for state, n in rows}
+
     def runs(self) -> list[Run]:
         """Every attempt that ended, in the order they started (the race included).
 
