@@ -202,7 +202,7 @@ def budget_gap(system: str, size: str, seed: int, c) -> float:
         return 100 * (1 - cases.baseline("report").front_metrics(heur, exact)["hv"])
     score, o, v = cases.baseline("jmsnas").solve(tab, starts=4 * LARGER["jmsnas"], seed=seed)
     j = cases.load("jmsnas", "evaluate").score(inst, o, v)
-    return 100 * (c.exact - j) / abs(c.exact)
+    return 100 * (j - c.exact) / abs(c.exact)
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:

@@ -65,8 +65,8 @@ def exact(system: str, tab: dict, tmp: Path):
     return answer, time.monotonic() - t0
 
 
-def gap(h: float, x: float, maximise: bool = False) -> str:
-    g = (x - h) / abs(x) if maximise else (h - x) / abs(x)
+def gap(h: float, x: float) -> str:
+    g = (h - x) / abs(x)
     return f"{100 * g:.2f} %"
 
 
@@ -123,12 +123,12 @@ def jmsnas_rows(size: str, seed: int, tmp: Path) -> list[str]:
         return score, o, v, stats["evaluations"], time.process_time() - t0
 
     rows = []
-    for k, (score, o, v, evals, t_rs) in grow(run, lambda a, b: (a[0] or -math.inf) > (b[0] or -math.inf)):
+    for k, (score, o, v, evals, t_rs) in grow(run, lambda a, b: (a[0] or math.inf) < (b[0] or math.inf)):
         e_rs = ev.score(inst, o, v) if score is not None else float("nan")
         rows.append(
             f"| JMSNAS | {size} seed {seed} | relaxed search, {4 * k} starts, {evals} designs ({t_rs:.1f} CPU s) | {score} | "
-            f"{answer.objective} ({answer.status.value}, {t_cp:.1f} s) | {gap(score, answer.objective, True)} | "
-            f"{e_rs:.1f} | {e_cp:.1f} | {gap(e_rs, e_cp, True)} |"
+            f"{answer.objective} ({answer.status.value}, {t_cp:.1f} s) | {gap(score, answer.objective)} | "
+            f"{e_rs:.1f} | {e_cp:.1f} | {gap(e_rs, e_cp)} |"
         )
     return rows
 
