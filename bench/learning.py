@@ -225,8 +225,8 @@ def summary_row(system: str, size: str, group: list) -> str:
     notes = []
     for key in sorted({k for c in real for k in c.extra}):
         vals = [c.extra[key] for c in real if key in c.extra and c.gap is not None]
-        if vals and key == "DP agrees":
-            notes.append(f"DP agrees {sum(v == 1 for v in vals)}/{len(vals)}")
+        if vals and key == "cap binds":
+            notes.append(f"energy cap binds {sum(v == 1 for v in vals)}/{len(vals)}")
         elif vals and key == "front points":
             notes.append(f"front {min(vals):.0f}-{max(vals):.0f} points")
         elif vals and key == "exact points found":
