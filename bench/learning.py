@@ -202,7 +202,7 @@ def budget_gap(system: str, size: str, seed: int, c) -> float:
         return 100 * (1 - cases.baseline("report").front_metrics(heur, exact)["hv"])
     score, o, v = cases.baseline("jmsnas").solve(tab, starts=4 * LARGER["jmsnas"], seed=seed)
     j = cases.load("jmsnas", "evaluate").score(inst, o, v)
-    return 100 * (c.exact - j) / abs(c.exact)
+    return 100 * (j - c.exact) / abs(c.exact)
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -225,8 +225,8 @@ def summary_row(system: str, size: str, group: list) -> str:
     notes = []
     for key in sorted({k for c in real for k in c.extra}):
         vals = [c.extra[key] for c in real if key in c.extra and c.gap is not None]
-        if vals and key == "DP agrees":
-            notes.append(f"DP agrees {sum(v == 1 for v in vals)}/{len(vals)}")
+        if vals and key == "cap binds":
+            notes.append(f"energy cap binds {sum(v == 1 for v in vals)}/{len(vals)}")
         elif vals and key == "front points":
             notes.append(f"front {min(vals):.0f}-{max(vals):.0f} points")
         elif vals and key == "exact points found":

@@ -1,12 +1,13 @@
 """A relaxed search for JMSNAS, a stand-in for the paper's differentiable (relaxed) search.
 
-The paper relaxes the discrete choices and puts the resource terms into the loss; here the
-constraints (shared edge capacity, device memory, deadlines) are relaxed into the objective as
-penalties, ``score - rho * violation``, and a discrete local search climbs it: change one
-cell's operation, or move one cell to another tier allowed by its neighbours (moving a split
-point). When no move improves, rho grows tenfold until the design is feasible. Several starts
-(everything on the cloud, everything on the device with the cheapest operations, random); the
-best feasible design is returned. A local optimum of a relaxed objective, with no certificate.
+The paper relaxes the discrete choices and puts the requirement terms into the loss; here the
+constraints (each user's accuracy requirement, shared edge capacity, device memory, deadlines)
+are relaxed into the objective as penalties, ``latency + rho * violation`` (us), and a discrete
+local search descends it: change one cell's operation, or place a user's two split points
+anywhere (every device / edge / cloud partition of its cells). When no move improves, rho grows tenfold until the
+design is feasible. Several starts (everything on the cloud with the most accurate operations,
+everything on the device with the cheapest ones, random); the best feasible design is returned.
+A local optimum of a relaxed objective, with no certificate.
 
     python examples/learning/baselines/jmsnas.py --size small --seed 1
 """
@@ -26,60 +27,61 @@ gen = system_module("jmsnas", "gen")
 
 
 def _parts(tab, o, v):
-    """(score ignoring constraints, normalised violation) on the integer tables."""
+    """(summed latency ignoring constraints, normalised violation) on the integer tables."""
     U, L = tab["U"], tab["L"]
     total, viol, edge = 0, 0.0, 0
     for u in range(U):
-        lat = tab["XIN"][u][v[u][0] - 1]
-        lat += sum(tab["LATC"][u][j][o[u][j] - 1][v[u][j] - 1] for j in range(L))
-        lat += sum(tab["XFER"][u][j][v[u][j] - 1][v[u][j + 1] - 1] for j in range(L - 1))
+        lat = evaluate.table_latency(tab, u, o, v)
         mem = sum(tab["PARAMS"][j][o[u][j] - 1] for j in range(L) if v[u][j] == 1)
+        acc = sum(tab["ACC"][j][o[u][j] - 1] for j in range(L))
         viol += (
             max(0, lat - tab["DEADLINE"][u]) / tab["DEADLINE"][u]
             + max(0, mem - tab["MEMD"][u]) / tab["MEMD"][u]
+            + max(0, tab["ACCMIN"][u] - acc) / tab["ACCMIN"][u]
         )
         edge += sum(tab["MACS"][j][o[u][j] - 1] for j in range(L) if v[u][j] == 2)
-        total += sum(tab["ACC"][j][o[u][j] - 1] for j in range(L)) - tab["LAMBDA"] * lat
+        total += lat
     viol += max(0, edge - tab["ECAP"]) / max(1, tab["ECAP"])
     return total, viol
 
 
 def _moves(tab, o, v):
+    """Neighbours of a design, as (user, its new operations, its new tiers): one cell's
+    operation changed, or the user's two split points placed anywhere (every device / edge /
+    cloud partition of its cells, as the relaxed search weighs every placement at once)."""
     U, L, NO = tab["U"], tab["L"], tab["O"]
     for u in range(U):
         for j in range(L):
             for op in range(1, NO + 1):
                 if op != o[u][j]:
-                    yield u, j, op, v[u][j]
-            lo = v[u][j - 1] if j else 1
-            hi = v[u][j + 1] if j + 1 < L else 3
-            for t in range(lo, hi + 1):
-                if t != v[u][j]:
-                    yield u, j, o[u][j], t
+                    yield u, o[u][:j] + [op] + o[u][j + 1 :], v[u]
+        for d in range(L + 1):
+            for e in range(L - d + 1):
+                tiers = [1] * d + [2] * e + [3] * (L - d - e)
+                if tiers != v[u]:
+                    yield u, o[u], tiers
 
 
 def climb(tab, o, v, max_rounds: int = 8, count: list[int] | None = None):
-    """Steepest ascent on ``score - rho * violation``, rho x10 until feasible; ``count[0]`` counts
-    the designs evaluated."""
-    rho = 100.0
+    """Steepest descent on ``latency + rho * violation``, rho x10 until feasible; ``count[0]``
+    counts the designs evaluated."""
+    rho = 1e6
     count = count if count is not None else [0]
     for _ in range(max_rounds):
         while True:
             cur = _parts(tab, o, v)
-            cur_val = cur[0] - rho * cur[1]
-            best, best_val = None, cur_val
-            for u, j, op, t in _moves(tab, o, v):
-                oo, vv = o[u][j], v[u][j]
-                o[u][j], v[u][j] = op, t
+            best, best_val = None, cur[0] + rho * cur[1]
+            for u, orow, vrow in list(_moves(tab, o, v)):
+                old = o[u], v[u]
+                o[u], v[u] = orow, vrow
                 count[0] += 1
-                s, viol = _parts(tab, o, v)
-                if s - rho * viol > best_val:
-                    best, best_val = (u, j, op, t), s - rho * viol
-                o[u][j], v[u][j] = oo, vv
+                lat, viol = _parts(tab, o, v)
+                if lat + rho * viol < best_val:
+                    best, best_val = (u, orow, vrow), lat + rho * viol
+                o[u], v[u] = old
             if best is None:
                 break
-            u, j, op, t = best
-            o[u][j], v[u][j] = op, t
+            u, o[u], v[u] = best
         if _parts(tab, o, v)[1] == 0:
             return o, v
         rho *= 10
@@ -87,12 +89,13 @@ def climb(tab, o, v, max_rounds: int = 8, count: list[int] | None = None):
 
 
 def solve(tab: dict, starts: int = 4, seed: int = 0, stats: dict | None = None):
-    """Best feasible (score, o, v) over the starts; score None when no start became feasible.
+    """Best feasible (latency in us, o, v) over the starts; latency None when no start became feasible.
     The evaluation budget grows with ``starts``; ``stats["evaluations"]``: designs evaluated."""
     rng = random.Random(seed)
     U, L, NO = tab["U"], tab["L"], tab["O"]
+    most = [max(range(1, NO + 1), key=lambda op, j=j: tab["ACC"][j][op - 1]) for j in range(L)]
     inits = [
-        ([[NO] * L for _ in range(U)], [[3] * L for _ in range(U)]),
+        ([most[:] for _ in range(U)], [[3] * L for _ in range(U)]),
         ([[1] * L for _ in range(U)], [[1] * L for _ in range(U)]),
     ]
     for _ in range(max(0, starts - 2)):
@@ -104,7 +107,7 @@ def solve(tab: dict, starts: int = 4, seed: int = 0, stats: dict | None = None):
     for o, v in inits:
         o, v = climb(tab, o, v, count=count)
         s = evaluate.table_score(tab, o, v)
-        if s is not None and (best[0] is None or s > best[0]):
+        if s is not None and (best[0] is None or s < best[0]):
             best = (s, [r[:] for r in o], [r[:] for r in v])
     if stats is not None:
         stats["evaluations"] = count[0]
@@ -119,4 +122,4 @@ if __name__ == "__main__":
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     s, o, v = solve(gen.tables(gen.make_instance(a.size, a.seed)))
-    print(f"score = {s}; o = {o}; v = {v}")
+    print(f"latency = {s} us; o = {o}; v = {v}")

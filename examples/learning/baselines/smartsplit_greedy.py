@@ -1,7 +1,8 @@
 """SmartSplit baseline: the central manager's greedy, rule-based round plan.
 
 Per device, the cut and checkpoint plan are set from its memory budget: among the (cut, plan)
-pairs that fit, the one with the shortest device round on an even share of the RBs. Devices are
+pairs that fit, the one with the shortest round (its local steps' device -> server -> device
+chains and the model exchange, evaluate.device_round_s) on an even share of the RBs. Devices are
 then picked greedily: while some class is below its floor, the device covering most of the
 deficit per second of round time; otherwise the highest utility per second; single swaps repair
 a utility floor that is still missed. RBs: one each, then every spare RB to the slowest device.

@@ -5,8 +5,11 @@ channels 32/64/128 at 32x32/16x16/8x8); each cell picks one of the operations in
 tier (1 device, 2 edge, 3 cloud), tiers non-decreasing along the network, so the points where
 the tier changes are the split points. The edge is shared: the users' MACs placed on it are
 capped. The accuracy surrogate is additive per (cell, operation): a seeded lookup table standing
-in for scores fitted on a supernet (documented as synthetic). ``tables(inst)`` gives the integer
-tables (latency in ms rounded up, memory in KiB, accuracy in 0.01 % units).
+in for scores fitted on a supernet (documented as synthetic). Each user has an accuracy
+requirement, ``acc_floor``: a seeded share (``ACC_SHARE``) of the best surrogate its network can
+reach; the model minimises the users' summed latency under it. ``tables(inst)`` gives the
+integer tables (latency in us rounded up, deadlines in us rounded down, memory in KiB, accuracy
+in 0.01 % units).
 
     python examples/learning/jmsnas/gen.py --size small --seed 1 -o small.dzn
 """
@@ -32,10 +35,11 @@ OPS = (
 STAGES = ((32, 32), (64, 16), (128, 8))  # (channels, resolution)
 SIZES = {
     "small": dict(U=2, L=6, edge_share=0.5),
-    "medium": dict(U=3, L=8, edge_share=0.4),
-    "hard": dict(U=3, L=12, edge_share=0.35),
+    "medium": dict(U=3, L=6, edge_share=0.4),
+    "hard": dict(U=4, L=6, edge_share=0.35),
 }
 TIERS = 3
+ACC_SHARE = (0.9, 0.97)  # a user's accuracy requirement: this share of its best surrogate, drawn
 
 
 def make_instance(size: str, seed: int) -> dict:
@@ -66,6 +70,9 @@ def make_instance(size: str, seed: int) -> dict:
         )
         for _ in range(p["U"])
     ]
+    best = sum(max(c["acc"]) for c in cells)
+    for user in users:  # drawn after the users' other values, so these stay those of earlier seeds
+        user["acc_floor"] = math.ceil(rng.uniform(*ACC_SHARE) * best)
     full = sum(max(c["macs"]) for c in cells)
     return dict(
         system="jmsnas",
@@ -80,7 +87,6 @@ def make_instance(size: str, seed: int) -> dict:
         backhaul_bps=100e6,
         wan_s=0.02,
         edge_cap_macs=int(p["edge_share"] * full * p["U"]),
-        lam=2,
     )
 
 
@@ -100,8 +106,9 @@ def transfer_s(inst: dict, u: int, nbytes: float, a: int, b: int) -> float:
     return t
 
 
-def _ms(x: float) -> int:
-    return math.ceil(x * 1000 - 1e-9)
+def _us(x: float) -> int:
+    """Seconds to whole microseconds, rounded up (the tables' time unit)."""
+    return math.ceil(x * 1e6 - 1e-6)
 
 
 def tables(inst: dict) -> dict:
@@ -116,21 +123,21 @@ def tables(inst: dict) -> dict:
         PARAMS=[[math.ceil(c["params"][o] * 4 / 1024) for o in range(NO)] for c in cells],  # KiB fp32
         ACC=[[c["acc"][o] for o in range(NO)] for c in cells],
         LATC=[
-            [[[_ms(c["macs"][o] / speed(inst, u, v)) for v in R] for o in range(NO)] for c in cells]
+            [[[_us(c["macs"][o] / speed(inst, u, v)) for v in R] for o in range(NO)] for c in cells]
             for u in range(U)
         ],
         XFER=[
             [
-                [[_ms(transfer_s(inst, u, c["out_bytes"], a, b)) if b > a else 0 for b in R] for a in R]
+                [[_us(transfer_s(inst, u, c["out_bytes"], a, b)) if b > a else 0 for b in R] for a in R]
                 for c in cells
             ]
             for u in range(U)
         ],
-        XIN=[[_ms(transfer_s(inst, u, inst["input_bytes"], 1, v)) for v in R] for u in range(U)],
+        XIN=[[_us(transfer_s(inst, u, inst["input_bytes"], 1, v)) for v in R] for u in range(U)],
         MEMD=[inst["users"][u]["memory_bytes"] // 1024 for u in range(U)],
-        DEADLINE=[_ms(inst["users"][u]["deadline_s"]) for u in range(U)],
+        DEADLINE=[math.floor(inst["users"][u]["deadline_s"] * 1e6 + 1e-6) for u in range(U)],
         ECAP=math.floor(inst["edge_cap_macs"] / 1e3),
-        LAMBDA=inst["lam"],
+        ACCMIN=[user["acc_floor"] for user in inst["users"]],
     )
 
 

@@ -6,8 +6,9 @@
 model.mzn), e.g. the ``solution`` object of ``modelsplit run --json``.
 
 Memory is checked as the model checks it (MiB rounded up against the budget rounded down), so
-an answer the evaluator accepts is one the model accepts. The model rounds each time up to a
-whole ms, so its objective is at least this score and above it by at most KSEL ms.
+an answer the evaluator accepts is one the model accepts. The model rounds each table entry up
+to a whole ms (a device's round is three entries, the server's load KSEL), so its objective is
+at least this score and above it by less than max(3, KSEL) ms.
 """
 
 from __future__ import annotations
@@ -53,8 +54,13 @@ def fits(inst: dict, k: int, cut: int, plan: int) -> bool:
 
 
 def device_round_s(inst: dict, k: int, cut: int, plan: int, blocks: float) -> float:
+    """Seconds of device k's round: each local step is the chain device forward, smashed data
+    up, server forward + backward, gradient down, device backward (with recomputation), and the
+    device-side model goes up and down once; summed over the steps, its compute + its link
+    time + its server part."""
     d = inst["devices"][k]
-    return gen.device_time(inst, d, cut, plan) + gen.comm_bits(inst, cut) / gen.rate(inst, d, blocks)
+    link = gen.comm_bits(inst, cut) / gen.rate(inst, d, blocks)
+    return gen.device_time(inst, d, cut, plan) + link + gen.server_time(inst, cut)
 
 
 def score(inst: dict, dec: Decision) -> Score:
@@ -86,7 +92,10 @@ def model_objective(tables: dict, sol: dict) -> int:
     """The model's objective for its variables, from the integer tables (gen.tables)."""
     sel = [k for k, x in enumerate(sol["x"]) if x]
     c, q, n = sol["c"], sol["q"], sol["n"]
-    dev = max(tables["TDEV"][k][c[k] - 1][q[k] - 1] + tables["TCOM"][k][c[k] - 1][n[k] - 1] for k in sel)
+    dev = max(
+        tables["TDEV"][k][c[k] - 1][q[k] - 1] + tables["TCOM"][k][c[k] - 1][n[k] - 1] + tables["TSRV"][c[k] - 1]
+        for k in sel
+    )
     return max(dev, sum(tables["TSRV"][c[k] - 1] for k in sel))
 
 

@@ -139,6 +139,8 @@ def comm_bits(inst: dict, cut: int) -> float:
 
 
 def server_time(inst: dict, cut: int) -> float:
+    """Seconds of edge-server compute per round for one device: forward + backward of rows
+    cut+1..L, every local step (0 when the whole model is on the device)."""
     prof = common.load_profile(inst["profile"])
     return (
         inst["local_steps"] * inst["batch"] * common.train_flops(prof.server_macs(cut)) / inst["server_flops"]
@@ -155,8 +157,8 @@ def tables(inst: dict) -> dict:
         for d in devs
     ]
     tsrv = [math.ceil(1000 * server_time(inst, c)) for c in cuts]
-    # every selected device needs at least its fastest option; KSEL of them share the server
-    tmax = max(max(max(q) for q in t) for t in tdev) + max(max(max(c) for c in t) for t in tcom)
+    # a device's round: its compute, its link and its server part (steps in a chain); KSEL share the server
+    tmax = max(max(max(q) for q in t) for t in tdev) + max(max(max(c) for c in t) for t in tcom) + max(tsrv)
     tmax = max(tmax, inst["select"] * max(tsrv))
     return dict(
         K=K,
