@@ -58,6 +58,16 @@ def _stat(pid: int) -> tuple[float, int] | None:
     return (utime + stime + cutime + cstime) / TICK, max(0, int(pages[1]) - int(pages[2])) * PAGE
 
 
+def command(pid: int) -> str | None:
+    """The command name of a process (``/proc/PID/comm``: the program it runs now); None if it
+    is gone."""
+    try:
+        with open(f"/proc/{pid}/comm") as fh:
+            return fh.read().strip()
+    except OSError:
+        return None
+
+
 def tree(pid: int) -> list[int]:
     """``pid`` and every process below it, parents first."""
     order, todo = [], [pid]

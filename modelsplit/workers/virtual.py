@@ -75,18 +75,25 @@ class _Part:
         return self.start + self.cpu
 
 
-def _signal(part: _Part, signum: int) -> None:
+def _signal(part: _Part, signum: int) -> bool:
     """SIGSTOP or SIGCONT to every process of a part, read from the kernel now, not from the part's
     last reading: a process its solver started since (``minizinc`` starting the solver it
     flattened for) would otherwise run on while the part is paused, or stay paused when it is
     resumed. The tree is read again until no new process shows up (one forked just before its
-    parent stopped)."""
+    parent stopped).
+
+    A part one of whose processes is still ``setpriv`` (not yet the solver it starts) is not
+    stopped at all, and False is returned (it is not paused yet; the next step tries again): a
+    process stopped before it has set its parent-death signal would outlive a coordinator killed
+    with -9, stopped for ever. (``setpriv`` starts only the session leaders, read once here.)"""
     leaders = [
         leader.pid
         for process in list(part.token.processes)
         for leader in process.sessions()
         if leader.returncode is None
     ]
+    if signum == signal.SIGSTOP and any(cputime.command(pid) == "setpriv" for pid in leaders):
+        return False
     sent: set[int] = set()
     for _ in range(3):
         pids = [pid for leader in leaders for pid in cputime.tree(leader) if pid not in sent]
@@ -94,6 +101,7 @@ def _signal(part: _Part, signum: int) -> None:
             break
         cputime.signal_all(pids, signum)
         sent.update(pids)
+    return True
 
 
 def charge_split(timing: dict, workers: int, measured: float | None = None) -> float:
@@ -299,16 +307,14 @@ class VirtualExecutor:
                 _signal(part, signal.SIGCONT)
                 part.paused = False
             elif i >= self.cores and not part.paused:
-                _signal(part, signal.SIGSTOP)
-                part.paused = True
+                part.paused = _signal(part, signal.SIGSTOP)
 
     def _freeze(self) -> None:
         """Pause every part: virtual time stands still while the dispatcher decides."""
         for part in list(self._parts.values()):
             if part.end is None and not part.paused and not part.token.stopped:
                 self._measure(part)
-                _signal(part, signal.SIGSTOP)
-                part.paused = True
+                part.paused = _signal(part, signal.SIGSTOP)
 
     def _check_memory(self, rss: int) -> None:
         if rss <= self.peak_rss:
