@@ -59,9 +59,9 @@ def test_restarts_wait_for_a_quiet_incumbent_and_back_off():
     assert policy.pick([once], 40, 10.0 + RESTART_AFTER * 1.5) == []  # backs off: 2 * RESTART_AFTER
     assert policy.pick([once], 40, 10.0 + RESTART_AFTER * 2) == [once]
     assert RestartPolicy(minimising_plan(independent=True)).pick(parts, 40, 100.0) == []
-    # on many workers, parts are short and long ones are re-split: none is restarted
-    assert policy.pick([once], 40, 100.0, workers=RESTART_BELOW_WORKERS - 1) == [once]
-    assert policy.pick([once], 40, 100.0, workers=RESTART_BELOW_WORKERS) == []
+    # on many workers, parts are short and long ones are re-split: no part is even looked at
+    assert not policy.due(40, 200.0, workers=RESTART_BELOW_WORKERS)
+    assert policy.due(40, 200.0, workers=RESTART_BELOW_WORKERS - 1)
 
 
 def test_the_race_ends_on_its_budget():

@@ -148,10 +148,9 @@ class Dispatcher:
         """
         now = self.clock()
         race = self.running.get(RACE_ID)
-        if self.restart_policy.due(self.collector.incumbent, now):
+        if self.restart_policy.due(self.collector.incumbent, now, len(self.running) + self.executor.free):
             parts = [r for r in self.running.values() if r.stopping is None and r is not race]
-            workers = len(self.running) + self.executor.free
-            for running in self.restart_policy.pick(parts, self.collector.incumbent, now, self.finder, workers):
+            for running in self.restart_policy.pick(parts, self.collector.incumbent, now, self.finder):
                 self.ledger.restarted(running)
                 self.stop(running, StopReason.RESTART)
         # the race is over at its budget, or once the parts have done the whole search
@@ -283,13 +282,12 @@ class Dispatcher:
         stopped. Nothing is recorded once a write failed: a part's end recorded without the
         solutions the failed write lost would leave it done and short of them."""
         self.executor.stop_all()
-        if self.unrecorded or self.journal.store.broken is not None:
-            self.executor.close()
-            return
-        for running in self.running.values():  # none runs again or is re-split
-            running.stopping = StopReason.END
-        end = self.clock() + timeout
         with contextlib.closing(self.executor):  # closed also when the journal cannot be written
+            if self.unrecorded or self.journal.store.broken is not None:
+                return
+            for running in self.running.values():  # none runs again or is re-split
+                running.stopping = StopReason.END
+            end = self.clock() + timeout
             while self.running and self.clock() < end:
                 self.take_events(0.2)
         with self.journal.transaction():

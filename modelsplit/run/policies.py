@@ -93,10 +93,13 @@ class RestartPolicy:
         """The incumbent improved at ``now``."""
         self.improved_at = now
 
-    def due(self, best: int | float | None, now: float) -> bool:
-        """Whether to look for parts to restart at ``now``: at most every RESTART_CHECK seconds,
-        and only with an incumbent that has been quiet for RESTART_QUIET."""
-        if not self.enabled or best is None or now - self.checked_at < RESTART_CHECK:
+    def due(self, best: int | float | None, now: float, workers: int = 1) -> bool:
+        """Whether to look for parts to restart at ``now``, on ``workers`` workers: at most every
+        RESTART_CHECK seconds, only with an incumbent that has been quiet for RESTART_QUIET, and
+        never on RESTART_BELOW_WORKERS workers or more (checked here, before any part is looked at)."""
+        if not self.enabled or best is None or workers >= RESTART_BELOW_WORKERS:
+            return False
+        if now - self.checked_at < RESTART_CHECK:
             return False
         if self.improved_at is not None and now - self.improved_at < RESTART_QUIET:
             return False
@@ -109,11 +112,10 @@ class RestartPolicy:
         best: int | float | None,
         now: float,
         finder: RunningPart | None = None,
-        workers: int = 1,
     ) -> list[RunningPart]:
         """The parts among ``running`` to restart, given the incumbent ``best`` (found by the
-        attempt ``finder``) and the number of ``workers``, in their order."""
-        if not self.enabled or best is None or workers >= RESTART_BELOW_WORKERS:
+        attempt ``finder``), in their order."""
+        if not self.enabled or best is None:
             return []
         if self.improved_at is not None and now - self.improved_at < RESTART_QUIET:
             return []
