@@ -7,6 +7,7 @@ status, the same optimum, and for satisfaction models the same set of solutions 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -523,14 +524,27 @@ def test_a_server_killed_mid_part_is_one_failed_attempt_retried(cpsat, name, tmp
 
     @dataclasses.dataclass
     class KillsOneServer(MiniZincBackend):
-        """Fault injection: the server of one part's first attempt is killed once it has the part."""
+        """Fault injection: the server of one part's first attempt is killed once it has the part.
+        Idle servers are paused while the part is handed over, so that the server cannot end a
+        part of milliseconds before it is killed."""
 
         victim: int = -1
 
         def start(self, task, tmp):
-            proc = super().start(task, tmp)
-            if task.part_id == self.victim and task.attempt == 1:
+            if task.part_id != self.victim or task.attempt != 1:
+                return super().start(task, tmp)
+            pool = self.servers()
+            with pool._lock:
+                paused = [s.pid for s in pool._idle]
+            for pid in paused:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                proc = super().start(task, tmp)
                 os.kill(proc.pid, signal.SIGKILL)
+            finally:
+                for pid in paused:
+                    with contextlib.suppress(ProcessLookupError):  # the victim, reaped already
+                        os.kill(pid, signal.SIGCONT)
             return proc
 
     entry = next(e for e in CATALOG if e["name"] == name)
