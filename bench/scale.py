@@ -8,7 +8,9 @@ For each instance, one plain `minizinc` process (sequential; its CPU seconds are
 for W workers, solved with `--virtual W`: W workers on a virtual clock, real solver processes (see
 modelsplit/workers/virtual.py). A directory adds every model in it with each data file beside it
 (at most --limit per model); --min/--max keep the instances whose sequential time is in range;
---only re-measures the instances whose name contains a text. Columns, per instance and W:
+--only re-measures the instances whose name contains a text; --per-worker 8,32 runs each W with
+those part counts per worker instead of auto's choice (rows labelled "(N/worker)"). Instances of
+the 300-1200 s range the targets are set for: bench/instances.py writes them. Columns, per instance and W:
 
 - seq cpu: CPU seconds of the sequential process; makespan: virtual seconds of the split (charged
   as it would run on W workers) and the solve; speedup: seq cpu / makespan; eff: speedup / W
@@ -90,15 +92,17 @@ def answer_of(text: str) -> str:
     return f"{count} sols" + ("" if "==========" in text else " (incomplete)")
 
 
-def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float) -> dict:
-    """Split for ``workers`` workers and solve on that many virtual workers."""
+def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float, per_worker: int | None = None) -> dict:
+    """Split for ``workers`` workers (``per_worker`` parts each, if given, else as ``auto``
+    chooses) and solve on that many virtual workers."""
     from modelsplit import api
     from modelsplit.run.journal import Journal
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
         plan = api.split(
-            files[0], files[1:], Path(tmp) / "plan", all_solutions=all_solutions, workers=workers, race=race, virtual=True
+            files[0], files[1:], Path(tmp) / "plan", all_solutions=all_solutions, workers=workers, race=race, virtual=True,
+            parts=per_worker * workers if per_worker else None,
         )
         split_wall = time.monotonic() - t0
         answer = api.solve(plan, virtual=workers, split_seconds=split_wall, race=race)
@@ -228,6 +232,7 @@ def main() -> None:
     ap.add_argument("--max", type=float, default=float("inf"), help="... or above this")
     ap.add_argument("--limit", type=int, default=2, help="data files per model from a directory")
     ap.add_argument("-a", "--all-solutions", action="store_true", help="enumerate (directory instances)")
+    ap.add_argument("--per-worker", default="", help="comma-separated parts per worker to compare (default: auto's)")
     ap.add_argument("--only", default=None, help="run only instances whose name contains this")
     ap.add_argument("--cache", default=str(ROOT / "bench" / ".scale-cache.json"))
     ap.add_argument("--figure", default="scale.png", help="where to write the figure")
@@ -241,6 +246,7 @@ def main() -> None:
         return
 
     counts = [int(w) for w in args.workers.split(",")]
+    per_workers = [int(p) for p in args.per_worker.split(",") if p] or [None]
     cases = (
         [(n, [str(ROOT / f) for f in fs], a) for n, fs, a in EXAMPLES]
         if not args.paths
@@ -271,28 +277,37 @@ def main() -> None:
             print(f"| {name} | {seq['cpu']:.1f} | | skipped: {why} |")
             continue
         for w in counts:
-            try:
-                r = virtual_run(files, all_solutions, w, args.race)
-            except Exception as exc:  # report and go on with the next configuration
-                print(f"| {name} | {seq['cpu']:.1f} | {w} | error: {' '.join(str(exc).split())[:90]} |")
-                continue
-            speedup = seq["cpu"] / r["makespan"] if r["makespan"] > 0 else float("inf")
-            curves.setdefault(name, []).append((w, speedup))
-            cpu = (r["part_cpu"] + r["split_cpu"]) / seq["cpu"] if seq["cpu"] else float("nan")
-            coord = f"{r['coordinator']:.1f}" + ("!" if r["coordinator"] > r["makespan"] else "")
-            inc = "-" if r["incumbent"] is None else f"{r['incumbent']:.2f}"
-            agrees = agreement(seq["answer"], r["answer"], all_solutions)
-            print(
-                f"| {name} | {seq['cpu']:.1f} | {w} | {r['makespan']:.2f} | {speedup:.1f} | {speedup / w:.2f} | "
-                f"{r['attempts']}/{r['plan_parts']} | {r['resplit']} | {r['restarts']} | {cpu:.2f} | {inc} | "
-                f"{coord} | {breakdown(r, seq['cpu'], w)} | {agrees} |",
-                flush=True,
-            )
+            for per_worker in per_workers:
+                label = name if per_worker is None else f"{name} ({per_worker}/worker)"
+                speedup = measure(label, files, all_solutions, w, args.race, per_worker, seq)
+                if speedup is not None:
+                    curves.setdefault(label, []).append((w, speedup))
         if curves:  # after every instance, so a long run shows what it has so far
             figure(curves, Path(args.figure), f"modelsplit on a virtual cluster ({stamp})")
     if curves:
         figure(curves, Path(args.figure), f"modelsplit on a virtual cluster ({stamp})")
         print(f"\nfigure: {args.figure}")
+
+
+def measure(name, files, all_solutions, w, race, per_worker, seq) -> float | None:
+    """One row of the table: a virtual run on ``w`` workers; its speedup (None on an error)."""
+    try:
+        r = virtual_run(files, all_solutions, w, race, per_worker)
+    except Exception as exc:  # report and go on with the next configuration
+        print(f"| {name} | {seq['cpu']:.1f} | {w} | error: {' '.join(str(exc).split())[:90]} |")
+        return None
+    speedup = seq["cpu"] / r["makespan"] if r["makespan"] > 0 else float("inf")
+    cpu = (r["part_cpu"] + r["split_cpu"]) / seq["cpu"] if seq["cpu"] else float("nan")
+    coord = f"{r['coordinator']:.1f}" + ("!" if r["coordinator"] > r["makespan"] else "")
+    inc = "-" if r["incumbent"] is None else f"{r['incumbent']:.2f}"
+    agrees = agreement(seq["answer"], r["answer"], all_solutions)
+    print(
+        f"| {name} | {seq['cpu']:.1f} | {w} | {r['makespan']:.2f} | {speedup:.1f} | {speedup / w:.2f} | "
+        f"{r['attempts']}/{r['plan_parts']} | {r['resplit']} | {r['restarts']} | {cpu:.2f} | {inc} | "
+        f"{coord} | {breakdown(r, seq['cpu'], w)} | {agrees} |",
+        flush=True,
+    )
+    return speedup
 
 
 def breakdown(r: dict, seq_cpu: float, workers: int) -> str:
