@@ -207,9 +207,9 @@ def test_hfsl_dp_per_epochs_choice_is_the_cp_optimum_with_e_fixed(solver, tmp_pa
     ehi = 20000  # every choice's fastest training within the energy range, the objective within 2^31
     tab, data = _hfsl_data(tmp_path, 1, ehi)
     fronts = system_module("hfsl", "dp").FrontDP(tab).fronts()
-    fixed = tmp_path / "fix-e.mzn"
     got = []
     for i in range(tab["NE"]):
+        fixed = tmp_path / f"fix-e{i + 1}.mzn"  # one file per choice (conftest.optimum caches by path)
         fixed.write_text(f"constraint e = {i + 1};\n")
         status, obj = optimum(solver.arg, (files("hfsl")[0], str(fixed), str(data)))
         t, e = fronts[i][0]
