@@ -216,4 +216,7 @@ def test_hfsl_dp_per_epochs_choice_is_the_cp_optimum_with_e_fixed(solver, tmp_pa
         assert (status, obj) == ("OPTIMAL_SOLUTION", t * (ehi + 1) + e)
         got.append((t, e))
     assert len(set(got)) == tab["NE"]
-    assert min(got) == system_module("hfsl", "dp").FrontDP(tab).front()[0]
+    whole = system_module("hfsl", "dp").FrontDP(tab)
+    assert min(got) == whole.front()[0]
+    # the small front (examples/learning/README.md, section (e)): every point with one local epoch
+    assert set(whole.epochs_of().values()) == {1} and len(whole.front()) == 5

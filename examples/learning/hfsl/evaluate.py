@@ -6,7 +6,7 @@ candidate cuts), resource blocks ``n``, DVFS level indices ``f`` (1-based into
 ``inst["levels"]``) and server shares ``m``, with no rounding: the rounds that the epochs need
 times the round's time (the slowest device) and energy (all devices). The model rounds each table
 entry up (a device's round time is 3 E + 1 entries, its round energy 2 E + 1) and then the
-totals up to whole s and J, so for its own solution
+totals up to whole s and J (``TU = EU = 1000`` ms and mJ), so for its own solution
 ``0 <= T - time < RND (3 E + 1) / 1000 + 1`` and ``0 <= E - energy < RND K (2 E + 1) / 1000 + 1``.
 """
 
