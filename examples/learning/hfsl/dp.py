@@ -110,6 +110,18 @@ class FrontDP:
         R, TU, EU = self.tab["RND"][i], self.tab["TU"], self.tab["EU"]
         return -(-R * T // TU), -(-R * Er // EU)
 
+    def fastest(self) -> tuple[int, int]:
+        """The front's first point (least time, then least energy) without the whole front."""
+        R, TU = self.tab["RND"], self.tab["TU"]
+        least = [self.total(i, d.least_time(), 0)[0] for i, d in enumerate(self.rounds)]
+        t = min(least)
+        # a training within t whole seconds has rounds of at most t * TU // RND ms
+        return min(
+            (t, self.total(i, 0, d.least_energy(t * TU // R[i]))[1])
+            for i, d in enumerate(self.rounds)
+            if least[i] == t
+        )
+
     def fronts(self) -> list[list[tuple[int, int]]]:
         """Per epochs choice, the training front of that choice alone (s, J)."""
         return [non_dominated(self.total(i, T, E) for T, E in d.front()) for i, d in enumerate(self.rounds)]

@@ -40,7 +40,7 @@ DVFS = (0.4, 0.6, 0.8, 1.0)  # fractions of a device's top clock
 TUNIT, EUNIT = 1000, 1000  # the whole training's time in s (TUNIT ms) and energy in J (EUNIT mJ)
 SIZES = {
     # K devices, N resource blocks, M server shares, F DVFS levels, candidate cuts (profile rows)
-    "small": dict(K=3, N=5, M=3, F=3, cuts=(2, 5, 8, 12, 15), profile="mobilenetv2-cifar10"),
+    "small": dict(K=4, N=6, M=3, F=3, cuts=(2, 5, 8, 12, 15), profile="mobilenetv2-cifar10"),
     "medium": dict(K=4, N=10, M=5, F=4, cuts=(1, 2, 3, 5, 8, 10, 12, 15, 17, 19), profile="mobilenetv2-cifar10"),
     "hard": dict(K=8, N=20, M=10, F=4, cuts=tuple(range(1, 20)), profile="mobilenetv2-cifar10"),
 }
@@ -216,12 +216,12 @@ def with_energy_range(tab: dict) -> dict:
     """
     from common import system_module
 
-    front = system_module("hfsl", "dp").FrontDP(tab).front()
+    fastest = system_module("hfsl", "dp").FrontDP(tab).fastest()
     elo = min(
         -(-tab["RND"][i] * sum(_least_round_energy(tab, k, i) for k in range(tab["K"])) // tab["EU"])
         for i in range(tab["NE"])
     )
-    out = {**tab, "ELO": elo, "EHI": front[0][1]}
+    out = {**tab, "ELO": elo, "EHI": fastest[1]}
     if objective_bound(out) >= 2**31 - 1:  # Gecode's integers
         raise SystemExit(f"the objective T * (EHI + 1) + E can reach {objective_bound(out)}, beyond 32 bits")
     return out
