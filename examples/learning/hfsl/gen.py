@@ -42,7 +42,7 @@ SIZES = {
     # K devices, N resource blocks, M server shares, F DVFS levels, candidate cuts (profile rows)
     "small": dict(K=4, N=6, M=3, F=3, cuts=(2, 5, 8, 12, 15), profile="mobilenetv2-cifar10"),
     "medium": dict(K=4, N=10, M=5, F=4, cuts=(1, 2, 3, 5, 8, 10, 12, 15, 17, 19), profile="mobilenetv2-cifar10"),
-    "hard": dict(K=8, N=20, M=10, F=4, cuts=tuple(range(1, 20)), profile="mobilenetv2-cifar10"),
+    "hard": dict(K=8, N=20, M=6, F=4, cuts=tuple(range(1, 20)), profile="mobilenetv2-cifar10"),
 }
 
 
