@@ -309,20 +309,21 @@ def gap_figure(results: dict, sizes: list[str], path: Path) -> None:
 
 
 def restricted_front(tab: dict, federated: bool) -> list[tuple[int, int]]:
-    """The exact front of HFSL rounds with every device federated (``federated``) or every
-    device split: the DP with the other options removed."""
+    """The exact front of HFSL trainings with every device federated (``federated``) or every
+    device split: the DP with the other options removed (for every epochs choice)."""
     import cases
     import numpy as np
 
     dp = cases.load("hfsl", "dp")
     d = dp.FrontDP(tab)
-    for k, (t, e) in enumerate(d.opts):
-        keep = np.zeros_like(t, dtype=bool)
-        if federated:
-            keep[0] = True
-        else:
-            keep[1:] = True
-        d.opts[k] = (np.where(keep, t, dp.INF), e)
+    for r in d.rounds:
+        for k, (t, e) in enumerate(r.opts):
+            keep = np.zeros_like(t, dtype=bool)
+            if federated:
+                keep[0] = True
+            else:
+                keep[1:] = True
+            r.opts[k] = (np.where(keep, t, dp.INF), e)
     return d.front()
 
 
@@ -369,8 +370,8 @@ def front_figure(path: Path) -> str:
                 edgecolors=color,
                 label=f"{label} (its front)",
             )
-        ax.set_xlabel("round time T (ms)")
-        ax.set_ylabel("device energy E (mJ)")
+        ax.set_xlabel("training time T (s)")
+        ax.set_ylabel("devices' training energy E (J)")
         if zoom:
             t_hi, e_hi = max(t for t, _ in exact), max(e for _, e in exact)
             ax.set_xlim(0.97 * exact[0][0], 1.05 * t_hi)
@@ -389,7 +390,7 @@ def front_figure(path: Path) -> str:
     return (
         f"HFSL hard seed 1: exact front {len(exact)} points; NSGA-II 60 x 80: {hv[1]['found']} found, "
         f"hypervolume {hv[1]['hv']:.4f}; 60 x 1280: {hv[16]['found']} found, {hv[16]['hv']:.4f}; "
-        f"all-FL front {len(fl)} points (fastest {fl[0][0]} ms), all-SL front {len(sl)} points"
+        f"all-FL front {len(fl)} points (fastest {fl[0][0]} s), all-SL front {len(sl)} points"
         f"{' (the exact front itself)' if sl == exact else ''}"
     )
 

@@ -5,8 +5,8 @@ unsplit model's optimum; each system's independent evaluator of the continuous f
 with the model's objective on the model's own solution within the documented rounding; each
 baseline heuristic's answer is feasible and never better than the proven optimum; the SFL DP (no
 energy cap) equals the CP optimum where the cap does not bind and is below it where it does; the
-HFSL exact front (DP, cross-checked against the pareto parts) dominates or equals the NSGA-II
-front.
+HFSL DP's fastest point is the CP optimum (on two seeds, and for every epochs choice fixed), and
+its exact front (cross-checked against the pareto parts) dominates or equals the NSGA-II front.
 """
 
 from __future__ import annotations
@@ -99,12 +99,17 @@ def test_evaluator_agrees_with_the_model_objective(system, tmp):
         slack = tab["RND"][e - 1] * (3 * tab["EP"][e - 1] + 1)
         assert 0 <= answer.objective - ev.training_time(inst, e, s, n, m) < slack
     elif system == "hfsl":
-        c, n, f, m = sol["c"], sol["n"], sol["f"], sol["m"]
-        assert ev.feasible(inst, c, n, f, m)
-        assert ev.table_time_energy(tab, c, n, f, m) == (sol["T"], sol["E"])
+        e, c, n, f, m = sol["e"], sol["c"], sol["n"], sol["f"], sol["m"]
+        assert ev.feasible(inst, e, c, n, f, m)
+        tr, er = ev.table_round(tab, e, c, n, f, m)
+        assert tr <= sol["Tr"] and er == sol["Er"]  # the round (ms, mJ); Tr is only bounded below
+        assert ev.table_time_energy(tab, e, c, n, f, m) == (sol["T"], sol["E"])
+        assert sol["T"] == -(-tab["RND"][e - 1] * tr // tab["TU"])  # the rounds times the round, in s
         assert answer.objective == sol["T"] * (tab["EHI"] + 1) + sol["E"]
-        t, e = ev.time_energy(inst, c, n, f, m)
-        assert 0 <= sol["T"] - t < 3 and 0 <= sol["E"] - e < 2 * tab["K"]
+        t, en = ev.time_energy(inst, e, c, n, f, m)
+        # each table entry rounded up (3 E + 1 per device's round time, 2 E + 1 per energy), the totals to s and J
+        bound_t, bound_e = ev.rounding_bound(tab, e)
+        assert 0 <= sol["T"] - t < bound_t and 0 <= sol["E"] - en < bound_e
     else:
         o, v = sol["o"], sol["v"]
         assert ev.feasible(inst, o, v)
@@ -128,8 +133,8 @@ def test_baseline_is_feasible_and_never_better_than_the_optimum(system, tmp):
     elif system == "hfsl":
         sols = base.nsga2_solutions(tab, pop=30, generations=20)
         assert sols
-        for t, e, (c, n, f, m) in sols:
-            assert ev.feasible(inst, c, n, f, m) and ev.table_time_energy(tab, c, n, f, m) == (t, e)
+        for t, e, (ep, c, n, f, m) in sols:
+            assert ev.feasible(inst, ep, c, n, f, m) and ev.table_time_energy(tab, ep, c, n, f, m) == (t, e)
             # never better than the optimum: no point is faster, or as fast with less energy
             assert (t, e) >= (answer.solution["T"], answer.solution["E"])
     else:
@@ -178,3 +183,41 @@ def test_hfsl_exact_front_dominates_the_heuristic_front(tmp):
     ev = system_module("hfsl", "evaluate")
     ref = (1.1 * max(t for t, _ in exact), 1.1 * max(e for _, e in exact))
     assert ev.hypervolume(heuristic, ref) <= ev.hypervolume(exact, ref)
+
+
+def _hfsl_data(tmp_path, seed: int, ehi: int | None = None) -> tuple[dict, Path]:
+    """HFSL small tables of ``seed`` with their energy range, as a .dzn (EHI lifted to ``ehi``)."""
+    gen = system_module("hfsl", "gen")
+    tab = gen.with_energy_range(gen.tables(gen.make_instance("small", seed)))
+    data = tmp_path / f"hfsl-{seed}-{ehi}.dzn"
+    data.write_text(dzn_text({**tab, "EHI": ehi} if ehi is not None else tab))
+    return tab, data
+
+
+def test_hfsl_dp_fastest_point_is_the_cp_optimum_on_a_second_seed(solver, tmp_path):
+    tab, data = _hfsl_data(tmp_path, 2)
+    t, e = system_module("hfsl", "dp").FrontDP(tab).front()[0]
+    assert optimum(solver.arg, (files("hfsl")[0], str(data))) == ("OPTIMAL_SOLUTION", t * (tab["EHI"] + 1) + e)
+
+
+def test_hfsl_dp_per_epochs_choice_is_the_cp_optimum_with_e_fixed(solver, tmp_path):
+    """The DP of one epochs choice (the one-round DP on the scaled tables, the totals rounded up)
+    gives the CP model's optimum with ``e`` fixed, for each of the four choices; the choices'
+    fastest trainings differ, and the model's optimum is the best of them."""
+    ehi = 20000  # every choice's fastest training within the energy range, the objective within 2^31
+    tab, data = _hfsl_data(tmp_path, 1, ehi)
+    fronts = system_module("hfsl", "dp").FrontDP(tab).fronts()
+    got = []
+    for i in range(tab["NE"]):
+        fixed = tmp_path / f"fix-e{i + 1}.mzn"  # one file per choice (conftest.optimum caches by path)
+        fixed.write_text(f"constraint e = {i + 1};\n")
+        status, obj = optimum(solver.arg, (files("hfsl")[0], str(fixed), str(data)))
+        t, e = fronts[i][0]
+        assert (status, obj) == ("OPTIMAL_SOLUTION", t * (ehi + 1) + e)
+        got.append((t, e))
+    assert len(set(got)) == tab["NE"]
+    whole = system_module("hfsl", "dp").FrontDP(tab)
+    assert min(got) == whole.front()[0] == whole.fastest()  # fastest(): the generator's EHI
+    # the small front (examples/learning/README.md, section (e)): 11 points, some with two local
+    # epochs and some with four (more devices than server shares: one device trains federated)
+    assert sorted(set(whole.epochs_of().values())) == [2, 3] and len(whole.front()) == 11

@@ -37,4 +37,4 @@ def test_equal_bands_give_points_of_the_front_only():
     pts = [(p.time, p.energy) for p in got.points]
     assert got.rounds == 1 and got.parts == 3
     assert pts and set(pts) <= set(exact) and pts[0] == exact[0]  # the fastest point is always found
-    assert len(pts) < len(exact)  # three bands do not find all six points of this front
+    assert len(pts) < len(exact)  # three bands do not find all eleven points of this front

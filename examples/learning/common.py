@@ -36,6 +36,15 @@ KAPPA = 1e-28  # effective switched capacitance (dynamic energy = KAPPA * cycles
 FLOPS_PER_MAC = 2
 TRAIN_FACTOR = 3  # forward + backward ~ 3 x forward
 
+# Local epochs per round and the rounds they need (SFL and HFSL): an epoch is STEPS batches; the
+# rounds to the target accuracy fall with the local epochs E and grow with the client drift,
+# rounds(E) = ceil(R1 (1 + DRIFT (E - 1)) / E), a surrogate of the local-SGD bounds (R1 and DRIFT
+# are [T] defaults, not read from the papers).
+EPOCHS = (1, 2, 4, 8)  # local epochs per round, the choices
+STEPS = 4  # batches per local epoch (128 samples of batch 32 per device)
+R1, DRIFT = 200, 0.1  # rounds at one local epoch; client drift per extra epoch
+SYNC_S = 1.0  # seconds per round of FedAvg at the fed server and the round's synchronisation
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -138,6 +147,11 @@ def compute_time(flops: float, flops_per_cycle: float, freq_hz: float) -> float:
 def compute_energy(flops: float, flops_per_cycle: float, freq_hz: float) -> float:
     """Dynamic energy (J): KAPPA * cycles * f^2."""
     return KAPPA * (flops / flops_per_cycle) * freq_hz**2
+
+
+def rounds(E: int) -> int:
+    """Rounds to the target accuracy with E local epochs per round (the drift surrogate)."""
+    return math.ceil(R1 * (1 + DRIFT * (E - 1)) / E - 1e-9)
 
 
 def slug(text: str) -> str:

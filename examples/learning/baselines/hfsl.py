@@ -1,9 +1,10 @@
 """NSGA-II for HFSL, a stand-in for the paper's GAN-assisted evolutionary search.
 
 A genome holds, per device, the cut option (0 federated), resource blocks, DVFS level and server
-shares; a repair step makes every genome feasible (shares 0 exactly in federated mode, block and
-share budgets met by taking from the largest holders). Objectives are the model's integer
-(T, E). Elitist NSGA-II: fast non-dominated sorting, crowding distance, binary tournaments,
+shares, and one gene for the local epochs per round (the model's ``e``); a repair step makes
+every genome feasible (shares 0 exactly in federated mode, block and share budgets met by taking
+from the largest holders). Objectives are the model's integer (T, E): the whole training's time
+(s) and energy (J). Elitist NSGA-II: fast non-dominated sorting, crowding distance, binary tournaments,
 uniform crossover, per-gene mutation. Returns the non-dominated set of the final population
 (and of every genome evaluated). Written with numpy only.
 
@@ -28,6 +29,7 @@ gen = system_module("hfsl", "gen")
 def repair(tab: dict, g: np.ndarray) -> np.ndarray:
     K, N, M = tab["K"], tab["N"], tab["M"]
     c, n, f, m = (g[i * K : (i + 1) * K].copy() for i in range(4))
+    e = g[4 * K :].copy()
     m = np.where(c == 0, 0, np.maximum(m, 1))
     while m.sum() > M:  # too many split devices for the shares: take from the largest, else go federated
         k = int(np.argmax(m))
@@ -37,13 +39,17 @@ def repair(tab: dict, g: np.ndarray) -> np.ndarray:
             c[k], m[k] = 0, 0
     while n.sum() > N:
         n[int(np.argmax(n))] -= 1
-    return np.concatenate([c, n, f, m])
+    return np.concatenate([c, n, f, m, e])
+
+
+def decisions(tab: dict, g: np.ndarray) -> tuple:
+    """(e, c, n, f, m) of a genome, as the model's decisions."""
+    K = tab["K"]
+    return (int(g[4 * K]), *(g[i * K : (i + 1) * K].tolist() for i in range(4)))
 
 
 def objectives(tab: dict, g: np.ndarray) -> tuple[int, int]:
-    K = tab["K"]
-    c, n, f, m = (g[i * K : (i + 1) * K].tolist() for i in range(4))
-    return evaluate.table_time_energy(tab, c, n, f, m)
+    return evaluate.table_time_energy(tab, *decisions(tab, g))
 
 
 def _sort(objs: np.ndarray) -> list[list[int]]:
@@ -83,11 +89,11 @@ def nsga2(tab: dict, pop: int = 60, generations: int = 80, seed: int = 0) -> lis
 
 
 def nsga2_solutions(tab: dict, pop: int = 60, generations: int = 80, seed: int = 0):
-    """Like :func:`nsga2`, with each point's decisions: [(T, E, (c, n, f, m))]."""
+    """Like :func:`nsga2`, with each point's decisions: [(T, E, (e, c, n, f, m))]."""
     rng = np.random.default_rng(seed)
-    K, S, N, M, F = tab["K"], tab["S"], tab["N"], tab["M"], tab["F"]
-    lo = np.array([0] * K + [1] * K + [1] * K + [0] * K)
-    hi = np.array([S] * K + [N] * K + [F] * K + [M] * K)
+    K, S, N, M, F, NE = tab["K"], tab["S"], tab["N"], tab["M"], tab["F"], tab["NE"]
+    lo = np.array([0] * K + [1] * K + [1] * K + [0] * K + [1])
+    hi = np.array([S] * K + [N] * K + [F] * K + [M] * K + [NE])
 
     def random_genome():
         g = rng.integers(lo, hi + 1)
@@ -132,11 +138,7 @@ def nsga2_solutions(tab: dict, pop: int = 60, generations: int = 80, seed: int =
                 chosen += [fr[i] for i in np.argsort(-cd)[: pop - len(chosen)]]
                 break
         P, objs = [allP[i] for i in chosen], allO[chosen]
-    K = tab["K"]
-    return [
-        (t, e, tuple(seen[(t, e)][i * K : (i + 1) * K].tolist() for i in range(4)))
-        for t, e in evaluate.non_dominated(list(seen))
-    ]
+    return [(t, e, decisions(tab, seen[(t, e)])) for t, e in evaluate.non_dominated(list(seen))]
 
 
 if __name__ == "__main__":

@@ -1,9 +1,15 @@
 """Exact time/energy front of the HFSL integer tables by dynamic programming (a cross-check).
 
-For a round-time threshold T, each device's options (cut, blocks, DVFS level, shares) with time
-<= T are reduced to the least energy per (blocks, shares) pair, and a DP over the devices with
-state (blocks used, shares used) gives E*(T), the least total energy of a round within T. E*(T)
-falls as T grows; the front is its list of steps, found by bisection on T.
+For one choice of local epochs E (index i), a device's round on the tables is
+``E (TDEV + TSM + TSRV) + TMOD`` ms and ``E (EDEV + ESM) + EMOD`` mJ: the one-round DP below on
+these scaled tables. For a round-time threshold T, each device's options (cut, blocks, DVFS level,
+shares) with time <= T are reduced to the least energy per (blocks, shares) pair, and a DP over the
+devices with state (blocks used, shares used) gives Er*(T), the least energy of a round within T.
+Er*(T) falls as T grows; the round front is its list of steps, found by bisection on T.
+
+The whole training with E takes ``ceil(RND x T / TU)`` (s) and ``ceil(RND x Er / EU)`` (J); both
+maps are non-decreasing, so the training front of E is the non-dominated image of its round front,
+and the model's front is the non-dominated union over the epochs choices (``FrontDP.front``).
 """
 
 from __future__ import annotations
@@ -13,31 +19,33 @@ import numpy as np
 INF = np.iinfo(np.int64).max // 4
 
 
-def _options(tab: dict, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Time and energy of device k, indexed [c, f, n-1, m] (m = 0..M); invalid entries INF."""
-    S, N, M, F = tab["S"], tab["N"], tab["M"], tab["F"]
+def _options(tab: dict, k: int, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Round time and energy of device k with local epochs EP[i], indexed [c, f, n-1, m]
+    (m = 0..M); invalid entries INF."""
+    S, N, M, F, E = tab["S"], tab["N"], tab["M"], tab["F"], tab["EP"][i]
     t = np.full((S + 1, F, N, M + 1), INF, dtype=np.int64)
     e = np.full_like(t, INF)
-    TDEV, EDEV, TCOM, ECOM, TSRV = (
-        np.array(tab[x], dtype=np.int64) for x in ("TDEV", "EDEV", "TCOM", "ECOM", "TSRV")
+    TDEV, EDEV, TSM, ESM, TMOD, EMOD, TSRV = (
+        np.array(tab[x], dtype=np.int64) for x in ("TDEV", "EDEV", "TSM", "ESM", "TMOD", "EMOD", "TSRV")
     )
     for c in range(S + 1):
-        ms = [0] if c == 0 else range(1, M + 1)
-        for m in ms:
+        for m in [0] if c == 0 else range(1, M + 1):
             srv = TSRV[c, max(m, 1) - 1]
-            t[c, :, :, m] = TDEV[k, c, :, None] + TCOM[k, c, None, :] + srv
-            e[c, :, :, m] = EDEV[k, c, :, None] + ECOM[k, c, None, :]
+            t[c, :, :, m] = E * (TDEV[k, c, :, None] + TSM[k, c, None, :] + srv) + TMOD[k, c, None, :]
+            e[c, :, :, m] = E * (EDEV[k, c, :, None] + ESM[k, c, None, :]) + EMOD[k, c, None, :]
     return t, e
 
 
-class FrontDP:
-    def __init__(self, tab: dict):
+class RoundDP:
+    """The front of one round (ms, mJ) with the local epochs EP[i] fixed."""
+
+    def __init__(self, tab: dict, i: int):
         self.tab = tab
-        self.opts = [_options(tab, k) for k in range(tab["K"])]
+        self.opts = [_options(tab, k, i) for k in range(tab["K"])]
         self.tmax = int(max(t[t < INF].max() for t, _ in self.opts))
 
     def least_energy(self, T: int) -> int | None:
-        """E*(T): least energy of a round with time <= T (None: no such round)."""
+        """Er*(T): least energy of a round with time <= T (None: no such round)."""
         N, M = self.tab["N"], self.tab["M"]
         dp = np.full((N + 1, M + 1), INF, dtype=np.int64)
         dp[0, 0] = 0
@@ -56,7 +64,7 @@ class FrontDP:
         return None if v >= INF else v
 
     def least_time(self, cap: int | None = None, lo: int = 0) -> int | None:
-        """Least T >= lo with E*(T) <= cap (cap None: any energy)."""
+        """Least T >= lo with Er*(T) <= cap (cap None: any energy)."""
         hi = self.tmax
         ok = self.least_energy(hi)
         if ok is None or (cap is not None and ok > cap):
@@ -71,7 +79,7 @@ class FrontDP:
         return lo
 
     def front(self) -> list[tuple[int, int]]:
-        """Every non-dominated (T, E) of the integer model, by increasing T (decreasing E)."""
+        """Every non-dominated (T, Er) of one round, by increasing T (decreasing Er)."""
         out = []
         T = self.least_time()
         while T is not None:
@@ -79,3 +87,53 @@ class FrontDP:
             out.append((T, E))
             T = self.least_time(cap=E - 1, lo=T + 1)
         return out
+
+
+def non_dominated(points) -> list[tuple[int, int]]:
+    """The non-dominated (time, energy) points (both minimised), by increasing time."""
+    out: list[tuple[int, int]] = []
+    for t, e in sorted(set(points)):
+        if not out or e < out[-1][1]:
+            out.append((t, e))
+    return out
+
+
+class FrontDP:
+    """The front of the whole training (s, J) over every choice of local epochs."""
+
+    def __init__(self, tab: dict):
+        self.tab = tab
+        self.rounds = [RoundDP(tab, i) for i in range(tab["NE"])]
+
+    def total(self, i: int, T: int, Er: int) -> tuple[int, int]:
+        """A round (ms, mJ) with local epochs EP[i] as the whole training (s, J, rounded up)."""
+        R, TU, EU = self.tab["RND"][i], self.tab["TU"], self.tab["EU"]
+        return -(-R * T // TU), -(-R * Er // EU)
+
+    def fastest(self) -> tuple[int, int]:
+        """The front's first point (least time, then least energy) without the whole front."""
+        R, TU = self.tab["RND"], self.tab["TU"]
+        least = [self.total(i, d.least_time(), 0)[0] for i, d in enumerate(self.rounds)]
+        t = min(least)
+        # a training within t whole seconds has rounds of at most t * TU // RND ms
+        return min(
+            (t, self.total(i, 0, d.least_energy(t * TU // R[i]))[1])
+            for i, d in enumerate(self.rounds)
+            if least[i] == t
+        )
+
+    def fronts(self) -> list[list[tuple[int, int]]]:
+        """Per epochs choice, the training front of that choice alone (s, J)."""
+        return [non_dominated(self.total(i, T, E) for T, E in d.front()) for i, d in enumerate(self.rounds)]
+
+    def front(self) -> list[tuple[int, int]]:
+        """Every non-dominated (time s, energy J) of the model, by increasing time."""
+        return non_dominated(p for f in self.fronts() for p in f)
+
+    def epochs_of(self) -> dict[tuple[int, int], int]:
+        """Each front point's epochs index (1-based, the model's ``e``; the least if several)."""
+        out: dict[tuple[int, int], int] = {}
+        for i, f in enumerate(self.fronts()):
+            for p in f:
+                out.setdefault(p, i + 1)
+        return {p: out[p] for p in self.front()}

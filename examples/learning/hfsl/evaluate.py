@@ -1,10 +1,13 @@
-"""Independent evaluator of an HFSL round from the continuous formulas (common.py, gen.py).
+"""Independent evaluator of HFSL training from the continuous formulas (common.py, gen.py).
 
-``time_energy(inst, c, n, f, m)`` gives (round time in ms, total device energy in mJ) for cut
-options ``c`` (0 federated, else 1-based into the candidate cuts), resource blocks ``n``, DVFS
-level indices ``f`` (1-based into ``inst["levels"]``) and server shares ``m``, with no rounding.
-The model rounds each term up: for its own solution ``0 <= T - time < 3`` and
-``0 <= E - energy < 2 K``.
+``time_energy(inst, e, c, n, f, m)`` gives (training time in s, the devices' training energy in J)
+for local epochs ``inst["epochs"][e - 1]``, cut options ``c`` (0 federated, else 1-based into the
+candidate cuts), resource blocks ``n``, DVFS level indices ``f`` (1-based into
+``inst["levels"]``) and server shares ``m``, with no rounding: the rounds that the epochs need
+times the round's time (the slowest device) and energy (all devices). The model rounds each table
+entry up (a device's round time is 3 E + 1 entries, its round energy 2 E + 1) and then the
+totals up to whole s and J (``TU = EU = 1000`` ms and mJ), so for its own solution
+``0 <= T - time < RND (3 E + 1) / 1000 + 1`` and ``0 <= E - energy < RND K (2 E + 1) / 1000 + 1``.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from common import system_module  # noqa: E402
 gen = system_module("hfsl", "gen")
 
 
-def feasible(inst: dict, c, n, f, m) -> bool:
+def feasible(inst: dict, e: int, c, n, f, m) -> bool:
     K, S = len(inst["devices"]), len(inst["cuts"])
     return (
-        len(c) == len(n) == len(f) == len(m) == K
+        1 <= e <= len(inst["epochs"])
+        and len(c) == len(n) == len(f) == len(m) == K
         and all(0 <= x <= S for x in c)
         and all(x > 0 for x in n)
         and all(1 <= x <= len(inst["levels"]) for x in f)
@@ -31,28 +35,50 @@ def feasible(inst: dict, c, n, f, m) -> bool:
     )
 
 
-def time_energy(inst: dict, c, n, f, m) -> tuple[float, float]:
-    times, energy = [], 0.0
+def round_time_energy(inst: dict, e: int, c, n, f, m) -> tuple[float, float]:
+    """One round: (the slowest device's round, s; the devices' energy, J)."""
+    E, times, energy = inst["epochs"][e - 1], [], 0.0
     for k in range(len(inst["devices"])):
         lv = inst["levels"][f[k] - 1]
         share = m[k] / inst["M"] if m[k] else 1.0
-        times.append(
-            gen.device_time(inst, k, c[k], lv)
-            + gen.link_time(inst, k, c[k], n[k])
-            + gen.server_time(inst, c[k], share)
-        )
-        energy += gen.device_energy(inst, k, c[k], lv) + gen.link_energy(inst, k, c[k], n[k])
-    return 1000 * max(times), 1000 * energy
+        times.append(gen.round_time(inst, k, E, c[k], lv, n[k], share))
+        energy += gen.round_energy(inst, k, E, c[k], lv, n[k])
+    return max(times), energy
 
 
-def table_time_energy(tab: dict, c, n, f, m) -> tuple[int, int]:
-    """The model's integer T and E for integer decisions (the same tables as the .dzn)."""
-    T = max(
-        tab["TDEV"][k][c[k]][f[k] - 1] + tab["TCOM"][k][c[k]][n[k] - 1] + tab["TSRV"][c[k]][max(m[k], 1) - 1]
+def time_energy(inst: dict, e: int, c, n, f, m) -> tuple[float, float]:
+    """The whole training: rounds x round (s, J), unrounded."""
+    t, en = round_time_energy(inst, e, c, n, f, m)
+    R = inst["rounds"][e - 1]
+    return R * t, R * en
+
+
+def table_round(tab: dict, e: int, c, n, f, m) -> tuple[int, int]:
+    """The model's Tr (ms) and Er (mJ) for integer decisions (the same tables as the .dzn)."""
+    E = tab["EP"][e - 1]
+    Tr = max(
+        E * (tab["TDEV"][k][c[k]][f[k] - 1] + tab["TSM"][k][c[k]][n[k] - 1] + tab["TSRV"][c[k]][max(m[k], 1) - 1])
+        + tab["TMOD"][k][c[k]][n[k] - 1]
         for k in range(tab["K"])
     )
-    E = sum(tab["EDEV"][k][c[k]][f[k] - 1] + tab["ECOM"][k][c[k]][n[k] - 1] for k in range(tab["K"]))
-    return T, E
+    Er = sum(
+        E * (tab["EDEV"][k][c[k]][f[k] - 1] + tab["ESM"][k][c[k]][n[k] - 1]) + tab["EMOD"][k][c[k]][n[k] - 1]
+        for k in range(tab["K"])
+    )
+    return Tr, Er
+
+
+def table_time_energy(tab: dict, e: int, c, n, f, m) -> tuple[int, int]:
+    """The model's integer T (s) and E (J): rounds x round, rounded up to whole units."""
+    Tr, Er = table_round(tab, e, c, n, f, m)
+    R = tab["RND"][e - 1]
+    return -(-R * Tr // tab["TU"]), -(-R * Er // tab["EU"])
+
+
+def rounding_bound(tab: dict, e: int) -> tuple[float, float]:
+    """How far above the evaluator's (s, J) the model's T and E can be (exclusive bounds)."""
+    R, E = tab["RND"][e - 1], tab["EP"][e - 1]
+    return R * (3 * E + 1) / tab["TU"] + 1, R * tab["K"] * (2 * E + 1) / tab["EU"] + 1
 
 
 def hypervolume(points, ref) -> float:

@@ -54,10 +54,10 @@ def epsilon(info: ModelInfo, request: SplitRequest) -> Split:
 
 @dataclass(frozen=True)
 class Point:
-    time: int  # T, ms
-    energy: int  # E, mJ
+    time: int  # T, the whole training's time, s
+    energy: int  # E, the whole training's energy, J
     proven: bool  # its part was searched to the end
-    values: dict = field(compare=False, repr=False)  # the solution (c, n, f, m, T, E)
+    values: dict = field(compare=False, repr=False)  # the solution (e, c, n, f, m, Tr, Er, T, E)
 
 
 @dataclass
@@ -181,7 +181,7 @@ def main() -> None:
         f"{got.parts} parts ({got.empty} empty), {got.seconds:.1f} s on {args.workers} workers"
     )
     for p in got.points:
-        print(f"T = {p.time} ms, E = {p.energy} mJ{'' if p.proven else ' (not proven)'}")
+        print(f"T = {p.time} s, E = {p.energy} J, e = {p.values['e']}{'' if p.proven else ' (not proven)'}")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,28 @@
-"""Seeded instances of the HFSL model: split decision, resource blocks, DVFS level, server shares.
+"""Seeded instances of the HFSL model: split decision, resource blocks, DVFS level, server shares
+and local epochs per round, for the whole training's time and energy.
 
 ``make_instance(size, seed)`` draws the continuous instance; ``tables(inst)`` gives the model's
-integer tables (time in ms, energy in mJ, both rounded up). Cut option 0 means federated mode
-(the whole model trains on the device and is uploaded whole); option c >= 1 cuts after the c-th
-candidate row. Run as a script to write a .dzn:
-``python examples/learning/hfsl/gen.py --size small --seed 1 -o small.dzn``.
+integer tables (per local epoch and per round: time in ms, energy in mJ, each rounded up). Cut
+option 0 means federated mode (the whole model trains on the device and goes up and down whole
+once a round); option c >= 1 cuts after the c-th candidate row (the device trains rows 1..c, the
+edge server the rest, smashed data up and gradients down every batch, the client-side model up
+and down once a round). Every device runs E local epochs per round (``EPOCHS`` of common.py, an
+epoch ``STEPS`` batches), and the target needs ``rounds(E)`` rounds (common.py, as SFL). Run as a
+script to write a .dzn: ``python examples/learning/hfsl/gen.py --size small --seed 1 -o small.dzn``.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import (  # noqa: E402
+    EPOCHS,
+    STEPS,
+    SYNC_S,
     channel_gain,
     compute_energy,
     compute_time,
@@ -22,17 +30,19 @@ from common import (  # noqa: E402
     generator_cli,
     load_profile,
     ms_ceil,
+    rounds,
     train_flops,
     uplink_rate,
 )
 
 BITS = 32
 DVFS = (0.4, 0.6, 0.8, 1.0)  # fractions of a device's top clock
+TUNIT, EUNIT = 1000, 1000  # the whole training's time in s (TUNIT ms) and energy in J (EUNIT mJ)
 SIZES = {
     # K devices, N resource blocks, M server shares, F DVFS levels, candidate cuts (profile rows)
-    "small": dict(K=3, N=5, M=3, F=3, cuts=(2, 5, 8, 12, 15), profile="mobilenetv2-cifar10"),
+    "small": dict(K=4, N=6, M=3, F=3, cuts=(2, 5, 8, 12, 15), profile="mobilenetv2-cifar10"),
     "medium": dict(K=4, N=10, M=5, F=4, cuts=(1, 2, 3, 5, 8, 10, 12, 15, 17, 19), profile="mobilenetv2-cifar10"),
-    "hard": dict(K=6, N=15, M=8, F=4, cuts=tuple(range(1, 20)), profile="mobilenetv2-cifar10"),
+    "hard": dict(K=8, N=20, M=6, F=4, cuts=tuple(range(1, 20)), profile="mobilenetv2-cifar10"),
 }
 
 
@@ -64,6 +74,8 @@ def make_instance(size: str, seed: int) -> dict:
         block_hz=360e3,
         batch=32,
         server_flops=1e12,
+        epochs=list(EPOCHS),
+        rounds=[rounds(E) for E in EPOCHS],
     )
 
 
@@ -73,18 +85,23 @@ def _row(inst: dict, c: int) -> int | None:
 
 
 def device_flops(inst: dict, c: int) -> float:
+    """FLOPs of one local epoch on the device (STEPS batches, forward + backward of its rows)."""
     prof = load_profile(inst["profile"])
     row = _row(inst, c)
-    return train_flops(prof.total_macs if row is None else prof.device_macs(row), inst["batch"])
+    return STEPS * train_flops(prof.total_macs if row is None else prof.device_macs(row), inst["batch"])
 
 
-def up_bits(inst: dict, c: int) -> float:
-    """Bits the device sends per round: smashed data and its client model (or the whole model)."""
+def smashed_bits(inst: dict, c: int) -> float:
+    """Bits one way per local epoch: the smashed data of STEPS batches (0 in federated mode)."""
+    row = _row(inst, c)
+    return 0.0 if row is None else STEPS * BITS * inst["batch"] * load_profile(inst["profile"]).smashed_floats(row)
+
+
+def model_bits(inst: dict, c: int) -> float:
+    """Bits one way per round: the client-side model, or the whole model in federated mode."""
     prof = load_profile(inst["profile"])
     row = _row(inst, c)
-    if row is None:
-        return BITS * prof.total_params
-    return BITS * inst["batch"] * prof.smashed_floats(row) + BITS * prof.device_params(row)
+    return BITS * (prof.total_params if row is None else prof.device_params(row))
 
 
 def rate(inst: dict, k: int, blocks: float) -> float:
@@ -93,46 +110,84 @@ def rate(inst: dict, k: int, blocks: float) -> float:
 
 
 def device_time(inst, k, c, level):
+    """Seconds of device compute per local epoch at DVFS ``level``."""
     d = inst["devices"][k]
     return compute_time(device_flops(inst, c), d["flops_per_cycle"], d["freq"] * level)
 
 
 def device_energy(inst, k, c, level):
+    """Joules of device compute per local epoch."""
     d = inst["devices"][k]
     return compute_energy(device_flops(inst, c), d["flops_per_cycle"], d["freq"] * level)
 
 
-def link_time(inst, k, c, blocks):
-    """Up and down (gradient / averaged model, same size and rate) over ``blocks`` blocks."""
-    return 2 * up_bits(inst, c) / rate(inst, k, blocks)
+def link_time(inst, k, bits, blocks):
+    """Seconds to send ``bits`` up and as many down (gradient / averaged model, one rate both ways)."""
+    return 2 * bits / rate(inst, k, blocks)
 
 
-def link_energy(inst, k, c, blocks):
-    """Transmit energy of the uplink half."""
-    return inst["devices"][k]["power"] * up_bits(inst, c) / rate(inst, k, blocks)
+def link_energy(inst, k, bits, blocks):
+    """Transmit energy (J) of the uplink half."""
+    return inst["devices"][k]["power"] * bits / rate(inst, k, blocks)
 
 
 def server_time(inst, c, share):
+    """Seconds of the server part per local epoch on ``share`` of the server (0 in federated mode)."""
     if c == 0:
         return 0.0
     prof = load_profile(inst["profile"])
-    return train_flops(prof.server_macs(_row(inst, c)), inst["batch"]) / (inst["server_flops"] * share)
+    return STEPS * train_flops(prof.server_macs(_row(inst, c)), inst["batch"]) / (inst["server_flops"] * share)
+
+
+def round_time(inst, k, E, c, level, blocks, share):
+    """Seconds of device k's round: E epochs of (compute, smashed data and gradient, server
+    part), then the model (client-side or whole) up and down once."""
+    epoch = (
+        device_time(inst, k, c, level)
+        + link_time(inst, k, smashed_bits(inst, c), blocks)
+        + server_time(inst, c, share)
+    )
+    return E * epoch + model_time(inst, k, c, blocks)
+
+
+def model_time(inst, k, c, blocks):
+    """Seconds per round after the epochs: the model (client-side or whole) up and down on the
+    link, and the fed server's averaging and synchronisation (SYNC_S, as SFL)."""
+    return link_time(inst, k, model_bits(inst, c), blocks) + SYNC_S
+
+
+def round_energy(inst, k, E, c, level, blocks):
+    """Joules of device k per round: E epochs of compute and smashed-data uplink, the model up."""
+    epoch = device_energy(inst, k, c, level) + link_energy(inst, k, smashed_bits(inst, c), blocks)
+    return E * epoch + link_energy(inst, k, model_bits(inst, c), blocks)
+
+
+def _mj(joules: float) -> int:
+    return math.ceil(joules * 1000 - 1e-9)
 
 
 def tables(inst: dict) -> dict:
     K, N, M, S = len(inst["devices"]), inst["N"], inst["M"], len(inst["cuts"])
-    lv = inst["levels"]
-    C = range(S + 1)
+    lv, C, NB = inst["levels"], range(S + 1), range(1, N + 1)
+    sm = [smashed_bits(inst, c) for c in C]
+    mod = [model_bits(inst, c) for c in C]  # bits of the model exchange, for its energy
     return dict(
         K=K,
         S=S,
         N=N,
         M=M,
         F=len(lv),
+        NE=len(inst["epochs"]),
+        EP=inst["epochs"],
+        RND=inst["rounds"],
+        TU=TUNIT,
+        EU=EUNIT,
         TDEV=[[[ms_ceil(device_time(inst, k, c, f)) for f in lv] for c in C] for k in range(K)],
-        EDEV=[[[ms_ceil(device_energy(inst, k, c, f)) for f in lv] for c in C] for k in range(K)],
-        TCOM=[[[ms_ceil(link_time(inst, k, c, n)) for n in range(1, N + 1)] for c in C] for k in range(K)],
-        ECOM=[[[ms_ceil(link_energy(inst, k, c, n)) for n in range(1, N + 1)] for c in C] for k in range(K)],
+        EDEV=[[[_mj(device_energy(inst, k, c, f)) for f in lv] for c in C] for k in range(K)],
+        TSM=[[[ms_ceil(link_time(inst, k, sm[c], n)) for n in NB] for c in C] for k in range(K)],
+        ESM=[[[_mj(link_energy(inst, k, sm[c], n)) for n in NB] for c in C] for k in range(K)],
+        TMOD=[[[ms_ceil(model_time(inst, k, c, n)) for n in NB] for c in C] for k in range(K)],
+        EMOD=[[[_mj(link_energy(inst, k, mod[c], n)) for n in NB] for c in C] for k in range(K)],
         TSRV=[[0 if c == 0 else ms_ceil(server_time(inst, c, m / M)) for m in range(1, M + 1)] for c in C],
     )
 
@@ -151,21 +206,43 @@ def main(argv=None) -> None:
 
 
 def with_energy_range(tab: dict) -> dict:
-    """Add ELO (sum of each device's least energy) and EHI (energy of the fastest round).
+    """Add ELO (a lower bound of the whole training's energy, J) and EHI (the energy of the
+    fastest training, J).
 
-    Every point of the time/energy front has ELO <= E <= EHI: a round using more energy than the
-    fastest round (least time, then least energy) is dominated by it. EHI comes from the exact
-    DP of dp.py (least time, then least energy at that time).
+    ELO: the least over the epochs choices of the rounds times the sum of each device's least
+    energy per round. Every point of the time/energy front has ELO <= E <= EHI: a training using
+    more energy than the fastest one (least time, then least energy) is dominated by it. EHI
+    comes from the exact DP of dp.py.
     """
     from common import system_module
 
-    d = system_module("hfsl", "dp").FrontDP(tab)
-    t_min = d.least_time()
-    elo = sum(
-        min(min(tab["EDEV"][k][c]) + min(tab["ECOM"][k][c]) for c in range(tab["S"] + 1))
-        for k in range(tab["K"])
+    fastest = system_module("hfsl", "dp").FrontDP(tab).fastest()
+    elo = min(
+        -(-tab["RND"][i] * sum(_least_round_energy(tab, k, i) for k in range(tab["K"])) // tab["EU"])
+        for i in range(tab["NE"])
     )
-    return {**tab, "ELO": elo, "EHI": d.least_energy(t_min)}
+    out = {**tab, "ELO": elo, "EHI": fastest[1]}
+    if objective_bound(out) >= 2**31 - 1:  # Gecode's integers
+        raise SystemExit(f"the objective T * (EHI + 1) + E can reach {objective_bound(out)}, beyond 32 bits")
+    return out
+
+
+def objective_bound(tab: dict) -> int:
+    """The largest value of the model's objective over the declared domains of T and E."""
+    S, K, EP = tab["S"], tab["K"], tab["EP"]
+    trmax = max(EP) * max(
+        max(tab["TDEV"][k][o]) + tab["TSM"][k][o][0] + tab["TSRV"][o][0] for k in range(K) for o in range(S + 1)
+    ) + max(tab["TMOD"][k][o][0] for k in range(K) for o in range(S + 1))
+    tmax = -(-max(tab["RND"]) * trmax // tab["TU"])
+    return tmax * (tab["EHI"] + 1) + tab["EHI"]
+
+
+def _least_round_energy(tab: dict, k: int, i: int) -> int:
+    """Device k's least energy of a round with local epochs EP[i] (mJ, on the tables)."""
+    E = tab["EP"][i]
+    return min(
+        E * (min(tab["EDEV"][k][c]) + min(tab["ESM"][k][c])) + min(tab["EMOD"][k][c]) for c in range(tab["S"] + 1)
+    )
 
 
 if __name__ == "__main__":

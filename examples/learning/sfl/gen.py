@@ -10,7 +10,8 @@ A round: every device runs E local epochs (``EPOCHS``), each of ``STEPS`` batche
 split model (device forward/backward, smashed data up and gradient down, the server part on its
 shares), then its client-side model goes up and down once for FedAvg. The rounds to the target
 accuracy fall with E and grow with the client drift: ``rounds(E) = ceil(R1 (1 + DRIFT (E - 1)) / E)``
-(a surrogate of the local-SGD bounds; R1 and DRIFT are [T] defaults, not read from the paper).
+(a surrogate of the local-SGD bounds; R1 and DRIFT are [T] defaults, not read from the paper;
+EPOCHS, STEPS, R1, DRIFT and ``rounds`` are in common.py, shared with HFSL).
 Energy: the devices' compute (``KAPPA x cycles x f^2``) and uplink transmissions (power x time),
 over all rounds; the cap is ``CAP`` times the least energy of an answer with an even share of
 the resource blocks (so that answer, and the instance, is feasible).
@@ -25,6 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import (  # noqa: E402
+    EPOCHS,
+    STEPS,
+    SYNC_S,
     channel_gain,
     compute_energy,
     compute_time,
@@ -32,15 +36,12 @@ from common import (  # noqa: E402
     generator_cli,
     load_profile,
     ms_ceil,
+    rounds,
     train_flops,
     uplink_rate,
 )
 
 BITS = 32  # fp32 activations, gradients and weights
-EPOCHS = (1, 2, 4, 8)  # local epochs per round, the choices
-STEPS = 4  # batches per local epoch (128 samples of batch 32 per device)
-R1, DRIFT = 200, 0.1  # rounds at one local epoch; client drift per extra epoch
-SYNC_S = 1.0  # seconds per round of FedAvg at the fed server and the round's synchronisation
 CAP = 1.15  # the energy cap: this multiple of the least energy with an even share of the blocks
 SIZES = {
     # K devices, N resource blocks, M server shares, candidate cuts (profile rows)
@@ -87,11 +88,6 @@ def make_instance(size: str, seed: int) -> dict:
     )
     inst["energy_cap_j"] = CAP * least
     return inst
-
-
-def rounds(E: int) -> int:
-    """Rounds to the target accuracy with E local epochs per round (the drift surrogate)."""
-    return math.ceil(R1 * (1 + DRIFT * (E - 1)) / E - 1e-9)
 
 
 def _device_flops(inst: dict, cut: int) -> float:
