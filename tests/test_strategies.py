@@ -151,6 +151,20 @@ def test_probing_stops_when_its_budget_is_spent(solver, tmp_path, monkeypatch):
     assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 92
 
 
+def test_auto_asks_for_at_most_4096_parts_unless_told_otherwise():
+    """auto's part count: 8 per worker, at least 512 from 8 workers on (not for an enumeration),
+    at most MAX_PARTS (the split's and the dispatcher's costs grow with the parts); --parts wins."""
+    from modelsplit.splitters.auto import MAX_PARTS, part_count
+
+    assert part_count(SplitRequest(workers=2), False) == 16
+    assert part_count(SplitRequest(workers=8), False) == 512
+    assert part_count(SplitRequest(workers=8, all_solutions=True), True) == 64
+    assert part_count(SplitRequest(workers=256), False) == 2048
+    assert part_count(SplitRequest(workers=1024), False) == MAX_PARTS == 4096
+    assert part_count(SplitRequest(workers=1024, all_solutions=True), True) == MAX_PARTS
+    assert part_count(SplitRequest(parts=10000, workers=1024), False) == 10000
+
+
 def test_from_eight_workers_auto_makes_at_least_512_parts_except_for_an_enumeration(solver, tmp_path):
     """auto: 8 parts per worker below 8 workers; from 8 on at least 512 (finer cubes searched a
     knapsack proof in a third of the time), but an enumeration keeps 8 per worker (each of its

@@ -25,16 +25,30 @@ PER_WORKER = 8
 # virtual workers took 11.8 s with 64 parts and 16.9 s with 588.
 MANY_WORKERS = 8
 MIN_PARTS = 512
+# At most MAX_PARTS parts unless asked for more (4 per worker at 1,024 workers): the split's own
+# cost on the coordinator (choosing cubes, writing one file per part) and the dispatcher's grow
+# with the part count, not with the workers. A knapsack UNSAT proof (372.5 s in one process) on
+# 1,024 virtual workers took 3.85 s with 8,192 parts (the split 82 % of it, writing the plan's
+# files 2.84 s of CPU) and 1.47 s with 4,096; see docs/performance.md.
+MAX_PARTS = 4096
+
+
+def part_count(request: SplitRequest, enumeration: bool) -> int:
+    """How many parts ``auto`` asks for: ``--parts`` if given, else 8 per worker, from
+    MANY_WORKERS workers on at least MIN_PARTS (not for an enumeration), and at most MAX_PARTS."""
+    if request.parts is not None:
+        return request.parts_or(PER_WORKER)
+    parts = request.parts_or(PER_WORKER)
+    if request.workers >= MANY_WORKERS and not enumeration:
+        parts = max(parts, MIN_PARTS)
+    return min(parts, MAX_PARTS)
 
 
 @register("auto")
 def auto(info: ModelInfo, request: SplitRequest) -> Split:
     """Chooses for you: ranges on --on variables, else eps (cubes where the solver cannot be asked)."""
 
-    parts = request.parts_or(PER_WORKER)
-    enumeration = request.all_solutions and not info.goal.optimises
-    if request.parts is None and request.workers >= MANY_WORKERS and not enumeration:
-        parts = max(parts, MIN_PARTS)
+    parts = part_count(request, request.all_solutions and not info.goal.optimises)
     sized = SplitRequest(parts, request.on, request.all_solutions, request.workers, request.probe)
     if request.on:
         chosen = ranges(info, sized)

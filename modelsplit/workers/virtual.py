@@ -112,7 +112,7 @@ def charge_split(timing: dict, workers: int, measured: float | None = None) -> f
     over ``workers - 1``; the coordinator's own work (inspection, choosing cubes) comes before.
     Writing the plan's files (``write_cpu``) comes last. CPU seconds are charged where the plan
     recorded them (``race_cpu``, ``probe_cpu``, ``coordinator_cpu``, ``write_cpu``): unlike wall
-    seconds, they do not grow when this machine is busy. A plan of an earlier version has wall
+    seconds, they grow little when this machine is busy. A plan of an earlier version has wall
     seconds only (``race``, ``probe_seconds``, ``seconds``); ``measured``, the wall seconds of the
     whole split, then adds what was not search.
     """
