@@ -183,3 +183,29 @@ def test_from_eight_workers_auto_makes_at_least_512_parts_except_for_an_enumerat
     status, objective = optimum(solver.arg, tuple(knapsack))
     assert status == "OPTIMAL_SOLUTION" and answer.status == Status.OPTIMAL_SOLUTION
     assert answer.objective == objective
+
+
+def test_bench_instances_knapsack_optimum_and_its_unsat_variant(solver, tmp_path):
+    """bench/instances.py: its DP's knapsack optimum is Gecode's, so the UNSAT variant (one above
+    it) is UNSAT and the data files match examples/knapsack.dzn's first items."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_instances", EXAMPLES.parent / "bench" / "instances.py")
+    instances = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(instances)
+    made = instances.write(tmp_path, None)
+    assert {p.name for p in made} >= {"k35.dzn", "k36.dzn", "knapsack_above.mzn", "m13.dzn", "q15.dzn"}
+    weight, profit, capacity = instances.knapsack_items(28)
+    assert f"weight = {weight};" in (EXAMPLES / "knapsack.dzn").read_text() and capacity == 682
+    small = tmp_path / "k18.dzn"
+    small.write_text(instances.knapsack_dzn(18))
+    best = instances.knapsack_optimum(*instances.knapsack_items(18))
+    status, objective = optimum(solver.arg, (str(EXAMPLES / "knapsack.mzn"), str(small)))
+    assert status == "OPTIMAL_SOLUTION" and objective == best
+    above = tmp_path / "above18.dzn"
+    above.write_text(instances.knapsack_dzn(18, f"min_profit = {best + 1};\n"))
+    model = tmp_path / "opt/knapsack_above/knapsack_above.mzn"
+    assert optimum(solver.arg, (str(model), str(above)))[0] == "UNSATISFIABLE"
+    at = tmp_path / "at18.dzn"  # a file of its own: optimum() is cached by the files' names
+    at.write_text(instances.knapsack_dzn(18, f"min_profit = {best};\n"))
+    assert optimum(solver.arg, (str(model), str(at)))[0] == "SATISFIED"
