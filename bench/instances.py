@@ -93,8 +93,8 @@ def write(out: Path, suite: Path | None) -> list[Path]:
         costas = suite / "costas-array"
         if not (costas / "CostasArray.mzn").is_file():
             sys.exit(f"bench/instances.py: {costas}/CostasArray.mzn not found; pass a checkout of MiniZinc/minizinc-benchmarks as --suite")
+        (out / "all/CostasArray").mkdir(parents=True, exist_ok=True)
         for name in ("CostasArray.mzn", "14.dzn"):
-            (out / "all/CostasArray").mkdir(parents=True, exist_ok=True)
             made.append(Path(shutil.copy(costas / name, out / "all/CostasArray" / name)))
     return made
 

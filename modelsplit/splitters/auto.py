@@ -36,9 +36,9 @@ MAX_PARTS = 4096
 def part_count(request: SplitRequest, enumeration: bool) -> int:
     """How many parts ``auto`` asks for: ``--parts`` if given, else 8 per worker, from
     MANY_WORKERS workers on at least MIN_PARTS (not for an enumeration), and at most MAX_PARTS."""
-    if request.parts is not None:
-        return request.parts_or(PER_WORKER)
     parts = request.parts_or(PER_WORKER)
+    if request.parts is not None:
+        return parts
     if request.workers >= MANY_WORKERS and not enumeration:
         parts = max(parts, MIN_PARTS)
     return min(parts, MAX_PARTS)
