@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from types import SimpleNamespace
 
 from conftest import CATALOG, model_files
@@ -121,3 +122,25 @@ def test_a_run_reads_time_on_the_clock_it_is_given(tmp_path, solver):
     answer = solve_plan(plan, workers=1, time_limit=1500.0, clock=lambda: next(ticks))
     assert answer.wall_time % 1000.0 == 0 and answer.wall_time >= 2000.0  # the time limit passed
     assert answer.parts["done"] < answer.parts["total"]
+
+
+def enumerating_plan() -> SimpleNamespace:
+    return SimpleNamespace(goal=Goal.SATISFY, all_solutions=True)
+
+
+def test_an_enumeration_streams_every_row_once_even_after_a_drop():
+    from modelsplit.run.stream import SolutionStream
+
+    rows = [(1, None, json.dumps({"x": i}), f"x = {i};\n") for i in range(5)]
+    seen = []
+    stream = SolutionStream(enumerating_plan(), seen.append)
+    stream.offer_rows(7, rows[:3])
+    stream.dropped([rows[1][3], rows[2][3]])  # searched afresh: x = 1, 2 come again, not shown again
+    stream.offer_rows(7, rows[1:])
+    assert [(s.part_id, s.values["x"]) for s in seen] == [(7, i) for i in range(5)]
+    assert stream.count == 5 and not stream._again  # nothing left to skip: counting is plain again
+    quiet = SolutionStream(enumerating_plan())  # no listener: the rows are only counted ...
+    quiet.dropped([rows[0][3]])
+    quiet.offer_rows(1, rows)  # ... once the dropped one was skipped
+    quiet.offer_rows(1, rows)
+    assert quiet.count == 4 + 5

@@ -228,6 +228,11 @@ class Collector:
         self.incumbent = objective
         return True
 
+    def on_solutions(self, count: int) -> None:
+        """Count ``count`` solutions of an enumeration (no incumbent to follow)."""
+        self.n_solutions += count
+        self.found_any = self.found_any or count > 0
+
     @property
     def satisfied(self) -> bool:
         """True when a satisfy run (not all solutions) has its answer."""

@@ -179,18 +179,24 @@ class Dispatcher:
             self.on_done(event.result)
 
     def on_solutions(self, running: RunningPart, event: SolutionEvent) -> None:
-        rows = []
         reshape = self.plan.output_mode == "dzn" and self.plan.info.has_arrays_2d
-        for sol in event.solutions:
-            vals = json.dumps(self.plan.info.reshape(sol.values)) if reshape else sol.values_json
-            rows.append((event.attempt, sol.objective, vals, sol.text))
-            if self.collector.on_solution(sol.objective):
-                self.finder = running  # it searches below the incumbent already
-                self.incumbent = json.loads(vals)
-                self.restart_policy.improved(self.clock())
+        if reshape:
+            rows = [
+                (event.attempt, s.objective, json.dumps(self.plan.info.reshape(s.values)), s.text)
+                for s in event.solutions
+            ]
+        else:
+            rows = [(event.attempt, s.objective, s.values_json, s.text) for s in event.solutions]
+        if self.enumerate:  # no incumbent to follow: counted at once (an event may hold hundreds)
+            self.collector.on_solutions(len(rows))
+        else:
+            for _, objective, vals, _text in rows:
+                if self.collector.on_solution(objective):
+                    self.finder = running  # it searches below the incumbent already
+                    self.incumbent = json.loads(vals)
+                    self.restart_policy.improved(self.clock())
         self.journal.add_solutions(event.part_id, rows)
-        for _, objective, vals, text in rows:  # recorded: now they may be shown
-            self.stream.offer(event.part_id, objective, lambda v=vals: json.loads(v), text)
+        self.stream.offer_rows(event.part_id, rows)  # recorded: now they may be shown
 
     def on_done(self, res: PartResult) -> None:
         running = self.running.pop(res.part_id)

@@ -10,6 +10,7 @@ not passed on twice.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -72,6 +73,8 @@ class SolutionStream:
         if self.enumerate:
             if self._again[text] > 0:  # found again after its first record was dropped
                 self._again[text] -= 1
+                if not self._again[text]:
+                    del self._again[text]  # (offer_rows only counts while none is left)
                 return
         elif self.goal.optimises:
             if not self.goal.improves(objective, self.best):
@@ -83,6 +86,16 @@ class SolutionStream:
         if self.on_solution is not None:
             found = values() if callable(values) else values
             self.on_solution(FoundSolution(part_id, text, found, objective))
+
+    def offer_rows(self, part_id: int, rows: list[tuple[int, int | float | None, str, str]]) -> None:
+        """:meth:`offer` each of a part's solutions just recorded, as (attempt, objective, values
+        as JSON text, text); an enumeration that passes nothing on (no ``on_solution``, no limit,
+        nothing dropped to skip) only counts them."""
+        if self.enumerate and self.on_solution is None and self.limit is None and not self._again:
+            self.count += len(rows)
+            return
+        for _, objective, vals, text in rows:
+            self.offer(part_id, objective, lambda v=vals: json.loads(v), text)
 
     def dropped(self, texts: Iterable[str]) -> None:
         """Solutions were dropped from the journal (their part searches its region afresh and will
