@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import statistics
 from types import SimpleNamespace
 
 from conftest import CATALOG, model_files
+from hypothesis import given
+from hypothesis import strategies as st
 
 from modelsplit import api
 from modelsplit.model.cube import Cube
@@ -144,3 +147,13 @@ def test_an_enumeration_streams_every_row_once_even_after_a_drop():
     quiet.offer_rows(1, rows)  # ... once the dropped one was skipped
     quiet.offer_rows(1, rows)
     assert quiet.count == 4 + 5
+
+
+@given(st.lists(st.floats(0, 1e4), min_size=1, max_size=60))
+def test_the_resplit_budget_follows_the_median_of_finished_parts(times):
+    policy = ResplitPolicy(minimising_plan(), None)
+    for t in times:
+        policy.finished(t)
+    assert policy.median() == statistics.median(times)
+    if len(times) >= 2:
+        assert policy.budget(0) == max(MIN_PART_BUDGET, RESPLIT_FACTOR * statistics.median(times))

@@ -115,9 +115,8 @@ class Dispatcher:
         placement = getattr(self.executor, "placement", None)
         with self.journal.transaction():
             for running in started:
-                self.journal.mark_running(running.id, running.attempt, running.bound)
-                if placement is not None:
-                    self.journal.set_worker(running.id, placement(running.id))
+                worker = placement(running.id) if placement is not None else None
+                self.journal.mark_running(running.id, running.attempt, running.bound, worker)
 
     def start_part(self, part: Part) -> RunningPart:
         # independent parts (plan.independent) are each optimised to their own optimum

@@ -99,11 +99,14 @@ class PartLog:
         if worker:
             self.conn.execute("UPDATE parts SET worker = ? WHERE id = ?", (worker, part_id))
 
-    def mark_running(self, part_id: int, attempt: int, bound: float | None) -> None:
+    def mark_running(
+        self, part_id: int, attempt: int, bound: float | None, worker: str | None = None
+    ) -> None:
+        """A part's attempt started (on ``worker``, when known as it starts)."""
         self.conn.execute(
             "UPDATE parts SET state = ?, attempts = ?, bound = ?, started = ?, status = NULL, "
-            "error = NULL, worker = NULL WHERE id = ?",
-            (PartState.RUNNING.value, attempt, bound, self.clock(), part_id),
+            "error = NULL, worker = ? WHERE id = ?",
+            (PartState.RUNNING.value, attempt, bound, self.clock(), worker, part_id),
         )
 
     def mark_finished(

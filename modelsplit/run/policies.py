@@ -9,7 +9,7 @@ dispatcher's clock and handed in as ``now``.
 
 from __future__ import annotations
 
-import statistics
+import bisect
 from collections.abc import Iterable
 
 from modelsplit.model.cube import Cube
@@ -141,13 +141,20 @@ class ResplitPolicy:
         self.plan = plan
         self.part_budget = part_budget
         self.enabled = not plan.independent and part_budget != 0
-        self.finished_times: list[float] = []  # elapsed seconds of the parts finished in this run
+        # elapsed seconds of the parts finished in this run, in order: the median is read in O(1)
+        # (it is asked for once per finished part, and runs finish 10,000 parts and more)
+        self.finished_times: list[float] = []
         self._base: float | None = None  # the budget at depth 0, until another part finishes
 
     def finished(self, elapsed: float) -> None:
         """A part finished (its answer known) after ``elapsed`` seconds."""
-        self.finished_times.append(elapsed)
+        bisect.insort(self.finished_times, elapsed)
         self._base = None
+
+    def median(self) -> float:
+        """The median of the finished parts' elapsed seconds (at least one has finished)."""
+        times, half = self.finished_times, len(self.finished_times) // 2
+        return times[half] if len(times) % 2 else (times[half - 1] + times[half]) / 2
 
     def budget(self, depth: int, idle: int = 1) -> float:
         """Seconds a part may run before it is re-split, with ``idle`` workers waiting; doubled at
@@ -165,7 +172,7 @@ class ResplitPolicy:
             elif len(self.finished_times) < 2:
                 self._base = 0.0
             else:
-                self._base = RESPLIT_FACTOR * statistics.median(self.finished_times)
+                self._base = RESPLIT_FACTOR * self.median()
         if self.part_budget is not None:
             return self._base * 2**depth
         floor = MIN_PART_BUDGET * min(1.0, IDLE_FLOOR / max(1, idle))

@@ -1,0 +1,146 @@
+"""What the coordinator costs per part and per solution: its CPU, without any solver's.
+
+    python bench/coordinator.py                          # 1,000 / 4,000 / 10,000 parts
+    python bench/coordinator.py --parts 1000,10000 --solutions 200
+
+A real plan (examples/queens.mzn, n = 14, every solution, split by `ranges` into --parts parts),
+its real journal (SQLite) and the real dispatcher, collector and flattening; only the workers are
+replaced by ones that answer at once (a part ends as soon as it starts, with --solutions solutions
+of its own in events of --per-event), so the CPU seconds of the solve are the coordinator's alone:
+making each part's task (its cube as FlatZinc), recording its start and end, recording and
+counting its solutions. Columns:
+
+- parts, solutions: of the run; W: parts running at once (the workers)
+- coordinator s: CPU seconds of the solve (this thread; the plan's split is not included)
+- per part ms: coordinator s / parts, with the solutions' share taken out (the run without
+  solutions at the same part count); per solution us: the rest / solutions
+- rate: parts (or solutions) the coordinator keeps up with per second
+
+A journal and collector that stay O(1) per event show the same per-part cost at every part count.
+The virtual cluster (bench/scale.py) reports the same CPU in its `coord` column, with real solvers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from modelsplit import api  # noqa: E402
+from modelsplit.run.dispatcher import solve_plan  # noqa: E402
+from modelsplit.status import Status  # noqa: E402
+from modelsplit.workers.backend import PartResult, Solution  # noqa: E402
+from modelsplit.workers.executor import DoneEvent, SolutionEvent  # noqa: E402
+
+
+class AtOnce:
+    """Workers that end every part the moment it starts, after ``solutions`` solutions of its own."""
+
+    name = "at-once"
+    same_machine = True
+    dashboard = None
+
+    def __init__(self, workers: int, solutions: int, per_event: int):
+        self.workers, self.solutions, self.per_event = workers, solutions, per_event
+        self.events: collections.deque = collections.deque()
+        self.running = 0
+        self.worker_cpu = 0.0  # CPU seconds spent making the parts' results
+
+    @property
+    def free(self) -> int:
+        return self.workers - self.running
+
+    def start(self, task) -> None:
+        self.running += 1
+        made = time.thread_time()  # a worker's work, not the coordinator's: taken out below
+        found = [
+            Solution(
+                task.part_id, json.dumps({"q": [task.part_id, i]}), f"q = [{task.part_id}, {i}];\n", None, 0.0
+            )
+            for i in range(self.solutions)
+        ]
+        for i in range(0, len(found), self.per_event):
+            self.events.append(SolutionEvent(task.part_id, task.attempt, found[i : i + self.per_event]))
+        status = Status.ALL_SOLUTIONS if found else Status.UNSATISFIABLE
+        result = PartResult(task.part_id, task.attempt, status, n_solutions=len(found), cpu=0.0)
+        self.events.append(DoneEvent(task.part_id, task.attempt, result))
+        self.worker_cpu += time.thread_time() - made
+
+    def placement(self, part_id: int) -> str:
+        return "at-once/0"
+
+    def next_event(self, timeout):
+        if not self.events:
+            return None
+        event = self.events.popleft()
+        if isinstance(event, DoneEvent):
+            self.running -= 1
+        return event
+
+    def stop(self, part_id: int) -> None:
+        pass
+
+    def stop_all(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def measure(parts: int, workers: int, solutions: int, per_event: int, scratch: Path) -> dict:
+    """The coordinator's CPU seconds to run a plan of ``parts`` parts on AtOnce workers."""
+    data = scratch / "q14.dzn"
+    data.write_text("n = 14;\n")
+    plan = api.split(
+        ROOT / "examples" / "queens.mzn",
+        [data],
+        output=scratch / f"plan-{parts}-{solutions}",
+        parts=parts,
+        strategy="ranges",
+        all_solutions=True,
+        workers=workers,
+    )
+    executor = AtOnce(workers, solutions, per_event)
+    cpu = time.thread_time()
+    answer = solve_plan(plan, executor=executor, part_budget=0)
+    cpu = time.thread_time() - cpu - executor.worker_cpu
+    assert answer.n_solutions == len(plan.parts) * solutions, answer  # every one recorded
+    return {"parts": len(plan.parts), "solutions": answer.n_solutions, "cpu": cpu}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--parts", default="1000,4000,10000", help="part counts, comma-separated")
+    ap.add_argument("--workers", type=int, default=1024, help="parts running at once")
+    ap.add_argument("--solutions", type=int, default=100, help="solutions of each part")
+    ap.add_argument("--per-event", type=int, default=50, help="solutions in one event")
+    args = ap.parse_args(argv)
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {ROOT.name}: coordinator CPU, W={args.workers}"
+    )
+    print("| parts | solutions | coordinator s | per part ms | per solution us | parts/s | solutions/s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="modelsplit-coord-") as tmp:
+        for n in (int(x) for x in args.parts.split(",")):
+            bare = measure(n, args.workers, 0, args.per_event, Path(tmp))
+            full = measure(n, args.workers, args.solutions, args.per_event, Path(tmp))
+            per_part = bare["cpu"] / bare["parts"]
+            per_sol = (full["cpu"] - bare["cpu"]) / max(1, full["solutions"])
+            print(
+                f"| {bare['parts']} | {full['solutions']} | {bare['cpu']:.2f} / {full['cpu']:.2f} | "
+                f"{1e3 * per_part:.3f} | {1e6 * per_sol:.2f} | {1 / per_part:,.0f} | "
+                f"{(1 / per_sol if per_sol > 0 else float('inf')):,.0f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
