@@ -178,14 +178,7 @@ class Dispatcher:
             self.on_done(event.result)
 
     def on_solutions(self, running: RunningPart, event: SolutionEvent) -> None:
-        reshape = self.plan.output_mode == "dzn" and self.plan.info.has_arrays_2d
-        if reshape:
-            rows = [
-                (event.attempt, s.objective, json.dumps(self.plan.info.reshape(s.values)), s.text)
-                for s in event.solutions
-            ]
-        else:
-            rows = [(event.attempt, s.objective, s.values_json, s.text) for s in event.solutions]
+        rows = solution_rows(self.plan, event)
         if self.enumerate:  # no incumbent to follow: counted at once (an event may hold hundreds)
             self.collector.on_solutions(len(rows))
         else:
@@ -298,6 +291,17 @@ class Dispatcher:
         with self.journal.transaction():
             for part_id in list(self.running):
                 record_end(self.journal, part_id, PartState.STOPPED)
+
+
+def solution_rows(plan: Plan, event: SolutionEvent) -> list[tuple[int, int | float | None, str, str]]:
+    """An event's solutions as the journal records them: (attempt, objective, values as JSON
+    text, text); the values of 2-d arrays reshaped for dzn output."""
+    if plan.output_mode == "dzn" and plan.info.has_arrays_2d:
+        return [
+            (event.attempt, s.objective, json.dumps(plan.info.reshape(s.values)), s.text)
+            for s in event.solutions
+        ]
+    return [(event.attempt, s.objective, s.values_json, s.text) for s in event.solutions]
 
 
 def progress_of(dispatcher: Dispatcher) -> Progress:
