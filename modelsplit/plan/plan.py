@@ -92,7 +92,7 @@ class Plan:
     def goal(self) -> Goal:
         return self.info.goal
 
-    @property
+    @functools.cached_property
     def format(self) -> str:
         """The model's format: "minizinc", or "cp-sat" for a CP-SAT model file (``.pb``/``.pbtxt``)."""
         return format_name(self.model)
@@ -115,7 +115,7 @@ class Plan:
         MiniZinc's default output, and the values section) or "dzn" (``dzn_output``)."""
         return "dzn" if self.dzn_output else "item"
 
-    @property
+    @functools.cached_property
     def shows_nothing(self) -> bool:
         """True when a solution prints nothing at all: no output item, no variable the dzn output
         shows, no objective (an empty model, `solve satisfy;` alone, parameters only)."""
