@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from modelsplit.model.cube import Cube, Nogood
 from modelsplit.model.goal import Goal
+from modelsplit.model.lexorder import LexOrder
 from modelsplit.model.resumable import lex_key, lex_nogood
 from modelsplit.model.text import exclusion
 from modelsplit.plan.plan import Part, Plan
@@ -59,25 +60,17 @@ def make_task(
     flat: FlatModel | None = None,
     flags: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
     incumbent: dict | None = None,
+    searched: tuple[LexOrder, tuple[int, ...]] | None = None,
 ) -> PartTask:
     """The task of one attempt at ``part``; ``flags``: (standard flags, the solver's own flags);
-    ``incumbent``: the best solution's values so far (optimisation), a hint where they fit."""
-    nogoods = []
+    ``incumbent``: the best solution's values so far (optimisation), a hint where they fit;
+    ``searched``: an optimisation's lexicographic search order and the point up to which earlier
+    attempts searched the part (see model/lexorder.py), excluded."""
     exact = plan.bound if plan.optimal else None  # the optimum is known: find one such solution
-    if exact is not None:
-        nogoods.append(Nogood("bound", f"_objective = {exact}"))
-    elif bound is not None:
-        nogoods.append(Nogood.objective_bound(plan.goal, bound))
-    if found and plan.resumable:  # the search is lexicographic: skip all up to the last solution
-
-        nogoods.append(
-            Nogood("explored", lex_nogood(plan.info, max(found, key=lambda v: lex_key(plan.info, v))))
-        )
-    else:
-        nogoods += [Nogood("exclude", exclusion(plan.info, v)) for v in found]
+    nogoods = _nogoods(plan, exact, bound, found, searched)
     lines = [f"% {part.name}", f"constraint {part.mzn};"]
     if any(ng.kind == "explored" for ng in nogoods):
-        lines.append('include "lex_greater.mzn";')
+        lines.append('include "lex_greater.mzn";' if searched is None else 'include "lex_greatereq.mzn";')
     lines += [f"constraint {ng.mzn};  % nogood: {ng.kind}" for ng in nogoods]
     if values:
         lines.append(values)
@@ -96,13 +89,34 @@ def make_task(
         shows_nothing=plan.shows_nothing,
         solver_tag=plan.solver,
         # nogoods that exclude solutions stay MiniZinc text: such attempts run through the CLI
-        flat=flat.part(plan.info, part.cube, plan.goal, bound, exact, hint) if flat and not found else None,
+        flat=flat.part(plan.info, part.cube, plan.goal, bound, exact, hint, searched)
+        if flat and not found
+        else None,
         cube=part.cube,
         format=plan.format,
         flags=flags[0],
         fzn_flags=flags[1],
         hint=tuple((slot.var, value) for slot, value in hint.items() if not slot.index),
     )
+
+
+def _nogoods(plan: Plan, exact, bound, found: list[dict], searched) -> list[Nogood]:
+    """An attempt's nogoods: its objective bound (or the optimum), and what earlier attempts found
+    or searched (see :func:`make_task`)."""
+    nogoods = []
+    if exact is not None:
+        nogoods.append(Nogood("bound", f"_objective = {exact}"))
+    elif bound is not None:
+        nogoods.append(Nogood.objective_bound(plan.goal, bound))
+    if found and plan.resumable:  # the search is lexicographic: skip all up to the last solution
+        nogoods.append(
+            Nogood("explored", lex_nogood(plan.info, max(found, key=lambda v: lex_key(plan.info, v))))
+        )
+    else:
+        nogoods += [Nogood("exclude", exclusion(plan.info, v)) for v in found]
+    if searched is not None:
+        nogoods.append(Nogood("explored", searched[0].mzn(searched[1])))
+    return nogoods
 
 
 def fitting(plan: Plan, cube: Cube, incumbent: dict | None) -> dict:

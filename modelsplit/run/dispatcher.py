@@ -22,6 +22,7 @@ from modelsplit.driver import scratch_root
 from modelsplit.errors import ModelsplitError
 from modelsplit.formats import format_named
 from modelsplit.model.goal import Goal
+from modelsplit.model.lexorder import LexOrder, lex_order
 from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Part, Plan
 from modelsplit.plan.task import make_task
@@ -88,6 +89,8 @@ class Dispatcher:
         best = journal.best_solution(plan.goal) if self.optimise else None
         self.incumbent: dict | None = best.values if best else None  # its values: parts' hints
         self.cutting: int | None = None  # the part being stopped to be re-split, if any
+        self.lex = lex_order_of(plan, flags)  # an optimisation's lexicographic search, if any
+        self.inherited: dict[int, tuple[int, ...]] = {}  # a re-split part's point, to its children
         self.unrecorded = False  # a burst of events was not recorded: record nothing more
         self.race_policy = RacePolicy(plan, race)
         self.restart_policy = RestartPolicy(plan)
@@ -129,7 +132,7 @@ class Dispatcher:
         found = self.journal.part_solutions(part.id) if self.enumerate else []
         # the race does not wait for the flattening: on an easy model its own run is the whole cost
         flat = self._flat.get(wait=part.id != RACE_ID)
-        args = (self.values, bound, found, flat, self.flags, self.incumbent)
+        args = (self.values, bound, found, flat, self.flags, self.incumbent, searched_by(self, part))
         self.executor.start(make_task(self.plan, part, running.attempt, self.solver_arg, *args))
         return running
 
@@ -293,6 +296,27 @@ class Dispatcher:
                 record_end(self.journal, part_id, PartState.STOPPED)
 
 
+def searched_by(d: Dispatcher, part: Part) -> tuple[LexOrder, tuple[int, ...]] | None:
+    """(the search order, the point up to which earlier attempts at ``part``, or at the part it was
+    cut from, searched it), or None: nothing to exclude."""
+    if d.lex is None or part.id == RACE_ID:
+        return None
+    point = d.lex.latest(d.plan.info, d.journal.part_solutions(part.id), d.inherited.get(part.id))
+    return None if point is None else (d.lex, point)
+
+
+def lex_order_of(plan: Plan, flags: tuple[tuple[str, ...], tuple[str, ...]]) -> LexOrder | None:
+    """The lexicographic order a plan's optimisation is searched in, if its model's own search is
+    one that Gecode follows (see model/lexorder.py); None otherwise."""
+    if plan.independent or plan.format != "minizinc" or not plan.goal.optimises:
+        return None
+    try:
+        text = plan.model_files()[0].read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return lex_order(text, plan.info, plan.solver, flags[0] + flags[1])
+
+
 def solution_rows(plan: Plan, event: SolutionEvent) -> list[tuple[int, int | float | None, str, str]]:
     """An event's solutions as the journal records them: (attempt, objective, values as JSON
     text, text); the values of 2-d arrays reshaped for dzn output."""
@@ -355,12 +379,17 @@ def resplit(d: Dispatcher, running: RunningPart, res: PartResult) -> None:
         d.journal.mark_pending(parent.id)
         d.pending.appendleft(parent)
         return
+    searched = searched_by(d, parent)
+    if searched is not None:  # finer parts wholly before where the search got to hold nothing better
+        children = [c for c in children if not searched[0].before(d.plan.info, c[0], searched[1])]
     depth = running.depth + 1
     rows = [(c.to_json(), mzn, key) for c, mzn, key in children]
     ids = d.journal.add_subparts(parent.id, depth, rows)
     subparts = [Part(i, "", c, mzn, key) for i, (c, mzn, key) in zip(ids, children)]
     for sub in subparts:
         d.ledger.add(sub.id, depth)
+        if searched is not None:
+            d.inherited[sub.id] = searched[1]
     record_end(d.journal, parent.id, PartState.RESPLIT, res)
     if d.enumerate and not hand_down_solutions(d.journal, d.plan, parent.id, subparts):
         d.stream.dropped(d.journal.drop_solutions(parent.id, res.attempt))

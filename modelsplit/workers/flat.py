@@ -67,11 +67,14 @@ class FlatModel:
     names: dict[Slot, str]
     seconds: float = 0.0  # how long flattening took
 
-    def part(self, info, cube: Cube, solve: str, bound=None, exact=None, hint=None) -> FlatPart | None:
+    def part(
+        self, info, cube: Cube, solve: str, bound=None, exact=None, hint=None, searched=None
+    ) -> FlatPart | None:
         """The FlatZinc form of a part, or None when it must run through the CLI (a slot the
         flattening does not show, a cube a fixed value violates, a bound it cannot express).
         ``exact``: the objective must equal this (the optimum, known already) instead.
-        ``hint``: slot values (the incumbent's that fit the cube), named as in the flattening."""
+        ``hint``: slot values (the incumbent's that fit the cube), named as in the flattening.
+        ``searched``: (a lexicographic search order, the point searched up to), excluded."""
         if not covers(self.names, cube):
             return None
         lines = cube_constraints(info, self.names, cube)
@@ -82,9 +85,16 @@ class FlatModel:
             if line is None:
                 return None
             lines.append(line)
+        if searched is not None:
+            line = searched[0].fzn(self.names, searched[1])
+            if line is None:
+                return None
+            lines.append(line)
         named = ((self.names.get(slot), value) for slot, value in (hint or {}).items())
         pairs = tuple((name, value) for name, value in named if name is not None and _is_variable(name))
-        return FlatPart(self.executable, str(self.fzn), str(self.ozn), "".join(ln + "\n" for ln in lines), pairs)
+        return FlatPart(
+            self.executable, str(self.fzn), str(self.ozn), "".join(ln + "\n" for ln in lines), pairs
+        )
 
 
 def _is_variable(name: str) -> bool:
