@@ -42,13 +42,22 @@ def test_paper_size_memory_binds_and_tables_are_well_formed(seed):
     assert tab["DEN0"] - sum(max(v) for v in tab["VAR"]) - sum(tab["HET"]) > 0
 
 
-def test_paper_size_draws_memory_apart_from_the_other_draws():
-    # the memory stream is separate: every other field is the plain draw of the same rng
+def test_paper_size_draws_memory_apart_from_the_other_draws(monkeypatch):
     inst = gen.make_instance("paper", 1)
     lo, hi = gen.SIZES["paper"]["memory_mib"]
     assert all(lo <= d["memory_mib"] <= hi for d in inst["devices"])
     budgets = sorted(d["memory_mib"] for d in inst["devices"])
     assert budgets[0] < gen.fl_memory_mib(inst, 64) < gen.fl_memory_mib(inst, 128) < budgets[-1]
+    # without its memory range the size draws as the others do: every field but the memory is
+    # the same, so the memory stream is apart from the main one (which the other sizes use)
+    plain = {k: v for k, v in gen.SIZES["paper"].items() if k != "memory_mib"}
+    monkeypatch.setitem(gen.SIZES, "paper", plain)
+    other = gen.make_instance("paper", 1)
+    for dev, dev0 in zip(inst["devices"], other["devices"]):
+        assert {k: v for k, v in dev.items() if k != "memory_mib"} == {
+            k: v for k, v in dev0.items() if k != "memory_mib"
+        }
+        assert 256 <= dev0["memory_mib"] <= 1024 and dev["memory_mib"] != dev0["memory_mib"]
 
 
 def test_generator_refuses_a_paper_instance_where_memory_never_binds(monkeypatch):
