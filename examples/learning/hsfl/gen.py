@@ -23,6 +23,11 @@ SIZES = {
     "small": dict(K=5, N=10, batches=[16, 32, 64], cuts=[2, 7, 11, 14]),
     "medium": dict(K=6, N=14, batches=[16, 32, 64, 128], cuts=[1, 2, 4, 7, 11, 14]),
     "hard": dict(K=8, N=20, batches=[16, 32, 64, 128], cuts=[1, 2, 4, 7, 8, 11, 14, 17]),
+    # the papers' scale: 16 devices on 20 MHz (55 RBs of 360 kHz); free memory of phones drawn
+    # around the FL training memory of the middle batch sizes, so that memory caps the FL batch
+    "paper": dict(
+        K=16, N=55, batches=[16, 32, 64, 128], cuts=[1, 2, 4, 7, 8, 11, 14, 17], memory_mib=(64, 256)
+    ),
 }
 
 PROFILE = "mobilenetv2-cifar10"
@@ -60,6 +65,11 @@ def make_instance(size: str, seed: int) -> dict:
                 drift=0.3 * w * rng.uniform(0.7, 1.3),
             )
         )
+    if "memory_mib" in cfg:
+        # drawn from a stream of its own, so that the other draws match the sizes without it
+        mem = random.Random(f"hsfl-{size}-memory-{seed}")
+        for dev in devices:
+            dev["memory_mib"] = mem.uniform(*cfg["memory_mib"])
     return dict(
         system="hsfl",
         size=size,
@@ -136,6 +146,10 @@ def tables(inst: dict) -> dict:
     for d in inst["devices"]:
         fits = [i + 1 for i, b in enumerate(B) if fl_memory_mib(inst, b) <= d["memory_mib"]]
         flb.append(max(fits) if fits else 0)
+    if "memory_mib" in SIZES.get(inst["size"], {}) and min(flb) == len(B):
+        raise SystemExit(
+            f"memory caps no device's FL batch (FLB = {flb}, NB = {len(B)}); change the seed or the memory range"
+        )
     a_int = inst["a_rounds"] * scale
     # an easy answer bounds the objective: every device FL, RBs shared out, one batch size for all
     share = [N // K + (1 if k < N % K else 0) for k in range(K)]
