@@ -62,14 +62,11 @@ class LexOrder:
         limits = {r.slot: r for r in cube.restrictions}
         top = []
         for slot in self.slots:
-            r = limits.get(slot)
-            domain = info.domain(slot)
-            hi = r.hi if r is not None and r.hi is not None else (domain.hi if domain is not None else None)
-            if domain is not None and hi is not None:
-                hi = min(hi, domain.hi)
-            if hi is None:  # unbounded: nothing is known past here
+            r, domain = limits.get(slot), info.domain(slot)
+            his = [hi for hi in (r.hi if r else None, domain.hi if domain else None) if hi is not None]
+            if not his:  # unbounded: nothing is known past here
                 return False
-            top.append(hi)
+            top.append(min(his))
             if tuple(top) != point[: len(top)]:
                 return tuple(top) < point[: len(top)]
         return False  # the region's greatest point may be ``point`` itself

@@ -132,7 +132,8 @@ class Dispatcher:
         found = self.journal.part_solutions(part.id) if self.enumerate else []
         # the race does not wait for the flattening: on an easy model its own run is the whole cost
         flat = self._flat.get(wait=part.id != RACE_ID)
-        args = (self.values, bound, found, flat, self.flags, self.incumbent, searched_by(self, part))
+        searched = searched_by(self, part, running.attempt)
+        args = (self.values, bound, found, flat, self.flags, self.incumbent, searched)
         self.executor.start(make_task(self.plan, part, running.attempt, self.solver_arg, *args))
         return running
 
@@ -296,12 +297,16 @@ class Dispatcher:
                 record_end(self.journal, part_id, PartState.STOPPED)
 
 
-def searched_by(d: Dispatcher, part: Part) -> tuple[LexOrder, tuple[int, ...]] | None:
+def searched_by(
+    d: Dispatcher, part: Part, attempt: int | None = None
+) -> tuple[LexOrder, tuple[int, ...]] | None:
     """(the search order, the point up to which earlier attempts at ``part``, or at the part it was
-    cut from, searched it), or None: nothing to exclude."""
+    cut from, searched it), or None: nothing to exclude. ``attempt`` 1 (a part's first, in any
+    run): it has no solutions of its own to read."""
     if d.lex is None or part.id == RACE_ID:
         return None
-    point = d.lex.latest(d.plan.info, d.journal.part_solutions(part.id), d.inherited.get(part.id))
+    own = d.journal.part_solutions(part.id) if attempt != 1 else []
+    point = d.lex.latest(d.plan.info, own, d.inherited.get(part.id))
     return None if point is None else (d.lex, point)
 
 
