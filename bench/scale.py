@@ -102,7 +102,7 @@ def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float
         t0 = time.monotonic()
         plan = api.split(
             files[0], files[1:], Path(tmp) / "plan", all_solutions=all_solutions, workers=workers, race=race, virtual=True,
-            parts=per_worker * workers if per_worker else None,
+            parts=per_worker * workers if per_worker else None, part_files=False,  # as a run's temporary plan
         )
         split_wall = time.monotonic() - t0
         answer = api.solve(plan, virtual=workers, split_seconds=split_wall, race=race)

@@ -27,7 +27,7 @@ from modelsplit.model.files import data_json
 from modelsplit.model.resumable import search_annotation
 from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
-from modelsplit.plan.write import check_destination, write_plan
+from modelsplit.plan.write import check_destination, write_part_files, write_plan
 from modelsplit.run.collector import Answer, VirtualRun
 from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.progress import Progress
@@ -65,6 +65,7 @@ def split(
     cmdline_data: Sequence[str] = (),
     output_mode: str | None = None,
     time_limit: float | None = None,
+    part_files: bool = True,
 ) -> Plan:
     """Inspect ``model`` with ``data`` and write a plan to ``output``.
 
@@ -88,6 +89,7 @@ def split(
     the model's output as dzn; "json" is the values, which any plan has, printed as JSON).
     ``time_limit``: seconds from the call within which the split's own searches (the race, the
     probes) end (the model's inspection and the plan's writing are not cut short).
+    ``part_files=False``: no part files, for a plan only this process solves (see write_part_files).
     """
     if output_mode not in (None, "item", "dzn", "json"):
         raise InputError(f"unknown output mode {output_mode!r}: give item, dzn or json")
@@ -104,7 +106,7 @@ def split(
                 files.append(_cmdline_data_file(cmdline_data, tmp))
         searches = _Budget(race, time_limit)
         return _split(model, files, output, parts, on, strategy, solver, all_solutions, workers, force,
-                      resumable, searches, virtual, output_mode == "dzn")
+                      resumable, searches, virtual, output_mode == "dzn", part_files)
 
 
 def _data_items(data: Data) -> list:
@@ -136,7 +138,7 @@ class _Budget:
 
 
 def _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force, resumable,
-           searches: _Budget, virtual, dzn_output) -> Plan:
+           searches: _Budget, virtual, dzn_output, part_files=True) -> Plan:
     """:func:`split`, its data files complete."""
     _check_counts(parts, workers)
     n_workers, cpu, began = workers or default_workers(), _CoordinatorCPU(), time.time()
@@ -171,6 +173,7 @@ def _split(model, data, output, parts, on, strategy, solver, all_solutions, work
         raced=incumbent is not None,
         timing=timing,
         dzn_output=dzn_output,
+        part_files=part_files,
     )
 
 
@@ -395,7 +398,7 @@ def run(
         within = time_limit if virtual is None else None  # the split's race and probes are part of the time
         plan = split(
             model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), time_limit=within,
-            **split_options,
+            part_files=not temporary, **split_options,
         )
         if on_split is not None:
             on_split(plan)
@@ -417,6 +420,7 @@ def _settle_temporary(plan: Plan, answer: Answer) -> None:
     """Before a temporary plan is removed: keep it if the run was stopped (``answer.plan`` names
     it), else keep its journal only, for ``answer.solutions`` (``answer.plan`` is None)."""
     if answer.interrupted:
+        write_part_files(plan)  # a kept plan is complete: its parts can be solved by hand
         answer.plan = _keep_plan(plan.path)
         answer.solutions.journal = (Path(answer.plan) / plan.journal_path.name).resolve()
     else:

@@ -10,6 +10,9 @@ import sys
 import pytest
 from conftest import MODELS, ms, plain_minizinc
 
+import modelsplit
+from modelsplit.plan.write import write_part_files
+
 QUEENS6 = str(MODELS / "queens6.mzn")
 
 
@@ -108,6 +111,19 @@ def test_readme_command_solves_a_part_with_plain_minizinc(tmp_path):
         assert out.returncode == 0, out.stderr
         total += out.stdout.count("----------")
     assert total == 4
+
+
+def test_a_plan_written_without_part_files_gets_the_same_files_later(tmp_path):
+    """A run's temporary plan has no part files (a run reads each cube from the manifest); a
+    stopped run keeps its plan with the files written then, byte for byte those of `split`."""
+    whole, bare = tmp_path / "whole", tmp_path / "bare"
+    assert ms("split", QUEENS6, "-o", str(whole), "--parts", "5", "-a").returncode == 0
+    plan = modelsplit.split(QUEENS6, output=bare, parts=5, all_solutions=True, part_files=False)
+    assert list((bare / "parts").iterdir()) == [] and len(plan.parts) >= 2
+    write_part_files(plan)
+    names = sorted(p.name for p in (whole / "parts").iterdir())
+    assert names == sorted(p.name for p in (bare / "parts").iterdir()) and len(names) == len(plan.parts)
+    assert all((whole / "parts" / n).read_bytes() == (bare / "parts" / n).read_bytes() for n in names)
 
 
 def test_time_limit_reports_unknown_or_partial(tmp_path):

@@ -348,6 +348,8 @@ def test_ctrl_c_keeps_the_temporary_plan_to_resume_or_delete():
     line = next(ln for ln in err.splitlines() if "kept in" in ln)
     plan = Path(line.split("kept in ")[1].split(":")[0])
     assert plan.is_dir() and f"modelsplit solve {plan}" in line and f"rm -r {plan.parent}" in line
+    parts = json.loads((plan / "manifest.json").read_text())["parts"]
+    assert all((plan / p["file"]).is_file() for p in parts)  # the run had none: written when kept
     try:
         before, _ = blocks(out)
         again = ms("solve", str(plan), "-q", "-w", "2")

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from modelsplit import __version__
@@ -23,8 +24,11 @@ from modelsplit.plan.plan import FORMAT, MANIFEST, VALUES_MARKER, Part, Plan, pa
 from modelsplit.splitters.base import Split
 
 
-def _copy_model(model: Model, included: list[str], dest: Path) -> tuple[str, list[str], dict[str, str]]:
-    """Copy the model, its local includes and its data into dest/model; return relative paths."""
+def _copy_model(
+    model: Model, included: list[str], dest: Path, search: str | None = None
+) -> tuple[str, list[str], dict[str, str]]:
+    """Copy the model, its local includes and its data into dest/model; return relative paths.
+    ``search``: for --resumable, the fixed lexicographic search the model's copy is given."""
     root = model.path.resolve().parent
     mdir = dest / "model"
     mdir.mkdir(parents=True)
@@ -39,6 +43,10 @@ def _copy_model(model: Model, included: list[str], dest: Path) -> tuple[str, lis
         return relpath
 
     main = put(model.path, Path(model.path.name))
+    if search is not None:
+        copy = dest / main
+        copy.write_text(rewrite_solve(copy.read_text(), search))
+        files[main] = sha256_file(copy)
     for inc in included:
         inc_path = Path(inc).resolve()
         try:
@@ -179,15 +187,16 @@ def write_plan(
     raced: bool = False,
     timing: dict | None = None,
     dzn_output: bool = False,
+    part_files: bool = True,
 ) -> Plan:
     """Write the plan of ``split`` atomically (a temporary sibling renamed into place).
 
-    ``search``: for --resumable, the fixed lexicographic search the model's copy is given.
+    ``search``: for --resumable, the search the model's copy is given (see _copy_model).
     ``timing``: what the split measured; the CPU seconds of writing the plan (``write_cpu``, all
     but the manifest itself) are added to it. ``dzn_output``: the parts print their solutions as
     `minizinc --output-mode dzn` does, even when the model has an output item. The parts of a model
     without one print dzn (and are read back from it) only when the values section would silence
-    MiniZinc's default output.
+    MiniZinc's default output. ``part_files=False``: parts/ stays empty (see write_part_files).
     """
     dest = Path(dest)
     began = time.thread_time()
@@ -195,16 +204,13 @@ def write_plan(
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        main, data, files = _copy_model(model, info.included_files, tmp)
-        if search is not None:  # --resumable: the copy searches in a fixed lexicographic order
-            copy = tmp / main
-            copy.write_text(rewrite_solve(copy.read_text(), search))
-            files[main] = sha256_file(copy)
+        main, data, files = _copy_model(model, info.included_files, tmp, search)
         fmt = format_of(main)
         beside = not info.has_output_item and fmt.values_beside_default_output()
         (tmp / "support").mkdir()
         (tmp / "support" / "values.mzn").write_text(values_section(info, beside))
-        parts = _write_parts(fmt, tmp, main, info, split.cubes, files, solver, all_solutions)
+        parts = _make_parts(fmt, info, split.cubes, files, solver, all_solutions)
+        _write_part_files(fmt, tmp, main, parts if part_files else [])
         options = _options(all_solutions, search is not None, dzn_output and info.has_output_item, beside)
         split_record = _split_record(split, on, len(parts), raced, _with_write_cpu(timing, began))
         manifest = _manifest(main, data, files, solver, options, split_record, info, parts)
@@ -242,18 +248,29 @@ def manifest_text(manifest: dict) -> str:
     return text.replace(json.dumps(marker), "[\n  " + body + "\n ]", 1) + "\n"
 
 
-def _write_parts(fmt, plan_dir: Path, main: str, info: ModelInfo, cubes, files, solver, all_solutions) -> list[Part]:
-    """One file per cube in parts/ (as the model's format writes it); the parts."""
-    (plan_dir / "parts").mkdir()
+def _make_parts(fmt, info: ModelInfo, cubes, files, solver, all_solutions) -> list[Part]:
+    """A part per cube, each named by its file in parts/."""
     width = max(4, len(str(len(cubes))))
     parts = []
     for i, cube in enumerate(cubes, start=1):
         rel = f"parts/part-{i:0{width}d}{fmt.part_suffix}"
         text = cube.mzn(info)
-        part = Part(i, rel, cube, text, part_key(files, solver, all_solutions, text))
-        fmt.write_part(plan_dir, main, part, len(cubes))
-        parts.append(part)
+        parts.append(Part(i, rel, cube, text, part_key(files, solver, all_solutions, text)))
     return parts
+
+
+def _write_part_files(fmt, plan_dir: Path, main: str, parts: Sequence[Part]) -> None:
+    """One file per part in parts/, as the model's format writes it (those not there yet)."""
+    (plan_dir / "parts").mkdir(exist_ok=True)
+    for part in parts:
+        if not (plan_dir / part.file).exists():
+            fmt.write_part(plan_dir, main, part, len(parts))
+
+
+def write_part_files(plan: Plan) -> None:
+    """Write the part files a plan was written without (``write_plan(part_files=False)``), so
+    that each part can be solved by hand as the plan's README says."""
+    _write_part_files(format_of(plan.model), plan.path, plan.model, plan.parts)
 
 
 def _options(all_solutions: bool, resumable: bool, dzn_output: bool, beside: bool) -> dict:

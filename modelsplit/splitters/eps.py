@@ -20,7 +20,6 @@ deeper levels are then cut without asking. Without a probe nothing is dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from math import ceil
 from typing import Any
 
 from modelsplit.model.cube import Cube
@@ -112,16 +111,17 @@ def _cut_level(
 ) -> list[tuple[_Node, list[Cube]]]:
     """Each node with the cubes it is cut into on its next slot (none: it stays as it is).
 
-    Open nodes are cut into about as many runs as bring the parts to ``target``; a node with no
-    slot left to cut is closed.
+    Open nodes are cut into as many runs as bring the parts to ``target`` and no further (the
+    first ones in search order one run more where the growth does not divide evenly; near the
+    target only the first ones are cut); a node with no slot left to cut is closed.
     """
     need = target - len(nodes)
-    k = max(2, ceil(need / len(opened)) + 1)
-    # near the target, cut only as many open cubes as needed (the first ones in search order)
-    grow = {id(n) for n in (opened[:need] if k == 2 and need < len(opened) else opened)}
+    base, extra = divmod(need, len(opened))
+    runs_of = {id(n): base + 1 + (i < extra) for i, n in enumerate(opened)}
     level: list[tuple[_Node, list[Cube]]] = []
     for node in nodes:
-        if id(node) not in grow:
+        k = runs_of.get(id(node), 1)
+        if k < 2:
             level.append((node, []))
             continue
         slot, dom = _next_slot(info, slots, node.cube)
