@@ -36,14 +36,20 @@ MIN_DECIDED = 0.05  # a level deciding less than this share of its cubes is quie
 class _Node:
     cube: Cube
     open: bool = True  # the solver could not finish it in a probe: cut it further
+    # slots before this one (in order) are down to one value in the cube: cutting only narrows,
+    # so a cube's finer cubes start looking here (a deep level does not go over every slot again)
+    first: int = 0
 
 
-def _next_slot(info: ModelInfo, slots: list[Slot], cube: Cube):
-    """The first slot (in order) the cube still leaves two or more values, with those values."""
-    for slot in slots:
-        dom = info.domain(slot).clip(*cube.bounds(slot))
+def _next_slot(info: ModelInfo, slots: list[Slot], node: _Node):
+    """The first slot (in order, from ``node.first``) the node's cube still leaves two or more
+    values, with those values; ``node.first`` moves up to it."""
+    for i in range(node.first, len(slots)):
+        dom = info.domain(slots[i]).clip(*node.cube.bounds(slots[i]))
         if dom.size >= 2:
-            return slot, dom
+            node.first = i
+            return slots[i], dom
+    node.first = len(slots)
     return None, None
 
 
@@ -124,7 +130,7 @@ def _cut_level(
         if k < 2:
             level.append((node, []))
             continue
-        slot, dom = _next_slot(info, slots, node.cube)
+        slot, dom = _next_slot(info, slots, node)
         if slot is None:  # every slot is down to one value: nothing left to cut
             node.open = False
             level.append((node, []))
@@ -151,7 +157,7 @@ def _apply(level: list[tuple[_Node, list[Cube]]], outcomes: list[Outcome]) -> tu
                 dropped += 1
                 continue
             finished += outcome == Outcome.FINISHED
-            nodes.append(_Node(cube, open=outcome == Outcome.OPEN))
+            nodes.append(_Node(cube, open=outcome == Outcome.OPEN, first=node.first))
     return nodes, dropped, finished
 
 
