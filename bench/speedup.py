@@ -14,12 +14,9 @@ files per model). Columns:
 - cpu: total CPU of the solver processes (the race and probes while splitting, and the parts) /
   CPU of the sequential run (the overhead of splitting)
 - imbal: longest part / median part
-- sim 8/32/128: simulated speedup over the sequential run with that many workers: the split
-  (its race as measured, its probes spread over that many workers) followed by the measured part
-  times, list-scheduled in plan order (bound sharing between parts is not simulated, so
-  optimisation figures are estimates). With --sim-split W they come from an extra
-  run of a plan split for W workers (auto's part count for W), executed on --workers workers:
-  a plan sized for 2 workers has too few parts to say anything about 32
+What more workers than this machine's cores would give is measured by bench/scale.py, on the
+virtual cluster (real solver processes on a virtual clock, bound sharing included); the
+list-scheduling estimate this script once printed (sim 8/32/128) is gone.
 
 Prints a Markdown table. Timing belongs here, never in the tests: this machine is shared.
 """
@@ -38,8 +35,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from modelsplit.report.schedule import simulate  # noqa: E402
 
 EXAMPLES = [
     ("queens n=12", ["examples/queens.mzn", "examples/queens.dzn"], True),
@@ -80,12 +75,8 @@ def answer_of(text: str, all_solutions: bool) -> str:
     return "optimal" if "==========" in text else "incomplete"
 
 
-def run_modelsplit(
-    files, all_solutions, workers, parts, race, timeout, flatten=True, split_for=None, **split_options
-):
-    """Split (``split_options``: ``on=``, ``strategy=``, as ``api.split`` takes them) and solve.
-
-    ``split_for``: size the plan for that many workers (default: ``workers``)."""
+def run_modelsplit(files, all_solutions, workers, parts, race, timeout, flatten=True, **split_options):
+    """Split (``split_options``: ``on=``, ``strategy=``, as ``api.split`` takes them) and solve."""
     from modelsplit import api
     from modelsplit.run.dispatcher import solve_plan
     from modelsplit.run.journal import Journal
@@ -99,7 +90,7 @@ def run_modelsplit(
             Path(tmp) / "plan",
             parts=parts,
             all_solutions=all_solutions,
-            workers=split_for or workers,
+            workers=workers,
             race=race,
             **split_options,
         )
@@ -116,17 +107,6 @@ def run_modelsplit(
     return answer, plan, split_time, wall, elapsed, cpu
 
 
-def split_on(plan, measured: float, workers: int, simulated: int) -> float:
-    """The split's seconds with ``simulated`` workers, estimated from a split measured with
-    ``workers``: the race runs as measured, the probes beside it spread over all workers."""
-    t = plan.timing
-    if "seconds" not in t:
-        return measured
-    fixed = measured - t["seconds"]  # inspection, plan writing
-    probes = t.get("probe_seconds", 0.0) * workers / simulated
-    return fixed + max(t.get("race", 0.0), probes)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("paths", nargs="*", help="model files or directories (default: the examples)")
@@ -140,13 +120,6 @@ def main() -> None:
     ap.add_argument("-a", "--all-solutions", action="store_true", help="enumerate (directory instances)")
     ap.add_argument("--repeat", type=int, default=2, help="runs of each configuration; the best is shown")
     ap.add_argument("--cli", action="store_true", help="parts through the minizinc CLI (no flattening once)")
-    ap.add_argument(
-        "--sim-split",
-        type=int,
-        default=None,
-        metavar="W",
-        help="simulate from an extra run of a plan split for W workers (default: the measured plan)",
-    )
     args = ap.parse_args()
 
     from modelsplit.workers.solvers import resolve_solver
@@ -161,13 +134,12 @@ def main() -> None:
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores, "
         f"workers={W}, race={args.race}, best of {args.repeat}{', parts via the CLI' if args.cli else ''}"
-        + (f", sim columns from a plan split for {args.sim_split} workers" if args.sim_split else "")
     )
     print(
         "| instance | task | seq s | seq cpu s | -p W s | modelsplit s | vs seq | vs -p | parts | split s | cpu | "
-        "imbal | sim 8 | sim 32 | sim 128 | agrees |"
+        "imbal | agrees |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for name, files, all_solutions in cases:
         flags = ["-a"] if all_solutions else []
         # the machine may be shared: each configuration runs --repeat times, the best run counts
@@ -213,23 +185,11 @@ def main() -> None:
             agrees += f", obj {answer.objective}"
         med = statistics.median(elapsed) if elapsed else 0
         imbal = f"{max(elapsed) / med:.1f}" if med else "-"
-        sim_elapsed, sim_plan, sim_split = elapsed, plan, split_time
-        if args.sim_split:
-            extra = run_modelsplit(
-                files, all_solutions, W, None, args.race, args.timeout, not args.cli, split_for=args.sim_split
-            )
-            sim_elapsed, sim_plan, sim_split = extra[4], extra[1], extra[2]
-        # the split (and its race) comes first, then the parts: list scheduling in plan order
-        spans = [
-            split_on(sim_plan, sim_split, W, w) + simulate(sim_elapsed, w) if sim_elapsed and seq_ok else 0.0
-            for w in (8, 32, 128)
-        ]
-        sims = [f"{seq_wall / span:.1f}" if span > 0 else "-" for span in spans]
         vs_par = f"{par_wall / wall:.2f}x" if par_wall and par != "timeout" else "-"
         print(
             f"| {name} | {'all' if all_solutions else 'solve'} | {seq_wall:.2f}{'' if seq_ok else '+'} | {seq_cpu:.2f} | "
             f"{par} | {wall:.2f} | {seq_wall / wall:.2f}x | {vs_par} | {len(plan.parts)} ({plan.dropped}) | "
-            f"{split_time:.2f} | {cpu / seq_cpu if seq_cpu else 0:.2f} | {imbal} | {' | '.join(sims)} | {agrees} |",
+            f"{split_time:.2f} | {cpu / seq_cpu if seq_cpu else 0:.2f} | {imbal} | {agrees} |",
             flush=True,
         )
 

@@ -25,7 +25,6 @@ from conftest import MODELS, ms, optimum
 from modelsplit import api, config
 from modelsplit.errors import InputError
 from modelsplit.plan.plan import Plan
-from modelsplit.report.schedule import simulate, speedup_curve, worker_counts
 from modelsplit.run.journal import Journal
 
 ROOT = Path(__file__).parent.parent
@@ -406,17 +405,6 @@ def test_a_session_killed_before_its_end_counts_to_its_last_record(tmp_path, rac
     assert "<tr><th>command (session 2)</th><td><code>modelsplit solve plan</code></td></tr>" in page
 
 
-def test_list_scheduling():
-    assert simulate([3, 3, 2, 2, 2], 2) == 7  # 3+2+2 on one, 3+2 on the other
-    assert simulate([1, 2, 3], 1) == 6
-    assert simulate([5, 1, 1, 1], 4) == 5
-    assert speedup_curve([2, 2, 2, 2], [1, 2, 4]) == [(1, 1.0), (2, 2.0), (4, 4.0)]
-    assert worker_counts(36) == [1, 2, 4, 8, 16, 32, 64]
-    assert worker_counts(1) == [1] and worker_counts(500)[-1] == 128
-    with pytest.raises(ValueError):
-        simulate([1.0], 0)
-
-
 def test_timeline_cuts_long_idle_gaps():
     """A plan resumed hours later: the figures cut out the idle gap, keeping a little of it."""
     from modelsplit.report.figures import Timeline
@@ -428,11 +416,6 @@ def test_timeline_cuts_long_idle_gaps():
     assert "idle gaps cut" in at.label
     short = Timeline([(0.0, 10.0), (25.0, 30.0)])  # 15 s of idle time is shown as it was
     assert short.cuts == [] and short(25.0) == 25.0
-
-
-def test_bench_uses_the_library_simulation():
-    text = (ROOT / "bench" / "speedup.py").read_text()
-    assert "from modelsplit.report.schedule import simulate" in text and "def simulate" not in text
 
 
 # ---- configuration --------------------------------------------------------------------------------
