@@ -143,27 +143,25 @@ class FrontDP:
 
     def fastest(self) -> tuple[int, int]:
         """The front's first point (least time, then least energy) without the whole front."""
+        return self._fastest()[:2]
+
+    def _fastest(self) -> tuple[int, int, int]:
+        """(time, energy, epochs index 0-based) of the front's first point."""
         R, TU = self.tab["RND"], self.tab["TU"]
         least = [self.total(i, d.least_time(), 0)[0] for i, d in enumerate(self.rounds)]
         t = min(least)
         # a training within t whole seconds has rounds of at most t * TU // RND ms
         return min(
-            (t, self.total(i, 0, d.least_energy(t * TU // R[i]))[1])
+            (t, self.total(i, 0, d.least_energy(t * TU // R[i]))[1], i)
             for i, d in enumerate(self.rounds)
             if least[i] == t
         )
 
     def fastest_solution(self) -> tuple[int, list, list, list, list]:
-        """Decisions (e, c, n, f, m) of the model's sense (e 1-based) reaching ``fastest()``."""
-        t, E = self.fastest()
-        R, TU = self.tab["RND"], self.tab["TU"]
-        for i, d in enumerate(self.rounds):
-            limit = t * TU // R[i]
-            Er = d.least_energy(limit)
-            if Er is not None and self.total(i, 0, Er)[1] == E and self.total(i, d.least_time(), 0)[0] == t:
-                c, f, n, m = (list(x) for x in zip(*d.solution(limit)))
-                return i + 1, c, n, f, m
-        raise AssertionError("fastest() has no epochs choice")
+        """Decisions (e, c, n, f, m) in the model's sense (e 1-based) of the fastest training."""
+        t, _, i = self._fastest()
+        c, f, n, m = (list(x) for x in zip(*self.rounds[i].solution(t * self.tab["TU"] // self.tab["RND"][i])))
+        return i + 1, c, n, f, m
 
     def fronts(self) -> list[list[tuple[int, int]]]:
         """Per epochs choice, the training front of that choice alone (s, J)."""
