@@ -14,6 +14,8 @@ and the model's front is the non-dominated union over the epochs choices (``Fron
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 INF = np.iinfo(np.int64).max // 4
@@ -143,9 +145,10 @@ class FrontDP:
 
     def fastest(self) -> tuple[int, int]:
         """The front's first point (least time, then least energy) without the whole front."""
-        return self._fastest()[:2]
+        return self._first[:2]
 
-    def _fastest(self) -> tuple[int, int, int]:
+    @cached_property
+    def _first(self) -> tuple[int, int, int]:
         """(time, energy, epochs index 0-based) of the front's first point."""
         R, TU = self.tab["RND"], self.tab["TU"]
         least = [self.total(i, d.least_time(), 0)[0] for i, d in enumerate(self.rounds)]
@@ -159,7 +162,7 @@ class FrontDP:
 
     def fastest_solution(self) -> tuple[int, list, list, list, list]:
         """Decisions (e, c, n, f, m) in the model's sense (e 1-based) of the fastest training."""
-        t, _, i = self._fastest()
+        t, _, i = self._first
         c, f, n, m = (list(x) for x in zip(*self.rounds[i].solution(t * self.tab["TU"] // self.tab["RND"][i])))
         return i + 1, c, n, f, m
 
