@@ -56,14 +56,15 @@ class RoundDP:
         dps, bests = [dp], []
         for t, e in self.opts:
             best = np.where(t <= T, e, INF).min(axis=(0, 1))  # [n-1, m]
+            shifted = np.full((M + 1, N + 1, M + 1), INF, dtype=np.int64)  # [m, b, s] = dp[b, s - m]
+            for m in range(M + 1):
+                shifted[m, :, m:] = dp[:, : M + 1 - m]
             new = np.full_like(dp, INF)
             for n in range(1, N + 1):
-                for m in range(M + 1):
-                    b = best[n - 1, m]
-                    if b >= INF:
-                        continue
-                    cand = dp[: N + 1 - n, : M + 1 - m] + b
-                    np.minimum(new[n:, m:], cand, out=new[n:, m:])
+                if best[n - 1].min() >= INF:
+                    continue
+                cand = (shifted[:, : N + 1 - n, :] + best[n - 1, :, None, None]).min(axis=0)
+                np.minimum(new[n:], cand, out=new[n:])
             dp = np.minimum(new, INF)
             dps.append(dp)
             bests.append(best)
