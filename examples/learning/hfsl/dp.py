@@ -14,6 +14,8 @@ and the model's front is the non-dominated union over the epochs choices (``Fron
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 INF = np.iinfo(np.int64).max // 4
@@ -44,24 +46,56 @@ class RoundDP:
         self.opts = [_options(tab, k, i) for k in range(tab["K"])]
         self.tmax = int(max(t[t < INF].max() for t, _ in self.opts))
 
-    def least_energy(self, T: int) -> int | None:
-        """Er*(T): least energy of a round with time <= T (None: no such round)."""
+    def _layers(self, T: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The DP over the devices within round time T: after device k, ``dps[k + 1][b, s]`` is
+        the least energy of devices 0..k on b blocks and s shares in all; ``bests[k][n-1, m]``
+        is device k's least energy on n blocks and m shares within T."""
         N, M = self.tab["N"], self.tab["M"]
         dp = np.full((N + 1, M + 1), INF, dtype=np.int64)
         dp[0, 0] = 0
+        dps, bests = [dp], []
         for t, e in self.opts:
             best = np.where(t <= T, e, INF).min(axis=(0, 1))  # [n-1, m]
+            shifted = np.full((M + 1, N + 1, M + 1), INF, dtype=np.int64)  # [m, b, s] = dp[b, s - m]
+            for m in range(M + 1):
+                shifted[m, :, m:] = dp[:, : M + 1 - m]
             new = np.full_like(dp, INF)
             for n in range(1, N + 1):
-                for m in range(M + 1):
-                    b = best[n - 1, m]
-                    if b >= INF:
-                        continue
-                    cand = dp[: N + 1 - n, : M + 1 - m] + b
-                    np.minimum(new[n:, m:], cand, out=new[n:, m:])
+                if best[n - 1].min() >= INF:
+                    continue
+                cand = (shifted[:, : N + 1 - n, :] + best[n - 1, :, None, None]).min(axis=0)
+                np.minimum(new[n:], cand, out=new[n:])
             dp = np.minimum(new, INF)
-        v = int(dp.min())
+            dps.append(dp)
+            bests.append(best)
+        return dps, bests
+
+    def least_energy(self, T: int) -> int | None:
+        """Er*(T): least energy of a round with time <= T (None: no such round)."""
+        v = int(self._layers(T)[0][-1].min())
         return None if v >= INF else v
+
+    def solution(self, T: int) -> list[tuple[int, int, int, int]] | None:
+        """A round of time <= T and energy Er*(T): per device (c, f, n, m), the cut option
+        (0 federated), the DVFS level (1-based), the blocks and the shares (None: no such round)."""
+        dps, bests = self._layers(T)
+        b, s = np.unravel_index(int(np.argmin(dps[-1])), dps[-1].shape)
+        if dps[-1][b, s] >= INF:
+            return None
+        out = []
+        for k in range(self.tab["K"] - 1, -1, -1):  # back from the last device
+            n, m = next(
+                (n, m)
+                for n in range(1, b + 1)
+                for m in range(s + 1)
+                if bests[k][n - 1, m] < INF and dps[k][b - n, s - m] + bests[k][n - 1, m] == dps[k + 1][b, s]
+            )
+            t, e = self.opts[k]
+            energy = np.where(t[:, :, n - 1, m] <= T, e[:, :, n - 1, m], INF)
+            c, f = np.unravel_index(int(np.argmin(energy)), energy.shape)
+            out.append((int(c), int(f) + 1, n, m))
+            b, s = b - n, s - m
+        return out[::-1]
 
     def least_time(self, cap: int | None = None, lo: int = 0) -> int | None:
         """Least T >= lo with Er*(T) <= cap (cap None: any energy)."""
@@ -112,15 +146,26 @@ class FrontDP:
 
     def fastest(self) -> tuple[int, int]:
         """The front's first point (least time, then least energy) without the whole front."""
+        return self._first[:2]
+
+    @cached_property
+    def _first(self) -> tuple[int, int, int]:
+        """(time, energy, epochs index 0-based) of the front's first point."""
         R, TU = self.tab["RND"], self.tab["TU"]
         least = [self.total(i, d.least_time(), 0)[0] for i, d in enumerate(self.rounds)]
         t = min(least)
         # a training within t whole seconds has rounds of at most t * TU // RND ms
         return min(
-            (t, self.total(i, 0, d.least_energy(t * TU // R[i]))[1])
+            (t, self.total(i, 0, d.least_energy(t * TU // R[i]))[1], i)
             for i, d in enumerate(self.rounds)
             if least[i] == t
         )
+
+    def fastest_solution(self) -> tuple[int, list, list, list, list]:
+        """Decisions (e, c, n, f, m) in the model's sense (e 1-based) of the fastest training."""
+        t, _, i = self._first
+        c, f, n, m = (list(x) for x in zip(*self.rounds[i].solution(t * self.tab["TU"] // self.tab["RND"][i])))
+        return i + 1, c, n, f, m
 
     def fronts(self) -> list[list[tuple[int, int]]]:
         """Per epochs choice, the training front of that choice alone (s, J)."""

@@ -43,6 +43,12 @@ SIZES = {
     "small": dict(K=4, N=6, M=3, F=3, cuts=(2, 5, 8, 12, 15), profile="mobilenetv2-cifar10"),
     "medium": dict(K=4, N=10, M=5, F=4, cuts=(1, 2, 3, 5, 8, 10, 12, 15, 17, 19), profile="mobilenetv2-cifar10"),
     "hard": dict(K=8, N=20, M=6, F=4, cuts=tuple(range(1, 20)), profile="mobilenetv2-cifar10"),
+    # the papers' scale: 16 devices on 20 MHz (55 RBs of 360 kHz, 19.8 MHz), the hard size's
+    # share of the server per device (12 shares), levels and cuts; the devices are drawn from a
+    # stream of their own, and gen.py refuses an instance whose RB or share budget does not bind
+    "paper": dict(
+        K=16, N=55, M=12, F=4, cuts=tuple(range(1, 20)), profile="mobilenetv2-cifar10", own_stream=True, bind=True
+    ),
 }
 
 
@@ -50,7 +56,7 @@ def make_instance(size: str, seed: int) -> dict:
     if size not in SIZES:
         raise SystemExit(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     p = SIZES[size]
-    rng = random.Random(seed)
+    rng = random.Random(f"hfsl-{size}-{seed}" if p.get("own_stream") else seed)
     devices = [
         dict(
             distance=rng.uniform(50, 500),
@@ -171,7 +177,7 @@ def tables(inst: dict) -> dict:
     lv, C, NB = inst["levels"], range(S + 1), range(1, N + 1)
     sm = [smashed_bits(inst, c) for c in C]
     mod = [model_bits(inst, c) for c in C]  # bits of the model exchange, for its energy
-    return dict(
+    out = dict(
         K=K,
         S=S,
         N=N,
@@ -190,6 +196,38 @@ def tables(inst: dict) -> dict:
         EMOD=[[[_mj(link_energy(inst, k, mod[c], n)) for n in NB] for c in C] for k in range(K)],
         TSRV=[[0 if c == 0 else ms_ceil(server_time(inst, c, m / M)) for m in range(1, M + 1)] for c in C],
     )
+    if SIZES.get(inst["size"], {}).get("bind"):
+        check_budgets_bind(out)
+    return out
+
+
+def budgets_needed(tab: dict) -> tuple[int, int, int]:
+    """(T*, blocks, shares): the fastest training with the RB and share budgets lifted (each device
+    up to N blocks and M shares), the least blocks in all and the least shares in all that a
+    training within T* needs (each least over the epochs choices that reach T*). The budgets bind
+    when blocks > N and shares > M: no training as fast as T* fits either budget."""
+    import numpy as np
+    from common import system_module
+
+    dp, K, R, TU = system_module("hfsl", "dp"), tab["K"], tab["RND"], tab["TU"]
+    times = [[dp._options(tab, k, i)[0] for k in range(K)] for i in range(tab["NE"])]
+    fastest = [-(-R[i] * max(int(t.min()) for t in ts) // TU) for i, ts in enumerate(times)]
+    best, blocks, shares = min(fastest), [], []
+    for i, ts in enumerate(times):
+        if fastest[i] == best:
+            within = [t <= best * TU // R[i] for t in ts]  # [c, f, n-1, m]
+            blocks.append(sum(int(np.flatnonzero(w.any(axis=(0, 1, 3)))[0]) + 1 for w in within))
+            shares.append(sum(int(np.flatnonzero(w.any(axis=(0, 1, 2)))[0]) for w in within))
+    return best, min(blocks), min(shares)
+
+
+def check_budgets_bind(tab: dict) -> None:
+    _, blocks, shares = budgets_needed(tab)
+    if blocks <= tab["N"] or shares <= tab["M"]:
+        raise SystemExit(
+            f"the budgets do not bind (the fastest training needs {blocks} of N = {tab['N']} RBs and "
+            f"{shares} of M = {tab['M']} shares); change the seed or the size"
+        )
 
 
 def main(argv=None) -> None:
