@@ -92,7 +92,16 @@ def test_paper_size_refuses_a_seed_out_of_range(monkeypatch):
 def test_committed_paper_instance_is_what_gen_writes(tmp_path):
     out = tmp_path / "paper.dzn"
     subprocess.run(
-        [sys.executable, str(LEARNING / "synergy" / "gen.py"), "--size", "paper", "--seed", "1", "-o", str(out)],
+        [
+            sys.executable,
+            str(LEARNING / "synergy" / "gen.py"),
+            "--size",
+            "paper",
+            "--seed",
+            "1",
+            "-o",
+            str(out),
+        ],
         check=True,
     )
     assert out.read_text() == (LEARNING / "synergy" / "paper.dzn").read_text()

@@ -51,7 +51,9 @@ def score(inst: dict, device: list[int]) -> Score:
         acc = gen.ACCELERATORS[kind]
         if max(kern[d]) > gen.proc_capacity(kind):
             p = kern[d].index(max(kern[d]))
-            bad.append(f"device {d + 1}: processor {p} holds {kern[d][p]} kernels > {gen.proc_capacity(kind)}")
+            bad.append(
+                f"device {d + 1}: processor {p} holds {kern[d][p]} kernels > {gen.proc_capacity(kind)}"
+            )
         if count[d] > acc["layers"]:
             bad.append(f"device {d + 1}: {count[d]} layers > {acc['layers']}")
     link = 0.0
