@@ -3,9 +3,9 @@
 The paper's kind of method: for each CNN a limited set of execution plans is enumerated (the
 whole CNN on one device, or two contiguous segments on two devices split at one layer), and
 the CNNs, one after another, each take the plan that keeps the estimated pipeline cycle time
-(the busiest device or the link) lowest given the plans already taken, within weight memory,
-layer counts and data-memory fit; then each CNN in turn re-picks its best plan given the
-others' until none changes. This greedy combination runs from every order of the CNNs (at most
+(the busiest device or the link) lowest given the plans already taken, within per-processor
+kernel memory, layer counts and data-memory fit; then each CNN in turn re-picks its best plan
+given the others' until none changes. This greedy combination runs from every order of the CNNs (at most
 720 orders; seeded random ones beyond) and the best combination is kept. A restricted search
 space, not an optimiser.
 
@@ -40,7 +40,8 @@ def plans(inst: dict, rows: list[dict]):
 
 
 class Loads:
-    """Busy time, kernels and layer count per device, and link time, of the plans taken so far."""
+    """Busy time, kernels of processor 0 (every layer uses it), layer count per device, and link
+    time, of the plans taken so far."""
 
     def __init__(self, inst: dict):
         D = len(inst["devices"])
@@ -57,11 +58,11 @@ class Loads:
             if not gen.fits(row, kinds[d - 1]):
                 return None
             out.busy[d - 1] += gen.layer_us(row, kinds[d - 1])
-            out.kern[d - 1] += gen.kernels(row)
+            out.kern[d - 1] += gen.proc_kernels(row)  # processor 0's, the most loaded
             out.count[d - 1] += 1
         for d, kind in enumerate(kinds):
             acc = gen.ACCELERATORS[kind]
-            if out.kern[d] > acc["kernels"] or out.count[d] > acc["layers"]:
+            if out.kern[d] > gen.proc_capacity(kind) or out.count[d] > acc["layers"]:
                 return None
         extra = gen.xfer_us(gen.in_bytes(rows[0]), inst["link_bps"]) if plan[0] != m["src"] else 0.0
         extra += sum(

@@ -37,19 +37,23 @@ def score(inst: dict, device: list[int]) -> Score:
         return Score(False, None, [], 0.0, [f"{len(device)} devices given for {len(layers)} layers"])
     bad = []
     busy = [0.0] * len(kinds)
-    kern = [0] * len(kinds)
+    kern = [[0] * gen.PROCESSORS for _ in kinds]  # kernels per processor of each device
     count = [0] * len(kinds)
     for j, ((_, row), d) in enumerate(zip(layers, device)):
         kind = kinds[d - 1]
         if not gen.fits(row, kind):
             bad.append(f"layer {j + 1}: input planes do not fit a {kind}")
         busy[d - 1] += gen.layer_us(row, kind)
-        kern[d - 1] += gen.kernels(row)
+        for p in range(min(row["c_in"], gen.PROCESSORS)):  # the processors of its input channels
+            kern[d - 1][p] += gen.proc_kernels(row)
         count[d - 1] += 1
     for d, kind in enumerate(kinds):
         acc = gen.ACCELERATORS[kind]
-        if kern[d] > acc["kernels"]:
-            bad.append(f"device {d + 1}: {kern[d]} kernels > {acc['kernels']}")
+        if max(kern[d]) > gen.proc_capacity(kind):
+            p = kern[d].index(max(kern[d]))
+            bad.append(
+                f"device {d + 1}: processor {p} holds {kern[d][p]} kernels > {gen.proc_capacity(kind)}"
+            )
         if count[d] > acc["layers"]:
             bad.append(f"device {d + 1}: {count[d]} layers > {acc['layers']}")
     link = 0.0

@@ -8,9 +8,17 @@ and the baseline read.
 
 The CNNs are synthetic ai8x-style networks (3x3 convolutions, 8-bit weights, 2x2 max-pooling in
 front of some layers). Accelerators are of MAX78000 or MAX78002 class: weight memory in 3x3
-kernels (64 processors x 768 kernels; 2,340 KiB), at most 32 / 128 layers, one input channel
-plane per data-memory instance (32 KiB / 80 KiB), 50 / 200 MHz. Layer latency follows the
+kernels (64 processors x 768 kernels; 2,340 KiB, 64 x 4,160), at most 32 / 128 layers, one input
+channel plane per data-memory instance (32 KiB / 80 KiB), 50 / 200 MHz. Layer latency follows the
 output-bound cycle model ``ceil(C_in / 64) * H * W * (C_out + 2)``.
+
+Kernels are stored per processor: a layer's C_in input channels sit on processors
+0..min(C_in, 64) - 1 and each of them holds ``ceil(C_in / 64) * C_out`` of its kernels, so a
+device's binding limit is processor 0's sum over its layers (``proc_kernels``, ``PCAP``). The
+weight load of an instance is that per-processor demand of all layers over the devices' summed
+per-processor capacity. The small, medium and hard sizes draw their CNNs up to a cap on the
+total-kernel load (as before the per-processor rule, so their CNNs are unchanged); the paper size
+draws them up to its per-processor load band and refuses a seed that lands outside it.
 """
 
 from __future__ import annotations
@@ -30,14 +38,17 @@ ACCELERATORS = {
     "MAX78002": dict(kernels=2340 * 1024 // 9, layers=128, plane_bytes=80 * 1024, clock_hz=200e6),
 }
 
-SIZES = {
-    # devices (MAX78000 count, MAX78002 count), weight-memory load (at most), layers per CNN, CNNs
-    "small": dict(types=(3, 0), load=0.7, layers=(5, 8), models=4),
-    "medium": dict(types=(3, 1), load=0.7, layers=(5, 8), models=4),
-    "hard": dict(types=(3, 1), load=0.85, layers=(7, 11), models=5),
-}
+PROCESSORS = 64  # CNN processors of both kinds; each has its own kernel memory
 
-LINK_BPS = 50e6  # shared wired link between the boards (bit/s)
+SIZES = {
+    # devices (MAX78000 count, MAX78002 count), total-kernel load (at most), layers per CNN, CNNs,
+    # shared link (bit/s); paper: per-processor load band instead, at least MIN_LAYERS layers
+    "small": dict(types=(3, 0), load=0.7, layers=(5, 8), models=4, link=50e6),
+    "medium": dict(types=(3, 1), load=0.7, layers=(5, 8), models=4, link=50e6),
+    "hard": dict(types=(3, 1), load=0.85, layers=(7, 11), models=5, link=50e6),
+    "paper": dict(types=(6, 3), band=(0.82, 0.87), layers=(8, 16), models=16, link=2e6),
+}
+MIN_LAYERS = 100  # paper size: layers of all CNNs (the papers' scale is 100-200)
 PIXELS = [32, 32, 48, 64, 64, 96]
 WIDTHS = [16, 24, 32, 48, 64, 96, 128]
 
@@ -64,6 +75,21 @@ def kernels(row: dict) -> int:
     return row["c_in"] * row["c_out"]
 
 
+def proc_kernels(row: dict) -> int:
+    """Kernels each of the layer's processors 0..min(C_in, 64) - 1 holds (processor 0 among them)."""
+    return math.ceil(row["c_in"] / PROCESSORS) * row["c_out"]
+
+
+def proc_capacity(kind: str) -> int:
+    return ACCELERATORS[kind]["kernels"] // PROCESSORS
+
+
+def proc_load(inst: dict) -> float:
+    """Per-processor weight load: every layer's kernels per processor over the devices' capacity."""
+    need = sum(proc_kernels(row) for _, row in flat_layers(inst))
+    return need / sum(proc_capacity(k) for k in inst["devices"])
+
+
 def cycles(row: dict) -> int:
     return math.ceil(row["c_in"] / 64) * row["h_out"] * row["h_out"] * (row["c_out"] + 2)
 
@@ -87,24 +113,45 @@ def make_instance(size: str, seed: int) -> dict:
     cfg = SIZES[size]
     rng = random.Random(f"synergy-{size}-{seed}")
     kinds = ["MAX78002"] * cfg["types"][1] + ["MAX78000"] * cfg["types"][0]
-    capacity = sum(ACCELERATORS[k]["kernels"] for k in kinds)
-    models: list[dict] = []
-    load = 0
-    while len(models) < cfg["models"]:
-        m = cnn(rng, rng.randint(*cfg["layers"]), kinds)
-        w = sum(kernels(r) for r in m["layers"])
-        if (load + w) / capacity > cfg["load"]:
-            if models:
-                break
-            continue
-        models.append(m)
-        load += w
+    models = draw_models(rng, cfg, kinds)
     # the heaviest CNN first, so that "layer 1 of the largest model" is a[1]
     models.sort(key=lambda m: -sum(kernels(r) for r in m["layers"]))
     for m in models:
         m["src"] = rng.randrange(len(kinds)) + 1  # sensing device
         m["dst"] = rng.randrange(len(kinds)) + 1  # device that uses the output
-    return dict(system="synergy", size=size, seed=seed, devices=kinds, link_bps=LINK_BPS, models=models)
+    inst = dict(system="synergy", size=size, seed=seed, devices=kinds, link_bps=cfg["link"], models=models)
+    if "band" in cfg:
+        lo, hi = cfg["band"]
+        layers = len(flat_layers(inst))
+        if not lo <= proc_load(inst) <= hi or layers < MIN_LAYERS:
+            raise SystemExit(
+                f"synergy {size} seed {seed}: per-processor load {proc_load(inst):.3f} (wanted {lo}-{hi}),"
+                f" {layers} layers (wanted {MIN_LAYERS}+); choose another seed"
+            )
+    return inst
+
+
+def draw_models(rng: random.Random, cfg: dict, kinds: list[str]) -> list[dict]:
+    """CNNs drawn until ``cfg["models"]`` or the load cap: the total-kernel ``load`` (stop at the
+    first CNN that overflows it) or the per-processor ``band`` (skip CNNs that overflow its top;
+    give up after 50 draws in a row that do)."""
+    if "band" in cfg:
+        size_of, capacity, cap = proc_kernels, sum(proc_capacity(k) for k in kinds), cfg["band"][1]
+    else:
+        size_of, capacity, cap = kernels, sum(ACCELERATORS[k]["kernels"] for k in kinds), cfg["load"]
+    models: list[dict] = []
+    load = misses = 0
+    while len(models) < cfg["models"] and misses < 50:
+        m = cnn(rng, rng.randint(*cfg["layers"]), kinds)
+        w = sum(size_of(r) for r in m["layers"])
+        if (load + w) / capacity > cap:
+            if models and "band" not in cfg:
+                break
+            misses += 1
+            continue
+        models.append(m)
+        load, misses = load + w, 0
+    return models
 
 
 def layer_us(row: dict, kind: str) -> float:
@@ -142,8 +189,8 @@ def tables(inst: dict) -> dict:
         FIRST=first,
         LAST=last,
         TYPE=[types.index(k) + 1 for k in kinds],
-        WK=[kernels(row) for _, row in layers],
-        WCAP=[ACCELERATORS[k]["kernels"] for k in kinds],
+        KP=[proc_kernels(row) for _, row in layers],
+        PCAP=[proc_capacity(k) for k in kinds],
         LCAP=[ACCELERATORS[k]["layers"] for k in kinds],
         LAT=lat,
         OK=allowed,
