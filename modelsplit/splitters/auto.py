@@ -26,10 +26,12 @@ PER_WORKER = 8
 MANY_WORKERS = 8
 MIN_PARTS = 512
 # At most MAX_PARTS parts unless asked for more (4 per worker at 1,024 workers): the split's own
-# cost on the coordinator (choosing cubes, writing one file per part) and the dispatcher's grow
-# with the part count, not with the workers. A knapsack UNSAT proof (372.5 s in one process) on
-# 1,024 virtual workers took 3.85 s with 8,192 parts (the split 82 % of it, writing the plan's
-# files 2.84 s of CPU) and 1.47 s with 4,096; see docs/performance.md.
+# cost on the coordinator (choosing cubes; writing one file per part, which a run's temporary
+# plan now skips) and the dispatcher's grow with the part count, not with the workers. A knapsack
+# UNSAT proof (372.5 s in one process) on 1,024 virtual workers took 3.85 s with 8,192 parts (the
+# split 82 % of it, writing the plan's files 2.84 s of CPU) and 1.47 s with 4,096; with no part
+# files, 1.34 s with 4,096 and 0.80 s with 1,024 (costas-array 14: 1.31 s with 4,096, 1.44 s with
+# 2,048, its last parts alone at the end); see docs/performance.md.
 MAX_PARTS = 4096
 
 
