@@ -260,11 +260,10 @@ def _make_parts(fmt, info: ModelInfo, cubes, files, solver, all_solutions) -> li
 
 
 def _write_part_files(fmt, plan_dir: Path, main: str, parts: Sequence[Part]) -> None:
-    """One file per part in parts/, as the model's format writes it (those not there yet)."""
+    """One file per part in parts/, as the model's format writes it."""
     (plan_dir / "parts").mkdir(exist_ok=True)
     for part in parts:
-        if not (plan_dir / part.file).exists():
-            fmt.write_part(plan_dir, main, part, len(parts))
+        fmt.write_part(plan_dir, main, part, len(parts))
 
 
 def write_part_files(plan: Plan) -> None:
