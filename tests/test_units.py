@@ -353,3 +353,28 @@ def test_a_journal_write_that_failed_refuses_every_later_transaction(tmp_path):
     states = {r.id: r.state.value for r in journal.parts()}
     assert states == {1: "running", 2: "pending"}  # as committed before the failure
     journal.close()
+
+
+def test_part_threads_run_every_job_and_reuse_idle_threads():
+    """A job handed over when a thread idles runs on it: 30 jobs one after another need one thread,
+    4 at once need 4; every job's event is set once it has returned, and close ends the threads."""
+    import threading
+
+    from modelsplit.workers.threads import PartThreads
+
+    pool, seen = PartThreads("t"), []
+    for i in range(30):
+        pool.run(lambda i=i: seen.append((i, threading.current_thread().name))).wait(5)
+    assert [i for i, _ in seen] == list(range(30))
+    assert len({name for _, name in seen}) == 1
+    gate, held = threading.Event(), []
+    events = [pool.run(lambda: (held.append(1), gate.wait(5))) for _ in range(4)]
+    gate.set()
+    assert all(e.wait(5) for e in events) and len(held) == 4
+    assert pool._threads == 4  # three more started while the first was busy: none was idle
+    pool.close()
+    for _ in range(100):
+        if not [t for t in threading.enumerate() if t.name.startswith("t-")]:
+            break
+        threading.Event().wait(0.02)
+    assert not [t for t in threading.enumerate() if t.name.startswith("t-")]

@@ -92,6 +92,8 @@ class Dispatcher:
         self.lex = lex_order_of(plan, flags)  # an optimisation's lexicographic search, if any
         self.inherited: dict[int, tuple[int, ...]] = {}  # a re-split part's point, to its children
         self.unrecorded = False  # a burst of events was not recorded: record nothing more
+        # attempts started and not recorded yet: (the attempt, its worker, when on the journal's clock)
+        self.starts: list[tuple[RunningPart, str | None, float]] = []
         self.race_policy = RacePolicy(plan, race)
         self.restart_policy = RestartPolicy(plan)
         self.resplit_policy = ResplitPolicy(plan, part_budget)
@@ -107,19 +109,14 @@ class Dispatcher:
 
     # ---- starting and stopping ------------------------------------------------------------------
     def start_parts(self) -> None:
-        """Start pending parts on the free workers; record them in one transaction (refused once a
-        write failed: then nothing more is recorded)."""
-        started = []
-        while self.executor.free > 0 and self.pending:
-            started.append(self.start_part(self.pending.popleft()))
-        if not started:
-            return
+        """Start pending parts on the free workers. Their starts are recorded with the next burst
+        of events, in its transaction (see :func:`record_starts`): one transaction a turn."""
         # known at once for local processes; a Dask executor may not offer it (its DoneEvent says)
         placement = getattr(self.executor, "placement", None)
-        with self.journal.transaction():
-            for running in started:
-                worker = placement(running.id) if placement is not None else None
-                self.journal.mark_running(running.id, running.attempt, running.bound, worker)
+        while self.executor.free > 0 and self.pending:
+            running = self.start_part(self.pending.popleft())
+            worker = placement(running.id) if placement is not None else None
+            self.starts.append((running, worker, self.journal.clock()))
 
     def start_part(self, part: Part) -> RunningPart:
         # independent parts (plan.independent) are each optimised to their own optimum
@@ -196,7 +193,6 @@ class Dispatcher:
 
     def on_done(self, res: PartResult) -> None:
         running = self.running.pop(res.part_id)
-        self.journal.set_worker(res.part_id, res.worker)  # a Dask worker is known once the part ran
         if res.statistics:
             self.statistics.append((res.part_id, res.statistics))
         if running.stopping == StopReason.RESTART and res.stopped:
@@ -239,12 +235,15 @@ class Dispatcher:
             promote_incumbent_part(self.pending, self.plan, self.journal)
 
     def take_events(self, wait: float) -> bool:
-        """Record the next burst of events in one journal transaction; False when none came."""
+        """Record the next burst of events, and the starts before them, in one journal transaction;
+        False when no event came."""
         event = self.executor.next_event(wait)
-        if event is None:
+        came = event is not None
+        if not came and not self.starts:
             return False
         try:
             with self.journal.transaction():
+                record_starts(self)
                 handled = 0
                 while event is not None:
                     self.handle(event)
@@ -253,7 +252,7 @@ class Dispatcher:
         except Exception:  # rolled back: what is in memory went past the journal
             self.unrecorded = True
             raise
-        return True
+        return came
 
     # ---- the loop -------------------------------------------------------------------------------
     def run(self, deadline: float | None, on_progress: Callable[[Progress], None] | None) -> bool:
@@ -293,6 +292,7 @@ class Dispatcher:
             while self.running and self.clock() < end:
                 self.take_events(0.2)
         with self.journal.transaction():
+            record_starts(self)
             for part_id in list(self.running):
                 record_end(self.journal, part_id, PartState.STOPPED)
 
@@ -381,6 +381,7 @@ def resplit(d: Dispatcher, running: RunningPart, res: PartResult) -> None:
     children = d.resplit_policy.cut(parent, len(d.running) + d.executor.free)
     if len(children) < 2:  # nothing left to cut: run it again as it is, and leave it alone
         d.ledger.depth[parent.id] = MAX_RESPLIT_DEPTH
+        d.journal.set_worker(parent.id, res.worker)  # a Dask worker is known once the part ran
         d.journal.mark_pending(parent.id)
         d.pending.appendleft(parent)
         return
@@ -421,7 +422,15 @@ def record_end(journal: Journal, part_id: int, state: PartState, res: PartResult
         elapsed=res.elapsed,
         cpu=res.cpu,
         error=None if replaced else res.error,
+        worker=res.worker,  # a Dask worker is known once the part ran
     )
+
+
+def record_starts(d: Dispatcher) -> None:
+    """Record the attempts started since the last transaction (called inside one)."""
+    for running, worker, when in d.starts:
+        d.journal.mark_running(running.id, running.attempt, running.bound, worker, when)
+    d.starts.clear()
 
 
 def can_exclude(plan: Plan, journal: Journal, part_id: int) -> bool:

@@ -100,13 +100,20 @@ class PartLog:
             self.conn.execute("UPDATE parts SET worker = ? WHERE id = ?", (worker, part_id))
 
     def mark_running(
-        self, part_id: int, attempt: int, bound: float | None, worker: str | None = None
+        self,
+        part_id: int,
+        attempt: int,
+        bound: float | None,
+        worker: str | None = None,
+        started: float | None = None,
     ) -> None:
-        """A part's attempt started (on ``worker``, when known as it starts)."""
+        """A part's attempt started (on ``worker``, when known as it starts; at ``started`` on
+        the journal's clock, now if not given)."""
+        started = self.clock() if started is None else started
         self.conn.execute(
             "UPDATE parts SET state = ?, attempts = ?, bound = ?, started = ?, status = NULL, "
             "error = NULL, worker = ? WHERE id = ?",
-            (PartState.RUNNING.value, attempt, bound, self.clock(), worker, part_id),
+            (PartState.RUNNING.value, attempt, bound, started, worker, part_id),
         )
 
     def mark_finished(
@@ -120,12 +127,16 @@ class PartLog:
         elapsed: float,
         error: str | None = None,
         cpu: float | None = None,
+        worker: str | None = None,
     ) -> None:
+        """An attempt ended (``worker``: where it ran, when known only now, as on Dask)."""
+        now, worker = self.clock(), worker or None
         # cpu adds up over the part's attempts (a restarted or stopped attempt's search counts too)
         self.conn.execute(
             "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
-            "finished = ?, error = ?, cpu = COALESCE(cpu, 0) + COALESCE(?, 0) WHERE id = ?",
-            (state.value, status.value, n_solutions, objective, elapsed, self.clock(), error, cpu, part_id),
+            "finished = ?, error = ?, cpu = COALESCE(cpu, 0) + COALESCE(?, 0), "
+            "worker = COALESCE(?, worker) WHERE id = ?",
+            (state.value, status.value, n_solutions, objective, elapsed, now, error, cpu, worker, part_id),
         )
         self.conn.execute(
             "INSERT INTO runs (part_id, attempt, worker, started, finished, state, cpu) "

@@ -17,6 +17,7 @@ from modelsplit.plan.task import PartTask
 from modelsplit.status import Status
 from modelsplit.workers.backend import Backend, PartResult, StopToken
 from modelsplit.workers.executor import DoneEvent, Event, SolutionEvent
+from modelsplit.workers.threads import PartThreads
 
 
 def default_workers() -> int:
@@ -33,9 +34,10 @@ class LocalExecutor:
         self.backend = backend
         self.workers = workers or default_workers()
         self._events: queue.Queue[Event] = queue.Queue()
-        self._running: dict[int, tuple[StopToken, threading.Thread]] = {}
+        self._running: dict[int, tuple[StopToken, threading.Event]] = {}  # the event: its thread returned
         self._slots: dict[int, int] = {}  # part id -> worker slot (1..workers) it runs in
         self._host = socket.gethostname()
+        self._threads = PartThreads()
 
     @property
     def free(self) -> int:
@@ -72,9 +74,7 @@ class LocalExecutor:
             result.worker = where
             self._events.put(DoneEvent(task.part_id, task.attempt, result))
 
-        thread = threading.Thread(target=run, name=f"part-{task.part_id}", daemon=True)
-        self._running[task.part_id] = (token, thread)
-        thread.start()
+        self._running[task.part_id] = (token, self._threads.run(run))
 
     def next_event(self, timeout: float | None) -> Event | None:
         try:
@@ -99,8 +99,9 @@ class LocalExecutor:
         """Stop everything, wait for the part threads to finish, and end the processes the
         backend keeps across parts (CP-SAT's part servers)."""
         self.stop_all()
-        for _, thread in list(self._running.values()):
-            thread.join(timeout)
+        for _, done in list(self._running.values()):
+            done.wait(timeout)
+        self._threads.close()
         close = getattr(self.backend, "close", None)
         if close is not None:
             close()

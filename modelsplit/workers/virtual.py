@@ -42,6 +42,7 @@ from modelsplit.workers import cputime
 from modelsplit.workers.backend import Backend, PartResult, Solution, StopToken
 from modelsplit.workers.executor import DoneEvent, Event, SolutionEvent
 from modelsplit.workers.local import default_workers
+from modelsplit.workers.threads import PartThreads
 
 LATENCY = 0.005  # virtual seconds from a part's start to its solver's start (a Dask task's round trip)
 QUANTUM = 0.01  # real seconds between looks at the running parts' clocks
@@ -64,7 +65,7 @@ class _Part:
     # to receive the signal, is the simulation's, not the search's)
     stop_by: float | None = None
     end: float | None = None  # virtual time it ended, once its solver has
-    thread: threading.Thread | None = field(default=None, repr=False)
+    done: threading.Event | None = field(default=None, repr=False)  # set once its thread has returned
 
     @property
     def clock(self) -> float:
@@ -158,6 +159,7 @@ class VirtualExecutor:
         self._events: list[tuple[float, int, Event]] = []  # a heap, by virtual time
         self._seq = itertools.count()
         self._free_slots: list[int] = []  # a heap: slots given back by ended parts, lowest first
+        self._threads = PartThreads()
         self._closed = False
 
     # ---- the executor interface -----------------------------------------------------------------
@@ -182,10 +184,9 @@ class VirtualExecutor:
             raise SolveError("this virtual executor is closed")
         slot = heapq.heappop(self._free_slots) if self._free_slots else len(self._parts) + 1
         part = _Part(task, slot, self.now + self.latency, StopToken())
-        part.thread = threading.Thread(target=self._run, args=(part,), name=f"part-{task.part_id}", daemon=True)
         with self._lock:
             self._parts[task.part_id] = part
-        part.thread.start()
+        part.done = self._threads.run(lambda: self._run(part))
 
     def next_event(self, timeout: float | None) -> Event | None:
         """The next event in virtual time, advancing the clock at most TICK virtual seconds (and
@@ -231,9 +232,10 @@ class VirtualExecutor:
         self._closed = True
         self.stop_all()
         for part in list(self._parts.values()):
-            if part.thread is not None:
-                part.thread.join(timeout)
+            if part.done is not None:
+                part.done.wait(timeout)
             _signal(part, signal.SIGCONT)
+        self._threads.close()
 
     # ---- inside ---------------------------------------------------------------------------------
     def _run(self, part: _Part) -> None:
