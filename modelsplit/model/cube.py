@@ -89,7 +89,8 @@ class Cube:
     def mzn(self, info: ModelInfo) -> str:
         if not self.restrictions:
             return "true"
-        return " /\\ ".join(r.mzn(info) for r in self.restrictions)
+        texts = info.texts
+        return " /\\ ".join(texts.get(r) or texts.setdefault(r, r.mzn(info)) for r in self.restrictions)
 
     def to_json(self) -> list[dict]:
         return [r.to_json() for r in self.restrictions]

@@ -75,6 +75,9 @@ class ModelInfo:
     # the slot that is the objective itself, when the model optimises a decision variable: a
     # split on it makes parts of objective bands, which the default order leaves out
     objective: Slot | None = None
+    # a restriction's MiniZinc text, once made (see Cube.mzn): a split for 1,024 workers writes
+    # 4,096 cubes that share most of their restrictions
+    texts: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.goal = Goal(self.goal)  # a goal given as MiniZinc's word
