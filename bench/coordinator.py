@@ -18,6 +18,15 @@ counting its solutions. Columns:
 
 A journal and collector that stay O(1) per event show the same per-part cost at every part count.
 The virtual cluster (bench/scale.py) reports the same CPU in its `coord` column, with real solvers.
+
+``--virtual MODEL DATA`` measures that instead, piece by piece: MODEL split into --parts parts
+(`auto`, no race) and solved on --workers virtual workers with real solvers, --repeat times; each
+piece's CPU on the dispatcher's thread is timed apart (thread CPU around the call) and printed in
+us per part: task (a part's task: its cube as FlatZinc), start (handing it to the executor),
+journal (transactions: BEGIN and COMMIT), record (the parts' start and end rows), events (the
+rest of handling events), other (the rest: policies, the loop). Timing a piece costs about a
+microsecond a call, so ``--plain`` (the total only) is the one to compare two versions of the
+code with: run it from a checkout of each, one after the other, alternating.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -116,20 +126,112 @@ def measure(parts: int, workers: int, solutions: int, per_event: int, scratch: P
     return {"parts": len(plan.parts), "solutions": answer.n_solutions, "cpu": cpu}
 
 
+PIECES = {  # label: (module, owner or None, attribute) of a call timed on the dispatcher's thread
+    "task": ("modelsplit.run.dispatcher", None, "make_task"),
+    "start": ("modelsplit.workers.virtual", "VirtualExecutor", "start"),
+    "tx begin": ("modelsplit.run.store", "Transaction", "__enter__"),
+    "tx commit": ("modelsplit.run.store", "Transaction", "__exit__"),
+    "record": ("modelsplit.run.journal_parts", "PartLog", "mark_running"),
+    "record end": ("modelsplit.run.dispatcher", None, "record_end"),
+    "events": ("modelsplit.run.dispatcher", "Dispatcher", "handle"),
+}
+
+
+def _timed(spent: collections.Counter, label: str, call):
+    """``call`` with its CPU on the main thread added to ``spent[label]`` (nested pieces count in
+    both: the table takes the inner ones out)."""
+    import threading
+
+    main = threading.main_thread()
+
+    def timed(*args, **kwargs):
+        if threading.current_thread() is not main:
+            return call(*args, **kwargs)
+        cpu = time.thread_time()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            spent[label] += time.thread_time() - cpu
+
+    return timed
+
+
+def measure_virtual(files: list[str], workers: int, parts: int, pieces: bool = True) -> dict:
+    """A virtual run of ``files`` on ``workers`` workers, split into ``parts`` parts: the
+    coordinator's CPU seconds and each piece's (see the module; ``pieces`` False: none timed)."""
+    import importlib
+
+    spent: collections.Counter = collections.Counter()
+    saved = []
+    for label, (module, owner, attr) in PIECES.items() if pieces else ():
+        target = importlib.import_module(module)
+        target = getattr(target, owner) if owner else target
+        saved.append((target, attr, getattr(target, attr)))
+        setattr(target, attr, _timed(spent, label, getattr(target, attr)))
+    try:
+        answer = api.run(files[0], files[1:], virtual=workers, parts=parts, race=0)
+    finally:
+        for target, attr, call in saved:
+            setattr(target, attr, call)
+    run = answer.virtual
+    if not pieces:
+        return {"makespan": run.makespan, "coordinator": run.coordinator_cpu}
+    end = spent.pop("record end")
+    spent["events"] -= end  # an event's part end is recorded while it is handled
+    spent["record"] += end
+    spent["journal"] = spent.pop("tx begin") + spent.pop("tx commit")
+    spent["other"] = run.coordinator_cpu - sum(spent.values())
+    return {"makespan": run.makespan, "coordinator": run.coordinator_cpu, **spent}
+
+
+def virtual_main(args) -> None:
+    files = args.virtual
+    parts = int(args.parts.split(",")[0]) if args.parts else 4096
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores: the coordinator's "
+        f"CPU in a virtual run of {Path(files[0]).name} {' '.join(Path(f).name for f in files[1:])}, "
+        f"W={args.workers}, {parts} parts, load {os.getloadavg()[0]:.0f}"
+    )
+    labels = ["task", "start", "journal", "record", "events", "other"]
+    print(
+        "| run | makespan s | coordinator s | per part us | " + " | ".join(f"{x} us" for x in labels) + " |"
+    )
+    print("|---:|---:|---:|---:|" + "---:|" * len(labels))
+    for i in range(args.repeat):
+        r = measure_virtual(files, args.workers, parts, not args.plain)
+        per = [f"{1e6 * r[x] / parts:.0f}" if x in r else "-" for x in labels]
+        print(
+            f"| {i + 1} | {r['makespan']:.2f} | {r['coordinator']:.2f} | {1e6 * r['coordinator'] / parts:.0f} | "
+            + " | ".join(per)
+            + " |",
+            flush=True,
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--parts", default="1000,4000,10000", help="part counts, comma-separated")
+    ap.add_argument(
+        "--parts", default=None, help="part counts, comma-separated (1000,4000,10000; --virtual: 4096)"
+    )
     ap.add_argument("--workers", type=int, default=1024, help="parts running at once")
     ap.add_argument("--solutions", type=int, default=100, help="solutions of each part")
     ap.add_argument("--per-event", type=int, default=50, help="solutions in one event")
+    ap.add_argument(
+        "--virtual", nargs="+", metavar="FILE", help="MODEL [DATA...]: a virtual run's pieces instead"
+    )
+    ap.add_argument("--repeat", type=int, default=1, help="--virtual: runs")
+    ap.add_argument("--plain", action="store_true", help="--virtual: time no piece (the total only)")
     args = ap.parse_args(argv)
+    if args.virtual:
+        virtual_main(args)
+        return
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {ROOT.name}: coordinator CPU, W={args.workers}"
     )
     print("| parts | solutions | coordinator s | per part ms | per solution us | parts/s | solutions/s |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="modelsplit-coord-") as tmp:
-        for n in (int(x) for x in args.parts.split(",")):
+        for n in (int(x) for x in (args.parts or "1000,4000,10000").split(",")):
             bare = measure(n, args.workers, 0, args.per_event, Path(tmp))
             full = measure(n, args.workers, args.solutions, args.per_event, Path(tmp))
             per_part = bare["cpu"] / bare["parts"]
