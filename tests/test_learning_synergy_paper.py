@@ -2,7 +2,7 @@
 a device in total but overflow one processor is infeasible in the model and refused by the
 evaluator and the baseline; the paper size's seeds 1-3 have the per-processor load in its band,
 100+ layers and a BLE-class link; the generator refuses a seed out of range; the committed
-paper.dzn / paper.json are what gen.py writes for seed 1."""
+paper.dzn / paper.json are what gen.py writes for seed 1, hard.dzn / hard.json for seed 66."""
 
 from __future__ import annotations
 
@@ -89,21 +89,22 @@ def test_paper_size_refuses_a_seed_out_of_range(monkeypatch):
     assert "choose another seed" in message and "\n" not in message
 
 
-def test_committed_paper_instance_is_what_gen_writes(tmp_path):
-    out = tmp_path / "paper.dzn"
+@pytest.mark.parametrize("size, seed", [("paper", 1), ("hard", 66)])
+def test_committed_instance_is_what_gen_writes(size, seed, tmp_path):
+    out = tmp_path / f"{size}.dzn"
     subprocess.run(
         [
             sys.executable,
             str(LEARNING / "synergy" / "gen.py"),
             "--size",
-            "paper",
+            size,
             "--seed",
-            "1",
+            str(seed),
             "-o",
             str(out),
         ],
         check=True,
     )
-    assert out.read_text() == (LEARNING / "synergy" / "paper.dzn").read_text()
-    committed = json.loads((LEARNING / "synergy" / "paper.json").read_text())
+    assert out.read_text() == (LEARNING / "synergy" / f"{size}.dzn").read_text()
+    committed = json.loads((LEARNING / "synergy" / f"{size}.json").read_text())
     assert json.loads(out.with_suffix(".json").read_text()) == committed
