@@ -23,7 +23,7 @@ the 300-1200 s range the targets are set for: bench/instances.py writes them. Co
   sequential CPU: search a weaker bound or a cut did not prune, and per-part start-up; negative
   when the parts together searched less), lost (CPU of attempts thrown away: restarted for a
   better bound, re-split, or the race stopped), idle (the rest: workers without work, imbalance
-  at the end, start latency)
+  at the end, start latency, workers waiting while the coordinator's turn takes its time)
 - coord: CPU seconds of the coordinator (dispatcher, journal, collector, readers) during the solve;
   "!" when it exceeds the makespan (the coordinator is then the bottleneck at that W)
 

@@ -11,11 +11,14 @@ Events are stamped with the clock of the part that produced them (a solution: th
 when it was read; a part's end: its start plus its total CPU) and reach the dispatcher in that
 order, only once virtual now has reached them, so the dispatcher sees what W idle cores would
 show it, in the same order: an incumbent reaches other parts at the virtual time it was found,
-never earlier. Virtual time advances only inside :meth:`VirtualExecutor.next_event`: while the
-dispatcher decides, every part is paused and the clock it reads (:meth:`VirtualExecutor.clock`)
-stands still, so its own CPU is not charged to the parts (it is measured apart, see
-``coordinator_cpu``). A new part starts at virtual now plus ``latency`` (a task's round trip to
-a worker on a real cluster).
+never earlier. The parts advance only inside :meth:`VirtualExecutor.next_event`: while the
+dispatcher decides, every part is paused, so its own CPU is not charged to the parts (it is
+measured apart, see ``coordinator_cpu``). But the dispatcher's time passes as it would beside W
+busy workers: its clock (:meth:`VirtualExecutor.clock`) is virtual now plus the CPU seconds it has
+used since it last waited for an event, a part it starts starts then (plus ``latency``, a task's
+round trip to a worker on a real cluster), and before the next wait the parts run on to that
+time. So a coordinator that takes long over a turn delays the parts it starts, as on a real
+cluster, and finds the events that came meanwhile together, to handle in one turn.
 
 Each part runs in processes of its own (a backend that keeps processes across parts, as CP-SAT's
 part servers, is told not to), so a part's CPU is its own.
@@ -161,6 +164,11 @@ class VirtualExecutor:
         self._free_slots: list[int] = []  # a heap: slots given back by ended parts, lowest first
         self._threads = PartThreads()
         self._closed = False
+        # the dispatcher's thread and its CPU seconds when it last waited (None: it has not yet
+        # started a part): what it has used since is time that passed for the workers
+        self._owner: int | None = None
+        self._mark = 0.0
+        self._target = start  # virtual time the parts must reach before the next event is looked for
 
     # ---- the executor interface -----------------------------------------------------------------
     @property
@@ -172,8 +180,14 @@ class VirtualExecutor:
         return None
 
     def clock(self) -> float:
-        """Virtual now: the dispatcher's clock on a virtual run."""
-        return self.now
+        """The dispatcher's clock on a virtual run: virtual now, plus (read from the dispatcher's
+        thread) the CPU seconds it has used since it last waited for an event."""
+        return self.now + self._busy()
+
+    def _busy(self) -> float:
+        if self._owner != threading.get_ident():
+            return 0.0
+        return max(0.0, time.thread_time() - self._mark)
 
     def placement(self, part_id: int) -> str | None:
         part = self._parts.get(part_id)
@@ -182,35 +196,53 @@ class VirtualExecutor:
     def start(self, task: PartTask) -> None:
         if self._closed:
             raise SolveError("this virtual executor is closed")
+        if self._owner is None:  # the dispatcher's first part: its time counts from here
+            self._owner, self._mark = threading.get_ident(), time.thread_time()
         slot = heapq.heappop(self._free_slots) if self._free_slots else len(self._parts) + 1
-        part = _Part(task, slot, self.now + self.latency, StopToken())
+        part = _Part(task, slot, self.clock() + self.latency, StopToken())
         with self._lock:
             self._parts[task.part_id] = part
         part.done = self._threads.run(lambda: self._run(part))
 
     def next_event(self, timeout: float | None) -> Event | None:
-        """The next event in virtual time, advancing the clock at most TICK virtual seconds (and
-        ``timeout`` real seconds) while none is due; every part is paused when it returns."""
-        event = self._due()
-        if event is not None or timeout == 0 or not self._parts:
-            return event
-        until_real = None if timeout is None else time.monotonic() + timeout
-        until_virtual = self.now + TICK
+        """The next event in virtual time; every part is paused when it returns.
+
+        ``timeout`` 0 only takes an event already due. Otherwise the parts first run on to the
+        dispatcher's clock (the time its turn took, see :meth:`clock`), then on until an event is
+        due, at most TICK virtual seconds (and ``timeout`` real seconds) more."""
+        if timeout == 0:
+            return self._due()
         cpu = time.thread_time()
+        self._target = max(self._target, self.now + self._busy())
+        event = None
         try:
-            while event is None:
-                self._step()
-                event = self._due()
-                if event is not None or self.now >= until_virtual:
-                    break
-                if until_real is not None and time.monotonic() >= until_real:
-                    break
-                self._wake.wait(QUANTUM)
-                self._wake.clear()
+            if self._parts:
+                event = self._advance(self._target, timeout)
         finally:
             self._freeze()
-            self.simulation_cpu += time.thread_time() - cpu
-        return event
+            done = time.thread_time()
+            self.simulation_cpu += done - cpu
+            if self._owner == threading.get_ident():
+                self._mark = done
+        return event if event is not None else self._due()
+
+    def _advance(self, target: float, timeout: float | None) -> Event | None:
+        """Run the parts until virtual now has reached ``target`` and an event is due (taking it),
+        or TICK virtual seconds past ``target``, or ``timeout`` real seconds."""
+        until_real = None if timeout is None else time.monotonic() + timeout
+        until_virtual = target + TICK
+        while True:
+            self._step(target)
+            if self.now >= target:
+                event = self._due()
+                if event is not None or self.now >= until_virtual:
+                    return event
+            if until_real is not None and time.monotonic() >= until_real:
+                return None
+            if not self._parts:
+                return None
+            self._wake.wait(QUANTUM)
+            self._wake.clear()
 
     def stop(self, part_id: int) -> None:
         part = self._parts.get(part_id)
@@ -218,7 +250,7 @@ class VirtualExecutor:
             self._measure(part)
             # told now, it ends now (and the latency): a clock that ran ahead (a process that ran
             # while the dispatcher started other parts) is search it would not have done by now
-            part.stop_by = self.now + self.latency
+            part.stop_by = self.clock() + self.latency
             _signal(part, signal.SIGCONT)  # a paused process would hold SIGTERM until resumed
             part.paused = False
             part.token.stop()
@@ -255,10 +287,13 @@ class VirtualExecutor:
         with self._lock:
             # the CPU the kernel reported when the processes were reaped is the exact total
             part.cpu = max(part.cpu, result.cpu or 0.0)
-            part.end = part.clock
-        # in virtual seconds, as every time the dispatcher reads (the re-split budget among them)
-        result.elapsed = part.end - part.start
-        self._push(part.end, DoneEvent(task.part_id, task.attempt, result))
+            end = part.clock
+            # in virtual seconds, as every time the dispatcher reads (the re-split budget among them)
+            result.elapsed = end - part.start
+            # ended and its event queued at once: the clock never passes an end not yet queued
+            heapq.heappush(self._events, (end, next(self._seq), DoneEvent(task.part_id, task.attempt, result)))
+            part.end = end
+        self._wake.set()
 
     def _push(self, when: float, event: Event) -> None:
         with self._lock:
@@ -294,14 +329,21 @@ class VirtualExecutor:
                 part.rss = rss
         return rss
 
-    def _step(self) -> None:
-        """Move virtual now up to the slowest part, and let only the slowest ``cores`` run."""
+    def _step(self, target: float) -> None:
+        """Move virtual now up to the slowest running part, and let only the slowest ``cores`` run.
+
+        Now stops at the first event not yet taken, unless it is before ``target`` (the
+        dispatcher's clock: it was busy until then, and takes the events of that time together)."""
         parts = list(self._parts.values())
         for part in parts:
             if part.end is None and not part.paused:
                 self._check_memory(self._measure(part))
-        if parts:
-            self.now = max(self.now, min(p.clock for p in parts))
+        with self._lock:
+            first = self._events[0][0] if self._events else None
+        reach = min((p.clock for p in parts if p.end is None), default=None)
+        if first is not None:
+            reach = max(target, first) if reach is None else min(reach, max(target, first))
+        self.now = max(self.now, target if reach is None else reach)
         # a part being stopped runs on to its end: a paused process would hold its SIGTERM
         runnable = sorted((p for p in parts if p.end is None and not p.token.stopped), key=lambda p: p.clock)
         for i, part in enumerate(runnable):
@@ -312,7 +354,7 @@ class VirtualExecutor:
                 part.paused = _signal(part, signal.SIGSTOP)
 
     def _freeze(self) -> None:
-        """Pause every part: virtual time stands still while the dispatcher decides."""
+        """Pause every part while the dispatcher decides (its own time is its CPU: see clock)."""
         for part in list(self._parts.values()):
             if part.end is None and not part.paused and not part.token.stopped:
                 self._measure(part)
