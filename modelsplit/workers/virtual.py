@@ -163,6 +163,7 @@ class VirtualExecutor:
         self._seq = itertools.count()
         self._free_slots: list[int] = []  # a heap: slots given back by ended parts, lowest first
         self._threads = PartThreads()
+        self._starting: list[_Part] = []  # started in the dispatcher's turn, not yet on a thread
         self._closed = False
         # the dispatcher's thread and its CPU seconds when it last waited (None: it has not yet
         # started a part): what it has used since is time that passed for the workers
@@ -202,7 +203,17 @@ class VirtualExecutor:
         part = _Part(task, slot, self.clock() + self.latency, StopToken())
         with self._lock:
             self._parts[task.part_id] = part
-        part.done = self._threads.run(lambda: self._run(part))
+        # its thread starts the solver once the dispatcher waits (see _launch), not beside its turn
+        self._starting.append(part)
+
+    def _launch(self) -> None:
+        """Hand the parts started in the dispatcher's last turn to their threads: the solver
+        processes they start (a fork and exec each, and MiniZinc's set-up in Python) would
+        otherwise share the interpreter with the dispatcher while it decides, and its CPU would
+        count theirs. Their virtual start was set when they were started."""
+        starting, self._starting = self._starting, []
+        for part in starting:
+            part.done = self._threads.run(lambda part=part: self._run(part))
 
     def next_event(self, timeout: float | None) -> Event | None:
         """The next event in virtual time; every part is paused when it returns.
@@ -216,6 +227,7 @@ class VirtualExecutor:
         self._target = max(self._target, self.now + self._busy())
         event = None
         try:
+            self._launch()
             if self._parts:
                 event = self._advance(self._target, timeout)
         finally:
@@ -262,6 +274,7 @@ class VirtualExecutor:
     def close(self, timeout: float = 5.0) -> None:
         """Stop every part and wait for its solver to end; nothing is left paused."""
         self._closed = True
+        self._starting.clear()  # never handed to a thread: nothing of theirs runs
         self.stop_all()
         for part in list(self._parts.values()):
             if part.done is not None:
