@@ -203,17 +203,7 @@ class VirtualExecutor:
         part = _Part(task, slot, self.clock() + self.latency, StopToken())
         with self._lock:
             self._parts[task.part_id] = part
-        # its thread starts the solver once the dispatcher waits (see _launch), not beside its turn
-        self._starting.append(part)
-
-    def _launch(self) -> None:
-        """Hand the parts started in the dispatcher's last turn to their threads: the solver
-        processes they start (a fork and exec each, and MiniZinc's set-up in Python) would
-        otherwise share the interpreter with the dispatcher while it decides, and its CPU would
-        count theirs. Their virtual start was set when they were started."""
-        starting, self._starting = self._starting, []
-        for part in starting:
-            part.done = self._threads.run(lambda part=part: self._run(part))
+        self._starting.append(part)  # its thread starts its solver once the dispatcher waits
 
     def next_event(self, timeout: float | None) -> Event | None:
         """The next event in virtual time; every part is paused when it returns.
@@ -227,7 +217,12 @@ class VirtualExecutor:
         self._target = max(self._target, self.now + self._busy())
         event = None
         try:
-            self._launch()
+            # the parts of the last turn start their solvers now, not beside it: a fork and exec
+            # each (and MiniZinc's set-up in Python) would share the interpreter with the
+            # dispatcher, and its CPU would count theirs (their virtual start is set already)
+            starting, self._starting = self._starting, []
+            for part in starting:
+                part.done = self._threads.run(lambda part=part: self._run(part))
             if self._parts:
                 event = self._advance(self._target, timeout)
         finally:
@@ -249,9 +244,7 @@ class VirtualExecutor:
                 event = self._due()
                 if event is not None or self.now >= until_virtual:
                     return event
-            if until_real is not None and time.monotonic() >= until_real:
-                return None
-            if not self._parts:
+            if not self._parts or (until_real is not None and time.monotonic() >= until_real):
                 return None
             self._wake.wait(QUANTUM)
             self._wake.clear()
