@@ -151,6 +151,24 @@ def test_probing_stops_when_its_budget_is_spent(solver, tmp_path, monkeypatch):
     assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 92
 
 
+def test_eps_asks_no_more_probes_than_its_budget_within_a_level(solver, tmp_path):
+    """eps asks at most PROBE_BUDGET probes per part asked for, the last level included (golomb
+    11 in 64 parts asked 258 of a budget of 256): cubes past it are kept, unasked, and the plan
+    is still exact."""
+    import re
+
+    from modelsplit.splitters.eps import PROBE_BUDGET
+
+    files = [str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", strategy="eps", parts=64, race=0)
+    asked = int(re.search(r"\((\d+) probes", plan.note).group(1))
+    assert asked <= PROBE_BUDGET * 64, plan.note
+    if "past the budget" in plan.note:  # the last level was cut short: the budget is spent exactly
+        assert asked == PROBE_BUDGET * 64
+    answer = api.solve(plan, workers=2)
+    assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == 72
+
+
 def test_auto_asks_for_at_most_4096_parts_unless_told_otherwise():
     """auto's part count: 8 per worker, at least 512 from 8 workers on (not for an enumeration),
     at most MAX_PARTS (the split's and the dispatcher's costs grow with the parts); --parts wins."""
