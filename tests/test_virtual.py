@@ -372,6 +372,28 @@ def test_the_dispatchers_own_cpu_passes_on_the_virtual_clock(tmp_path):
     assert ends[first.id][1] - ends[second.id][1] >= 0.2 - 1e-3
 
 
+def test_a_part_stopped_before_its_thread_took_it_ends_unrun(tmp_path):
+    """A part started and stopped within one turn (or whose hand-over an interrupt cut short)
+    never runs its solver, and its end comes at once: the clock does not wait for it."""
+    files = [str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=2, race=0)
+    from modelsplit.plan.task import make_task
+    from modelsplit.workers.solvers import resolve_solver
+
+    executor = VirtualExecutor(MiniZincBackend(), 2)
+    part = plan.parts[0]
+    try:
+        executor.start(make_task(plan, part, 1, resolve_solver("gecode").arg, plan.values_file.read_text(), None))
+        executor.stop(part.id)
+        started = time.monotonic()
+        event = executor.next_event(5.0)
+        assert time.monotonic() - started < 2.0
+    finally:
+        executor.close()
+    assert event is not None and event.part_id == part.id and event.result.stopped
+    assert event.result.cpu in (None, 0.0) and executor.free == 2 and solver_processes(plan) == []
+
+
 def test_the_report_of_a_virtual_run_shows_virtual_time(tmp_path):
     from modelsplit.report.write import write_report
 

@@ -222,7 +222,8 @@ class VirtualExecutor:
             # dispatcher, and its CPU would count theirs (their virtual start is set already)
             starting, self._starting = self._starting, []
             for part in starting:
-                part.done = self._threads.run(lambda part=part: self._run(part))
+                if part.end is None:  # not stopped before it ran
+                    part.done = self._threads.run(lambda part=part: self._run(part))
             if self._parts:
                 event = self._advance(self._target, timeout)
         finally:
@@ -251,7 +252,11 @@ class VirtualExecutor:
 
     def stop(self, part_id: int) -> None:
         part = self._parts.get(part_id)
-        if part is not None and part.end is None:
+        if part is not None and part.end is None and part.done is None:
+            # never handed to a thread (an interrupt came between?): it ends unrun, or now waits for ever
+            part.stop_by = part.start
+            self._end(part, PartResult(part_id, part.task.attempt, Status.UNKNOWN, stopped=True))
+        elif part is not None and part.end is None:
             self._measure(part)
             # told now, it ends now (and the latency): a clock that ran ahead (a process that ran
             # while the dispatcher started other parts) is search it would not have done by now
@@ -289,15 +294,18 @@ class VirtualExecutor:
         except Exception as exc:  # a crash of the backend is a failed attempt, not a crash of the run
             result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
         self._measure(part)
+        self._end(part, result)
+
+    def _end(self, part: _Part, result: PartResult) -> None:
+        """A part ended: ended and queued at once (the clock never passes an end not yet queued)."""
         result.worker = f"virtual/{part.slot}"
         with self._lock:
             # the CPU the kernel reported when the processes were reaped is the exact total
             part.cpu = max(part.cpu, result.cpu or 0.0)
             end = part.clock
-            # in virtual seconds, as every time the dispatcher reads (the re-split budget among them)
-            result.elapsed = end - part.start
-            # ended and its event queued at once: the clock never passes an end not yet queued
-            heapq.heappush(self._events, (end, next(self._seq), DoneEvent(task.part_id, task.attempt, result)))
+            result.elapsed = end - part.start  # the re-split budget is made of these
+            event = DoneEvent(part.task.part_id, part.task.attempt, result)
+            heapq.heappush(self._events, (end, next(self._seq), event))
             part.end = end
         self._wake.set()
 
@@ -367,14 +375,18 @@ class VirtualExecutor:
                 part.paused = _signal(part, signal.SIGSTOP)
 
     def _check_memory(self, rss: int) -> None:
-        if rss <= self.peak_rss:
-            return
-        self.peak_rss = rss
-        if self._memory is None or self.workers * rss <= MEMORY_SHARE * self._memory:
-            return
-        fits = max(1, int(MEMORY_SHARE * self._memory // rss))
-        raise SolveError(
-            f"--virtual {self.workers} would hold {self.workers} paused solver processes of about "
-            f"{rss / 2**20:.0f} MiB each, more than this machine's {self._memory / 2**30:.1f} GiB of "
-            f"free memory: use --virtual {fits} or fewer"
-        )
+        if rss > self.peak_rss:
+            self.peak_rss = rss
+            _check_memory(self.workers, rss, self._memory)
+
+
+def _check_memory(workers: int, rss: int, memory: int | None) -> None:
+    """Refuse ``workers`` paused solver processes of ``rss`` bytes each that would not fit."""
+    if memory is None or workers * rss <= MEMORY_SHARE * memory:
+        return
+    fits = max(1, int(MEMORY_SHARE * memory // rss))
+    raise SolveError(
+        f"--virtual {workers} would hold {workers} paused solver processes of about "
+        f"{rss / 2**20:.0f} MiB each, more than this machine's {memory / 2**30:.1f} GiB of "
+        f"free memory: use --virtual {fits} or fewer"
+    )
