@@ -255,6 +255,7 @@ class VirtualExecutor:
         if part is not None and part.end is None and part.done is None:
             # never handed to a thread (an interrupt came between?): it ends unrun, or now waits for ever
             part.stop_by = part.start
+            part.token.stop()  # a thread that took it after all stops its solver at once
             self._end(part, PartResult(part_id, part.task.attempt, Status.UNKNOWN, stopped=True))
         elif part is not None and part.end is None:
             self._measure(part)
@@ -272,7 +273,6 @@ class VirtualExecutor:
     def close(self, timeout: float = 5.0) -> None:
         """Stop every part and wait for its solver to end; nothing is left paused."""
         self._closed = True
-        self._starting.clear()  # never handed to a thread: nothing of theirs runs
         self.stop_all()
         for part in list(self._parts.values()):
             if part.done is not None:
