@@ -801,6 +801,78 @@ def test_a_journal_from_before_replicas_is_migrated(tmp_path):
         journal.close()
 
 
+def _found(n: int, attempt: int = 1) -> list[tuple]:
+    """``n`` solutions of an enumeration as an event brings them (texts of differing lengths)."""
+    return [(attempt, None, json.dumps({"q": [i, 2 * i]}), f"q = [{i}, {2 * i}];\n" + "#" * i) for i in range(n)]
+
+
+def test_an_events_solutions_share_one_row_and_read_back_one_by_one(tmp_path):
+    journal = open_journal(tmp_path)
+    try:
+        with journal.transaction():
+            journal.add_solutions(1, _found(3))
+            journal.add_solutions(2, _found(1))
+            journal.add_solutions(2, [(1, 7, '{"x": 7}', "x = 7;\n"), (1, 5, '{"x": 5}', "x = 5;\n")])
+        rows = journal.conn.execute("SELECT part_id, n FROM solutions ORDER BY id").fetchall()
+        assert rows == [(1, 3), (2, 1), (2, 1), (2, 1)]  # solutions with an objective: a row each
+        assert [(s.part_id, s.values, s.output) for s in journal.solutions()][:3] == [
+            (1, json.loads(v), t) for _, _, v, t in _found(3)
+        ]
+        assert journal.count_solutions() == 6 and journal.count_solutions(1) == 3
+        assert journal.part_solution_rows(1) == [(json.loads(v), t) for _, _, v, t in _found(3)]
+        assert len(journal.solution_times()) == 6 and journal.first_solution().output == "q = [0, 0];\n"
+        assert journal.best_solution("minimize").objective == 5
+        with journal.transaction():
+            assert journal.drop_solutions(1, 1) == [t for *_, t in _found(3)]
+        assert journal.count_solutions() == 3
+    finally:
+        journal.close()
+
+
+def test_a_batch_split_between_sub_parts_keeps_every_solution_once(tmp_path):
+    journal = open_journal(tmp_path)
+    try:
+        with journal.transaction():
+            journal.add_solutions(1, _found(5))
+            journal.add_solutions(1, _found(5)[0:3:2])  # all of it goes to one part: its row stays
+            kept = journal.conn.execute("SELECT MAX(id) FROM solutions").fetchone()[0]
+            journal.hand_down(1, lambda v: None if v["q"][0] == 4 else 10 + v["q"][0] % 2)
+        by_part = {p: journal.part_solution_rows(p) for p in (1, 10, 11)}
+        assert [v["q"][0] for v, _ in by_part[10]] == [0, 2, 0, 2] and [v["q"][0] for v, _ in by_part[11]] == [1, 3]
+        assert [v["q"][0] for v, _ in by_part[1]] == [4]  # no sub-part holds it: it stays
+        assert all(t == f"q = [{v['q'][0]}, {v['q'][1]}];\n" + "#" * v["q"][0] for rows in by_part.values() for v, t in rows)
+        assert journal.count_solutions() == 7
+        assert journal.conn.execute("SELECT part_id FROM solutions WHERE id = ?", (kept,)).fetchone() == (10,)
+    finally:
+        journal.close()
+
+
+def test_a_journal_from_before_batches_is_read_and_migrated(tmp_path):
+    journal = open_journal(tmp_path)
+    try:  # the schema of a journal written when every solution had a row of its own
+        journal.conn.execute("ALTER TABLE solutions DROP COLUMN sizes")
+        journal.conn.execute("ALTER TABLE solutions DROP COLUMN n")
+        with journal.transaction():
+            journal.conn.executemany(
+                "INSERT INTO solutions (part_id, attempt, objective, vals, output, found) VALUES (1, 1, NULL, ?, ?, 1.0)",
+                [(v, t) for _, _, v, t in _found(2)],
+            )
+    finally:
+        journal.close()
+    readonly = Journal.open(tmp_path / "journal.sqlite", "plan-x", [], readonly=True)
+    try:  # read as it is
+        assert readonly.count_solutions() == 2 and [s.output for s in readonly.solutions()] == [t for *_, t in _found(2)]
+    finally:
+        readonly.close()
+    journal = open_journal(tmp_path)
+    try:
+        with journal.transaction():
+            journal.add_solutions(2, _found(3))
+        assert journal.count_solutions() == 5 and journal.part_solution_rows(1)[1][1] == _found(2)[1][3]
+    finally:
+        journal.close()
+
+
 def test_replica_bundle_names(tmp_path):
     assert replica_names(tmp_path / "out", 1) == [(tmp_path / "out", None)]
     assert replica_names(tmp_path / "out", 2) == [(tmp_path / "out-a", "a"), (tmp_path / "out-b", "b")]

@@ -34,7 +34,7 @@ from modelsplit.run.store import read_only
 from modelsplit.run.stream import FoundSolution
 from modelsplit.status import PartState, Status
 
-PAGE = 1000  # solutions read from the journal at a time
+PAGE = 1000  # rows (solutions, or batches of them) read from the journal at a time
 
 
 class RecordedSolutions:
@@ -109,10 +109,10 @@ def _pages(conn, count: int) -> Iterator[StoredSolution]:
     """The first ``count`` solutions recorded, a page at a time."""
     after, left = 0, count
     while left > 0:
-        page = solutions_after(conn, after, min(PAGE, left))
+        page = solutions_after(conn, after, min(PAGE, left))  # rows: a batch's may be many
         if not page:
             return
-        yield from page
+        yield from page[:left]
         after, left = page[-1].id, left - len(page)
 
 

@@ -444,14 +444,14 @@ def hand_down_solutions(journal: Journal, plan: Plan, parent_id: int, subparts: 
     """An enumeration's re-split part: its solutions stay counted, and each moves to the child
     whose cube holds it, which then excludes it. False when they cannot be placed (values not
     complete): the children must search afresh, so the caller drops them."""
-    found = journal.part_solution_ids(parent_id)
-    if found and not plan.info.values_complete:
-        return False
-    for sol_id, values in found:
+    if not plan.info.values_complete:
+        return journal.count_solutions(parent_id) == 0
+
+    def owner(values: dict) -> int | None:
         slot_values = plan.info.slot_values(values)
-        owner = next((s.id for s in subparts if s.cube.holds(slot_values)), None)
-        if owner is not None:
-            journal.move_solutions([sol_id], owner)
+        return next((s.id for s in subparts if s.cube.holds(slot_values)), None)
+
+    journal.hand_down(parent_id, owner)
     return True
 
 

@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS solutions (
     objective REAL,
     vals TEXT NOT NULL,
     output TEXT NOT NULL,
-    found REAL NOT NULL
+    found REAL NOT NULL,
+    n INTEGER NOT NULL DEFAULT 1,
+    sizes TEXT
 );
 CREATE INDEX IF NOT EXISTS solutions_part ON solutions(part_id);
 CREATE TABLE IF NOT EXISTS subparts (
@@ -137,6 +139,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE runs ADD COLUMN cpu REAL")
     if "replica" not in {r[1] for r in conn.execute("PRAGMA table_info(exports)")}:
         conn.execute("ALTER TABLE exports ADD COLUMN replica TEXT")  # exports made in replicas
+    if "n" not in {r[1] for r in conn.execute("PRAGMA table_info(solutions)")}:  # batches
+        conn.execute("ALTER TABLE solutions ADD COLUMN n INTEGER NOT NULL DEFAULT 1")
+        conn.execute("ALTER TABLE solutions ADD COLUMN sizes TEXT")
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
