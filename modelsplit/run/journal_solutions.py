@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from functools import cached_property
 
 from modelsplit.model.goal import Goal
 from modelsplit.run.records import StoredSolution, stored_number
@@ -86,13 +87,18 @@ class SolutionLog:
     conn: sqlite3.Connection
     clock: Callable[[], float]  # when things happen (see Journal.clock)
 
+    @cached_property
+    def _select(self) -> str:
+        """COLUMNS as this journal gives them (asked once: a part's start reads its solutions)."""
+        return _columns(self.conn)
+
     def add_solutions(self, part_id: int, rows: list[Row]) -> None:
         """Record solutions of one part, found together: (attempt, objective, values as JSON
         text, output text)."""
         self.conn.executemany(INSERT, _rows(part_id, self.clock(), rows))
 
     def solutions(self) -> Iterator[StoredSolution]:
-        for r in self.conn.execute(f"SELECT {_columns(self.conn)} FROM solutions ORDER BY id"):
+        for r in self.conn.execute(f"SELECT {self._select} FROM solutions ORDER BY id"):
             yield from _stored(r)
 
     def count_improving(self, goal: Goal) -> int:
@@ -108,7 +114,7 @@ class SolutionLog:
         return int(row[0])
 
     def count_solutions(self, part_id: int | None = None) -> int:
-        n = "n" if _columns(self.conn) == COLUMNS else "1"
+        n = "n" if self._select == COLUMNS else "1"
         if part_id is None:
             return int(self.conn.execute(f"SELECT COALESCE(SUM({n}), 0) FROM solutions").fetchone()[0])
         row = self.conn.execute(f"SELECT COALESCE(SUM({n}), 0) FROM solutions WHERE part_id = ?", (part_id,))
@@ -118,7 +124,7 @@ class SolutionLog:
         where = "part_id = ?" + ("" if attempt is None else " AND attempt = ?")
         args = (part_id,) if attempt is None else (part_id, attempt)
         return _expanded(
-            self.conn.execute(f"SELECT {_columns(self.conn)} FROM solutions WHERE {where} ORDER BY id", args)
+            self.conn.execute(f"SELECT {self._select} FROM solutions WHERE {where} ORDER BY id", args)
         )
 
     def part_solutions(self, part_id: int) -> list[dict]:
@@ -132,18 +138,18 @@ class SolutionLog:
     def best_solution(self, solve: str) -> StoredSolution | None:
         order = "ASC" if solve == Goal.MINIMIZE else "DESC"
         r = self.conn.execute(
-            f"SELECT {_columns(self.conn)} FROM solutions WHERE objective IS NOT NULL "
+            f"SELECT {self._select} FROM solutions WHERE objective IS NOT NULL "
             f"ORDER BY objective {order}, id ASC LIMIT 1"
         ).fetchone()
         return _stored(r)[0] if r else None
 
     def first_solution(self) -> StoredSolution | None:
-        r = self.conn.execute(f"SELECT {_columns(self.conn)} FROM solutions ORDER BY id LIMIT 1").fetchone()
+        r = self.conn.execute(f"SELECT {self._select} FROM solutions ORDER BY id LIMIT 1").fetchone()
         return _stored(r)[0] if r else None
 
     def solution_times(self) -> list[tuple[float, float | int | None]]:
         """(Unix time found, objective) of every recorded solution, oldest first."""
-        n = "n" if _columns(self.conn) == COLUMNS else "1"
+        n = "n" if self._select == COLUMNS else "1"
         rows = self.conn.execute(f"SELECT found, objective, {n} FROM solutions ORDER BY found, id")
         return [(r[0], stored_number(r[1])) for r in rows for _ in range(r[2])]
 
