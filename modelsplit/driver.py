@@ -35,6 +35,7 @@ from functools import cache
 from pathlib import Path
 
 from modelsplit.errors import ModelError, SolverNotFoundError
+from modelsplit.printer import END, POOL, SEPARATOR, Printer, PrinterError
 
 INSTALL_HINT = "install it with `sudo apt-get install minizinc` (Debian/Ubuntu) or put it on PATH"
 
@@ -343,17 +344,17 @@ class FlatZincProcess:
     """A FlatZinc solver run directly, its solutions turned into the model's text by MiniZinc.
 
     ``solver_args`` start the solver's FlatZinc executable on a ``.fzn`` (e.g. ``fzn-gecode -a
-    part.fzn``). Its raw output goes through ``minizinc --ozn-file model.ozn`` (MiniZinc's
-    solution printer, which evaluates the model's output item), so :meth:`lines` yields the same
-    text ``minizinc`` prints when it flattens and solves the model itself. The printer (a MiniZinc
-    start-up, ~60 ms of CPU) starts only when the solver prints a solution: a part that finds
-    none (UNSAT, or nothing better than its bound) costs one solver start-up. Same interface as
-    :class:`SolverProcess`; every process runs in a session of its own.
+    part.fzn``). Its raw output goes through MiniZinc's solution printer (``minizinc --ozn-file
+    model.ozn``, which evaluates the model's output item), so :meth:`lines` yields the same text
+    ``minizinc`` prints when it flattens and solves the model itself. The printer is taken from
+    the process's pool (see :mod:`modelsplit.printer`) when the solver prints its first solution
+    and given back when the part ends: a part that finds none costs one solver start-up, and a
+    part that does no longer pays a printer's. Same interface as :class:`SolverProcess`; the
+    solver runs in a session of its own (the printer is not the part's: :meth:`sessions`).
     """
 
     def __init__(self, solver_args: Sequence[str], ozn: str | os.PathLike[str], *, cwd, label=None):
         self._env = solver_env(label)
-        self._cwd = cwd
         self._ozn = str(ozn)
         self._stderr = tempfile.TemporaryFile()
         self._stopped = threading.Event()
@@ -367,7 +368,10 @@ class FlatZincProcess:
             start_new_session=True,
             env=self._env,
         )
-        self.printer: subprocess.Popen | None = None
+        self.printer: Printer | None = None
+        self._printer_cpu = 0.0  # CPU of printers held before (a broken one was replaced)
+        self._printer_start = 0.0  # the held printer's CPU when this part took it
+        self._printer_failed = False
         self.proc = self.solver  # what an outside observer waits for first
         self.pid = self.solver.pid
         self.cpu: float | None = None
@@ -377,69 +381,86 @@ class FlatZincProcess:
         return self._stopped.is_set()
 
     def sessions(self) -> list[subprocess.Popen]:
-        """The process sessions this run started (their leaders): the solver's, and the
-        printer's once it runs."""
+        """The process sessions this run started (their leaders): the solver's."""
+        return [self.solver]
+
+    def printer_cpu(self) -> float:
+        """CPU seconds the printers used while this part held them."""
         with self._lock:
-            return [self.solver] + ([self.printer] if self.printer is not None else [])
+            held = self.printer
+        return self._printer_cpu + (max(0.0, held.cpu() - self._printer_start) if held is not None else 0.0)
 
     def lines(self) -> Iterator[bytes]:
-        """The printed output, line by line (status lines before any solution pass straight)."""
+        """The printed output, line by line: status and comment lines outside a solution pass
+        straight, as the printer would copy them; a solution's lines go to the printer, and its
+        text comes back. A solution cut short by a stop is dropped, as the printer would."""
         assert self.solver.stdout is not None
+        block: list[bytes] = []
         for raw in self.solver.stdout:
-            if raw.startswith(b"=====") or not raw.strip():
-                yield raw  # a status line of the solver's own: the printer would copy it
+            if not block and (raw.startswith((b"=====", b"%")) or not raw.strip()):
+                yield raw
                 continue
-            printer = self._start_printer()
-            if printer is None:  # stopped meanwhile
+            block.append(raw)
+            if raw.rstrip(b"\r\n") != SEPARATOR:
+                continue
+            text = self._print(block)
+            if text is None:  # the printer failed: the part fails with its message
                 return
-            copier = threading.Thread(target=self._copy, args=(raw, printer), daemon=True)
-            copier.start()
-            assert printer.stdout is not None
-            yield from printer.stdout
-            copier.join()
-            return
+            yield from text
+            block = []
+        yield from (ln for ln in block if ln.startswith((b"=====", b"%")) or not ln.strip())
+        self._give_back()
 
-    def _start_printer(self) -> subprocess.Popen | None:
+    def _print(self, block: list[bytes]) -> list[bytes] | None:
+        """One solution's text, from the held printer (taken now if none is); None if it failed."""
+        for fresh in (False, True):  # a printer taken from the pool may have ended since: once more
+            printer = self._take(fresh)
+            if printer is None:  # stopped meanwhile
+                return None
+            try:
+                return printer.format(block)
+            except PrinterError as exc:
+                reused = printer.used
+                self._give_back()
+                if not reused or fresh:
+                    self._stderr.write(exc.text.encode())
+                    self._printer_failed = True
+                    self._kill_solver()
+                    return None
+        return None
+
+    def _take(self, fresh: bool) -> Printer | None:
         with self._lock:
             if self.stopped:
                 return None
-            self.printer = subprocess.Popen(
-                [*pdeathsig_prefix("KILL"), find_minizinc(), "--ozn-file", self._ozn],
-                cwd=self._cwd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-                start_new_session=True,
-                env=self._env,
-            )
+            if self.printer is None:
+                command = [find_minizinc(), "--non-unique", "--soln-sep", END.decode(), "--ozn-file", self._ozn]
+                self.printer = POOL.take(command, self._ozn, self._env, fresh)
+                self._printer_start = self.printer.cpu()
             return self.printer
 
-    def _copy(self, first: bytes, printer: subprocess.Popen) -> None:
-        """Feed the solver's output to the printer as it comes, then close its input.
+    def _give_back(self) -> None:
+        """The part is done with its printer (kept for the next part if it is sound)."""
+        with self._lock:
+            printer, self.printer = self.printer, None
+            if printer is not None:
+                self._printer_cpu += max(0.0, printer.cpu() - self._printer_start)
+        if printer is not None:
+            printer.used = True
+            POOL.give_back(printer)
 
-        Each block is flushed at once: a solution left in a pipe buffer would reach the collector
-        only when the part ends, too late to share its objective as a bound with the other parts.
-        """
-        assert self.solver.stdout is not None and printer.stdin is not None
-        try:
-            printer.stdin.write(first)
-            printer.stdin.flush()
-            while chunk := self.solver.stdout.read1(1 << 16):
-                printer.stdin.write(chunk)
-                printer.stdin.flush()
-        except (OSError, ValueError):  # the printer died, or was stopped
-            pass
-        finally:
+    def _kill_solver(self) -> None:
+        if not reap(self.solver, 0):
             try:
-                printer.stdin.close()
-            except OSError:
+                os.kill(self.solver.pid, signal.SIGKILL)
+            except ProcessLookupError:
                 pass
+        kill_session(self.solver.pid)
 
     def stop(self, grace: float = 1.0) -> None:
-        """Stop the solver (SIGTERM, then SIGKILL); the printer ends when its input does."""
-        with self._lock:
-            self._stopped.set()
-            printer = self.printer
+        """Stop the solver (SIGTERM, then SIGKILL); a printer in the middle of a solution is
+        ended, any other one goes back to the pool."""
+        self._stopped.set()
         if not reap(self.solver, 0):
             try:
                 os.kill(self.solver.pid, signal.SIGTERM)
@@ -447,32 +468,23 @@ class FlatZincProcess:
                 pass
             reap(self.solver, grace)
         kill_session(self.solver.pid)
-        if printer is not None:
-            reap(printer, grace)  # it prints what it has read, then ends
-            kill_session(printer.pid)
 
     def wait(self) -> int:
-        """Wait for the processes; the solver's failure wins over the printer's exit code."""
-        cpu = 0.0
-        codes = []
-        with self._lock:
-            procs = [self.solver] + ([self.printer] if self.printer is not None else [])
-        for proc in procs:
-            reap(proc)
-            cpu += cpu_seconds(proc)
-            kill_session(proc.pid)
-            codes.append(proc.returncode)
-        self.cpu = cpu
-        return codes[0] if codes[0] or len(codes) == 1 else codes[1]
+        """Wait for the solver; a failure of the printer wins over its exit code."""
+        reap(self.solver)
+        kill_session(self.solver.pid)
+        self._give_back()
+        self.cpu = cpu_seconds(self.solver) + self._printer_cpu
+        return 1 if self._printer_failed else self.solver.returncode
 
     def stderr_text(self) -> str:
         self._stderr.seek(0)
         return self._stderr.read().decode(errors="replace")
 
     def close(self) -> None:
-        for stream in (self.solver.stdout, self.printer.stdout if self.printer else None):
-            if stream:
-                stream.close()
+        self._give_back()
+        if self.solver.stdout:
+            self.solver.stdout.close()
         self._stderr.close()
 
 

@@ -7,13 +7,17 @@ fall back to the `minizinc` CLI where it cannot (enums, other solvers, exclusion
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
 
 import pytest
-from conftest import CATALOG, model_files, optimum, plain_minizinc, solver_processes
+from conftest import CATALOG, EXAMPLES, model_files, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
+from modelsplit import printer as printing
+from modelsplit.driver import find_minizinc
 from modelsplit.plan.plan import Plan
+from modelsplit.printer import END, PrinterPool
 from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.journal import Journal
 from modelsplit.status import Status
@@ -151,3 +155,52 @@ def test_stopped_flat_parts_leave_no_process(tmp_path):
     while solver_processes(plan) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert solver_processes(plan) == []
+
+
+def test_parts_share_one_printer_and_print_as_minizinc(tmp_path, monkeypatch):
+    """One worker's parts take turns on one MiniZinc printer (a printer's start-up is 27 ms of
+    CPU): every solution is printed as the unsplit model prints it, the printer's CPU is counted
+    in the parts', and the printer ends with the run."""
+    started = []
+    real_init = printing.Printer.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        started.append(self.proc)
+
+    monkeypatch.setattr(printing.Printer, "__init__", init)
+    files = [EXAMPLES / "queens.mzn", tmp_path / "q8.dzn"]
+    files[1].write_text("n = 8;\n")
+    plan = api.split(files[0], files[1:], tmp_path / "plan", strategy="ranges", parts=8, all_solutions=True, race=0)
+    executor = RecordingExecutor(workers=1)
+    answer = solve_plan(Plan.load(plan.path), executor=executor)
+    assert answer.status == Status.ALL_SOLUTIONS and all(t.flat is not None for t in executor.tasks)
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    try:
+        texts = [s.output for s in journal.solutions()]
+        with_solutions = journal.conn.execute("SELECT COUNT(*) FROM parts WHERE n_solutions > 0").fetchone()[0]
+    finally:
+        journal.close()
+    plain = plain_minizinc(_solver_arg_tag()[0], tuple(str(f) for f in files), True)
+    assert sorted(texts) == sorted(plain.texts) and len(texts) == 92
+    assert with_solutions == 8 and len(started) == 1  # eight parts printed, one printer started
+    assert all(p.poll() is not None for p in started)  # ended with the run
+
+
+def test_a_printer_prints_a_solution_again_for_a_part_searched_again():
+    """MiniZinc's printer drops a solution equal to one it printed before unless told
+    --non-unique: a part searched again from scratch, on the same printer, prints its solutions
+    again."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = api.split(EXAMPLES / "queens.mzn", [EXAMPLES / "queens.dzn"], f"{tmp}/plan", parts=2, all_solutions=True)
+        flat = flatten_plan(Plan.load(plan.path), *_solver_arg_tag(), scratch_root())
+        command = [find_minizinc(), "--non-unique", "--soln-sep", END.decode(), "--ozn-file", str(flat.ozn)]
+        pool = PrinterPool()
+        printer = pool.take(command, str(flat.ozn), {})
+        q = ", ".join(str(v) for v in (1, 3, 5, 2, 9, 12, 10, 7, 4, 6, 8, 11))  # not a solution: printed all the same
+        block = [f"q = array1d(1..12, [{q}]);\n".encode(), b"----------\n"]
+        first, again = printer.format(block), printer.format(block)
+        assert first == again and first[0].startswith(b"q = [1, 3, 5") and first[-1] == b"----------\n"
+        pool.give_back(printer)
+        assert pool.take(command, str(flat.ozn), {}) is printer  # kept for the next part
+        printer.close()

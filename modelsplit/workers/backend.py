@@ -26,6 +26,7 @@ from modelsplit.model.dzn import parse_solution
 from modelsplit.model.goal import Goal
 from modelsplit.plan.plan import VALUES_MARKER
 from modelsplit.plan.task import PartTask
+from modelsplit.printer import POOL as PRINTERS
 from modelsplit.status import Status
 from modelsplit.workers.cpsat.pool import ServerPool
 from modelsplit.workers.flat import part_text
@@ -187,9 +188,11 @@ class MiniZincBackend:
         return self._servers
 
     def close(self) -> None:
-        """End the part servers this backend keeps (parts still running on them end stopped)."""
+        """End the part servers this backend keeps (parts still running on them end stopped),
+        and the idle solution printers."""
         if self._servers is not None:
             self._servers.close()
+        PRINTERS.close()
 
     def close_idle(self) -> None:
         """End the part servers no part runs on now."""

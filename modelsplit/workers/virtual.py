@@ -337,6 +337,8 @@ class VirtualExecutor:
                 usage = cputime.usage([leader.pid])
                 total += usage.cpu
                 rss += usage.rss
+            lent = getattr(process, "printer_cpu", None)  # a printer outside its sessions (see driver)
+            total += lent() if lent is not None else 0.0
         with self._lock:
             if part.end is None:
                 part.cpu = max(part.cpu, total)
