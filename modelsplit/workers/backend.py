@@ -195,9 +195,10 @@ class MiniZincBackend:
         PRINTERS.close()
 
     def close_idle(self) -> None:
-        """End the part servers no part runs on now."""
+        """End the part servers no part runs on now, and the idle solution printers."""
         if self._servers is not None:
             self._servers.close_idle()
+        PRINTERS.close()
 
     def start(self, task: PartTask, tmp: str):
         """Start the part's solver process(es) in the scratch directory ``tmp`` (or the part on a

@@ -279,6 +279,9 @@ class VirtualExecutor:
                 part.done.wait(timeout)
             _signal(part, signal.SIGCONT)
         self._threads.close()
+        close = getattr(self.backend, "close", None)  # the idle solution printers end
+        if close is not None:
+            close()
 
     # ---- inside ---------------------------------------------------------------------------------
     def _run(self, part: _Part) -> None:
@@ -328,17 +331,7 @@ class VirtualExecutor:
 
     def _measure(self, part: _Part) -> int:
         """Read a part's CPU seconds and memory from the kernel; its resident bytes."""
-        total, rss = 0.0, 0
-        for process in list(part.token.processes):
-            for leader in process.sessions():
-                if leader.returncode is not None:  # reaped: the kernel's total for it and its children
-                    total += cpu_seconds(leader)
-                    continue
-                usage = cputime.usage([leader.pid])
-                total += usage.cpu
-                rss += usage.rss
-            lent = getattr(process, "printer_cpu", None)  # a printer outside its sessions (see driver)
-            total += lent() if lent is not None else 0.0
+        total, rss = _usage(part)
         with self._lock:
             if part.end is None:
                 part.cpu = max(part.cpu, total)
@@ -380,6 +373,22 @@ class VirtualExecutor:
         if rss > self.peak_rss:
             self.peak_rss = rss
             _check_memory(self.workers, rss, self._memory)
+
+
+def _usage(part: _Part) -> tuple[float, int]:
+    """A part's CPU seconds and resident bytes, read from the kernel."""
+    total, rss = 0.0, 0
+    for process in list(part.token.processes):
+        for leader in process.sessions():
+            if leader.returncode is not None:  # reaped: the kernel's total for it and its children
+                total += cpu_seconds(leader)
+                continue
+            usage = cputime.usage([leader.pid])
+            total += usage.cpu
+            rss += usage.rss
+        lent = getattr(process, "printer_cpu", None)  # a printer outside its sessions (see driver)
+        total += lent() if lent is not None else 0.0
+    return total, rss
 
 
 def _check_memory(workers: int, rss: int, memory: int | None) -> None:

@@ -106,8 +106,8 @@ def worker_backend(fmt: ModelFormat) -> Backend:
 
 
 def release_part_servers() -> None:
-    """End this worker process's idle part servers (the coordinator runs it on every worker
-    when a run ends)."""
+    """End this worker process's idle part servers and solution printers (the coordinator runs
+    it on every worker when a run ends)."""
     with _BACKENDS_LOCK:
         backends = list(_BACKENDS.values())
     for backend in backends:
