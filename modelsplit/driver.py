@@ -35,7 +35,7 @@ from functools import cache
 from pathlib import Path
 
 from modelsplit.errors import ModelError, SolverNotFoundError
-from modelsplit.printer import END, POOL, SEPARATOR, Printer, PrinterError
+from modelsplit.printer import END, POOL, Printer, PrinterError
 
 INSTALL_HINT = "install it with `sudo apt-get install minizinc` (Debian/Ubuntu) or put it on PATH"
 
@@ -369,7 +369,7 @@ class FlatZincProcess:
             env=self._env,
         )
         self.printer: Printer | None = None
-        self._printer_cpu = 0.0  # CPU of printers held before (a broken one was replaced)
+        self._printer_cpu = 0.0  # CPU of the printer this part held, once given back
         self._printer_start = 0.0  # the held printer's CPU when this part took it
         self._printer_failed = False
         self.proc = self.solver  # what an outside observer waits for first
@@ -391,52 +391,31 @@ class FlatZincProcess:
         return self._printer_cpu + (max(0.0, held.cpu() - self._printer_start) if held is not None else 0.0)
 
     def lines(self) -> Iterator[bytes]:
-        """The printed output, line by line: status and comment lines outside a solution pass
-        straight, as the printer would copy them; a solution's lines go to the printer, and its
-        text comes back. A solution cut short by a stop is dropped, as the printer would."""
+        """The printed output, line by line (status lines before any solution pass straight)."""
         assert self.solver.stdout is not None
-        block: list[bytes] = []
         for raw in self.solver.stdout:
-            if not block and (raw.startswith((b"=====", b"%")) or not raw.strip()):
-                yield raw
+            if raw.startswith((b"=====", b"%")) or not raw.strip():
+                yield raw  # a status line or comment of the solver's own: the printer would copy it
                 continue
-            block.append(raw)
-            if raw.rstrip(b"\r\n") != SEPARATOR:
-                continue
-            text = self._print(block)
-            if text is None:  # the printer failed: the part fails with its message
-                return
-            yield from text
-            block = []
-        yield from (ln for ln in block if ln.startswith((b"=====", b"%")) or not ln.strip())
-        self._give_back()
-
-    def _print(self, block: list[bytes]) -> list[bytes] | None:
-        """One solution's text, from the held printer (taken now if none is); None if it failed."""
-        for fresh in (False, True):  # a printer taken from the pool may have ended since: once more
-            printer = self._take(fresh)
+            printer = self._take()
             if printer is None:  # stopped meanwhile
-                return None
+                return
             try:
-                return printer.format(block)
-            except PrinterError as exc:
-                reused = printer.used
-                self._give_back()
-                if not reused or fresh:
-                    self._stderr.write(exc.text.encode())
-                    self._printer_failed = True
-                    self._kill_solver()
-                    return None
-        return None
+                yield from printer.print_stream(raw, self.solver.stdout)
+            except PrinterError as exc:  # the part fails with the printer's message
+                self._stderr.write(exc.text.encode())
+                self._printer_failed = True
+                self._kill_solver()
+            self._give_back()
+            return
 
-    def _take(self, fresh: bool) -> Printer | None:
+    def _take(self) -> Printer | None:
         with self._lock:
             if self.stopped:
                 return None
-            if self.printer is None:
-                command = [find_minizinc(), "--non-unique", "--soln-sep", END.decode(), "--ozn-file", self._ozn]
-                self.printer = POOL.take(command, self._ozn, self._env, fresh)
-                self._printer_start = self.printer.cpu()
+            command = [find_minizinc(), "--non-unique", "--soln-sep", END.decode(), "--ozn-file", self._ozn]
+            self.printer = POOL.take(command, self._ozn, self._env)
+            self._printer_start = self.printer.cpu()
             return self.printer
 
     def _give_back(self) -> None:
@@ -446,7 +425,6 @@ class FlatZincProcess:
             if printer is not None:
                 self._printer_cpu += max(0.0, printer.cpu() - self._printer_start)
         if printer is not None:
-            printer.used = True
             POOL.give_back(printer)
 
     def _kill_solver(self) -> None:

@@ -17,13 +17,17 @@ each solution (a model's output text may hold a line of dashes), which the calle
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from modelsplit.workers import cputime
 
 END = b"%%%modelsplit-solution-end"  # the printer's line after each solution's text
+PART_END = b"%%%modelsplit-part-end"  # a comment sent after a part's last solution, copied back
 SEPARATOR = b"----------"
 IDLE_AT_MOST = 32  # printers kept idle per process; more are ended when given back
 
@@ -50,33 +54,59 @@ class Printer:
             start_new_session=True,
             env=env,
         )
-        self.busy = False  # a solution sent, its text not read yet
+        self.busy = False  # a part's output sent, its text not all read yet
         self.broken = False
-        self.used = False  # by a part before: it may have ended since (see PrinterPool.take)
 
     def cpu(self) -> float:
         """CPU seconds it has used so far (0 once it has ended)."""
         return cputime.usage([self.proc.pid]).cpu
 
-    def format(self, block: list[bytes]) -> list[bytes]:
-        """The text of one solution (its raw lines, ending with the solver's separator), ending with
-        ``----------``; PrinterError if the printer could not print it."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+    def print_stream(self, first: bytes, source: BinaryIO) -> Iterator[bytes]:
+        """The text of a part's solutions: ``first`` (the first line of its first solution) and
+        the rest of the solver's output ``source``, fed to the printer by a thread of its own as
+        it comes, whole solutions at a time. Ends with the lines after the last solution that
+        the printer would copy (status and comments; a solution cut short is dropped, as the
+        printer would); PrinterError if the printer failed."""
+        assert self.proc.stdout is not None
         self.busy = True
-        out = []
+        trailing: list[bytes] = []
+        feeder = threading.Thread(target=self._feed, args=(first, source, trailing), daemon=True)
+        feeder.start()
+        for line in self.proc.stdout:
+            key = line.rstrip(b"\r\n")
+            if key == END:
+                yield SEPARATOR + b"\n"
+            elif key == PART_END:
+                break
+            else:
+                yield line
+        else:
+            self.broken = True
+            feeder.join(1.0)
+            raise PrinterError(self.stderr_text())
+        feeder.join()
+        self.busy = False
+        yield from (ln for ln in trailing if ln.startswith((b"=====", b"%")) or not ln.strip())
+
+    def _feed(self, first: bytes, source: BinaryIO, trailing: list[bytes]) -> None:
+        """Copy the solver's output to the printer up to its last whole solution, as it comes;
+        at its end, keep the rest in ``trailing`` and mark the part's end (a comment the printer
+        copies at once)."""
+        assert self.proc.stdin is not None
+        carry = first
         try:
-            self.proc.stdin.write(b"".join(block))
+            while chunk := source.read1(1 << 16):
+                data = carry + chunk
+                cut = _after_last_separator(data)
+                if cut:
+                    self.proc.stdin.write(data[:cut])
+                    self.proc.stdin.flush()
+                carry = data[cut:]
+            trailing.extend(carry.splitlines(keepends=True))
+            self.proc.stdin.write(PART_END + b"\n")
             self.proc.stdin.flush()
-            for line in self.proc.stdout:
-                if line.rstrip(b"\r\n") == END:
-                    out.append(SEPARATOR + b"\n")
-                    self.busy = False
-                    return out
-                out.append(line)
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # the printer ended, or the output was closed under it
             pass
-        self.broken = True
-        raise PrinterError(self.stderr_text())
 
     def stderr_text(self) -> str:
         self._stderr.seek(0)
@@ -85,7 +115,7 @@ class Printer:
     def kill(self) -> None:
         self.broken = True
         try:
-            os.killpg(self.proc.pid, 9)
+            os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.close()
@@ -113,15 +143,20 @@ class PrinterPool:
         self._idle: list[Printer] = []
         self._lock = threading.Lock()
 
-    def take(self, command: list[str], ozn: str, env: dict[str, str], fresh: bool = False) -> Printer:
-        """An idle printer of ``ozn``, else (or if ``fresh``) a new one started with ``command``."""
+    def take(self, command: list[str], ozn: str, env: dict[str, str]) -> Printer:
+        """An idle printer of ``ozn`` (one that ended meanwhile is dropped), else a new one
+        started with ``command``."""
         stat = os.stat(ozn)
         key = (ozn, stat.st_size, stat.st_mtime_ns)
-        with self._lock:
-            for i, printer in enumerate(self._idle if not fresh else ()):
-                if printer.key == key:
-                    return self._idle.pop(i)
-        return Printer(command, key, env)
+        while True:
+            with self._lock:
+                printer = next((p for p in self._idle if p.key == key), None)
+                if printer is None:
+                    return Printer(command, key, env)
+                self._idle.remove(printer)
+            if printer.proc.poll() is None:
+                return printer
+            printer.kill()
 
     def give_back(self, printer: Printer) -> None:
         """A part is done with ``printer``: kept for the next part, unless it is broken, stopped
@@ -141,6 +176,14 @@ class PrinterPool:
             idle, self._idle = self._idle, []
         for printer in idle:
             printer.close()
+
+
+def _after_last_separator(data: bytes) -> int:
+    """Where the text after the last solution separator of ``data`` starts (0: none in it)."""
+    at = data.rfind(b"\n" + SEPARATOR + b"\n")
+    if at >= 0:
+        return at + len(SEPARATOR) + 2
+    return len(SEPARATOR) + 1 if data.startswith(SEPARATOR + b"\n") else 0
 
 
 POOL = PrinterPool()

@@ -21,7 +21,8 @@ time. So a coordinator that takes long over a turn delays the parts it starts, a
 cluster, and finds the events that came meanwhile together, to handle in one turn.
 
 Each part runs in processes of its own (a backend that keeps processes across parts, as CP-SAT's
-part servers, is told not to), so a part's CPU is its own.
+part servers, is told not to), so a part's CPU is its own; MiniZinc's solution printer, shared by
+the parts in turn, is charged to the part that holds it for the CPU it used meanwhile.
 
 Paused processes still hold their memory: W of them must fit in this machine's memory, and a
 run whose parts would not is stopped with an error that names the largest W that fits.
