@@ -436,8 +436,9 @@ class FlatZincProcess:
         kill_session(self.solver.pid)
 
     def stop(self, grace: float = 1.0) -> None:
-        """Stop the solver (SIGTERM, then SIGKILL); a printer in the middle of a solution is
-        ended, any other one goes back to the pool."""
+        """Stop the solver (SIGTERM, then SIGKILL). Its printer gets the rest of its output and
+        goes back to the pool when :meth:`lines` ends (or is ended by :meth:`close`, if it is
+        still printing then)."""
         self._stopped.set()
         if not reap(self.solver, 0):
             try:

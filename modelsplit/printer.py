@@ -5,8 +5,9 @@ which ``minizinc --ozn-file model.ozn`` turns into the model's output text. Star
 costs about 27 ms of CPU before its first solution (it parses MiniZinc's whole standard library),
 more than starting the solver itself, and every part that finds a solution paid it. A
 :class:`Printer` is one such process that outlives its part: a part takes one from the pool when
-its solver prints its first solution, sends it each solution as it comes and reads back that
-solution's text, and gives it back when it ends, for the next part of the same plan.
+its solver prints its first solution, streams its solutions to it (whole solutions, as they
+come) while it reads their text back, and gives it back when it ends, for the next part of the
+same plan.
 
 The printer is told ``--non-unique`` (it would otherwise drop a solution equal to one printed
 before, which a part searched again from scratch prints again) and a separator of its own after
@@ -41,7 +42,7 @@ class PrinterError(Exception):
 
 
 class Printer:
-    """One ``minizinc --ozn-file OZN`` process, fed one solution at a time."""
+    """One ``minizinc --ozn-file OZN`` process, fed one part's solutions after another's."""
 
     def __init__(self, command: list[str], key: tuple, env: dict[str, str]):
         self.key = key
@@ -151,9 +152,10 @@ class PrinterPool:
         while True:
             with self._lock:
                 printer = next((p for p in self._idle if p.key == key), None)
-                if printer is None:
-                    return Printer(command, key, env)
-                self._idle.remove(printer)
+                if printer is not None:
+                    self._idle.remove(printer)
+            if printer is None:
+                return Printer(command, key, env)  # started outside the lock
             if printer.proc.poll() is None:
                 return printer
             printer.kill()
