@@ -78,7 +78,7 @@ class AtOnce:
             for i in range(self.solutions)
         ]
         for i in range(0, len(found), self.per_event):
-            self.events.append(SolutionEvent(task.part_id, task.attempt, found[i : i + self.per_event]))
+            self.events.append(SolutionEvent.of(task.part_id, task.attempt, found[i : i + self.per_event]))
         status = Status.ALL_SOLUTIONS if found else Status.UNSATISFIABLE
         result = PartResult(task.part_id, task.attempt, status, n_solutions=len(found), cpu=0.0)
         self.events.append(DoneEvent(task.part_id, task.attempt, result))

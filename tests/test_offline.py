@@ -23,10 +23,15 @@ import pytest
 from conftest import EXAMPLES, MODELS, interruptible, optimum, plain_minizinc
 
 from modelsplit import api
+from modelsplit.errors import PlanError
 from modelsplit.offline.bundle import replica_names
 from modelsplit.plan.plan import Plan
 from modelsplit.run.journal import Journal
+from modelsplit.run.journal_solutions import solutions_after
+from modelsplit.run.store import FORMAT
 from modelsplit.status import PartState, Status
+from modelsplit.workers.backend import Solution
+from modelsplit.workers.executor import SolutionEvent
 
 SHELL = shutil.which("dash") or shutil.which("sh")
 TOOLS = ("date", "tail", "mkdir", "mv", "rmdir", "dirname", "cat", "printf", "sha256sum")
@@ -847,9 +852,56 @@ def test_a_batch_split_between_sub_parts_keeps_every_solution_once(tmp_path):
         journal.close()
 
 
+def test_a_workers_batch_is_recorded_as_it_came_with_its_texts_compressed(tmp_path):
+    boards = [Solution(1, v, t * 20, None, 0.1 * i) for i, (_, _, v, t) in enumerate(_found(40))]
+    event = SolutionEvent.of(1, 1, boards)
+    assert event.solutions == [] and event.n == 40
+    assert [(s.values, s.text) for s in event.unpacked()] == [(s.values, s.text) for s in boards]
+    assert len(event.batch.texts) < sum(len(s.text) for s in boards) / 10  # alike texts shrink
+    one, better = SolutionEvent.of(1, 1, boards[:1]), SolutionEvent.of(1, 1, [boards[0], Solution(1, "{}", "", 3, 0.0)])
+    assert one.batch is None and better.batch is None and better.n == 2  # an objective: a row each
+    journal = open_journal(tmp_path)
+    try:
+        with journal.transaction():
+            journal.add_batch(1, 1, event.batch)
+            journal.add_solutions(2, _found(3))  # rows packed by the journal itself: the same format
+        kinds = journal.conn.execute("SELECT n, typeof(output) FROM solutions ORDER BY id").fetchall()
+        assert kinds == [(40, "blob"), (3, "blob")]
+        assert journal.part_solution_rows(1) == [(s.values, s.text) for s in boards]
+        assert journal.count_solutions() == 43 and solutions_after(journal.conn, 0, 1)[0].output == boards[0].text
+        with journal.transaction():
+            assert journal.drop_solutions(1, 1) == [s.text for s in boards]
+            old = _found(4)  # a batch as the version before wrote it: its texts as they are
+            journal.conn.execute(
+                "INSERT INTO solutions (part_id, attempt, vals, output, found, n, sizes) VALUES (3, 1, ?, ?, 1.0, 4, ?)",
+                ("[" + ",".join(v for _, _, v, _ in old) + "]", "".join(t for *_, t in old), json.dumps([len(t) for *_, t in old])),
+            )
+        assert journal.count_solutions() == 7
+        assert journal.part_solution_rows(3) == [(json.loads(v), t) for _, _, v, t in old]
+    finally:
+        journal.close()
+
+
+def test_a_journal_of_a_newer_format_is_refused_in_one_line(tmp_path):
+    journal = open_journal(tmp_path)
+    try:
+        assert journal.conn.execute("PRAGMA user_version").fetchone()[0] == FORMAT
+        journal.conn.execute(f"PRAGMA user_version = {FORMAT + 1}")
+    finally:
+        journal.close()
+    for readonly in (False, True):
+        with pytest.raises(PlanError, match=f"newer modelsplit .*format {FORMAT + 1}.*upgrade") as err:
+            Journal.open(tmp_path / "journal.sqlite", "plan-x", [], readonly=readonly)
+        assert "\n" not in str(err.value)
+    conn = sqlite3.connect(tmp_path / "journal.sqlite")  # nothing in it was changed
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == FORMAT + 1
+    conn.close()
+
+
 def test_a_journal_from_before_batches_is_read_and_migrated(tmp_path):
     journal = open_journal(tmp_path)
     try:  # the schema of a journal written when every solution had a row of its own
+        journal.conn.execute("PRAGMA user_version = 0")
         journal.conn.execute("ALTER TABLE solutions DROP COLUMN sizes")
         journal.conn.execute("ALTER TABLE solutions DROP COLUMN n")
         with journal.transaction():

@@ -81,6 +81,7 @@ class Dispatcher:
         self.clock = clock
         self.optimise = plan.goal.optimises
         self.enumerate = plan.all_solutions and not self.optimise
+        self.packed = self.enumerate and not reshapes(plan)  # its batches are recorded as they come
         self.collector = Collector(plan, journal)
         self.ledger, self.pending = resume(plan, journal)
         self.values = plan.values_file.read_text()
@@ -140,12 +141,10 @@ class Dispatcher:
 
     def apply_policies(self) -> None:
         """Stop the running parts the policies pick, each for its reason (see run/policies.py).
-
         Every turn, not only after events: a part younger than RESTART_AFTER when the incumbent
         improved must still get the bound once it is old enough. What a turn costs must not grow
         with the number of running parts: the restart scan runs at most every RESTART_CHECK
-        seconds, and the re-split check looks at the oldest parts first.
-        """
+        seconds, and the re-split check looks at the oldest parts first."""
         now = self.clock()
         race = self.running.get(RACE_ID)
         if self.restart_policy.due(self.collector.incumbent, now, len(self.running) + self.executor.free):
@@ -173,10 +172,12 @@ class Dispatcher:
         running = self.running.get(event.part_id)
         if running is None or running.attempt != event.attempt:
             return  # a late event of an attempt already given up
-        if isinstance(event, SolutionEvent):
-            self.on_solutions(running, event)
-        else:
+        if not isinstance(event, SolutionEvent):
             self.on_done(event.result)
+        elif event.batch is not None and self.packed:
+            record_batch(self, event)
+        else:
+            self.on_solutions(running, event)
 
     def on_solutions(self, running: RunningPart, event: SolutionEvent) -> None:
         rows = solution_rows(self.plan, event)
@@ -325,12 +326,18 @@ def lex_order_of(plan: Plan, flags: tuple[tuple[str, ...], tuple[str, ...]]) -> 
 def solution_rows(plan: Plan, event: SolutionEvent) -> list[tuple[int, int | float | None, str, str]]:
     """An event's solutions as the journal records them: (attempt, objective, values as JSON
     text, text); the values of 2-d arrays reshaped for dzn output."""
-    if plan.output_mode == "dzn" and plan.info.has_arrays_2d:
+    if reshapes(plan):
         return [
             (event.attempt, s.objective, json.dumps(plan.info.reshape(s.values)), s.text)
-            for s in event.solutions
+            for s in event.unpacked()
         ]
-    return [(event.attempt, s.objective, s.values_json, s.text) for s in event.solutions]
+    return [(event.attempt, s.objective, s.values_json, s.text) for s in event.unpacked()]
+
+
+def reshapes(plan: Plan) -> bool:
+    """Whether the values of a solution are reshaped before they are recorded (2-d arrays, for dzn
+    output)."""
+    return plan.output_mode == "dzn" and plan.info.has_arrays_2d
 
 
 def progress_of(dispatcher: Dispatcher) -> Progress:
@@ -424,6 +431,13 @@ def record_end(journal: Journal, part_id: int, state: PartState, res: PartResult
         error=None if replaced else res.error,
         worker=res.worker,  # a Dask worker is known once the part ran
     )
+
+
+def record_batch(d: Dispatcher, event: SolutionEvent) -> None:
+    """An enumeration's batch of solutions, recorded as it came, counted, then passed on."""
+    d.collector.on_solutions(event.batch.n)
+    d.journal.add_batch(event.part_id, event.attempt, event.batch)
+    d.stream.offer_batch(event.part_id, event.attempt, event.batch)  # recorded: now they may be shown
 
 
 def record_starts(d: Dispatcher) -> None:

@@ -2,9 +2,11 @@
 
 Solutions are kept as JSON values and output text. The solutions without an objective that one
 event brought (an enumeration's: a part may find thousands a second) share one row, a *batch*:
-its ``n`` solutions' values as one JSON array, their texts one after another with their lengths
-in ``sizes``; a row of one solution holds its values and its text as they are. One row per event
-keeps the coordinator's cost per event, not per solution. In an enumeration, a part's solutions
+its ``n`` solutions' values as one JSON array, their texts one after another and compressed (a
+BLOB; uncompressed text in a journal of an earlier version) with their lengths in ``sizes``; a row
+of one solution holds its values and its text as they are. The worker packs a batch (see
+:class:`~modelsplit.workers.executor.Batch`) and the journal records it as it came: the
+coordinator's cost is per event, not per solution, and it writes a few bytes per solution. In an enumeration, a part's solutions
 move to the sub-parts that hold them when it is re-split, and are dropped when the part is
 searched again from scratch.
 """
@@ -18,6 +20,7 @@ from functools import cached_property
 
 from modelsplit.model.goal import Goal
 from modelsplit.run.records import StoredSolution, stored_number
+from modelsplit.workers.executor import Batch, pack_texts, unpack_texts
 
 COLUMNS = "id, part_id, objective, vals, output, n, sizes"
 INSERT = "INSERT INTO solutions (part_id, attempt, objective, vals, output, found, n, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -35,10 +38,7 @@ def _stored(row: tuple) -> list[StoredSolution]:
     """The solutions of one row (COLUMNS): one, or a batch's."""
     if row[5] == 1:
         return [StoredSolution(row[0], row[1], stored_number(row[2]), json.loads(row[3]), row[4])]
-    texts, at = [], 0
-    for size in json.loads(row[6]):
-        texts.append(row[4][at : at + size])
-        at += size
+    texts = unpack_texts(row[4], row[6])
     return [StoredSolution(row[0], row[1], None, v, t) for v, t in zip(json.loads(row[3]), texts)]
 
 
@@ -50,9 +50,9 @@ def _rows(part_id: int, found: float, rows: list[Row]) -> list[tuple]:
     """What INSERT records for ``rows`` of a part: one batch if they are several solutions of one
     attempt without an objective, else a row each."""
     if len(rows) > 1 and all(r[1] is None and r[0] == rows[0][0] for r in rows):
-        sizes = json.dumps([len(r[3]) for r in rows])
+        texts, sizes = pack_texts([r[3] for r in rows])
         vals = "[" + ",".join(r[2] for r in rows) + "]"
-        return [(part_id, rows[0][0], None, vals, "".join(r[3] for r in rows), found, len(rows), sizes)]
+        return [(part_id, rows[0][0], None, vals, texts, found, len(rows), sizes)]
     return [(part_id, a, obj, vals, out, found, 1, None) for a, obj, vals, out in rows]
 
 
@@ -96,6 +96,12 @@ class SolutionLog:
         """Record solutions of one part, found together: (attempt, objective, values as JSON
         text, output text)."""
         self.conn.executemany(INSERT, _rows(part_id, self.clock(), rows))
+
+    def add_batch(self, part_id: int, attempt: int, batch: Batch) -> None:
+        """Record a batch of solutions of one part, as it came."""
+        self.conn.execute(
+            INSERT, (part_id, attempt, None, batch.values_json, batch.texts, self.clock(), batch.n, batch.sizes_json)
+        )
 
     def solutions(self) -> Iterator[StoredSolution]:
         for r in self.conn.execute(f"SELECT {self._select} FROM solutions ORDER BY id"):

@@ -20,6 +20,10 @@ from pathlib import Path
 
 from modelsplit.errors import PlanError
 
+# the journal's format (SQLite's user_version): 2 since batches keep their texts compressed; 0 is
+# every version before it, which this one reads and migrates. A newer format is refused.
+FORMAT = 2
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS parts (
@@ -142,6 +146,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     if "n" not in {r[1] for r in conn.execute("PRAGMA table_info(solutions)")}:  # batches
         conn.execute("ALTER TABLE solutions ADD COLUMN n INTEGER NOT NULL DEFAULT 1")
         conn.execute("ALTER TABLE solutions ADD COLUMN sizes TEXT")
+    if conn.execute("PRAGMA user_version").fetchone()[0] != FORMAT:  # a journal at hand is left as it is
+        conn.execute(f"PRAGMA user_version = {FORMAT}")
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -174,9 +180,22 @@ def read_only(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise PlanError(f"the journal {path} is gone: its plan was moved or removed")
     try:
-        return _connect(path, readonly=True)
+        conn = _connect(path, readonly=True)
+        _check_format(conn, path)
+        return conn
     except sqlite3.Error as exc:
         raise _damaged(path, exc) from exc
+
+
+def _check_format(conn: sqlite3.Connection, path: Path) -> None:
+    """PlanError (the connection closed) if the journal's format is newer than this version's."""
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > FORMAT:
+        conn.close()
+        raise PlanError(
+            f"the journal {path} was written by a newer modelsplit (journal format {found}, this "
+            f"version reads up to {FORMAT}); upgrade modelsplit to run or read this plan"
+        )
 
 
 def _refuse_foreign(conn: sqlite3.Connection) -> None:
@@ -229,6 +248,7 @@ class Store:
         path = Path(path)
         try:
             conn = _connect(path, readonly)
+            _check_format(conn, path)
             _prepare(conn, readonly)
         except sqlite3.OperationalError as exc:
             raise _unwritable(path, exc) from exc

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from modelsplit.plan.plan import Plan
 from modelsplit.run.journal import Journal
+from modelsplit.workers.executor import Batch
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,14 @@ class SolutionStream:
             return
         for _, objective, vals, text in rows:
             self.offer(part_id, objective, lambda v=vals: json.loads(v), text)
+
+    def offer_batch(self, part_id: int, attempt: int, batch: Batch) -> None:
+        """:meth:`offer_rows` for a batch of an enumeration's solutions just recorded, unpacked
+        only if they are passed on or some must be skipped."""
+        if self.on_solution is None and self.limit is None and not self._again:
+            self.count += batch.n
+            return
+        self.offer_rows(part_id, [(attempt, None, s.values_json, s.text) for s in batch.solutions(part_id)])
 
     def dropped(self, texts: Iterable[str]) -> None:
         """Solutions were dropped from the journal (their part searches its region afresh and will

@@ -6,10 +6,17 @@ and reads what happens through :meth:`Executor.next_event`: a part's solutions a
 after its last solutions. Events name the part and the attempt, so the dispatcher can drop late
 events of an attempt it gave up. :meth:`Executor.stop` asks a running part to stop; it then ends
 with a ``DoneEvent`` whose result says ``stopped``.
+
+Solutions without an objective found together (an enumeration's: a part may print thousands a
+second) travel as one :class:`Batch`, packed where they were found, and the journal records it as
+it is: the coordinator's cost is then one row per event, whatever the solutions' size.
 """
 
 from __future__ import annotations
 
+import json
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,13 +24,70 @@ from modelsplit.plan.task import PartTask
 from modelsplit.workers.backend import PartResult, Solution
 
 
+def pack_texts(texts: Sequence[str]) -> tuple[bytes, str]:
+    """Texts one after another, compressed, and their lengths as a JSON array (see
+    :func:`unpack_texts`). Solutions printed by one model are alike, so a batch of them shrinks
+    many times (queens boards of 450 bytes: to about 10 each)."""
+    return zlib.compress("".join(texts).encode(), 1), json.dumps([len(t) for t in texts])
+
+
+def unpack_texts(packed: bytes | str, sizes_json: str) -> list[str]:
+    """The texts :func:`pack_texts` packed (``packed`` may also be them uncompressed, as a
+    journal of an earlier version keeps them)."""
+    whole = zlib.decompress(packed).decode() if isinstance(packed, bytes) else packed
+    texts, at = [], 0
+    for size in json.loads(sizes_json):
+        texts.append(whole[at : at + size])
+        at += size
+    return texts
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Several solutions without an objective that a part found together, packed: their values as
+    one JSON array, their texts by :func:`pack_texts`."""
+
+    n: int
+    values_json: str
+    texts: bytes
+    sizes_json: str
+
+    @classmethod
+    def of(cls, solutions: Sequence[Solution]) -> Batch:
+        texts, sizes = pack_texts([s.text for s in solutions])
+        return cls(len(solutions), "[" + ",".join(s.values_json for s in solutions) + "]", texts, sizes)
+
+    def solutions(self, part_id: int) -> list[Solution]:
+        """The batch's solutions (their time within the part is not kept: 0)."""
+        values = json.loads(self.values_json)
+        texts = unpack_texts(self.texts, self.sizes_json)
+        return [Solution(part_id, json.dumps(v), t, None, 0.0) for v, t in zip(values, texts)]
+
+
 @dataclass(frozen=True)
 class SolutionEvent:
-    """Solutions a running part found (one or more, in the order found)."""
+    """Solutions a running part found (one or more, in the order found): ``solutions``, or when
+    several have no objective, ``batch`` (``solutions`` then empty). Made by :meth:`of`."""
 
     part_id: int
     attempt: int
     solutions: list[Solution]
+    batch: Batch | None = None
+
+    @classmethod
+    def of(cls, part_id: int, attempt: int, solutions: list[Solution]) -> SolutionEvent:
+        """The event of ``solutions``, packed into a batch where they can be."""
+        if len(solutions) > 1 and all(s.objective is None for s in solutions):
+            return cls(part_id, attempt, [], Batch.of(solutions))
+        return cls(part_id, attempt, solutions)
+
+    @property
+    def n(self) -> int:
+        return self.batch.n if self.batch is not None else len(self.solutions)
+
+    def unpacked(self) -> list[Solution]:
+        """Its solutions, out of the batch if it has one."""
+        return self.batch.solutions(self.part_id) if self.batch is not None else self.solutions
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ class LocalExecutor:
             try:
                 result = self.backend.solve(
                     task,
-                    lambda sols: self._events.put(SolutionEvent(task.part_id, task.attempt, sols)),
+                    lambda sols: self._events.put(SolutionEvent.of(task.part_id, task.attempt, sols)),
                     token,
                 )
             except Exception as exc:  # a crash of the backend is a failed attempt, not a crash of the run

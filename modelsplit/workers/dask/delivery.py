@@ -84,4 +84,4 @@ class Delivery:
             seen.add(digest)
             fresh.append(Solution(part_id, values_json, text, objective, elapsed))
         if fresh:
-            self.ready.append(SolutionEvent(part_id, attempt, fresh))
+            self.ready.append(SolutionEvent.of(part_id, attempt, fresh))
