@@ -329,6 +329,40 @@ def test_the_executor_releases_events_in_virtual_time_order(tmp_path):
     assert virtual.QUANTUM > 0
 
 
+def test_a_virtual_worker_holds_an_enumerations_solutions_on_its_parts_clock(tmp_path):
+    """An enumeration's solutions reach the dispatcher as from a worker of its own: each event
+    holds what its part found in FLUSH_EVERY virtual seconds (or FLUSH_SIZE solutions), though
+    its solver runs a quarter of the time here (four parts on one core)."""
+    files = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]  # n = 12
+    plan = api.split(files[0], files[1:], tmp_path / "plan", parts=4, all_solutions=True, race=0)
+    from modelsplit.plan.task import make_task
+    from modelsplit.workers.backend import FLUSH_EVERY, FLUSH_SIZE
+    from modelsplit.workers.solvers import resolve_solver
+
+    executor = VirtualExecutor(MiniZincBackend(), 4, cores=1)
+    stamped = []  # (virtual time, event) as the parts' threads queue them
+    queue = executor._push
+    executor._push = lambda when, event: (stamped.append((when, event)), queue(when, event))
+    values, solver_arg = plan.values_file.read_text(), resolve_solver("gecode").arg
+    try:
+        for part in plan.parts:
+            executor.start(make_task(plan, part, 1, solver_arg, values, None))
+        ended = 0
+        while ended < len(plan.parts):
+            event = executor.next_event(1.0)
+            ended += event is not None and hasattr(event, "result")
+    finally:
+        executor.close()
+    assert sum(e.n for _, e in stamped) == 14200  # queens 12: every solution once
+    for part in plan.parts:
+        times = [(when, e.n) for when, e in stamped if e.part_id == part.id]
+        assert len(times) >= 3  # the part ran long enough to report several times
+        last = 0.0
+        for when, n in times[:-1]:  # the last comes with the part's end
+            assert n >= FLUSH_SIZE or when - last >= FLUSH_EVERY - 1e-9, (part.id, times)
+            last = when
+
+
 def _spin(seconds: float) -> None:
     """Use ``seconds`` of this thread's CPU."""
     until = time.thread_time() + seconds

@@ -48,6 +48,12 @@ class PartTask:
     def __post_init__(self) -> None:
         object.__setattr__(self, "goal", Goal(self.goal))  # a goal given as MiniZinc's word
 
+    @property
+    def enumerates(self) -> bool:
+        """Whether the part looks for all solutions without an objective (it reports them in
+        batches)."""
+        return self.goal == Goal.SATISFY and self.all_solutions
+
 
 def make_task(
     plan: Plan,

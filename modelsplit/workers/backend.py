@@ -227,7 +227,7 @@ class MiniZincBackend:
             # an enumeration reports its solutions in batches, each held at most FLUSH_EVERY
             # seconds: its lines are read by a thread of their own, so that a batch is handed over
             # when the solver pauses, not only when its next solution comes
-            lines = LinePump(proc.lines()) if task.goal == Goal.SATISFY and task.all_solutions else None
+            lines = LinePump(proc.lines()) if task.enumerates else None
             flushed = time.monotonic()
             try:
                 held = lambda: FLUSH_EVERY if batch else None  # noqa: E731 (reads the batch held now)

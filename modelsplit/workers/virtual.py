@@ -43,7 +43,7 @@ from modelsplit.errors import SolveError
 from modelsplit.plan.task import PartTask
 from modelsplit.status import Status
 from modelsplit.workers import cputime
-from modelsplit.workers.backend import Backend, PartResult, Solution, StopToken
+from modelsplit.workers.backend import FLUSH_EVERY, FLUSH_SIZE, Backend, PartResult, Solution, StopToken
 from modelsplit.workers.executor import DoneEvent, Event, SolutionEvent
 from modelsplit.workers.local import default_workers
 from modelsplit.workers.threads import PartThreads
@@ -286,18 +286,37 @@ class VirtualExecutor:
 
     # ---- inside ---------------------------------------------------------------------------------
     def _run(self, part: _Part) -> None:
-        """A part's thread: solve it, stamping its solutions and its end with its clock."""
+        """A part's thread: solve it, stamping its solutions and its end with its clock.
+
+        An enumeration's solutions are held as a worker holds them, but on the part's clock: until
+        FLUSH_EVERY virtual seconds have passed since the first one held, or FLUSH_SIZE of them,
+        or the part's end. (The backend holds them FLUSH_EVERY real seconds, in which a part
+        paused for most of them advances far less: its events would be many times smaller, and
+        many times more, than on a worker of its own.)"""
         task = part.task
+        held: list[Solution] = []
+        since = 0.0  # the part's clock when the oldest solution held came
+
+        def push() -> None:
+            self._push(part.clock, SolutionEvent.of(task.part_id, task.attempt, held[:]))
+            held.clear()
 
         def report(solutions: list[Solution]) -> None:
+            nonlocal since
             self._measure(part)
-            self._push(part.clock, SolutionEvent(task.part_id, task.attempt, solutions))
+            if not held:
+                since = part.clock
+            held.extend(solutions)
+            if not task.enumerates or len(held) >= FLUSH_SIZE or part.clock - since >= FLUSH_EVERY:
+                push()
 
         try:
             result = self.backend.solve(task, report, part.token)
         except Exception as exc:  # a crash of the backend is a failed attempt, not a crash of the run
             result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
         self._measure(part)
+        if held:
+            push()
         self._end(part, result)
 
     def _end(self, part: _Part, result: PartResult) -> None:
