@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelsplit.model.cube import Cube, Nogood, Restriction
+from modelsplit.model.cube import Cube, CubeIndex, Nogood, Restriction
 from modelsplit.model.domain import Domain
 from modelsplit.model.fzn import parse_domain, read_flatzinc
 from modelsplit.model.info import ModelInfo, Slot, Variable
@@ -378,3 +378,39 @@ def test_part_threads_run_every_job_and_reuse_idle_threads():
             break
         threading.Event().wait(0.02)
     assert not [t for t in threading.enumerate() if t.name.startswith("t-")]
+
+
+def _guillotine(draw, cube: Cube, slots: list[Slot], depth: int) -> list[Cube]:
+    """Disjoint cubes covering ``cube``: cut on a drawn slot at a drawn value, again in each half."""
+    if depth == 0 or not draw(st.booleans()):
+        return [cube]
+    slot = draw(st.sampled_from(slots))
+    at = draw(st.integers(-5, 5))
+    lo, hi = cube.bounds(slot)
+    if (lo is not None and at <= lo) or (hi is not None and at > hi):
+        return [cube]
+    below, above = cube.narrow(Restriction(slot, None, at - 1)), cube.narrow(Restriction(slot, at, None))
+    return _guillotine(draw, below, slots, depth - 1) + _guillotine(draw, above, slots, depth - 1)
+
+
+@st.composite
+def _cubes_and_points(draw):
+    slots = [Slot("x", (i,)) for i in range(1, draw(st.integers(1, 4)) + 1)]
+    parent = Cube(tuple(Restriction(s, draw(st.sampled_from([None, -4])), None) for s in slots[:1]))
+    cubes = _guillotine(draw, parent, slots, 7)
+    kept = draw(st.lists(st.sampled_from(range(len(cubes))), unique=True, min_size=1))  # some left out
+    points = draw(st.lists(st.tuples(*[st.integers(-7, 7)] * len(slots)), min_size=1, max_size=30))
+    return [(cubes[k], k) for k in kept], [dict(zip(slots, p)) for p in points]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_cubes_and_points(), st.sampled_from([1, CubeIndex.LEAF]))
+def test_a_cube_index_finds_the_cube_that_holds_a_point_as_trying_each_does(case, leaf):
+    cubes, points = case
+    default, CubeIndex.LEAF = CubeIndex.LEAF, leaf  # 1: a tree as deep as the slots allow
+    try:
+        index = CubeIndex(cubes)
+    finally:
+        CubeIndex.LEAF = default
+    for point in points:
+        assert index.find(point) == next((i for c, i in cubes if c.holds(point)), None)

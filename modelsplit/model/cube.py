@@ -7,6 +7,7 @@ any solver's flattening, not only the domain one inspection saw.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -114,3 +115,59 @@ class Nogood:
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "mzn": self.mzn}
+
+
+class CubeIndex:
+    """Which of several disjoint cubes holds a solution, without trying each: a tree that cuts
+    on one slot at a time (the slot whose bounds tell the cubes apart most) until a handful of
+    cubes is left, then tries those. A re-split part's solutions go to the sub-part that holds
+    each, hundreds of sub-parts for thousands of solutions."""
+
+    LEAF = 8  # cubes a node tries one by one
+
+    def __init__(self, cubes: list[tuple[Cube, int]]):
+        self._root = _node(cubes, {r.slot for c, _ in cubes for r in c.restrictions})
+
+    def find(self, values: Mapping[Slot, int]) -> int | None:
+        """The id of the cube that holds ``values`` (a solution's slot values), if any."""
+        node = self._root
+        while isinstance(node, tuple):
+            slot, cuts, children = node
+            node = children[bisect.bisect_right(cuts, values[slot])]
+        return next((i for c, i in node if c.holds(values)), None)
+
+
+def _node(cubes: list[tuple[Cube, int]], slots: set[Slot]):
+    """A leaf (the cubes, to try) or (slot, cuts, children): ``children[k]`` holds the cubes that
+    allow a value v of ``slot`` with ``bisect_right(cuts, v) == k``."""
+    if len(cubes) <= CubeIndex.LEAF or not slots:
+        return cubes
+    best = None
+    for slot in slots:
+        ends = {e for c, _ in cubes for e in _ends(c.bounds(slot))}
+        if best is None or len(ends) > len(best[1]):
+            best = (slot, ends)
+    slot, ends = best
+    if not ends:
+        return cubes
+    cuts = sorted(ends)
+    children = []
+    for k in range(len(cuts) + 1):  # values in [cuts[k-1], cuts[k])
+        lo = cuts[k - 1] if k else None
+        hi = cuts[k] - 1 if k < len(cuts) else None
+        inside = [(c, i) for c, i in cubes if _meets(c.bounds(slot), lo, hi)]
+        children.append(_node(inside, slots - {slot}))
+    return slot, cuts, children
+
+
+def _ends(bounds: tuple[int | None, int | None]) -> list[int]:
+    """Where a range starts and where the next values start (its open ends: none)."""
+    lo, hi = bounds
+    return [e for e in (lo, None if hi is None else hi + 1) if e is not None]
+
+
+def _meets(bounds: tuple[int | None, int | None], lo: int | None, hi: int | None) -> bool:
+    """Whether the range ``bounds`` shares a value with ``lo..hi`` (either end open)."""
+    b_lo, b_hi = bounds
+    return (b_hi is None or lo is None or b_hi >= lo) and (b_lo is None or hi is None or b_lo <= hi)
+

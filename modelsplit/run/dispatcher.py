@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from modelsplit.driver import scratch_root
 from modelsplit.errors import ModelsplitError
 from modelsplit.formats import format_named
+from modelsplit.model.cube import CubeIndex
 from modelsplit.model.goal import Goal
 from modelsplit.model.lexorder import LexOrder, lex_order
 from modelsplit.plan.lock import plan_lock
@@ -461,11 +462,8 @@ def hand_down_solutions(journal: Journal, plan: Plan, parent_id: int, subparts: 
     if not plan.info.values_complete:
         return journal.count_solutions(parent_id) == 0
 
-    def owner(values: dict) -> int | None:
-        slot_values = plan.info.slot_values(values)
-        return next((s.id for s in subparts if s.cube.holds(slot_values)), None)
-
-    journal.hand_down(parent_id, owner)
+    index = CubeIndex([(s.cube, s.id) for s in subparts])
+    journal.hand_down(parent_id, lambda values: index.find(plan.info.slot_values(values)))
     return True
 
 
