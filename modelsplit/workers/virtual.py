@@ -286,37 +286,22 @@ class VirtualExecutor:
 
     # ---- inside ---------------------------------------------------------------------------------
     def _run(self, part: _Part) -> None:
-        """A part's thread: solve it, stamping its solutions and its end with its clock.
-
-        An enumeration's solutions are held as a worker holds them, but on the part's clock: until
-        FLUSH_EVERY virtual seconds have passed since the first one held, or FLUSH_SIZE of them,
-        or the part's end. (The backend holds them FLUSH_EVERY real seconds, in which a part
-        paused for most of them advances far less: its events would be many times smaller, and
-        many times more, than on a worker of its own.)"""
+        """A part's thread: solve it, stamping its solutions and its end with its clock."""
         task = part.task
-        held: list[Solution] = []
-        since = 0.0  # the part's clock when the oldest solution held came
-
-        def push() -> None:
-            self._push(part.clock, SolutionEvent.of(task.part_id, task.attempt, held[:]))
-            held.clear()
+        held = _Held(task.enumerates)
 
         def report(solutions: list[Solution]) -> None:
-            nonlocal since
             self._measure(part)
-            if not held:
-                since = part.clock
-            held.extend(solutions)
-            if not task.enumerates or len(held) >= FLUSH_SIZE or part.clock - since >= FLUSH_EVERY:
-                push()
+            if held.add(solutions, part.clock):
+                self._push(part.clock, SolutionEvent.of(task.part_id, task.attempt, held.take()))
 
         try:
             result = self.backend.solve(task, report, part.token)
         except Exception as exc:  # a crash of the backend is a failed attempt, not a crash of the run
             result = PartResult(task.part_id, task.attempt, Status.ERROR, error=repr(exc))
         self._measure(part)
-        if held:
-            push()
+        if held.solutions:
+            self._push(part.clock, SolutionEvent.of(task.part_id, task.attempt, held.take()))
         self._end(part, result)
 
     def _end(self, part: _Part, result: PartResult) -> None:
@@ -393,6 +378,32 @@ class VirtualExecutor:
         if rss > self.peak_rss:
             self.peak_rss = rss
             _check_memory(self.workers, rss, self._memory)
+
+
+class _Held:
+    """The solutions a virtual worker holds before it reports them.
+
+    An enumeration's are held as a worker holds them, but on the part's clock: until FLUSH_EVERY
+    virtual seconds have passed since the first one held, or FLUSH_SIZE of them, or the part's
+    end. (The backend holds them FLUSH_EVERY real seconds, in which a part paused for most of
+    them advances far less: its events would be many times smaller, and many times more, than on
+    a worker of its own.) Other solutions are reported at once."""
+
+    def __init__(self, enumerates: bool):
+        self.enumerates = enumerates
+        self.solutions: list[Solution] = []
+        self.since = 0.0  # the part's clock when the oldest solution held came
+
+    def add(self, solutions: list[Solution], clock: float) -> bool:
+        """Hold ``solutions``, found by ``clock``; True when the ones held are to be reported."""
+        if not self.solutions:
+            self.since = clock
+        self.solutions.extend(solutions)
+        return not self.enumerates or len(self.solutions) >= FLUSH_SIZE or clock - self.since >= FLUSH_EVERY
+
+    def take(self) -> list[Solution]:
+        taken, self.solutions = self.solutions, []
+        return taken
 
 
 def _usage(part: _Part) -> tuple[float, int]:
