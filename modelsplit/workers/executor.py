@@ -27,7 +27,7 @@ from modelsplit.workers.backend import PartResult, Solution
 def pack_texts(texts: Sequence[str]) -> tuple[bytes, str]:
     """Texts one after another, compressed, and their lengths as a JSON array (see
     :func:`unpack_texts`). Solutions printed by one model are alike, so a batch of them shrinks
-    many times (queens boards of 450 bytes: to about 10 each)."""
+    several times (queens 15's boards: from 506 bytes to 65 each)."""
     return zlib.compress("".join(texts).encode(), 1), json.dumps([len(t) for t in texts])
 
 
