@@ -438,7 +438,7 @@ def record_batch(d: Dispatcher, event: SolutionEvent) -> None:
     """An enumeration's batch of solutions, recorded as it came, counted, then passed on."""
     d.collector.on_solutions(event.batch.n)
     d.journal.add_batch(event.part_id, event.attempt, event.batch)
-    d.stream.offer_batch(event.part_id, event.attempt, event.batch)  # recorded: now they may be shown
+    d.stream.offer_batch(event.part_id, event.batch)  # recorded: now they may be shown
 
 
 def record_starts(d: Dispatcher) -> None:

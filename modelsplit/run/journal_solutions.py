@@ -20,7 +20,7 @@ from functools import cached_property
 
 from modelsplit.model.goal import Goal
 from modelsplit.run.records import StoredSolution, stored_number
-from modelsplit.workers.executor import Batch, pack_texts, unpack_texts
+from modelsplit.workers.executor import Batch, unpack_texts
 
 COLUMNS = "id, part_id, objective, vals, output, n, sizes"
 INSERT = "INSERT INTO solutions (part_id, attempt, objective, vals, output, found, n, sizes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -50,9 +50,8 @@ def _rows(part_id: int, found: float, rows: list[Row]) -> list[tuple]:
     """What INSERT records for ``rows`` of a part: one batch if they are several solutions of one
     attempt without an objective, else a row each."""
     if len(rows) > 1 and all(r[1] is None and r[0] == rows[0][0] for r in rows):
-        texts, sizes = pack_texts([r[3] for r in rows])
-        vals = "[" + ",".join(r[2] for r in rows) + "]"
-        return [(part_id, rows[0][0], None, vals, texts, found, len(rows), sizes)]
+        batch = Batch.pack([r[2] for r in rows], [r[3] for r in rows])
+        return [(part_id, rows[0][0], None, batch.values_json, batch.texts, found, batch.n, batch.sizes_json)]
     return [(part_id, a, obj, vals, out, found, 1, None) for a, obj, vals, out in rows]
 
 

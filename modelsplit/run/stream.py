@@ -98,13 +98,14 @@ class SolutionStream:
         for _, objective, vals, text in rows:
             self.offer(part_id, objective, lambda v=vals: json.loads(v), text)
 
-    def offer_batch(self, part_id: int, attempt: int, batch: Batch) -> None:
-        """:meth:`offer_rows` for a batch of an enumeration's solutions just recorded, unpacked
-        only if they are passed on or some must be skipped."""
+    def offer_batch(self, part_id: int, batch: Batch) -> None:
+        """:meth:`offer` each solution of an enumeration's batch just recorded; unpacked only if
+        they are passed on or some must be skipped (else only counted)."""
         if self.on_solution is None and self.limit is None and not self._again:
             self.count += batch.n
             return
-        self.offer_rows(part_id, [(attempt, None, s.values_json, s.text) for s in batch.solutions(part_id)])
+        for values, text in batch.values_and_texts():
+            self.offer(part_id, None, values, text)
 
     def dropped(self, texts: Iterable[str]) -> None:
         """Solutions were dropped from the journal (their part searches its region afresh and will

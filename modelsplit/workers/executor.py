@@ -54,14 +54,21 @@ class Batch:
 
     @classmethod
     def of(cls, solutions: Sequence[Solution]) -> Batch:
-        texts, sizes = pack_texts([s.text for s in solutions])
-        return cls(len(solutions), "[" + ",".join(s.values_json for s in solutions) + "]", texts, sizes)
+        return cls.pack([s.values_json for s in solutions], [s.text for s in solutions])
+
+    @classmethod
+    def pack(cls, values_json: Sequence[str], texts: Sequence[str]) -> Batch:
+        """The batch of solutions given by their values (each as JSON text) and their texts."""
+        packed, sizes = pack_texts(texts)
+        return cls(len(texts), "[" + ",".join(values_json) + "]", packed, sizes)
+
+    def values_and_texts(self) -> list[tuple[dict, str]]:
+        """Each solution's values and text."""
+        return list(zip(json.loads(self.values_json), unpack_texts(self.texts, self.sizes_json)))
 
     def solutions(self, part_id: int) -> list[Solution]:
         """The batch's solutions (their time within the part is not kept: 0)."""
-        values = json.loads(self.values_json)
-        texts = unpack_texts(self.texts, self.sizes_json)
-        return [Solution(part_id, json.dumps(v), t, None, 0.0) for v, t in zip(values, texts)]
+        return [Solution(part_id, json.dumps(v), t, None, 0.0) for v, t in self.values_and_texts()]
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class SolutionEvent:
 
     @property
     def n(self) -> int:
+        """How many solutions it holds."""
         return self.batch.n if self.batch is not None else len(self.solutions)
 
     def unpacked(self) -> list[Solution]:
