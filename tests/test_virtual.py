@@ -148,6 +148,47 @@ def test_a_split_for_a_virtual_cluster_probes_without_a_wall_clock_limit(tmp_pat
     assert all(args[args.index("-time") + 1] == str(probe_module.PROBE_MS) for args in calls)
 
 
+def test_a_splits_probes_run_on_threads_kept_from_level_to_level(tmp_path, monkeypatch):
+    """A split for many workers asks about cubes level by level, each level on the same threads
+    (one pool, not one per level: its thread starts cost the coordinator more than its choices),
+    and those threads end with the split."""
+    import threading
+
+    from modelsplit.splitters import probe as probe_module
+
+    names: list[str] = []
+    real = probe_module._run_probe
+
+    def watched(args):
+        names.append(threading.current_thread().name)
+        return real(args)
+
+    monkeypatch.setattr(probe_module, "_run_probe", watched)
+    files = [str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", workers=16, all_solutions=True, virtual=True)
+    assert plan.timing["probes"] > 16 and len(names) == plan.timing["probes"]
+    assert {name.rsplit("_", 1)[0] for name in names} == {"probe"}, sorted(set(names))
+    assert len(set(names)) <= 16
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("probe_") for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("probe_")]
+
+
+def test_a_probe_that_outlasts_its_timeout_is_stopped_and_left_open(monkeypatch):
+    """A probe process still running after PROBE_TIMEOUT is killed and its answer is None (the cube
+    stays open); one that ends in time gives its whole output."""
+    from modelsplit.splitters import probe as probe_module
+
+    monkeypatch.setattr(probe_module, "PROBE_TIMEOUT", 0.3)
+    began = time.monotonic()
+    out, _ = probe_module._run_probe([sys.executable, "-c", "import time; print('x', flush=True); time.sleep(30)"])
+    assert out is None and time.monotonic() - began < 10
+    monkeypatch.setattr(probe_module, "PROBE_TIMEOUT", 30.0)
+    out, cpu = probe_module._run_probe([sys.executable, "-c", "print('y' * 200000)"])
+    assert out == "y" * 200000 + "\n" and cpu > 0
+
+
 def test_a_virtual_splits_race_searches_its_budget_in_cpu_seconds_on_a_busy_machine(tmp_path, monkeypatch, solver):
     """The race of a split for a virtual cluster runs for its budget of CPU seconds, as on an idle
     core; with a wall-clock limit, three busy loops on this machine would cut its search to a

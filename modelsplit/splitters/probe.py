@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from modelsplit.driver import cpu_seconds, kill_session, reap, scratch_root
@@ -112,6 +113,8 @@ class Probe:
         # then their CPU seconds over ``spread``, not this machine's wall seconds (None)
         self.spread: int | None = None
         self._stop = threading.Event()  # stop the race now (the split failed)
+        # the threads that run probes, made once for every level of a split (see classify)
+        self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
     def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> Probe | None:
@@ -329,10 +332,39 @@ class Probe:
         if len(cubes) <= 1 or workers <= 1:
             result = [self._classify(c) for c in cubes]
         else:
-            with ThreadPoolExecutor(workers) as pool:
-                result = list(pool.map(self._classify, cubes))
+            result = self._classify_on_pool(cubes, workers)
         self.seconds += time.monotonic() - start
         return result
+
+    def _classify_on_pool(self, cubes: list[Cube], workers: int) -> list[Outcome]:
+        """:meth:`classify` with ``workers`` probes at a time, on threads kept from one call to
+        the next: a split on many workers asks about thousands of cubes level by level, and
+        starting its threads afresh at every level cost the coordinator more than its choices."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="probe")
+        result: list[Outcome | None] = [None] * len(cubes)
+        todo = iter(range(len(cubes)))
+        taking = threading.Lock()
+
+        def drain() -> None:
+            while True:
+                with taking:
+                    i = next(todo, None)
+                if i is None:
+                    return
+                result[i] = self._classify(cubes[i])
+
+        running = [self._pool.submit(drain) for _ in range(min(workers, len(cubes)))]
+        wait(running)  # every probe has ended, even when one failed
+        for future in running:
+            future.result()
+        return result  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """End the probes' threads (a later :meth:`classify` makes them again)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
 
 def _run_probe(args: list[str]) -> tuple[str | None, float]:
@@ -342,25 +374,33 @@ def _run_probe(args: list[str]) -> tuple[str | None, float]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
-        text=True,
         start_new_session=True,
     )
-    expired = threading.Event()
-
-    def expire() -> None:
-        expired.set()
-        kill_session(proc.pid)
-
-    timer = threading.Timer(PROBE_TIMEOUT, expire)
-    timer.start()
     try:
         assert proc.stdout is not None
-        out = proc.stdout.read()
+        out = _read_until(proc.stdout.fileno(), time.monotonic() + PROBE_TIMEOUT)
+        if out is None:
+            kill_session(proc.pid)
         proc.stdout.close()
     finally:
-        timer.cancel()
         reap(proc)  # keeps the probe's CPU seconds
-    return (None if expired.is_set() else out), cpu_seconds(proc)
+    return out, cpu_seconds(proc)
+
+
+def _read_until(fd: int, deadline: float) -> str | None:
+    """Everything a pipe gives until it closes, or None if it is still open at ``deadline``
+    (read on the caller's thread: a split makes thousands of probes, a timer thread each cost
+    more than the reading)."""
+    chunks, ready = [], select.poll()  # (not select.select: a thousand probes' pipes pass FD_SETSIZE)
+    ready.register(fd, select.POLLIN)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not ready.poll(left * 1000):
+            return None
+        data = os.read(fd, 1 << 16)
+        if not data:
+            return b"".join(chunks).decode(errors="replace")
+        chunks.append(data)
 
 
 def _time_limit(spread: int | None, seconds: float = PROBE_MS / 1000) -> list[str]:

@@ -36,6 +36,16 @@ def race_and_split(
     For RACE_BESIDE_WORKERS workers or more there is no race here: the solve races beside the
     parts instead (see run/policies.py, RacePolicy).
     """
+    try:
+        return _race_and_split(info, request, strategy, budget)
+    finally:
+        if request.probe is not None:
+            request.probe.close()  # its threads (the split is done with probing)
+
+
+def _race_and_split(
+    info: ModelInfo, request: SplitRequest, strategy: str | None, budget: float
+) -> tuple[Split, Incumbent | None, dict]:
     started = time.monotonic()
     probe: Probe | None = request.probe  # type: ignore[assignment]
     racing = None
