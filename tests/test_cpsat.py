@@ -382,7 +382,9 @@ def test_parts_run_on_part_servers_and_agree_with_unsplit(cpsat, name, tmp_path)
     )
     backend = MiniZincBackend()
     executor = Recording(backend)
-    answer = solve_plan(plan, executor=executor)
+    # no re-splits: on a busy machine a long part of an enumeration would be cut, and its finer
+    # parts, handed the solutions it found, exclude them by nogoods through the CLI
+    answer = solve_plan(plan, executor=executor, part_budget=0)
     records = backend.servers().records
     assert executor.tasks and all(t.flat is not None for t in executor.tasks)
     assert len(records) == len(executor.tasks)  # every attempt ran on a part server
