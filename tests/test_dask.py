@@ -566,3 +566,29 @@ def test_cpsat_parts_run_on_the_workers_part_servers(cluster, tmp_path, name):
     else:
         assert (answer.status.name, answer.objective) == optimum(cpsat.arg, files)
     assert no_solver_left(plan) == []
+
+
+def test_gecode_parts_run_from_the_coordinators_flattening_where_the_worker_has_its_library(
+    cluster, solver, tmp_path, monkeypatch
+):
+    """Gecode on Dask: the coordinator's flattening goes to the workers, and a worker whose Gecode
+    and MiniZinc are those it was made with runs each part from it (nothing flattened there: the
+    parts' statistics have no flattening's); a flattening made with another library is left
+    aside, and each part runs through the CLI, which flattens it on the worker. The answer is the
+    unsplit model's either way."""
+    from modelsplit.workers import flat as flat_module
+    from modelsplit.workers.solvers import SolverOptions
+
+    files = model_files(entry("golomb6"))
+    want = optimum(solver.arg, files)
+    flattened = {}
+    for made_with in ("this library", "another library"):
+        if made_with == "another library":
+            monkeypatch.setattr(flat_module, "made_with", lambda arg, tag: "gecode another-library")
+        plan = api.split(files[0], files[1:], tmp_path / made_with.split()[0], strategy="ranges", parts=4)
+        answer = api.solve(plan, dask=cluster.address, solver_options=SolverOptions(statistics=True))
+        assert not answer.error and (answer.status.name, answer.objective) == want
+        parts = answer.statistics["parts"]
+        assert len(parts) == answer.parts["total"] == len(plan.parts)
+        flattened[made_with] = {any(name.startswith("flat") for name in p) for p in parts}
+    assert flattened == {"this library": {False}, "another library": {True}}

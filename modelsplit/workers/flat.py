@@ -10,8 +10,10 @@ output goes through ``minizinc --ozn-file`` (the solution printer), so a part pr
 what ``minizinc`` prints for the model; the values line the plan's values section adds reads as
 before.
 
-A ``.fzn`` is valid only for the solver library that produced it, so it is made where the parts
-run, never stored in the plan. Gecode (through the corrected library) and CP-SAT (through
+A ``.fzn`` is valid only for the solver library that produced it, so it is never stored in the
+plan: it is made by the coordinator, and a Dask worker runs a part from it only where its own
+solver library and MiniZinc are the ones it was made with (:func:`made_with`), else through the
+CLI. Gecode (through the corrected library) and CP-SAT (through
 modelsplit's translator) take this path; CP-SAT parts run on part servers that translate the
 FlatZinc once per worker (see workers/cpsat/pool.py) instead of a process each. Parts of other
 solvers, and attempts that carry nogoods that are not bounds (resumed enumerations), run through
@@ -26,6 +28,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from modelsplit import driver
@@ -54,6 +57,7 @@ class FlatPart:
     # the incumbent's values that fit the part's cube, by FlatZinc name: a CP-SAT part server
     # starts the part's search from them (a solution hint); other solvers ignore them
     hint: tuple[tuple[str, int], ...] = ()
+    made_with: str = ""  # what the flattening was made with (see made_with)
 
 
 @dataclass
@@ -66,6 +70,7 @@ class FlatModel:
     flat: Flat
     names: dict[Slot, str]
     seconds: float = 0.0  # how long flattening took
+    made_with: str = ""  # see made_with
 
     def part(
         self, info, cube: Cube, solve: str, bound=None, exact=None, hint=None, searched=None
@@ -92,9 +97,8 @@ class FlatModel:
             lines.append(line)
         named = ((self.names.get(slot), value) for slot, value in (hint or {}).items())
         pairs = tuple((name, value) for name, value in named if name is not None and _is_variable(name))
-        return FlatPart(
-            self.executable, str(self.fzn), str(self.ozn), "".join(ln + "\n" for ln in lines), pairs
-        )
+        text = "".join(ln + "\n" for ln in lines)
+        return FlatPart(self.executable, str(self.fzn), str(self.ozn), text, pairs, self.made_with)
 
 
 def _is_variable(name: str) -> bool:
@@ -119,10 +123,23 @@ def part_executable(solver_arg: str, tag: str) -> str | None:
 
 
 def travels(tag: str) -> bool:
-    """Whether a flattening made here is valid on other machines: CP-SAT's comes from
-    modelsplit's own solver library (package data), the same wherever this modelsplit runs, so
-    it goes to Dask workers; Gecode's depends on the installed library."""
-    return tag == "cp-sat"
+    """Whether a flattening made here may serve other machines (Dask workers): CP-SAT's comes
+    from modelsplit's own solver library (package data), the same wherever this modelsplit runs;
+    Gecode's depends on the installed Gecode and MiniZinc, so a worker uses it only where
+    :func:`made_with` says the same there."""
+    return tag in ("cp-sat", "gecode")
+
+
+@cache
+def made_with(solver_arg: str, tag: str) -> str:
+    """What a flattening for this solver depends on, as a label that a worker compares with its
+    own: the solver library (CP-SAT's is modelsplit's own; Gecode's corrected library lives in a
+    directory named by a digest of the installed Gecode: its library files, executable and
+    configuration) and, but for CP-SAT, MiniZinc's version (its printer reads the ``.ozn``)."""
+    if tag == "cp-sat":
+        return "cp-sat"
+    version = ".".join(map(str, driver.minizinc_version()))
+    return f"{tag} {Path(solver_arg).parent.name} minizinc {version}"
 
 
 def _msc_executable(solver_arg: str) -> str | None:
@@ -183,7 +200,7 @@ def flatten_plan(plan, solver_arg: str, tag: str, root: Path) -> FlatModel | Non
             os.replace(tmp, work)
         flat = read_flatzinc(fzn.read_text())
         names = slot_names(plan.info.variables, flat)
-        return FlatModel(exe, fzn, ozn, flat, names, time.monotonic() - start)
+        return FlatModel(exe, fzn, ozn, flat, names, time.monotonic() - start, made_with(solver_arg, tag))
 
 
 _SPLIT_CACHE: dict[str, tuple[str, str]] = {}

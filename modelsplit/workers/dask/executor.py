@@ -126,7 +126,7 @@ class DaskExecutor:
             raise SolveError("this Dask executor is closed")
         self._check_solver(format_named(task.format).requirement(task.solver_tag))
         shipped = self._ship(task.model_files)
-        # a part from the plan's flattening (CP-SAT's, which travels): the .fzn and .ozn go too
+        # a part from the plan's flattening: the .fzn and .ozn go too (the worker checks they fit it)
         flat = self._ship((task.flat.fzn, task.flat.ozn)) if task.flat is not None else None
         key = f"modelsplit-part-{task.key[:20]}-{task.attempt}-{self.job}"
         future = self.client.submit(run_part, shipped, task, self.job, self.deadline, flat, key=key, retries=0)

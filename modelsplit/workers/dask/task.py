@@ -9,7 +9,10 @@ naming it.
 Solving. A worker process keeps one backend per model format (:func:`worker_backend`), so the
 CP-SAT part servers it keeps solve part after part of a plan, each translating the plan's model
 once; the coordinator ends the idle ones when a run ends (:func:`release_part_servers`). A part
-from the plan's CP-SAT flattening gets the .fzn and .ozn shipped as the model files are.
+from the plan's flattening (CP-SAT's, or Gecode's) gets the .fzn and .ozn shipped as the model
+files are, and runs from them where this worker's solver library and MiniZinc are those the
+flattening was made with (:func:`~modelsplit.workers.flat.made_with`); elsewhere it runs through
+the CLI, which flattens it here.
 
 Stopping. Dask cannot interrupt a running task, so the task runs the backend (whose solver runs in
 a process session of its own) in a thread and, every ``POLL`` seconds, checks a stop flag of its
@@ -51,7 +54,7 @@ from modelsplit.workers.cpsat._ortools import import_cp_model
 from modelsplit.workers.dask.files import ModelFiles, materialize
 from modelsplit.workers.dask.flags import job_stop_name, stop_name
 from modelsplit.workers.dask.messages import StreamMessage, TaskOutcome, queue_name, row
-from modelsplit.workers.flat import part_executable
+from modelsplit.workers.flat import made_with, part_executable
 from modelsplit.workers.solvers import Solver, resolve_solver
 
 POLL = 0.2  # seconds between a running task's checks of its stop flags (and stream messages)
@@ -135,10 +138,12 @@ def run_part(
     solver = solver_on_worker(fmt.requirement(task.solver_tag), worker.address)
     solver_arg = solver.arg if solver else task.solver
     here = dataclasses.replace(task, model_files=materialize(model), solver=solver_arg)
-    if flat is not None and task.flat is not None:
+    if flat is not None and task.flat is not None and task.flat.made_with == made_with(solver_arg, task.solver_tag):
         fzn, ozn = materialize(flat)
         exe = part_executable(solver_arg, task.solver_tag) or task.flat.executable
         here = dataclasses.replace(here, flat=dataclasses.replace(task.flat, fzn=fzn, ozn=ozn, executable=exe))
+    else:  # this worker's solver library or MiniZinc is not the flattening's: the CLI flattens
+        here = dataclasses.replace(here, flat=None)
     run = uuid.uuid4().hex[:12]
     watch = _Watch(worker, task, job, deadline)
     stream = Queue(queue_name(job))
