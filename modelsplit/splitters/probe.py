@@ -113,8 +113,7 @@ class Probe:
         # then their CPU seconds over ``spread``, not this machine's wall seconds (None)
         self.spread: int | None = None
         self._stop = threading.Event()  # stop the race now (the split failed)
-        # the threads that run probes, made once for every level of a split (see classify)
-        self._pool: ThreadPoolExecutor | None = None
+        self._threads = _Threads(self.workers)  # kept from one classify to the next
 
     @classmethod
     def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> Probe | None:
@@ -165,7 +164,7 @@ class Probe:
             reap(proc)
             reader.join()
             os.unlink(path)
-        values = self._slot_values(found.values)
+        values = _slot_values(self.info, found.values)
         seconds, cpu = time.monotonic() - start, cpu_seconds(proc)
         return Incumbent(found.best, found.complete, seconds, values, cpu, unix, tuple(found.trace))
 
@@ -229,7 +228,7 @@ class Probe:
         if self._found is None:
             return None
         objective, shown = self._found
-        return Incumbent(objective, False, 0.0, self._slot_values(shown))
+        return Incumbent(objective, False, 0.0, _slot_values(self.info, shown))
 
     def _keep_best(self, out: str) -> None:
         """Remember the last (best) solution of a probe's output if it beats every earlier one."""
@@ -244,16 +243,6 @@ class Probe:
             with self._lock:
                 if self._found is None or self.info.goal.better(int(value), self._found[0]):
                     self._found = (int(value), block)
-
-    def _slot_values(self, shown: dict[str, str]) -> dict[Slot, int]:
-        """The slots' values in a solution the solver printed (FlatZinc name -> value text);
-        slots the flattening fixed to a literal have that value."""
-        values = {}
-        for slot, name in self.info.fzn_names.items():
-            text = name if _is_literal(name) else shown.get(name)
-            if text is not None and _is_literal(text):
-                values[slot] = 1 if text == "true" else 0 if text == "false" else int(text)
-        return values
 
     def start_race(self, limit: float) -> Future:
         """Run :meth:`find_incumbent` in the background; probes made meanwhile use its best
@@ -332,18 +321,30 @@ class Probe:
         if len(cubes) <= 1 or workers <= 1:
             result = [self._classify(c) for c in cubes]
         else:
-            result = self._classify_on_pool(cubes, workers)
+            result = self._threads.map(self._classify, cubes, workers)
         self.seconds += time.monotonic() - start
         return result
 
-    def _classify_on_pool(self, cubes: list[Cube], workers: int) -> list[Outcome]:
-        """:meth:`classify` with ``workers`` probes at a time, on threads kept from one call to
-        the next: a split on many workers asks about thousands of cubes level by level, and
-        starting its threads afresh at every level cost the coordinator more than its choices."""
+    def close(self) -> None:
+        """End the probes' threads (the split is done asking)."""
+        self._threads.close()
+
+
+class _Threads:
+    """The threads a split's probes run on, made once for every level of the split: a split on
+    many workers asks about thousands of cubes level by level, and starting threads afresh at
+    every level cost the coordinator more than its choices."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._pool: ThreadPoolExecutor | None = None
+
+    def map(self, call: Callable, items: list, at_once: int) -> list:
+        """``call`` of each item, ``at_once`` at a time; returns once every call has ended."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="probe")
-        result: list[Outcome | None] = [None] * len(cubes)
-        todo = iter(range(len(cubes)))
+            self._pool = ThreadPoolExecutor(self.size, thread_name_prefix="probe")
+        result: list = [None] * len(items)
+        todo = iter(range(len(items)))
         taking = threading.Lock()
 
         def drain() -> None:
@@ -352,19 +353,30 @@ class Probe:
                     i = next(todo, None)
                 if i is None:
                     return
-                result[i] = self._classify(cubes[i])
+                result[i] = call(items[i])
 
-        running = [self._pool.submit(drain) for _ in range(min(workers, len(cubes)))]
-        wait(running)  # every probe has ended, even when one failed
+        running = [self._pool.submit(drain) for _ in range(min(at_once, len(items)))]
+        wait(running)  # every call has ended, even when one failed
         for future in running:
             future.result()
-        return result  # type: ignore[return-value]
+        return result
 
     def close(self) -> None:
-        """End the probes' threads (a later :meth:`classify` makes them again)."""
+        """End the threads (a later :meth:`map` makes them again)."""
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False)
+
+
+def _slot_values(info: ModelInfo, shown: dict[str, str]) -> dict[Slot, int]:
+    """The slots' values in a solution the solver printed (FlatZinc name -> value text);
+    slots the flattening fixed to a literal have that value."""
+    values = {}
+    for slot, name in info.fzn_names.items():
+        text = name if _is_literal(name) else shown.get(name)
+        if text is not None and _is_literal(text):
+            values[slot] = 1 if text == "true" else 0 if text == "false" else int(text)
+    return values
 
 
 def _run_probe(args: list[str]) -> tuple[str | None, float]:
