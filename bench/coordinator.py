@@ -55,7 +55,6 @@ class AtOnce:
     """Workers that end every part the moment it starts, after ``solutions`` solutions of its own."""
 
     name = "at-once"
-    same_machine = True
     dashboard = None
 
     def __init__(self, workers: int, solutions: int, per_event: int):

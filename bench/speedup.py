@@ -178,11 +178,13 @@ def main() -> None:
     ap.add_argument("-a", "--all-solutions", action="store_true", help="enumerate (directory instances)")
     ap.add_argument("--repeat", type=int, default=2, help="runs of each configuration; the best is shown")
     ap.add_argument("--cli", action="store_true", help="parts through the minizinc CLI (no flattening once)")
-    ap.add_argument("--dask", action="store_true", help="also solve on a Dask cluster of --workers workers here")
+    ap.add_argument("--dask", action="store_true", help="also solve on a Dask cluster of --workers workers here (from the plan's flattening; --cli is for local runs)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="speedup-dask-") as scratch:
-        with DaskCluster(args.workers, Path(scratch)) if args.dask else contextlib.nullcontext() as address:
-            table(args, address)
+    if not args.dask:
+        table(args, None)
+        return
+    with tempfile.TemporaryDirectory(prefix="speedup-dask-") as scratch, DaskCluster(args.workers, Path(scratch)) as address:
+        table(args, address)
 
 
 def table(args, dask: str | None) -> None:

@@ -37,7 +37,7 @@ from modelsplit.run.stream import OnSolution, SolutionStream, total_statistics
 from modelsplit.status import PartState, Status
 from modelsplit.workers.backend import PartResult
 from modelsplit.workers.executor import Event, Executor, SolutionEvent
-from modelsplit.workers.flat import FlatModel, flatten_plan, travels
+from modelsplit.workers.flat import FlatModel, flatten_plan
 from modelsplit.workers.local import LocalExecutor
 from modelsplit.workers.solvers import SolverOptions, resolve_solver
 
@@ -563,15 +563,15 @@ def _statistics(dispatcher: Dispatcher) -> dict:
 
 def _executor(plan: Plan, solver, executor: Executor | None, workers, flat) -> tuple[Executor, object]:
     """The executor (local processes unless one is given) and the plan's flattening: ``flat``
-    itself when made by the caller, else one made in the background when ``flat`` is True and
-    the parts run on this machine (the .fzn lives here) or the flattening travels (CP-SAT's: the
-    Dask executor ships it), else None."""
+    itself when made by the caller, else one made in the background when ``flat`` is True (a
+    Dask executor ships it to its workers, which use it where it fits their solver library: see
+    workers/flat.py, ``made_with``), else None."""
     fmt = format_named(plan.format)
     if executor is None:
         executor = LocalExecutor(fmt.backend(), workers)
     if not isinstance(flat, bool):
         return executor, flat
-    if flat and fmt.flattens and (executor.same_machine or travels(solver.tag)):
+    if flat and fmt.flattens:
         # flattened while the race (if any) starts at once through the CLI
         return executor, _FLATTENER.submit(flatten_plan, plan, solver.arg, solver.tag, scratch_root())
     return executor, None

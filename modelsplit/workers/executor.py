@@ -114,7 +114,6 @@ class Executor(Protocol):
     """Runs parts somewhere and reports their events (see the module's docstring)."""
 
     name: str  # "local", "dask", "virtual"
-    same_machine: bool  # its solver processes run here, so they can read this machine's files
 
     @property
     def free(self) -> int:

@@ -122,14 +122,6 @@ def part_executable(solver_arg: str, tag: str) -> str | None:
     return _msc_executable(solver_arg) if tag in ("gecode", "cp-sat") else None
 
 
-def travels(tag: str) -> bool:
-    """Whether a flattening made here may serve other machines (Dask workers): CP-SAT's comes
-    from modelsplit's own solver library (package data), the same wherever this modelsplit runs;
-    Gecode's depends on the installed Gecode and MiniZinc, so a worker uses it only where
-    :func:`made_with` says the same there."""
-    return tag in ("cp-sat", "gecode")
-
-
 @cache
 def made_with(solver_arg: str, tag: str) -> str:
     """What a flattening for this solver depends on, as a label that a worker compares with its

@@ -28,7 +28,6 @@ class LocalExecutor:
     """Runs parts in local solver processes, ``workers`` at a time."""
 
     name = "local"
-    same_machine = True
 
     def __init__(self, backend: Backend, workers: int | None = None):
         self.backend = backend

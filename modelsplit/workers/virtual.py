@@ -133,7 +133,6 @@ class VirtualExecutor:
     """Runs parts as real solver processes for ``workers`` virtual workers (see the module)."""
 
     name = "virtual"
-    same_machine = True
 
     def __init__(
         self,

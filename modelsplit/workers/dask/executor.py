@@ -48,7 +48,6 @@ class DaskExecutor:
     """
 
     name = "dask"
-    same_machine = False
 
     def __init__(
         self,
