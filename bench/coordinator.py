@@ -100,6 +100,9 @@ class AtOnce:
     def stop_all(self) -> None:
         pass
 
+    def tighten(self, part_id: int, bound) -> bool:
+        return False
+
     def close(self) -> None:
         pass
 

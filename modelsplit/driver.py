@@ -353,7 +353,9 @@ class FlatZincProcess:
     solver runs in a session of its own (the printer is not the part's: :meth:`sessions`).
     """
 
-    def __init__(self, solver_args: Sequence[str], ozn: str | os.PathLike[str], *, cwd, label=None):
+    def __init__(
+        self, solver_args: Sequence[str], ozn: str | os.PathLike[str], *, cwd, label=None, bounds: bool = False
+    ):
         self._env = solver_env(label)
         self._ozn = str(ozn)
         self._stderr = tempfile.TemporaryFile()
@@ -362,7 +364,7 @@ class FlatZincProcess:
         self.solver = subprocess.Popen(
             [*pdeathsig_prefix("KILL"), *solver_args],
             cwd=cwd,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if bounds else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             start_new_session=True,
@@ -408,6 +410,21 @@ class FlatZincProcess:
                 self._kill_solver()
             self._give_back()
             return
+
+    def tighten(self, limit: int) -> bool:
+        """Tell a solver started with ``bounds`` (``fzn-gecode-bound``) that from now on the
+        objective must be at most ``limit`` (minimize) or at least ``limit`` (maximize); whether
+        it was told (False: no such solver, or it has ended)."""
+        stdin = self.solver.stdin
+        if stdin is None:
+            return False
+        with self._lock:
+            try:
+                stdin.write(f"{limit}\n".encode())
+                stdin.flush()
+            except (OSError, ValueError):  # it has ended (a broken pipe), or its pipe is closed
+                return False
+        return True
 
     def _take(self) -> Printer | None:
         with self._lock:
@@ -462,8 +479,12 @@ class FlatZincProcess:
 
     def close(self) -> None:
         self._give_back()
-        if self.solver.stdout:
-            self.solver.stdout.close()
+        for pipe in (self.solver.stdin, self.solver.stdout):
+            if pipe:
+                try:
+                    pipe.close()
+                except OSError:  # a broken pipe: the solver has ended
+                    pass
         self._stderr.close()
 
 

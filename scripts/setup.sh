@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install everything modelsplit needs on a Debian/Ubuntu machine; safe to run again.
 #   - MiniZinc and Gecode from Debian's `minizinc` package (apt-get, as root or through sudo)
+#   - a C++ compiler and Gecode's headers (`g++`, `libgecode-dev`): modelsplit builds its Gecode
+#     runner that takes better bounds while a part runs (modelsplit/workers/gecode_bound.py)
 #   - a virtual environment in .venv with modelsplit and its Python dependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need_apt=()
 command -v minizinc >/dev/null 2>&1 || need_apt+=(minizinc)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
+[ -f /usr/include/gecode/flatzinc.hh ] || need_apt+=(libgecode-dev)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
   need_apt+=(python3-venv)
 fi

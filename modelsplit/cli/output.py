@@ -130,6 +130,8 @@ class AnswerPrinter:
     def _statistics(self, answer: Answer) -> None:
         stats = answer.statistics or {"parts": [], "total": {}}
         blocks = [*stats["parts"], {"parts": len(stats["parts"]), **_without_count(stats["total"])}]
+        if stats.get("bounds_told"):  # better bounds told to running parts (see dispatcher.tell_incumbent)
+            blocks[-1]["boundsTold"] = stats["bounds_told"]
         blocks.append({"nSolutions": answer.n_solutions})
         for block in blocks:
             if self.style.json_stream:

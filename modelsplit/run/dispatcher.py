@@ -1,8 +1,9 @@
 """The dispatcher: hands a plan's parts to an executor, records what comes back, stops when done.
 
 It records a solve in the journal (run/journal.py says who else writes it). A part started
-after the incumbent improved gets the bound as a nogood (``_objective < best``), and a part still
-running under a weaker bound is restarted with the better one. On a time limit, Ctrl-C or a decisive answer it stops the running solver
+after the incumbent improved gets the bound as a nogood (``_objective < best``), a part still
+running is told it where its solver can take it (:func:`tell_incumbent`), or else may be
+restarted with it. On a time limit, Ctrl-C or a decisive answer it stops the running solver
 processes, records what they had found, and returns the answer so far. When to stop a part on
 purpose (the race, restarts, re-splits) is for the policies of run/policies.py to say.
 """
@@ -88,11 +89,12 @@ class Dispatcher:
         self.values = plan.values_file.read_text()
         self.running: dict[int, RunningPart] = {}  # part id -> its attempt running now, oldest first
         self.finder: RunningPart | None = None  # the attempt that found the incumbent
+        self.told: int | float | None = None  # the incumbent's objective running parts were told
         best = journal.best_solution(plan.goal) if self.optimise else None
         self.incumbent: dict | None = best.values if best else None  # its values: parts' hints
         self.cutting: int | None = None  # the part being stopped to be re-split, if any
         self.lex = lex_order_of(plan, flags)  # an optimisation's lexicographic search, if any
-        self.inherited: dict[int, tuple[int, ...]] = {}  # a re-split part's point, to its children
+        self.inherited: dict[int, tuple[int, ...]] = {}  # a part's point: its stopped attempt's, its parent's
         self.unrecorded = False  # a burst of events was not recorded: record nothing more
         # attempts started and not recorded yet: (the attempt, its worker, when on the journal's clock)
         self.starts: list[tuple[RunningPart, str | None, float]] = []
@@ -141,11 +143,10 @@ class Dispatcher:
         self.executor.stop(running.id)
 
     def apply_policies(self) -> None:
-        """Stop the running parts the policies pick, each for its reason (see run/policies.py).
-        Every turn, not only after events: a part younger than RESTART_AFTER when the incumbent
-        improved must still get the bound once it is old enough. What a turn costs must not grow
-        with the number of running parts: the restart scan runs at most every RESTART_CHECK
-        seconds, and the re-split check looks at the oldest parts first."""
+        """Tell running parts a better incumbent (:func:`tell_incumbent`), stop those the policies
+        pick (run/policies.py). Every turn: a part too young for a restart when the incumbent
+        improved may be old enough now. Restarts are looked for every RESTART_CHECK s at most."""
+        tell_incumbent(self)
         now = self.clock()
         race = self.running.get(RACE_ID)
         if self.restart_policy.due(self.collector.incumbent, now, len(self.running) + self.executor.free):
@@ -195,8 +196,7 @@ class Dispatcher:
 
     def on_done(self, res: PartResult) -> None:
         running = self.running.pop(res.part_id)
-        if res.statistics:
-            self.statistics.append((res.part_id, res.statistics))
+        note_result(self, res)
         if running.stopping == StopReason.RESTART and res.stopped:
             record_end(self.journal, res.part_id, PartState.PENDING, res)
             self.pending.appendleft(running.part)
@@ -297,6 +297,40 @@ class Dispatcher:
             record_starts(self)
             for part_id in list(self.running):
                 record_end(self.journal, part_id, PartState.STOPPED)
+
+
+def tell_incumbent(d: Dispatcher) -> None:
+    """Once the incumbent improved, hand its bound to the running parts whose solver takes one
+    while it runs (:meth:`Executor.tighten`): they keep the search they have done and cut the rest
+    by it. A part told so runs under that bound (no restart for it); the part that found the
+    incumbent searches below it already. Once per improvement (its cost grows with the running
+    parts: at most a few dozen improvements a run)."""
+    best = d.collector.incumbent
+    if not d.optimise or d.plan.independent or best is None or best == d.told:
+        return
+    d.told = best
+    for running in d.running.values():
+        if running is d.finder or running.stopping is not None:
+            continue
+        bound = d.plan.part_bound(best, running.id)
+        if running.bound is not None and not d.plan.goal.better(bound, running.bound):
+            continue
+        if d.executor.tighten(running.id, bound):
+            running.bound = bound
+            d.ledger.told += 1
+
+
+def note_result(d: Dispatcher, res: PartResult) -> None:
+    """Keep what an attempt's result says beside its answer: the solver's statistics, and the
+    point a stopped lexicographic search says it got to (fzn-gecode-bound, stopped for a restart
+    or a re-split): its next attempt, or its finer parts, start there."""
+    if res.statistics:
+        d.statistics.append((res.part_id, res.statistics))
+    point = res.searched
+    if d.lex is None or not res.stopped or point is None or len(point) != len(d.lex.slots):
+        return
+    known = d.inherited.get(res.part_id)
+    d.inherited[res.part_id] = point if known is None else max(known, point)
 
 
 def searched_by(
@@ -554,10 +588,12 @@ def solve_plan(
 
 
 def _statistics(dispatcher: Dispatcher) -> dict:
-    """The solver statistics of a run: those of every attempt, and their total."""
+    """The solver statistics of a run: those of every attempt, and their total; and how many
+    times a running attempt was told a better bound."""
     return {
         "parts": [{"part": i, **stats} for i, stats in dispatcher.statistics],
         "total": total_statistics(stats for _, stats in dispatcher.statistics),
+        "bounds_told": dispatcher.ledger.told,
     }
 
 

@@ -29,7 +29,7 @@ class RunningPart:
 
     part: Part
     attempt: int
-    bound: int | float | None  # the objective bound it was started with (None: none)
+    bound: int | float | None  # the objective bound it runs under: started with, or told since
     started_at: float  # on the dispatcher's clock
     restarts: int = 0  # restarts for a better bound before this attempt, in this run
     depth: int = 0  # re-splits above this part (0: a part of the plan)
@@ -51,6 +51,7 @@ class Ledger:
         self.attempts = attempts  # part id -> attempts so far (over every run, from the journal)
         self.depth = depth  # part id -> re-splits above it (absent: 0)
         self.restarts: dict[int, int] = {}  # part id -> restarts for a better bound in this run
+        self.told = 0  # bounds told to running attempts in this run (see dispatcher.tell_incumbent)
 
     @property
     def fresh(self) -> bool:

@@ -28,6 +28,7 @@ from modelsplit.plan.plan import VALUES_MARKER
 from modelsplit.plan.task import PartTask
 from modelsplit.printer import POOL as PRINTERS
 from modelsplit.status import Status
+from modelsplit.workers import gecode_bound
 from modelsplit.workers.cpsat.pool import ServerPool
 from modelsplit.workers.flat import part_text
 
@@ -64,13 +65,16 @@ class PartResult:
     cpu: float | None = None  # CPU seconds of the solver processes, when known
     worker: str | None = None  # where it ran, as the executor names it (host/slot, a Dask worker)
     statistics: dict | None = None  # the solver's own statistics lines (with -s), by name
+    # a stopped lexicographic search: the point up to which it searched (see fzn_gecode_bound.cpp)
+    searched: tuple[int, ...] | None = None
 
 
 class StopToken:
-    """Lets the coordinator stop a running part from another thread.
+    """Lets the coordinator stop a running part from another thread, or tell it a better bound.
 
     A backend hands it the solver process it starts (:meth:`attach`): stopping the token stops
-    the process, and an executor that watches processes (the virtual one) finds them here.
+    the process, and an executor that watches processes (the virtual one) finds them here. A
+    solver that takes bounds while it runs is told them through :meth:`tighten`.
     """
 
     def __init__(self) -> None:
@@ -78,6 +82,8 @@ class StopToken:
         self._stopped = False
         self._callbacks: list[Callable[[], None]] = []
         self.processes: list = []  # the solver processes attached so far (SolverProcess and kin)
+        self._bound: Callable[[int | float], bool] | None = None  # see on_bound
+        self._told: int | float | None = None  # the last bound told (see tighten)
 
     def attach(self, process) -> None:
         """A solver process of the part started: stopping the token stops it."""
@@ -94,6 +100,27 @@ class StopToken:
                 self._callbacks.append(callback)
                 return
         callback()
+
+    def on_bound(self, callback: Callable[[int | float], bool]) -> None:
+        """How to tell the part's solver a better bound while it runs (see :meth:`tighten`); it
+        is told at once the last bound that came before its solver started."""
+        with self._lock:
+            self._bound = callback
+            told = self._told
+        if told is not None:
+            callback(told)
+
+    def tighten(self, bound: int | float) -> bool:
+        """Tell the running part the strict objective bound ``bound`` (the incumbent's, as
+        :meth:`Plan.part_bound` gives it, each tighter than the last); whether its solver took it
+        (False: it cannot take bounds while it runs, has not started yet, or has ended or
+        stopped). A bound that came before its solver started is told to it when it starts."""
+        with self._lock:
+            if self._stopped:
+                return False
+            self._told = bound
+            tell = self._bound
+        return tell is not None and tell(bound)
 
     def stop(self) -> None:
         with self._lock:
@@ -120,6 +147,7 @@ SEPARATOR = "----------"
 COMPLETE = "=========="
 STAT_PREFIX = "%%%mzn-stat"  # a statistics line (``%%%mzn-stat: name=value``) or a block's end
 FLAT_STATISTICS = "% Generated FlatZinc statistics:"  # `minizinc -s` heads the flattening's with it
+SEARCHED_PREFIX = "%%%modelsplit-searched:"  # fzn-gecode-bound, stopped: where its search got to
 
 
 def read_statistic(line: str, into: dict) -> None:
@@ -208,7 +236,12 @@ class MiniZincBackend:
                 return self.servers().fzn_part(task.flat, self.flat_flags(task), task.key)
             fzn = Path(tmp) / f"modelsplit_part_{task.part_id}.fzn"
             fzn.write_text(part_text(task.flat))
-            return FlatZincProcess(self.flat_command(task, fzn), task.flat.ozn, cwd=tmp, label=task.key)
+            command = self.flat_command(task, fzn)
+            # Gecode's parts take a better bound while they run where fzn-gecode-bound is built
+            bounded = task.solver_tag == "gecode" and task.goal.optimises and gecode_bound.runner()
+            if bounded:
+                command[0] = bounded
+            return FlatZincProcess(command, task.flat.ozn, cwd=tmp, label=task.key, bounds=bool(bounded))
         extra = Path(tmp) / f"modelsplit_part_{task.part_id}.mzn"
         extra.write_text(task.constraints)
         return SolverProcess(self.command(task, extra), cwd=tmp, label=task.key)
@@ -222,6 +255,8 @@ class MiniZincBackend:
         with tempfile.TemporaryDirectory(prefix="modelsplit-part-", dir=scratch_root()) as tmp:
             proc = self.start(task, tmp)
             token.attach(proc)
+            if getattr(proc, "tighten", None) is not None:
+                token.on_bound(lambda bound: _tighten(proc, task.goal, bound))
             reader = OutputReader(task)
             batch: list[Solution] = []
             # an enumeration reports its solutions in batches, each held at most FLUSH_EVERY
@@ -254,6 +289,7 @@ class MiniZincBackend:
         result.elapsed = time.monotonic() - start
         result.cpu = proc.cpu
         result.statistics = reader.statistics or None
+        result.searched = reader.searched
         final = reader.status
         if token.stopped:
             result.stopped = True
@@ -270,6 +306,16 @@ class MiniZincBackend:
             final = Status.SATISFIED if result.n_solutions else Status.UNKNOWN
         result.status = final
         return result
+
+
+def _tighten(proc, goal: Goal, bound) -> bool:
+    """Tell a running solver process the strict objective bound ``bound`` (``objective < bound``
+    when minimising) as the inclusive limit it reads; False where it cannot take it (a float
+    bound that is not an integer, a process that takes no bounds or has ended)."""
+    if isinstance(bound, float) and not bound.is_integer():
+        return False
+    limit = int(bound) - 1 if goal == Goal.MINIMIZE else int(bound) + 1
+    return proc.tighten(limit)
 
 
 def ended_by(rc: int) -> str:
@@ -343,6 +389,7 @@ class OutputReader:
         self.status: Status | None = None  # the final status line, once seen
         self.n_solutions = 0
         self.statistics: dict = {}  # the solver's statistics lines (``%%%mzn-stat: name=value``)
+        self.searched: tuple[int, ...] | None = None  # where a stopped search got to, if it says
 
     def feed(self, line: str, elapsed: float = 0.0) -> Solution | None:
         """Take one line (with its newline); return the solution it completes, if any."""
@@ -356,6 +403,8 @@ class OutputReader:
             return sol
         if bare.startswith(STAT_PREFIX) or bare == FLAT_STATISTICS:
             read_statistic(bare, self.statistics)
+        elif bare.startswith(SEARCHED_PREFIX):
+            self.searched = tuple(int(v) for v in bare[len(SEARCHED_PREFIX) :].split())
         elif bare == COMPLETE:
             self.status = _complete_status(self.task)
         elif bare in STATUS_LINES:

@@ -5,7 +5,8 @@ and reads what happens through :meth:`Executor.next_event`: a part's solutions a
 :class:`SolutionEvent` (any number, in the order found), and its end as one :class:`DoneEvent`,
 after its last solutions. Events name the part and the attempt, so the dispatcher can drop late
 events of an attempt it gave up. :meth:`Executor.stop` asks a running part to stop; it then ends
-with a ``DoneEvent`` whose result says ``stopped``.
+with a ``DoneEvent`` whose result says ``stopped``. :meth:`Executor.tighten` tells a running part
+a better bound, where its solver can take one without stopping.
 
 Solutions without an objective found together (an enumeration's: a part may print thousands a
 second) travel as one :class:`Batch`, packed where they were found, and the journal records it as
@@ -143,6 +144,11 @@ class Executor(Protocol):
 
     def stop_all(self) -> None:
         """Ask every running part to stop."""
+        ...
+
+    def tighten(self, part_id: int, bound: int | float) -> bool:
+        """Tell a running part the incumbent's strict objective bound, where its solver takes
+        bounds while it runs (Gecode's parts through ``fzn-gecode-bound``); whether it was told."""
         ...
 
     def close(self) -> None:

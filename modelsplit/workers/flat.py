@@ -44,6 +44,7 @@ from modelsplit.model.fzn import (
 )
 from modelsplit.model.info import Slot
 from modelsplit.model.inspect import slot_names
+from modelsplit.workers import gecode_bound
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,8 @@ def flatten_plan(plan, solver_arg: str, tag: str, root: Path) -> FlatModel | Non
     None when the solver has no usable FlatZinc executable or flattening fails (the CLI path then
     reports the model's error)."""
     exe = part_executable(solver_arg, tag)
+    if tag == "gecode" and plan.goal.optimises:
+        gecode_bound.runner()  # built now, beside the split, not by the first part
     if exe is None or plan.info.enums:
         # MiniZinc 2.6.4 writes enum-valued output as plain integers into a .ozn file (the type
         # of `array[Region] of var Color` becomes `array[Region] of int`): its printer would show

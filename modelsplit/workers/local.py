@@ -94,6 +94,10 @@ class LocalExecutor:
         for token, _ in list(self._running.values()):
             token.stop()
 
+    def tighten(self, part_id: int, bound: int | float) -> bool:
+        entry = self._running.get(part_id)
+        return entry is not None and entry[0].tighten(bound)
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop everything, wait for the part threads to finish, and end the processes the
         backend keeps across parts (CP-SAT's part servers)."""

@@ -270,6 +270,12 @@ class VirtualExecutor:
         for part_id in list(self._parts):
             self.stop(part_id)
 
+    def tighten(self, part_id: int, bound: int | float) -> bool:
+        # read when the part runs next: every clock is at least virtual now, so a bound never
+        # reaches a part before the time it was found (a paused process holds it in its pipe)
+        part = self._parts.get(part_id)
+        return part is not None and part.end is None and part.token.tighten(bound)
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop every part and wait for its solver to end; nothing is left paused."""
         self._closed = True
@@ -350,7 +356,7 @@ class VirtualExecutor:
         parts = list(self._parts.values())
         for part in parts:
             if part.end is None and not part.paused:
-                self._check_memory(self._measure(part))
+                _check_memory(self, self._measure(part))
         with self._lock:
             first = self._events[0][0] if self._events else None
         reach = min((p.clock for p in parts if p.end is None), default=None)
@@ -372,11 +378,6 @@ class VirtualExecutor:
             if part.end is None and not part.paused and not part.token.stopped:
                 self._measure(part)
                 part.paused = _signal(part, signal.SIGSTOP)
-
-    def _check_memory(self, rss: int) -> None:
-        if rss > self.peak_rss:
-            self.peak_rss = rss
-            _check_memory(self.workers, rss, self._memory)
 
 
 class _Held:
@@ -421,8 +422,13 @@ def _usage(part: _Part) -> tuple[float, int]:
     return total, rss
 
 
-def _check_memory(workers: int, rss: int, memory: int | None) -> None:
-    """Refuse ``workers`` paused solver processes of ``rss`` bytes each that would not fit."""
+def _check_memory(executor: VirtualExecutor, rss: int) -> None:
+    """Keep the largest ``rss`` a part's processes held; refuse the executor's workers as many
+    paused solver processes of that size if they would not fit."""
+    if rss <= executor.peak_rss:
+        return
+    executor.peak_rss = rss
+    workers, memory = executor.workers, executor._memory
     if memory is None or workers * rss <= MEMORY_SHARE * memory:
         return
     fits = max(1, int(MEMORY_SHARE * memory // rss))

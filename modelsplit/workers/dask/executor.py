@@ -180,6 +180,9 @@ class DaskExecutor:
         for part_id in list(self._futures):  # its own flag too: checked more often than the job's
             self.stop(part_id)
 
+    def tighten(self, part_id: int, bound: int | float) -> bool:
+        return False  # parts on Dask workers take no bound while they run (they get one at start)
+
     def close(self) -> None:
         """Stop every part, wait a little for their solvers to end, release the cluster."""
         if self._closed:

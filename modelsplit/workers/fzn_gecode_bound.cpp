@@ -1,0 +1,227 @@
+// fzn-gecode-bound: Gecode's FlatZinc solver that also takes objective bounds while it runs.
+//
+// It runs a FlatZinc file exactly as fzn-gecode does (same library, same options, same output),
+// and reads its standard input meanwhile: each line is an integer L, and from then on the
+// objective must be at most L (minimize) or at least L (maximize). A part of a split model is
+// thus told of a better solution found by another part without being stopped: the search it has
+// done is kept, and what is left of it is cut by the new bound as if it had found that solution
+// itself. Lines that are not an integer, and every line of a satisfaction problem or of a float
+// objective, are ignored; end of input leaves the last bound in force. Lines already waiting when
+// the search starts are read before it starts.
+//
+// The bound is posted by a propagator on the objective that reads the latest limit each time it
+// runs; it is subscribed to the bounds of every integer variable (and every Boolean's value), so
+// it runs at every node of the search, whose choices change one of them.
+//
+// Where the search is lexicographic (the solve item's first annotation is
+// int_search(X, input_order, indomain_min, ...)), SIGTERM makes it say how far it got before it
+// ends: over the next nodes, the propagator keeps the furthest point (the smallest value of each
+// of X's domains at a node, in order), then prints the comment line
+//     %%%modelsplit-searched: v1 v2 ... vn
+// and the process exits. Depth first,
+// X in order, smallest value first, every assignment of X lexicographically before that point has
+// been searched or ruled out under a bound at least as weak as the current one, so the part may
+// be taken up again (or cut into finer parts) with X >=lex that point, losing none of its search.
+
+#include <gecode/flatzinc.hh>
+#include <gecode/int.hh>
+
+#include <poll.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace Gecode;
+
+namespace {
+
+std::atomic<int> limit;  // the objective bound read last (inclusive)
+std::atomic<bool> stopping{false};  // SIGTERM came: say how far the search got, and end
+const int LOOKS = 64;  // nodes looked at after SIGTERM for the furthest point
+
+void on_term(int) { stopping.store(true); }
+
+class ExternalBound : public Propagator {
+ protected:
+  ViewArray<Int::IntView> x;
+  ViewArray<Int::BoolView> b;
+  Int::IntView objective;
+  ViewArray<Int::IntView> order;  // X of a lexicographic search (else empty): not subscribed
+  bool minimize;
+
+  // Called at each node once SIGTERM came: keeps the furthest point seen, and after LOOKS nodes
+  // prints it and ends. One node is not enough: a node the search backtracks to is recomputed
+  // from a copy of an ancestor, whose point (further back) is seen first.
+  void look_and_end() {
+    static std::vector<int> furthest;
+    static int looks = 0;
+    std::vector<int> here(order.size());
+    for (int i = 0; i < order.size(); i++) here[i] = order[i].min();
+    if (looks++ == 0 || furthest < here) furthest = here;
+    if (looks < LOOKS) return;
+    std::cout << "%%%modelsplit-searched:";
+    for (int v : furthest) std::cout << ' ' << v;
+    std::cout << std::endl;
+    std::_Exit(0);
+  }
+
+ public:
+  ExternalBound(Home home, ViewArray<Int::IntView>& x0, ViewArray<Int::BoolView>& b0,
+                Int::IntView o, ViewArray<Int::IntView>& order0, bool min)
+      : Propagator(home), x(x0), b(b0), objective(o), order(order0), minimize(min) {
+    x.subscribe(home, *this, Int::PC_INT_BND);
+    b.subscribe(home, *this, Int::PC_BOOL_VAL);
+    objective.subscribe(home, *this, Int::PC_INT_BND);
+  }
+  ExternalBound(Space& home, ExternalBound& p) : Propagator(home, p), minimize(p.minimize) {
+    x.update(home, p.x);
+    b.update(home, p.b);
+    objective.update(home, p.objective);
+    order.update(home, p.order);
+  }
+  Propagator* copy(Space& home) override { return new (home) ExternalBound(home, *this); }
+  PropCost cost(const Space&, const ModEventDelta&) const override {
+    return PropCost::unary(PropCost::LO);
+  }
+  void reschedule(Space& home) override {
+    x.reschedule(home, *this, Int::PC_INT_BND);
+    b.reschedule(home, *this, Int::PC_BOOL_VAL);
+    objective.reschedule(home, *this, Int::PC_INT_BND);
+  }
+  ExecStatus propagate(Space& home, const ModEventDelta&) override {
+    if (order.size() > 0 && stopping.load(std::memory_order_relaxed)) look_and_end();
+    int l = limit.load(std::memory_order_relaxed);
+    if (minimize) {
+      GECODE_ME_CHECK(objective.lq(home, l));
+    } else {
+      GECODE_ME_CHECK(objective.gq(home, l));
+    }
+    return ES_FIX;
+  }
+  size_t dispose(Space& home) override {
+    x.cancel(home, *this, Int::PC_INT_BND);
+    b.cancel(home, *this, Int::PC_BOOL_VAL);
+    objective.cancel(home, *this, Int::PC_INT_BND);
+    (void)Propagator::dispose(home);
+    return sizeof(*this);
+  }
+  static void post(Home home, const IntVarArgs& xs, const BoolVarArgs& bs, IntVar o,
+                   const IntVarArgs& os, bool min) {
+    ViewArray<Int::IntView> x(home, xs);
+    ViewArray<Int::BoolView> b(home, bs);
+    ViewArray<Int::IntView> order(home, os);
+    (void)new (home) ExternalBound(home, x, b, Int::IntView(o), order, min);
+  }
+};
+
+void take(const std::string& line, bool minimize) {
+  char* end = nullptr;
+  long v = std::strtol(line.c_str(), &end, 10);
+  if (end == line.c_str()) return;
+  if (v > Int::Limits::max) v = Int::Limits::max;
+  if (v < Int::Limits::min) v = Int::Limits::min;
+  int l = static_cast<int>(v);
+  int old = limit.load();
+  // only ever tighter: a late line with a weaker bound changes nothing
+  while ((minimize ? l < old : l > old) && !limit.compare_exchange_weak(old, l)) {
+  }
+}
+
+// The lines already waiting when the search starts, read before it starts.
+bool read_waiting(bool minimize) {
+  std::string line;
+  pollfd in = {0, POLLIN, 0};
+  while (std::cin.rdbuf()->in_avail() > 0 || (poll(&in, 1, 0) > 0 && (in.revents & POLLIN))) {
+    if (!std::getline(std::cin, line)) return false;
+    take(line, minimize);
+  }
+  return true;
+}
+
+void read_bounds(bool minimize) {
+  std::string line;
+  while (std::getline(std::cin, line)) take(line, minimize);
+}
+
+// X of the solve item's first annotation when it is int_search(X, input_order, indomain_min, ...)
+// (its constants as fixed variables); empty otherwise.
+IntVarArgs lex_order(FlatZinc::FlatZincSpace& fg) {
+  IntVarArgs none;
+  FlatZinc::AST::Array* anns = fg.solveAnnotations();
+  if (anns == nullptr || anns->a.empty() || !anns->a[0]->isCall("int_search")) return none;
+  FlatZinc::AST::Array* args = anns->a[0]->getCall("int_search")->args->getArray();
+  if (args->a.size() < 3 || !args->a[0]->isArray()) return none;
+  auto* var_sel = dynamic_cast<FlatZinc::AST::Atom*>(args->a[1]);
+  auto* val_sel = dynamic_cast<FlatZinc::AST::Atom*>(args->a[2]);
+  if (!var_sel || var_sel->id != "input_order" || !val_sel || val_sel->id != "indomain_min") {
+    return none;
+  }
+  IntVarArgs order;
+  for (FlatZinc::AST::Node* n : args->a[0]->getArray()->a) {
+    if (n->isIntVar()) {
+      order << fg.iv[n->getIntVar()];
+    } else if (n->isInt()) {
+      int v = n->getInt();
+      order << IntVar(fg, v, v);
+    } else {
+      return none;
+    }
+  }
+  return order;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Support::Timer t_total;
+  t_total.start();
+  FlatZinc::FlatZincOptions opt("Gecode/FlatZinc");
+  opt.parse(argc, argv);
+  if (argc != 2) {
+    std::cerr << "Usage: " << argv[0] << " [options] <file>" << std::endl;
+    return EXIT_FAILURE;
+  }
+  const char* filename = argv[1];
+  opt.name(filename);
+  FlatZinc::Printer p;
+  Rnd rnd(static_cast<unsigned int>(opt.seed()));
+  try {
+    FlatZinc::FlatZincSpace* fg = FlatZinc::parse(filename, p, std::cerr, nullptr, rnd);
+    if (!fg) return EXIT_FAILURE;
+    FlatZinc::FlatZincSpace::Meth method = fg->method();
+    if (method != FlatZinc::FlatZincSpace::SAT && fg->optVarIsInt() && !fg->failed()) {
+      bool minimize = method == FlatZinc::FlatZincSpace::MIN;
+      limit.store(minimize ? Int::Limits::max : Int::Limits::min);
+      IntVarArgs xs(fg->iv);
+      BoolVarArgs bs(fg->bv);
+      if (read_waiting(minimize)) std::thread(read_bounds, minimize).detach();
+      IntVarArgs order = lex_order(*fg);
+      ExternalBound::post(*fg, xs, bs, fg->iv[fg->optVar()], order, minimize);
+      if (order.size() > 0) std::signal(SIGTERM, on_term);
+    }
+    fg->createBranchers(p, fg->solveAnnotations(), opt, false, std::cerr);
+    fg->shrinkArrays(p);
+    if (opt.output()) {
+      std::ofstream os(opt.output());
+      if (!os.good()) {
+        std::cerr << "Could not open file " << opt.output() << " for output." << std::endl;
+        return EXIT_FAILURE;
+      }
+      fg->run(os, p, opt, t_total);
+    } else {
+      fg->run(std::cout, p, opt, t_total);
+    }
+    delete fg;
+  } catch (FlatZinc::Error& e) {
+    std::cerr << "Error: " << e.toString() << std::endl;
+    return 1;
+  }
+  return 0;
+}
