@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CATALOG, model_files, ms, optimum, plain_minizinc, solver_processes
+from conftest import CATALOG, EXAMPLES, model_files, ms, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
 from modelsplit.errors import InputError, SolverNotFoundError
@@ -592,3 +592,18 @@ def test_gecode_parts_run_from_the_coordinators_flattening_where_the_worker_has_
         assert len(parts) == answer.parts["total"] == len(plan.parts)
         flattened[made_with] = {any(name.startswith("flat") for name in p) for p in parts}
     assert flattened == {"this library": {False}, "another library": {True}}
+
+
+def test_gecode_parts_on_the_workers_take_a_better_bound_while_they_run(cluster, solver, tmp_path):
+    """The coordinator publishes each better incumbent's bound for the job; a Gecode part running
+    on a worker (fzn-gecode-bound) reads it within a second and takes it: its statistics count
+    it. The answer is the optimum."""
+    from modelsplit.workers.solvers import SolverOptions
+
+    files = (EXAMPLES / "golomb.mzn", EXAMPLES / "golomb.dzn")  # m = 11: seconds on 2 workers
+    plan = api.split(files[0], files[1:], tmp_path / "plan", strategy="ranges", on=["mark[2]"], parts=4, race=0)
+    answer = api.solve(plan, dask=cluster.address, solver_options=SolverOptions(statistics=True))
+    assert not answer.error and (answer.status, answer.objective) == (Status.OPTIMAL_SOLUTION, 72)
+    assert answer.statistics["bounds_told"] > 0
+    assert sum(p.get("boundsTaken", 0) for p in answer.statistics["parts"]) > 0
+    assert no_solver_left(plan) == []

@@ -110,6 +110,11 @@ class StopToken:
         if told is not None:
             callback(told)
 
+    @property
+    def takes_bounds(self) -> bool:
+        """Whether the part's solver takes bounds while it runs (told through :meth:`tighten`)."""
+        return self._bound is not None
+
     def tighten(self, bound: int | float) -> bool:
         """Tell the running part the strict objective bound ``bound`` (the incumbent's, as
         :meth:`Plan.part_bound` gives it, each tighter than the last); whether its solver took it

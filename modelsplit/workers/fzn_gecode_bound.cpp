@@ -7,7 +7,8 @@
 // done is kept, and what is left of it is cut by the new bound as if it had found that solution
 // itself. Lines that are not an integer, and every line of a satisfaction problem or of a float
 // objective, are ignored; end of input leaves the last bound in force. Lines already waiting when
-// the search starts are read before it starts.
+// the search starts are read before it starts. With -s, the statistics count the bounds that
+// tightened the last one (boundsTaken).
 //
 // The bound is posted by a propagator on the objective that reads the latest limit each time it
 // runs; it is subscribed to the bounds of every integer variable (and every Boolean's value), so
@@ -45,6 +46,7 @@ namespace {
 std::atomic<int> limit;  // the objective bound read last (inclusive)
 std::atomic<bool> stopping{false};  // SIGTERM came: say how far the search got, and end
 const int LOOKS = 64;  // nodes looked at after SIGTERM for the furthest point
+std::atomic<int> taken{0};  // bounds read that tightened the last one (with -s: boundsTaken)
 
 void on_term(int) { stopping.store(true); }
 
@@ -130,7 +132,11 @@ void take(const std::string& line, bool minimize) {
   int l = static_cast<int>(v);
   int old = limit.load();
   // only ever tighter: a late line with a weaker bound changes nothing
-  while ((minimize ? l < old : l > old) && !limit.compare_exchange_weak(old, l)) {
+  while (minimize ? l < old : l > old) {
+    if (limit.compare_exchange_weak(old, l)) {
+      taken++;
+      break;
+    }
   }
 }
 
@@ -217,6 +223,9 @@ int main(int argc, char** argv) {
       fg->run(os, p, opt, t_total);
     } else {
       fg->run(std::cout, p, opt, t_total);
+    }
+    if (opt.mode() == SM_STAT) {
+      std::cout << "%%%mzn-stat: boundsTaken=" << taken.load() << "\n%%%mzn-stat-end" << std::endl;
     }
     delete fg;
   } catch (FlatZinc::Error& e) {

@@ -23,7 +23,7 @@ from modelsplit.workers.dask.cluster import connect, wait_for_a_worker
 from modelsplit.workers.dask.dashboard import Dashboard
 from modelsplit.workers.dask.delivery import Delivery
 from modelsplit.workers.dask.files import hold, make_model_files
-from modelsplit.workers.dask.flags import clear_flag, job_stop_name, set_flag, stop_name
+from modelsplit.workers.dask.flags import Bound, clear_flag, job_stop_name, set_flag, stop_name
 from modelsplit.workers.dask.messages import InboxItem, Streamed, Unrunnable
 from modelsplit.workers.dask.reader import Reader
 from modelsplit.workers.dask.task import SolverCheck, release_part_servers, run_part
@@ -75,6 +75,7 @@ class DaskExecutor:
         self._dashboard: Dashboard | None = None
         self._connection = connect(address, workers, security, scheduler_file=scheduler_file)
         self.client = self._connection.client
+        self._bound = Bound(self.job, self.client)  # the incumbent's bound for running parts (tighten)
         self.address = self._connection.address
         try:
             wait_for_a_worker(self._connection)
@@ -93,10 +94,6 @@ class DaskExecutor:
     @property
     def free(self) -> int:
         return self.capacity - len(self._futures)
-
-    @property
-    def running(self) -> list[int]:
-        return list(self._futures)
 
     @property
     def capacity(self) -> int:
@@ -181,7 +178,8 @@ class DaskExecutor:
             self.stop(part_id)
 
     def tighten(self, part_id: int, bound: int | float) -> bool:
-        return False  # parts on Dask workers take no bound while they run (they get one at start)
+        """Published for the job (see flags.Bound): a task reads it within a second."""
+        return part_id in self._futures and self._bound.publish(bound)
 
     def close(self) -> None:
         """Stop every part, wait a little for their solvers to end, release the cluster."""
@@ -265,6 +263,7 @@ class DaskExecutor:
             clear_flag(self.client, job_stop_name(self.job))
         for name in self._flags.values():
             clear_flag(self.client, name)
+        self._bound.remove()
 
     def _release_part_servers(self) -> None:
         """End the CP-SAT part servers the workers keep idle: the run is over."""

@@ -33,3 +33,45 @@ def clear_flag(client: distributed.Client, name: str) -> None:
         distributed.Event(name, client=client).clear()
     except Exception:  # the scheduler is out of reach: a flag left set names this job alone
         pass
+
+
+class Bound:
+    """The incumbent's bound for a job's running parts: a ``distributed.Variable`` holds it, and an
+    Event says it has been set (a task polls the Event, which never fails; a ``get`` of a Variable
+    not yet set would time out on the scheduler and log an error there each time).
+
+    The coordinator :meth:`publish` es each better bound once for all the parts (the dispatcher
+    tells every running part the same bound, see ``dispatcher.tell_incumbent``); a task reads it
+    with :meth:`read`. :meth:`remove` deletes both when the run ends.
+    """
+
+    def __init__(self, job: str, client: distributed.Client | None = None):
+        self._variable = distributed.Variable(f"modelsplit-{job}-bound", client=client)
+        self._set = distributed.Event(f"modelsplit-{job}-bound-set", client=client)
+        self.published: int | float | None = None
+
+    def publish(self, bound: int | float) -> bool:
+        """Make ``bound`` the job's (at once, if it is a new one); whether it is."""
+        if bound == self.published:
+            return True
+        try:
+            self._variable.set(bound)
+            self._set.set()
+        except Exception:  # the scheduler is out of reach: the parts keep the bound they have
+            return False
+        self.published = bound
+        return True
+
+    def read(self) -> int | float | None:
+        """The job's bound, or None when none is set (or the scheduler is out of reach)."""
+        try:
+            return self._variable.get(timeout=5) if self._set.is_set() else None
+        except Exception:
+            return None
+
+    def remove(self) -> None:
+        try:
+            self._variable.delete()
+            self._set.clear()
+        except Exception:  # the scheduler is out of reach, or gone: and the variable with it
+            pass

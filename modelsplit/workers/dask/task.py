@@ -20,7 +20,10 @@ own attempt (a ``distributed.Event`` named after the job, the part key and the a
 job's stop flag (every ``JOB_POLL_EVERY`` polls), its deadline, and whether Dask still wants the
 task (a cancelled future, a coordinator that went away). Any of them stops the backend's
 ``StopToken``, which kills the whole solver session (on a part server: stops its search); the
-task then returns normally, with ``stopped=True``. A worker process that dies takes its solver
+task then returns normally, with ``stopped=True``. A part whose solver takes bounds while it runs
+(Gecode's, through fzn-gecode-bound) also reads the job's bound every ``JOB_POLL_EVERY`` polls
+(:class:`~modelsplit.workers.dask.flags.Bound`, published by the coordinator as the incumbent
+improves) and hands a new one to its solver. A worker process that dies takes its solver
 with it (the solver receives SIGTERM when the thread that started it dies; a part server, SIGKILL
 when the process that started it dies).
 
@@ -52,7 +55,7 @@ from modelsplit.status import Status
 from modelsplit.workers.backend import Backend, PartResult, Solution, StopToken
 from modelsplit.workers.cpsat._ortools import import_cp_model
 from modelsplit.workers.dask.files import ModelFiles, materialize
-from modelsplit.workers.dask.flags import job_stop_name, stop_name
+from modelsplit.workers.dask.flags import Bound, job_stop_name, stop_name
 from modelsplit.workers.dask.messages import StreamMessage, TaskOutcome, queue_name, row
 from modelsplit.workers.flat import made_with, part_executable
 from modelsplit.workers.solvers import Solver, resolve_solver
@@ -170,6 +173,16 @@ class _Watch:
         self._deadline = deadline
         self._flag = Flag(stop_name(job, task.key, task.attempt))
         self._job_flag = Flag(job_stop_name(job))
+        self._bound = Bound(job) if task.goal.optimises else None
+        self._told: int | float | None = None  # the last bound handed to the part
+
+    def new_bound(self) -> int | float | None:
+        """The job's bound if it changed since the last call (see flags.Bound), else None."""
+        bound = self._bound.read() if self._bound is not None else None
+        if bound is None or bound == self._told:
+            return None
+        self._told = bound
+        return bound
 
     def told_to_stop(self, polls: int) -> bool:
         """Whether to stop now (``polls``: the number of this check; the job's flag is checked on
@@ -258,6 +271,10 @@ def _stream_until_solved(solving: _Solving, watch: _Watch, stream: Queue, run: s
             seq += 1
         if not solving.token.stopped and watch.told_to_stop(polls):
             solving.token.stop()
+        # a better incumbent's bound, to a part whose solver takes one while it runs (fzn-gecode-bound)
+        bound = watch.new_bound() if solving.token.takes_bounds and polls % JOB_POLL_EVERY == 0 else None
+        if bound is not None:
+            solving.token.tighten(bound)
     return streamed
 
 
