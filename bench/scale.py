@@ -21,8 +21,11 @@ the 300-1200 s range the targets are set for: bench/instances.py writes them. Co
 - where the W workers' time went (W x makespan, in %): eff (the sequential search's share),
   split (before the first part starts), excess (CPU of the attempts that finished, beyond the
   sequential CPU: search a weaker bound or a cut did not prune, and per-part start-up; negative
-  when the parts together searched less), lost (CPU of attempts thrown away: restarted for a
-  better bound, re-split, or the race stopped), idle (the rest: workers without work, imbalance
+  when the parts together searched less), lost (CPU of attempts stopped before their end:
+  restarted for a better bound, re-split, or the race stopped; where a stopped Gecode part of a
+  lexicographic search said how far it got, its next attempt or finer parts start there, so
+  that search is not done again: it counts here, and the finer parts' CPU is the smaller for
+  it), idle (the rest: workers without work, imbalance
   at the end, start latency, workers waiting while the coordinator's turn takes its time)
 - coord: CPU seconds of the coordinator (dispatcher, journal, collector, readers) during the solve;
   "!" when it exceeds the makespan (the coordinator is then the bottleneck at that W)

@@ -18,6 +18,9 @@ files per model). Columns:
   cluster of W workers (a scheduler and W single-threaded workers, each a `dask` process on
   127.0.0.1, started once before the first instance, as `modelsplit run --dask ADDRESS` would
   use them); vs local: modelsplit s / dask s (below 1: Dask is slower)
+- with ``--versus NAME=VALUE``: versus s, wall seconds of the same local run with that
+  environment variable set (e.g. ``MODELSPLIT_GECODE_BOUND=0``: parts told no bound while they
+  run), alternating with the plain one; gain: versus s / modelsplit s
 What more workers than this machine's cores would give is measured by bench/scale.py, on the
 virtual cluster (real solver processes on a virtual clock, bound sharing included); the
 list-scheduling estimate this script once printed (sim 8/32/128) is gone.
@@ -179,7 +182,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="runs of each configuration; the best is shown")
     ap.add_argument("--cli", action="store_true", help="parts through the minizinc CLI (no flattening once)")
     ap.add_argument("--dask", action="store_true", help="also solve on a Dask cluster of --workers workers here (from the plan's flattening; --cli is for local runs)")
+    ap.add_argument("--versus", metavar="NAME=VALUE", help="also solve locally with this environment variable set, alternating")
     args = ap.parse_args()
+    if args.versus and "=" not in args.versus:
+        ap.error(f"--versus takes NAME=VALUE (got {args.versus!r})")
     if not args.dask:
         table(args, None)
         return
@@ -204,12 +210,12 @@ def table(args, dask: str | None) -> None:
         f"workers={W}, race={args.race}, best of {args.repeat}{', parts via the CLI' if args.cli else ''}"
         f"{', and on a Dask cluster of ' + str(W) + ' workers' if dask else ''}"
     )
-    extra = " dask s | vs local |" if dask else ""
+    extra = (" dask s | vs local |" if dask else "") + (" versus s | gain |" if args.versus else "")
     print(
         "| instance | task | seq s | seq cpu s | -p W s | modelsplit s | vs seq | vs -p | parts | split s | cpu | "
         f"imbal |{extra} agrees |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if dask else "") + "---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|---:|" * extra.count(" s |") + "---|")
     for name, files, all_solutions in cases:
         flags = ["-a"] if all_solutions else []
         # the machine may be shared: each configuration runs --repeat times, the best run counts
@@ -231,12 +237,17 @@ def table(args, dask: str | None) -> None:
                 key=lambda r: r[0],
             )
             par = f"{par_wall:.2f}" if par_ok else "timeout"
-        runs, dask_runs = [], []
+        runs, dask_runs, versus_runs = [], [], []
         try:
             for _ in range(args.repeat):  # local and Dask alternate: the machine's load moves
                 runs.append(run_modelsplit(files, all_solutions, W, args.parts, args.race, args.timeout, not args.cli))
                 if dask:
                     dask_runs.append(run_modelsplit(files, all_solutions, W, args.parts, args.race, args.timeout, dask=dask))
+                if args.versus:
+                    with environment(args.versus):
+                        versus_runs.append(
+                            run_modelsplit(files, all_solutions, W, args.parts, args.race, args.timeout, not args.cli)
+                        )
         except Exception as exc:  # report and go on with the next instance
             print(f"| {name} | error: {str(exc)[:80]} |")
             continue
@@ -250,6 +261,12 @@ def table(args, dask: str | None) -> None:
             dask_agrees = agreement(on_dask[0], all_solutions, seq_ok, expected)
             if dask_agrees.split(",")[0] != "yes":
                 agrees += f"; on Dask: {dask_agrees}"
+        if versus_runs:
+            versus = min(versus_runs, key=lambda r: r[3])
+            columns += f" {versus[3]:.2f} | {versus[3] / wall:.2f}x |"
+            versus_agrees = agreement(versus[0], all_solutions, seq_ok, expected)
+            if versus_agrees.split(",")[0] != "yes":
+                agrees += f"; with {args.versus}: {versus_agrees}"
         med = statistics.median(elapsed) if elapsed else 0
         imbal = f"{max(elapsed) / med:.1f}" if med else "-"
         vs_par = f"{par_wall / wall:.2f}x" if par_wall and par != "timeout" else "-"
@@ -259,6 +276,21 @@ def table(args, dask: str | None) -> None:
             f"{split_time:.2f} | {cpu / seq_cpu if seq_cpu else 0:.2f} | {imbal} |{columns} {agrees} |",
             flush=True,
         )
+
+
+@contextlib.contextmanager
+def environment(setting: str):
+    """The environment variable ``NAME=VALUE`` set meanwhile (as it was after)."""
+    name, value = setting.split("=", 1)
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = old
 
 
 def agreement(answer, all_solutions: bool, seq_ok: bool, expected: str) -> str:
