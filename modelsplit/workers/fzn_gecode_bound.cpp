@@ -11,10 +11,11 @@
 // tightened the last one (boundsTaken).
 //
 // The bound is posted by a propagator on the objective that reads the latest limit each time it
-// runs. It is subscribed to the objective's bounds alone, which the search moves at most nodes
-// (the objective depends on the choices): subscribed to every variable, it ran at every node and
-// cost knapsack 30 14 % more CPU, and each failure it caused counted for every variable's AFC
-// (the default search's variable choice).
+// runs. It is subscribed to the objective's bounds, which the search moves at most nodes (the
+// objective depends on the choices), and, for a lexicographic search (below), to the bounds of
+// its variables, whose choices move them at every node (golomb's objective may stay put for many
+// nodes). Subscribed to every variable, it ran at every node and cost knapsack 30 14 % more CPU,
+// and each failure it caused counted for every variable's AFC (the default search's choice).
 //
 // Where the search is lexicographic (the solve item's first annotation is
 // int_search(X, input_order, indomain_min, ...)), SIGTERM makes it say how far it got before it
@@ -32,6 +33,7 @@
 #include <poll.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -51,6 +53,14 @@ const int LOOKS = 64;  // nodes looked at after SIGTERM for the furthest point
 std::atomic<int> taken{0};  // bounds read that tightened the last one (with -s: boundsTaken)
 
 void on_term(int) { stopping.store(true); }
+
+// Ends the process 0.2 s after SIGTERM if the propagator has not by then (a search that moved
+// none of its variables meanwhile): without a point, which only costs the search done.
+void watchdog() {
+  while (!stopping.load()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::_Exit(0);  // every solution printed is flushed already (Gecode ends each with endl)
+}
 
 class ExternalBound : public Propagator {
  protected:
@@ -78,6 +88,7 @@ class ExternalBound : public Propagator {
   ExternalBound(Home home, Int::IntView o, ViewArray<Int::IntView>& order0, bool min)
       : Propagator(home), objective(o), order(order0), minimize(min) {
     objective.subscribe(home, *this, Int::PC_INT_BND);
+    order.subscribe(home, *this, Int::PC_INT_BND);
   }
   ExternalBound(Space& home, ExternalBound& p) : Propagator(home, p), minimize(p.minimize) {
     objective.update(home, p.objective);
@@ -87,7 +98,10 @@ class ExternalBound : public Propagator {
   PropCost cost(const Space&, const ModEventDelta&) const override {
     return PropCost::unary(PropCost::LO);
   }
-  void reschedule(Space& home) override { objective.reschedule(home, *this, Int::PC_INT_BND); }
+  void reschedule(Space& home) override {
+    objective.reschedule(home, *this, Int::PC_INT_BND);
+    order.reschedule(home, *this, Int::PC_INT_BND);
+  }
   ExecStatus propagate(Space& home, const ModEventDelta&) override {
     if (order.size() > 0 && stopping.load(std::memory_order_relaxed)) look_and_end();
     int l = limit.load(std::memory_order_relaxed);
@@ -100,6 +114,7 @@ class ExternalBound : public Propagator {
   }
   size_t dispose(Space& home) override {
     objective.cancel(home, *this, Int::PC_INT_BND);
+    order.cancel(home, *this, Int::PC_INT_BND);
     (void)Propagator::dispose(home);
     return sizeof(*this);
   }
@@ -194,7 +209,10 @@ int main(int argc, char** argv) {
       if (read_waiting(minimize)) std::thread(read_bounds, minimize).detach();
       IntVarArgs order = lex_order(*fg);
       ExternalBound::post(*fg, fg->iv[fg->optVar()], order, minimize);
-      if (order.size() > 0) std::signal(SIGTERM, on_term);
+      if (order.size() > 0) {
+        std::signal(SIGTERM, on_term);
+        std::thread(watchdog).detach();
+      }
     }
     fg->createBranchers(p, fg->solveAnnotations(), opt, false, std::cerr);
     fg->shrinkArrays(p);
