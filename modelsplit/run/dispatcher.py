@@ -302,9 +302,13 @@ class Dispatcher:
 def tell_incumbent(d: Dispatcher) -> None:
     """Once the incumbent improved, hand its bound to the running parts whose solver takes one
     while it runs (:meth:`Executor.tighten`): they keep the search they have done and cut the rest
-    by it. A part told so runs under that bound (no restart for it); the part that found the
-    incumbent searches below it already. Once per improvement (its cost grows with the running
-    parts: at most a few dozen improvements a run)."""
+    by it. The part that found the incumbent searches below it already. Once per improvement (its
+    cost grows with the running parts: at most a few dozen improvements a run).
+
+    A told part still counts as started under its own bound for the restart policy (below
+    RESTART_BELOW_WORKERS workers): the runner applies a bound when the objective (or a
+    lexicographic search's variables) next moves, and a part whose objective stays put for a long
+    search would otherwise never end it (tests/test_solve.py, the stale part)."""
     best = d.collector.incumbent
     if not d.optimise or d.plan.independent or best is None or best == d.told:
         return
@@ -316,7 +320,6 @@ def tell_incumbent(d: Dispatcher) -> None:
         if running.bound is not None and not d.plan.goal.better(bound, running.bound):
             continue
         if d.executor.tighten(running.id, bound):
-            running.bound = bound
             d.ledger.told += 1
 
 

@@ -122,8 +122,8 @@ class RestartPolicy:
         return [r for r in running if r is not finder and self.stale(r, best, now)]
 
     def stale(self, running: RunningPart, best: int | float, now: float) -> bool:
-        """Whether ``running`` is old enough and has a weaker bound than ``best`` (a part told the
-        incumbent's bound while it runs, see dispatcher.tell_incumbent, runs under it: not stale)."""
+        """Whether ``running`` is old enough and was started with a weaker bound than ``best``
+        (told the better one while it runs or not: see dispatcher.tell_incumbent)."""
         if running.age(now) < RESTART_AFTER * 2**running.restarts:
             return False
         bound = self.plan.part_bound(best, running.id)
