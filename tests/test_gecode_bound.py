@@ -16,6 +16,7 @@ from conftest import CATALOG, EXAMPLES, model_files, optimum
 
 from modelsplit import api, driver
 from modelsplit.run import dispatcher
+from modelsplit.run.journal import Journal
 from modelsplit.status import Status
 from modelsplit.workers import gecode_bound
 from modelsplit.workers.flat import flatzinc_executable
@@ -214,3 +215,31 @@ def test_resplit_parts_start_where_their_parent_got(runner, solver, tmp_path, mo
     answer = api.solve(plan, virtual=3, part_budget=0.3)  # a worker idles: a part is cut at 0.3 s
     assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == 55
     assert said and all(len(point) == 10 for point in said)
+
+
+def test_a_run_stopped_and_resumed_starts_its_parts_where_they_got(runner, solver, tmp_path, monkeypatch):
+    """The point a stopped part says it got to is kept in the journal: a run resumed later (another
+    process, another machine) starts that part there, and still answers the optimum."""
+    plan = api.split(GOLOMB, [golomb_data(tmp_path, 10)], tmp_path / "plan", parts=2, race=0)
+    first = api.solve(plan, virtual=1, time_limit=0.4)  # stopped at 0.4 virtual s, mid-search
+    assert first.status != Status.OPTIMAL_SOLUTION
+    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+    try:
+        kept = journal.searched_points()
+    finally:
+        journal.close()
+    assert kept and all(len(point) == 10 for point in kept.values())
+    started = []
+    searched_by = dispatcher.searched_by
+
+    def starting(d, part, attempt=None):
+        found = searched_by(d, part, attempt)
+        started.append((part.id, found and found[1]))
+        return found
+
+    monkeypatch.setattr(dispatcher, "searched_by", starting)
+    answer = api.solve(plan, virtual=1)
+    assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == 55
+    resumed = dict(started)
+    assert all(resumed[part] is not None and resumed[part] >= point for part, point in kept.items() if part in resumed)
+    assert set(kept) & set(resumed)  # a stopped part was started again, from its point

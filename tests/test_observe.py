@@ -189,9 +189,11 @@ def test_status_shows_the_dask_worker_address(tmp_path):
 
 
 def _make_old(plan: Path) -> None:
-    """Turn a plan's journal into one written before workers and attempts were recorded."""
+    """Turn a plan's journal into one written before workers, attempts and searched points were
+    recorded."""
     conn = sqlite3.connect(plan / "journal.sqlite")
     conn.execute("ALTER TABLE parts DROP COLUMN worker")
+    conn.execute("ALTER TABLE parts DROP COLUMN searched")
     conn.execute("DROP TABLE runs")
     conn.commit()
     conn.close()
@@ -212,14 +214,14 @@ def test_an_old_journal_still_opens_and_is_migrated(tmp_path, solver):
     out = ms("report", str(plan), "-o", str(tmp_path / "old.html"))
     assert out.returncode == 0, out.stderr
     columns = {r[1] for r in sqlite3.connect(plan / "journal.sqlite").execute("PRAGMA table_info(parts)")}
-    assert "worker" not in columns  # status and report did not write
+    assert "worker" not in columns and "searched" not in columns  # status and report did not write
     # solving it migrates it, and the answer is still the unsplit model's
     answer = api.solve(plan, workers=2)
     _, best = optimum(solver.arg, (str(golomb),))
     assert answer.status.value == "OPTIMAL_SOLUTION" and answer.objective == best
     conn = sqlite3.connect(plan / "journal.sqlite")
     columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
-    assert "worker" in columns
+    assert {"worker", "searched"} <= columns
     assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] > 0
     conn.close()
 

@@ -94,7 +94,8 @@ class Dispatcher:
         self.incumbent: dict | None = best.values if best else None  # its values: parts' hints
         self.cutting: int | None = None  # the part being stopped to be re-split, if any
         self.lex = lex_order_of(plan, flags)  # an optimisation's lexicographic search, if any
-        self.inherited: dict[int, tuple[int, ...]] = {}  # a part's point: its stopped attempt's, its parent's
+        # a part's point: its stopped attempt's, its parent's; a run resumed starts from those recorded
+        self.inherited: dict[int, tuple[int, ...]] = journal.searched_points() if self.lex else {}
         self.unrecorded = False  # a burst of events was not recorded: record nothing more
         # attempts started and not recorded yet: (the attempt, its worker, when on the journal's clock)
         self.starts: list[tuple[RunningPart, str | None, float]] = []
@@ -334,6 +335,7 @@ def note_result(d: Dispatcher, res: PartResult) -> None:
         return
     known = d.inherited.get(res.part_id)
     d.inherited[res.part_id] = point if known is None else max(known, point)
+    d.journal.set_searched([res.part_id], d.inherited[res.part_id])  # a resumed run starts there too
 
 
 def searched_by(
@@ -441,6 +443,8 @@ def resplit(d: Dispatcher, running: RunningPart, res: PartResult) -> None:
         d.ledger.add(sub.id, depth)
         if searched is not None:
             d.inherited[sub.id] = searched[1]
+    if searched is not None:
+        d.journal.set_searched(ids, searched[1])
     record_end(d.journal, parent.id, PartState.RESPLIT, res)
     if d.enumerate and not hand_down_solutions(d.journal, d.plan, parent.id, subparts):
         d.stream.dropped(d.journal.drop_solutions(parent.id, res.attempt))

@@ -145,6 +145,18 @@ class PartLog:
             (cpu, part_id),
         )
 
+    def set_searched(self, part_ids: list[int], point: tuple[int, ...]) -> None:
+        """Record how far a stopped lexicographic search got in these parts (see
+        model/lexorder.py): what lies before ``point`` is searched, in this run and the next."""
+        self.conn.executemany(
+            "UPDATE parts SET searched = ? WHERE id = ?", [(json.dumps(point), i) for i in part_ids]
+        )
+
+    def searched_points(self) -> dict[int, tuple[int, ...]]:
+        """Every part's recorded point (see :meth:`set_searched`)."""
+        rows = self.conn.execute("SELECT id, searched FROM parts WHERE searched IS NOT NULL")
+        return {r[0]: tuple(json.loads(r[1])) for r in rows}
+
     def mark_pending(self, part_id: int) -> None:
         self.conn.execute("UPDATE parts SET state = ? WHERE id = ?", (PartState.PENDING.value, part_id))
 

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS parts (
     elapsed REAL,
     error TEXT,
     cpu REAL,
-    worker TEXT
+    worker TEXT,
+    searched TEXT
 );
 CREATE TABLE IF NOT EXISTS solutions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -139,6 +140,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {r[1] for r in conn.execute("PRAGMA table_info(parts)")}
     if "worker" not in columns:
         conn.execute("ALTER TABLE parts ADD COLUMN worker TEXT")
+    if "searched" not in columns:  # where a stopped lexicographic search got to
+        conn.execute("ALTER TABLE parts ADD COLUMN searched TEXT")
     if "cpu" not in {r[1] for r in conn.execute("PRAGMA table_info(runs)")}:
         conn.execute("ALTER TABLE runs ADD COLUMN cpu REAL")
     if "replica" not in {r[1] for r in conn.execute("PRAGMA table_info(exports)")}:
