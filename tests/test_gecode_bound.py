@@ -243,3 +243,32 @@ def test_a_run_stopped_and_resumed_starts_its_parts_where_they_got(runner, solve
     resumed = dict(started)
     assert all(resumed[part] is not None and resumed[part] >= point for part, point in kept.items() if part in resumed)
     assert set(kept) & set(resumed)  # a stopped part was started again, from its point
+
+
+TWO_ARRAYS = """include "alldifferent.mzn";
+int: m = 10;
+array[1..5] of var 0..m*m: a;
+array[1..m-5] of var 0..m*m: b;
+array[1..m] of var 0..m*m: mark = a ++ b;
+array[int] of var 0..m*m: diffs = [mark[j] - mark[i] | i in 1..m, j in i+1..m];
+constraint mark[1] = 0 /\\ forall (i in 1..m-1) (mark[i] < mark[i+1]) /\\ alldifferent(diffs);
+constraint diffs[1] < diffs[(m * (m - 1)) div 2];
+solve :: int_search(a ++ b, input_order, indomain_min) minimize mark[m];
+output ["a = \\(a);\\nb = \\(b);\\n"];
+"""
+
+
+def test_a_search_of_arrays_joined_by_plus_plus_keeps_its_points(runner, solver, tmp_path):
+    """golomb m=10 with its marks in two arrays searched as ``a ++ b``: parts cut into finer ones
+    keep where their search got (in the journal), and the answer is the optimum, 55."""
+    model = tmp_path / "two.mzn"
+    model.write_text(TWO_ARRAYS)
+    plan = api.split(model, [], tmp_path / "plan", parts=2, race=0)
+    answer = api.solve(plan, virtual=3, part_budget=0.3)  # a worker idles: a part is cut at 0.3 s
+    assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == 55
+    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+    try:
+        kept = journal.searched_points()
+    finally:
+        journal.close()
+    assert kept and all(len(point) == 10 for point in kept.values())

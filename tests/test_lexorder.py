@@ -41,7 +41,7 @@ def test_searched_from_any_improving_solution_on_golomb_finds_the_optimum(tmp_pa
     best = optimum(solver.arg, tuple(files))[1]
     plan = api.split(files[0], files[1:], tmp_path / "plan", parts=4, race=0)
     order = lex_order_of(plan, ((), ()))
-    assert order is not None and order.array == "mark"
+    assert order is not None and order.arrays == ("mark",)
     marks = improving_marks(solver.arg, files)
     assert len(marks) >= 3 and marks[-1][-1] == best
     for mark in marks[:-1]:
@@ -76,7 +76,7 @@ def test_only_a_search_gecode_follows_in_order_counts(tmp_path):
         },
     )
     lex = "int: n = 3; array[1..3] of var 0..4: x;\nsolve :: int_search(x, input_order, indomain_min) minimize sum(x);\n"
-    assert lex_order(lex, info, "gecode") == LexOrder("x", tuple(Slot("x", (i,)) for i in (1, 2, 3)))
+    assert lex_order(lex, info, "gecode") == LexOrder(("x",), tuple(Slot("x", (i,)) for i in (1, 2, 3)))
     assert lex_order(lex.replace(")", ", complete)", 1), info, "gecode") is not None
     assert lex_order(lex, info, "cp-sat") is None  # CP-SAT does not follow the annotation
     assert lex_order(lex, info, "gecode", ("-f",)) is None  # free search
@@ -85,6 +85,25 @@ def test_only_a_search_gecode_follows_in_order_counts(tmp_path):
     assert lex_order(lex.replace("indomain_min", "indomain_max"), info, "gecode") is None
     assert lex_order(lex.replace("x, input", "y, input"), info, "gecode") is None  # not a variable found
     assert lex_order("array[1..3] of var 0..4: x;\nsolve minimize sum(x);\n", info, "gecode") is None
+
+
+def test_arrays_joined_by_plus_plus_are_searched_one_after_the_other():
+    domains = (Domain.from_values(range(5)),) * 3
+    info = ModelInfo(
+        goal=Goal.MINIMIZE,
+        variables={
+            "x": Variable("x", "int", None, (None,), ((1, 3),), domains, True),
+            "y": Variable("y", "int", None, (None,), ((1, 2),), domains[:2], True),
+        },
+    )
+    text = "solve :: int_search(x ++\n y, input_order, indomain_min, complete) minimize sum(x);\n"
+    order = lex_order(text, info, "gecode")
+    assert order is not None and order.arrays == ("x", "y")
+    assert order.slots == (*(Slot("x", (i,)) for i in (1, 2, 3)), Slot("y", (1,)), Slot("y", (2,)))
+    assert order.key(info, {"x": [1, 2, 3], "y": [4, 0]}) == (1, 2, 3, 4, 0)
+    assert order.key(info, {"x": [1, 2, 3]}) is None
+    assert order.mzn((0, 0, 0, 1, 2)) == "lex_greatereq(array1d(x) ++ array1d(y), [0, 0, 0, 1, 2])"
+    assert lex_order(text.replace("++\n y", "++ z"), info, "gecode") is None  # z is no variable
 
 
 @given(
@@ -100,7 +119,7 @@ def test_a_region_is_wholly_before_a_point_only_when_each_of_its_assignments_is(
     slots = tuple(Slot("x", (i,)) for i in (1, 2, 3))
     cube = Cube(tuple(Restriction(s, min(a, b), max(a, b)) for s, (a, b) in zip(slots, bounds)))
     region = [p for p in itertools.product(range(4), repeat=3) if cube.holds(dict(zip(slots, p)))]
-    before = LexOrder("x", slots).before(info, cube, point)
+    before = LexOrder(("x",), slots).before(info, cube, point)
     if before:
         assert all(p < point for p in region)
     if region:  # a box: its upper corner is one of its assignments, so nothing is missed

@@ -1,7 +1,8 @@
 """An optimisation whose own search is lexicographic: what a stopped part searched, excluded.
 
 A model solved with ``solve :: int_search(X, input_order, indomain_min) minimize|maximize …``
-(``X`` one array of integer variables; ``complete`` allowed) is searched by Gecode depth first,
+(``X`` an array of integer variables, or arrays joined by ``++``, searched one after the other;
+``complete`` allowed) is searched by Gecode depth first,
 X's elements in order, smallest value first. Its branch and bound finds solutions in
 lexicographic order of X, each better than the last: when a part's attempt stops, no assignment
 of X lexicographically before its last solution S holds a solution better than S (those before
@@ -23,8 +24,9 @@ from modelsplit.model.cube import Cube
 from modelsplit.model.info import ModelInfo, Slot, flatten
 from modelsplit.model.resumable import find_solve_item
 
+_NAME = r"[A-Za-z][A-Za-z0-9_]*"
 _SEARCH = re.compile(
-    r"solve\s*::\s*int_search\s*\(\s*([A-Za-z][A-Za-z0-9_]*)\s*,\s*input_order\s*,\s*indomain_min\s*"
+    rf"solve\s*::\s*int_search\s*\(\s*({_NAME}(?:\s*\+\+\s*{_NAME})*)\s*,\s*input_order\s*,\s*indomain_min\s*"
     r"(?:,\s*complete\s*)?\)\s*(?:minimize|maximize)\b"
 )
 # flags after which Gecode no longer searches the annotation depth first, in order
@@ -33,20 +35,21 @@ _SEARCH_FLAGS = ("-f", "--free-search", "-p", "--parallel", "-r", "--restart", "
 
 @dataclass(frozen=True)
 class LexOrder:
-    """The array a model's search follows lexicographically, as its slots in search order."""
+    """The arrays a model's search follows lexicographically (one, or several joined by
+    ``++``), as their slots in search order."""
 
-    array: str
+    arrays: tuple[str, ...]
     slots: tuple[Slot, ...]
 
     def key(self, info: ModelInfo, values: dict) -> tuple[int, ...] | None:
-        """A solution's values of the array, in search order (None: the values lack it)."""
-        if self.array not in values:
-            return None
-        found = flatten(values[self.array])
-        if len(found) != len(self.slots):
-            return None
-        var = info.variables[self.array]
-        return tuple(info.as_int(var, v) for v in found)
+        """A solution's values of the arrays, in search order (None: the values lack one)."""
+        key: list[int] = []
+        for name in self.arrays:
+            if name not in values:
+                return None
+            var = info.variables[name]
+            key += (info.as_int(var, v) for v in flatten(values[name]))
+        return tuple(key) if len(key) == len(self.slots) else None
 
     def latest(
         self, info: ModelInfo, solutions: list[dict], since: tuple[int, ...] | None = None
@@ -73,7 +76,8 @@ class LexOrder:
 
     def mzn(self, point: tuple[int, ...]) -> str:
         """The MiniZinc constraint: search from ``point`` on."""
-        return f"lex_greatereq(array1d({self.array}), [{', '.join(map(str, point))}])"
+        joined = " ++ ".join(f"array1d({name})" for name in self.arrays)
+        return f"lex_greatereq({joined}, [{', '.join(map(str, point))}])"
 
     def fzn(self, names: dict[Slot, str], point: tuple[int, ...]) -> str | None:
         """The same constraint in a flattening whose slots are named by ``names`` (None: one is
@@ -93,7 +97,10 @@ def lex_order(text: str, info: ModelInfo, solver: str, flags: tuple[str, ...] = 
     if span is None:
         return None
     match = _SEARCH.match(text[span[0] : span[1] + 1])
-    var = info.variables.get(match.group(1)) if match else None
-    if var is None or var.type != "int" or not var.is_array or not var.output:
+    if match is None:
         return None
-    return LexOrder(var.name, tuple(Slot(var.name, idx) for idx in var.indices()))
+    variables = [info.variables.get(name.strip()) for name in match.group(1).split("++")]
+    if any(v is None or v.type != "int" or not v.is_array or not v.output for v in variables):
+        return None
+    slots = tuple(Slot(v.name, idx) for v in variables for idx in v.indices())  # type: ignore[union-attr]
+    return LexOrder(tuple(v.name for v in variables), slots)  # type: ignore[union-attr]
