@@ -37,6 +37,7 @@ from modelsplit.splitters.base import (
     get_splitter,
 )
 from modelsplit.splitters.race import RACE_SECONDS, race_and_split
+from modelsplit.workers import gecode_bound
 from modelsplit.workers.flat import flatten_plan
 from modelsplit.workers.local import default_workers
 from modelsplit.workers.solvers import SolverOptions, resolve_solver
@@ -335,11 +336,11 @@ def _solve_virtual(plan: Plan, workers: int, split_seconds, latency: float, opti
     split's (see :func:`charge_split`)."""
     plan.check_files()
     fmt = format_named(plan.format)
+    solver = resolve_solver(plan.solver) if fmt.flattens else None
+    if solver is not None and solver.tag == "gecode" and plan.goal.optimises:
+        gecode_bound.runner()  # built once per machine, by the first run: not the split's cost
     flattening = _CoordinatorCPU()
-    flat = None
-    if fmt.flattens:
-        solver = resolve_solver(plan.solver)
-        flat = flatten_plan(plan, solver.arg, solver.tag, scratch_root())
+    flat = None if solver is None else flatten_plan(plan, solver.arg, solver.tag, scratch_root())
     split = charge_split(plan.timing, workers, split_seconds) + flattening.since()
     # each part a process of its own: the virtual clock charges a part its processes' CPU
     executor = VirtualExecutor(fmt.backend(long_lived=False), workers, latency=latency, start=split)

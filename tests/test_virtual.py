@@ -116,6 +116,30 @@ def test_the_split_is_charged_in_cpu_seconds_as_on_w_workers(tmp_path):
     assert virtual.charge_split(old, 4, measured=2.5) == pytest.approx(0.5 + 1.5)
 
 
+def test_building_the_gecode_runner_is_not_charged_to_the_split(tmp_path, monkeypatch):
+    """fzn-gecode-bound is built by the first run on a machine (a compiler, seconds of CPU in a
+    child process): a virtual run does not charge that to its split. Here the build is a child
+    process that spends 1 s of CPU before the real runner is handed over."""
+    from modelsplit.workers import gecode_bound
+
+    real, built = gecode_bound.runner, []
+
+    def building():
+        if not built:
+            busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass"
+            subprocess.run([sys.executable, "-c", busy], check=True)
+            built.append(True)
+        return real()
+
+    monkeypatch.setattr(gecode_bound, "runner", building)
+    files = [str(EXAMPLES / "golomb.mzn"), str(EXAMPLES / "golomb.dzn")]
+    plan = api.split(files[0], files[1:], tmp_path / "plan", workers=2, race=0, virtual=True)
+    answer = api.solve(plan, virtual=2)
+    assert built and answer.status == Status.OPTIMAL_SOLUTION
+    # the split as charged, and the plan's flattening (a fraction of a second): not the build
+    assert answer.virtual.split_seconds < virtual.charge_split(plan.timing, 2) + 0.5
+
+
 def test_a_split_for_a_virtual_cluster_probes_as_its_workers_would(tmp_path):
     """The probing budget counts the probes' CPU spread over the W workers that would run them,
     not this machine's wall seconds: a split for 64 virtual workers asks about every cube."""
