@@ -163,7 +163,6 @@ class VirtualExecutor:
         self._seq = itertools.count()
         self._free_slots: list[int] = []  # a heap: slots given back by ended parts, lowest first
         self._threads = PartThreads()
-        self._starting: list[_Part] = []  # started in the dispatcher's turn, not yet on a thread
         self._closed = False
         # the dispatcher's thread and its CPU seconds when it last waited (None: it has not yet
         # started a part): what it has used since is time that passed for the workers
@@ -203,7 +202,7 @@ class VirtualExecutor:
         part = _Part(task, slot, self.clock() + self.latency, StopToken())
         with self._lock:
             self._parts[task.part_id] = part
-        self._starting.append(part)  # its thread starts its solver once the dispatcher waits
+        # its solver starts once the dispatcher waits, among the slowest ``cores`` (see _launch)
 
     def next_event(self, timeout: float | None) -> Event | None:
         """The next event in virtual time; every part is paused when it returns.
@@ -217,13 +216,6 @@ class VirtualExecutor:
         self._target = max(self._target, self.now + self._busy())
         event = None
         try:
-            # the parts of the last turn start their solvers now, not beside it: a fork and exec
-            # each (and MiniZinc's set-up in Python) would share the interpreter with the
-            # dispatcher, and its CPU would count theirs (their virtual start is set already)
-            starting, self._starting = self._starting, []
-            for part in starting:
-                if part.end is None:  # not stopped before it ran
-                    part.done = self._threads.run(lambda part=part: self._run(part))
             if self._parts:
                 event = self._advance(self._target, timeout)
         finally:
@@ -366,16 +358,25 @@ class VirtualExecutor:
         # a part being stopped runs on to its end: a paused process would hold its SIGTERM
         runnable = sorted((p for p in parts if p.end is None and not p.token.stopped), key=lambda p: p.clock)
         for i, part in enumerate(runnable):
-            if i < self.cores and part.paused:
+            if i < self.cores and part.done is None:
+                self._launch(part)
+            elif i < self.cores and part.paused:
                 _signal(part, signal.SIGCONT)
                 part.paused = False
-            elif i >= self.cores and not part.paused:
+            elif i >= self.cores and part.done is not None and not part.paused:
                 part.paused = _signal(part, signal.SIGSTOP)
+
+    def _launch(self, part: _Part) -> None:
+        """Start a part's solver on a thread, only as one of the ``cores`` slowest parts: started
+        all at once (1,024 parts), solvers would run unpaused, ahead of virtual now, until this
+        starved thread paused them; and not in the dispatcher's turn, whose CPU would count theirs."""
+        part.paused = False
+        part.done = self._threads.run(lambda: self._run(part))
 
     def _freeze(self) -> None:
         """Pause every part while the dispatcher decides (its own time is its CPU: see clock)."""
         for part in list(self._parts.values()):
-            if part.end is None and not part.paused and not part.token.stopped:
+            if part.end is None and part.done is not None and not part.paused and not part.token.stopped:
                 self._measure(part)
                 part.paused = _signal(part, signal.SIGSTOP)
 
