@@ -217,17 +217,22 @@ def test_resplit_parts_start_where_their_parent_got(runner, solver, tmp_path, mo
     assert said and all(len(point) == 10 for point in said)
 
 
+def kept_points(plan) -> dict[int, tuple[int, ...]]:
+    """The points the plan's journal keeps for its parts (where their searches got)."""
+    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+    try:
+        return journal.searched_points()
+    finally:
+        journal.close()
+
+
 def test_a_run_stopped_and_resumed_starts_its_parts_where_they_got(runner, solver, tmp_path, monkeypatch):
     """The point a stopped part says it got to is kept in the journal: a run resumed later (another
     process, another machine) starts that part there, and still answers the optimum."""
     plan = api.split(GOLOMB, [golomb_data(tmp_path, 10)], tmp_path / "plan", parts=2, race=0)
     first = api.solve(plan, virtual=1, time_limit=0.4)  # stopped at 0.4 virtual s, mid-search
     assert first.status != Status.OPTIMAL_SOLUTION
-    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
-    try:
-        kept = journal.searched_points()
-    finally:
-        journal.close()
+    kept = kept_points(plan)
     assert kept and all(len(point) == 10 for point in kept.values())
     started = []
     searched_by = dispatcher.searched_by
@@ -266,9 +271,5 @@ def test_a_search_of_arrays_joined_by_plus_plus_keeps_its_points(runner, solver,
     plan = api.split(model, [], tmp_path / "plan", parts=2, race=0)
     answer = api.solve(plan, virtual=3, part_budget=0.3)  # a worker idles: a part is cut at 0.3 s
     assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == 55
-    journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
-    try:
-        kept = journal.searched_points()
-    finally:
-        journal.close()
+    kept = kept_points(plan)
     assert kept and all(len(point) == 10 for point in kept.values())

@@ -245,7 +245,7 @@ class VirtualExecutor:
     def stop(self, part_id: int) -> None:
         part = self._parts.get(part_id)
         if part is not None and part.end is None and part.done is None:
-            # never handed to a thread (an interrupt came between?): it ends unrun, or now waits for ever
+            # its solver has not started (see _launch): it ends unrun, or now waits for ever
             part.stop_by = part.start
             part.token.stop()  # a thread that took it after all stops its solver at once
             self._end(part, PartResult(part_id, part.task.attempt, Status.UNKNOWN, stopped=True))
