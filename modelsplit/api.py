@@ -349,7 +349,7 @@ def _solve_virtual(plan: Plan, workers: int, split_seconds, latency: float, opti
         answer = solve_plan(plan, executor=executor, clock=executor.clock, flat=flat, **options)
     finally:
         executor.close()
-    coordinator = time.thread_time() - cpu - executor.simulation_cpu
+    coordinator = time.thread_time() - cpu - executor.simulation_cpu + executor.charged
     answer.virtual = VirtualRun(workers, split + answer.wall_time, split, max(0.0, coordinator))
     answer.wall_time = time.monotonic() - real
     return answer

@@ -35,10 +35,14 @@ from modelsplit.run.policies import MAX_RESPLIT_DEPTH, RacePolicy, ResplitPolicy
 from modelsplit.run.progress import Progress
 from modelsplit.run.running import Ledger, RunningPart, StopReason
 from modelsplit.run.stream import OnSolution, SolutionStream, total_statistics
+from modelsplit.splitters.base import SplitRequest
+from modelsplit.splitters.ranges import choose_slots
 from modelsplit.status import PartState, Status
+from modelsplit.workers import gecode_bound
 from modelsplit.workers.backend import PartResult
 from modelsplit.workers.executor import Event, Executor, SolutionEvent
 from modelsplit.workers.flat import FlatModel, flatten_plan
+from modelsplit.workers.gecode_bound import RootCheck
 from modelsplit.workers.local import LocalExecutor
 from modelsplit.workers.solvers import SolverOptions, resolve_solver
 
@@ -72,7 +76,7 @@ class Dispatcher:
         flags: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
     ):
         self.plan = plan
-        self._flat = Flattening(flat)
+        self.flattening = Flattening(flat)
         self.stream = stream or SolutionStream(plan)
         self.flags = flags  # (standard flags, the solver's own flags) for every part
         self.statistics: list[tuple[int, dict]] = []  # (part id, the solver's statistics) per attempt
@@ -133,7 +137,7 @@ class Dispatcher:
         # an enumeration resumed after a stop: rule out what earlier attempts already found
         found = self.journal.part_solutions(part.id) if self.enumerate else []
         # the race does not wait for the flattening: on an easy model its own run is the whole cost
-        flat = self._flat.get(wait=part.id != RACE_ID)
+        flat = self.flattening.get(wait=part.id != RACE_ID)
         searched = searched_by(self, part, running.attempt)
         args = (self.values, bound, found, flat, self.flags, self.incumbent, searched)
         self.executor.start(make_task(self.plan, part, running.attempt, self.solver_arg, *args))
@@ -388,10 +392,30 @@ def progress_of(dispatcher: Dispatcher) -> Progress:
 
 class Flattening:
     """The plan's one flattening, perhaps still being made in another thread (a Future); None:
-    the parts run through the `minizinc` CLI."""
+    the parts run through the `minizinc` CLI. Re-splits check their finer cubes on it (see
+    :meth:`check`)."""
 
     def __init__(self, flat: FlatModel | Future | None):
         self._flat = flat
+        self._check: RootCheck | None = None
+        self._checked = False  # a check was asked for (made, or none can be)
+
+    def check(self, plan: Plan) -> RootCheck | None:
+        """The check by propagation of a Gecode plan's cubes (made at the first call, kept for
+        the run: see :class:`RootCheck`); None for other solvers, without a flattening or where
+        ``fzn-gecode-bound`` cannot be built."""
+        if not self._checked:
+            self._checked = True
+            flat, runner = self.get(wait=False), gecode_bound.runner()
+            if plan.solver == "gecode" and flat is not None and runner is not None:
+                slots = choose_slots(plan.info, SplitRequest(all_solutions=plan.all_solutions))
+                self._check = RootCheck(runner, flat, slots, scratch_root())
+        return self._check
+
+    def close(self) -> None:
+        """End the check's process, if one runs."""
+        if self._check is not None:
+            self._check.close()
 
     def get(self, wait: bool = True) -> FlatModel | None:
         """The flattening; without ``wait``, None while it is still being made."""
@@ -425,8 +449,14 @@ def end_state(res: PartResult, goal: Goal, enumerate_: bool) -> PartState:
 def resplit(d: Dispatcher, running: RunningPart, res: PartResult) -> None:
     """Replace a part stopped for taking too long by finer parts of its own cube."""
     parent = running.part
-    children = d.resplit_policy.cut(parent, len(d.running) + d.executor.free)
-    if len(children) < 2:  # nothing left to cut: run it again as it is, and leave it alone
+    check = d.flattening.check(d.plan)
+    spent = check.cpu if check is not None else 0.0
+    limits = objective_limits(d.plan, d.collector.incumbent)
+    children = d.resplit_policy.cut(parent, len(d.running) + d.executor.free, check, limits)
+    if check is not None and hasattr(d.executor, "charge"):  # the check's CPU is the coordinator's
+        d.executor.charge(check.cpu - spent)
+    if len(children) == 1 and children[0][0] == parent.cube:  # nothing left to cut: run it again
+        # as it is, and leave it alone
         d.ledger.depth[parent.id] = MAX_RESPLIT_DEPTH
         d.journal.set_worker(parent.id, res.worker)  # a Dask worker is known once the part ran
         d.journal.mark_pending(parent.id)
@@ -450,6 +480,16 @@ def resplit(d: Dispatcher, running: RunningPart, res: PartResult) -> None:
         d.stream.dropped(d.journal.drop_solutions(parent.id, res.attempt))
         d.collector.n_solutions = d.journal.count_solutions()
     d.pending.extendleft(reversed(subparts))
+
+
+def objective_limits(plan: Plan, best: int | float | None) -> tuple[int | None, int | None]:
+    """(lowest, highest) objective a finer part of a re-split may find and matter: strictly
+    better than ``best`` (see :meth:`Plan.part_bound`); no limit for a satisfaction or an
+    enumeration, before any solution, or with a float objective."""
+    bound = plan.part_bound(best) if plan.goal.optimises else None
+    if bound is None or (isinstance(bound, float) and not bound.is_integer()):
+        return None, None
+    return (None, int(bound) - 1) if plan.goal == Goal.MINIMIZE else (int(bound) + 1, None)
 
 
 def record_end(journal: Journal, part_id: int, state: PartState, res: PartResult | None = None) -> None:
@@ -626,7 +666,10 @@ def _run(dispatcher: Dispatcher, deadline: float | None, on_progress) -> Answer:
     if collector.finished or dispatcher.stream.enough:
         answer = collector.answer(clock() - started)
     else:
-        interrupted = dispatcher.run(deadline, on_progress)
+        try:
+            interrupted = dispatcher.run(deadline, on_progress)
+        finally:
+            dispatcher.flattening.close()
         answer = collector.answer(clock() - started)
         answer.interrupted = interrupted
         if on_progress:

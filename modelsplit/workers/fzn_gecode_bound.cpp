@@ -26,6 +26,15 @@
 // X in order, smallest value first, every assignment of X lexicographically before that point has
 // been searched or ruled out under a bound at least as weak as the current one, so the part may
 // be taken up again (or cut into finer parts) with X >=lex that point, losing none of its search.
+//
+// With --check as its first argument it searches nothing: it parses FILE once, says "ready", and
+// answers questions about cubes, one per line of its standard input, until end of input. The variables
+// asked about are those of the solve item's first int_search annotation, numbered from 0. A
+// question is a list of triples "K LO HI" (variable K is at least LO and at most HI; "*" for no
+// limit); the answer is one line: "0" where propagation at the root refutes it, else "1", and
+// where the question starts with "?", the smallest and largest value of each of the variables
+// after propagation. A cube of a split model checked so takes one copy of the parsed model and
+// its propagation, not a process.
 
 #include <gecode/flatzinc.hh>
 #include <gecode/int.hh>
@@ -34,11 +43,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -184,11 +195,102 @@ IntVarArgs lex_order(FlatZinc::FlatZincSpace& fg) {
   return order;
 }
 
+
+// The variables of the solve item's first int_search annotation, as indices into fg.iv (a
+// constant as -1 - its value's index into ``constants``); empty when there is none.
+std::vector<int> search_vars(FlatZinc::FlatZincSpace& fg, std::vector<int>& constants) {
+  std::vector<int> vars;
+  FlatZinc::AST::Array* anns = fg.solveAnnotations();
+  if (anns == nullptr || anns->a.empty() || !anns->a[0]->isCall("int_search")) return vars;
+  FlatZinc::AST::Array* args = anns->a[0]->getCall("int_search")->args->getArray();
+  if (args->a.empty() || !args->a[0]->isArray()) return vars;
+  for (FlatZinc::AST::Node* n : args->a[0]->getArray()->a) {
+    if (n->isIntVar()) {
+      vars.push_back(n->getIntVar());
+    } else if (n->isInt()) {
+      constants.push_back(n->getInt());
+      vars.push_back(-static_cast<int>(constants.size()));
+    } else {
+      return std::vector<int>();
+    }
+  }
+  return vars;
+}
+
+long limit_of(const std::string& token, long none) {
+  if (token == "*") return none;
+  long v = std::strtol(token.c_str(), nullptr, 10);
+  return std::max<long>(Int::Limits::min, std::min<long>(Int::Limits::max, v));
+}
+
+// One question (see the comment at the top): the answer line, without its newline.
+std::string answer(FlatZinc::FlatZincSpace& root, const std::vector<int>& vars,
+                   const std::vector<int>& constants, const std::string& line) {
+  std::istringstream in(line);
+  bool bounds = !line.empty() && line[0] == '?';
+  if (bounds) in.get();
+  std::string k, lo, hi;
+  auto* space = static_cast<FlatZinc::FlatZincSpace*>(root.clone());
+  bool failed = false;
+  while (!failed && in >> k >> lo >> hi) {
+    long i = std::strtol(k.c_str(), nullptr, 10);
+    if (i < 0 || i >= static_cast<long>(vars.size())) continue;
+    long l = limit_of(lo, Int::Limits::min), h = limit_of(hi, Int::Limits::max);
+    if (vars[i] < 0) {
+      long c = constants[-vars[i] - 1];
+      failed = c < l || c > h;
+    } else {
+      rel(*space, space->iv[vars[i]], IRT_GQ, static_cast<int>(l));
+      rel(*space, space->iv[vars[i]], IRT_LQ, static_cast<int>(h));
+      failed = space->failed();
+    }
+  }
+  std::ostringstream out;
+  if (failed || space->status() == SS_FAILED) {
+    out << '0';
+  } else {
+    out << '1';
+    for (int v : (bounds ? vars : std::vector<int>())) {
+      if (v < 0) {
+        out << ' ' << constants[-v - 1] << ' ' << constants[-v - 1];
+      } else {
+        out << ' ' << space->iv[v].min() << ' ' << space->iv[v].max();
+      }
+    }
+  }
+  delete space;
+  return out.str();
+}
+
+// --check FILE: answer questions about cubes of FILE's model until end of input.
+int check(const char* filename, FlatZinc::FlatZincOptions& opt) {
+  FlatZinc::Printer p;
+  Rnd rnd(static_cast<unsigned int>(opt.seed()));
+  FlatZinc::FlatZincSpace* fg = FlatZinc::parse(filename, p, std::cerr, nullptr, rnd);
+  if (!fg) return EXIT_FAILURE;
+  std::vector<int> constants;
+  std::vector<int> vars = search_vars(*fg, constants);
+  bool failed = fg->failed() || fg->status() == SS_FAILED;
+  std::cout << "ready" << std::endl;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::cout << (failed ? std::string("0") : answer(*fg, vars, constants, line)) << std::endl;
+  }
+  delete fg;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Support::Timer t_total;
   t_total.start();
+  bool checking = argc > 1 && std::strcmp(argv[1], "--check") == 0;
+  if (checking) {
+    argv[1] = argv[0];  // the rest as if it were the command line
+    argv++;
+    argc--;
+  }
   FlatZinc::FlatZincOptions opt("Gecode/FlatZinc");
   opt.parse(argc, argv);
   if (argc != 2) {
@@ -197,6 +299,14 @@ int main(int argc, char** argv) {
   }
   const char* filename = argv[1];
   opt.name(filename);
+  if (checking) {
+    try {
+      return check(filename, opt);
+    } catch (FlatZinc::Error& e) {
+      std::cerr << "Error: " << e.toString() << std::endl;
+      return 1;
+    }
+  }
   FlatZinc::Printer p;
   Rnd rnd(static_cast<unsigned int>(opt.seed()));
   try {

@@ -19,15 +19,21 @@ while they run; ``MODELSPLIT_GECODE_BOUND=0`` asks for that on purpose (to compa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import select
 import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
 from modelsplit.errors import InputError
-from modelsplit.workers import cache
+from modelsplit.model.cube import Cube
+from modelsplit.model.fzn import split_at_solve
+from modelsplit.model.info import Slot
+from modelsplit.workers import cache, cputime
 
 SOURCE = Path(__file__).with_name("fzn_gecode_bound.cpp")
 EXECUTABLE = "fzn-gecode-bound"
@@ -87,3 +93,148 @@ def _build(root: Path) -> str | None:
         return str(cache.build(root / f"gecode-bound-{digest}", EXECUTABLE, make))
     except (OSError, InputError):
         return None  # parts run fzn-gecode as before
+
+
+Bounds = dict[Slot, tuple[int, int]]  # a slot's smallest and largest value after propagation
+CHUNK = 256  # questions written before their answers are read (both stay within a pipe's buffer)
+READY_WAIT = 0.5  # seconds the first question waits for the model to be parsed; later ones do not
+
+
+class RootCheck:
+    """Cubes of a Gecode flattening checked by propagation at the root: one ``fzn-gecode-bound
+    --check`` process (see fzn_gecode_bound.cpp) parses the flattening once, then answers each
+    cube with a copy of the parsed model, in tens of microseconds, not a process of its own.
+
+    A cube that propagation refutes holds no solution (none within the objective limits asked
+    with it); any other comes back with the bounds propagation leaves on the slots. A re-split
+    asks for its part's bounds, cuts within them, and drops the finer cubes refuted
+    (run/dispatcher.py): on many workers most of a static cut's finer cubes are empty (golomb's
+    marks cut over 0..m*m), and each would otherwise be a part, a solver's start-up and the
+    coordinator's bookkeeping, for nothing.
+
+    The slots asked about are the integer variables among ``slots`` that the flattening names;
+    restrictions on others are left out, which only weakens a check. ``cpu``: CPU seconds the
+    process has used (the coordinator's, on a virtual cluster). Until the process has parsed the
+    model (READY_WAIT at the first question, then none: a large model takes seconds, and the
+    dispatcher does not wait for it), and where it cannot run or dies, every cube counts as open
+    and no bounds are known.
+    """
+
+    def __init__(self, executable: str, flat, slots: list[Slot], scratch: Path):
+        names = {}
+        for slot in slots:
+            name = flat.names.get(slot)
+            var = flat.flat.variables.get(name or "")
+            if var is not None and var.type == "int" and var.fixed is None:
+                names[slot] = name
+        self.slots = list(names)
+        self._index = {slot: i for i, slot in enumerate(self.slots)}
+        objective = flat.flat.variables.get(flat.flat.objective or "")
+        self._objective = None
+        order = list(names.values())
+        if objective is not None and objective.type == "int" and objective.fixed is None:
+            self._objective = len(order)
+            order.append(objective.name)
+        head, _ = split_at_solve(flat.fzn.read_text())
+        solve = f"solve :: int_search([{', '.join(order)}], input_order, indomain_min, complete) satisfy;\n"
+        scratch.mkdir(parents=True, exist_ok=True)
+        fd, self._path = tempfile.mkstemp(prefix="modelsplit-check-", suffix=".fzn", dir=scratch)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(head + solve)
+        self.cpu = 0.0
+        self._cpu_seen = 0.0
+        self._ready: bool | None = None  # None: not asked yet
+        self._process: subprocess.Popen | None = None
+        if order:
+            try:
+                self._process = subprocess.Popen(
+                    [executable, "--check", self._path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL, text=True,
+                )
+            except OSError:
+                self._process = None
+
+    def bounds(self, cubes: list[Cube], objective: tuple[int | None, int | None] = (None, None)) -> list[Bounds | None]:
+        """For each cube, the slots' bounds after propagation in it; None where propagation
+        refutes it ({} where nothing is known)."""
+        answers = self._ask([self._question(c, objective, True) for c in cubes])
+        if answers is None:
+            return [{} for _ in cubes]
+        out: list[Bounds | None] = []
+        for answer in answers:
+            values = [int(v) for v in answer.split()[1:]]
+            pairs = zip(self.slots, zip(values[::2], values[1::2]))
+            out.append(None if answer == "0" else dict(pairs))
+        return out
+
+    def refuted(self, cubes: list[Cube], objective: tuple[int | None, int | None] = (None, None)) -> list[bool]:
+        """For each cube, whether propagation at the root refutes it."""
+        answers = self._ask([self._question(c, objective, False) for c in cubes])
+        return [False] * len(cubes) if answers is None else [a == "0" for a in answers]
+
+    def _question(self, cube: Cube, objective: tuple[int | None, int | None], bounds: bool) -> str:
+        words = ["?"] if bounds else []
+        for r in cube.restrictions:
+            i = self._index.get(r.slot)
+            if i is not None:
+                words += [str(i), "*" if r.lo is None else str(r.lo), "*" if r.hi is None else str(r.hi)]
+        if self._objective is not None and objective != (None, None):
+            lo, hi = objective
+            words += [str(self._objective), "*" if lo is None else str(lo), "*" if hi is None else str(hi)]
+        return " ".join(words)
+
+    def _ask(self, questions: list[str]) -> list[str] | None:
+        process = self._process
+        if process is None:
+            return None
+        answers: list[str] = []
+        try:
+            if not self._is_ready(process):
+                return None
+            for at in range(0, len(questions), CHUNK):
+                chunk = questions[at : at + CHUNK]
+                process.stdin.write("\n".join(chunk) + "\n")
+                process.stdin.flush()
+                for _ in chunk:
+                    line = process.stdout.readline()
+                    if not line:
+                        raise OSError("the check ended")
+                    answers.append(line.strip())
+        except OSError:
+            self.close()
+            return None
+        finally:
+            self._count_cpu()
+        return answers
+
+    def _is_ready(self, process: subprocess.Popen) -> bool:
+        if not self._ready:
+            wait, self._ready = (READY_WAIT if self._ready is None else 0.0), False
+            if select.select([process.stdout], [], [], wait)[0]:
+                if process.stdout.readline().strip() != "ready":
+                    raise OSError("the check did not start")
+                self._ready = True
+        return self._ready
+
+    def _count_cpu(self) -> None:
+        if self._process is None:
+            return
+        usage = cputime.usage([self._process.pid])
+        if usage.cpu > self._cpu_seen:
+            self.cpu += usage.cpu - self._cpu_seen
+            self._cpu_seen = usage.cpu
+
+    def close(self) -> None:
+        """End the process (its CPU counted) and remove its file."""
+        self._count_cpu()
+        process, self._process = self._process, None
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        with contextlib.suppress(OSError):
+            os.unlink(self._path)

@@ -155,6 +155,7 @@ class VirtualExecutor:
         self.now = start  # virtual seconds: where every running part has got to
         self.peak_rss = 0  # the most memory one part's processes held
         self.simulation_cpu = 0.0  # CPU seconds of this thread spent simulating (not coordinating)
+        self.charged = 0.0  # CPU seconds the dispatcher spent outside its thread (see charge)
         self._memory = cputime.available_memory()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -175,14 +176,16 @@ class VirtualExecutor:
     def free(self) -> int:
         return self.workers - len(self._parts)
 
-    @property
-    def dashboard(self) -> str | None:
-        return None
+    dashboard: str | None = None  # nothing to watch
 
     def clock(self) -> float:
         """The dispatcher's clock on a virtual run: virtual now, plus (read from the dispatcher's
         thread) the CPU seconds it has used since it last waited for an event."""
         return self.now + self._busy()
+
+    def charge(self, seconds: float) -> None:
+        """CPU seconds the dispatcher spent in a process it waited for: its own, as its thread's."""
+        self._mark, self.charged = self._mark - seconds, self.charged + seconds
 
     def _busy(self) -> float:
         if self._owner != threading.get_ident():
@@ -219,7 +222,7 @@ class VirtualExecutor:
             if self._parts:
                 event = self._advance(self._target, timeout)
         finally:
-            self._freeze()
+            _freeze(self)
             done = time.thread_time()
             self.simulation_cpu += done - cpu
             if self._owner == threading.get_ident():
@@ -367,18 +370,10 @@ class VirtualExecutor:
                 part.paused = _signal(part, signal.SIGSTOP)
 
     def _launch(self, part: _Part) -> None:
-        """Start a part's solver on a thread, only as one of the ``cores`` slowest parts: started
-        all at once (1,024 parts), solvers would run unpaused, ahead of virtual now, until this
-        starved thread paused them; and not in the dispatcher's turn, whose CPU would count theirs."""
+        """Start a part's solver on a thread, only among the ``cores`` slowest parts: all at once
+        (1,024), they would run unpaused, ahead of virtual now, and not in the dispatcher's turn."""
         part.paused = False
         part.done = self._threads.run(lambda: self._run(part))
-
-    def _freeze(self) -> None:
-        """Pause every part while the dispatcher decides (its own time is its CPU: see clock)."""
-        for part in list(self._parts.values()):
-            if part.end is None and part.done is not None and not part.paused and not part.token.stopped:
-                self._measure(part)
-                part.paused = _signal(part, signal.SIGSTOP)
 
 
 class _Held:
@@ -405,6 +400,14 @@ class _Held:
     def take(self) -> list[Solution]:
         taken, self.solutions = self.solutions, []
         return taken
+
+
+def _freeze(executor: VirtualExecutor) -> None:
+    """Pause every part while the dispatcher decides (its own time is its CPU: see clock)."""
+    for part in list(executor._parts.values()):
+        if part.end is None and part.done is not None and not part.paused and not part.token.stopped:
+            executor._measure(part)
+            part.paused = _signal(part, signal.SIGSTOP)
 
 
 def _usage(part: _Part) -> tuple[float, int]:
