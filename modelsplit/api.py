@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from modelsplit.driver import scratch_root
-from modelsplit.errors import InputError, SplitError
+from modelsplit.errors import InputError, ModelsplitError, SplitError
 from modelsplit.formats import format_named, format_of
 from modelsplit.model.files import data_json
 from modelsplit.model.resumable import search_annotation
@@ -142,6 +142,9 @@ def _split(model, data, output, parts, on, strategy, solver, all_solutions, work
            searches: _Budget, virtual, dzn_output, part_files=True) -> Plan:
     """:func:`split`, its data files complete."""
     _check_counts(parts, workers)
+    with contextlib.suppress(ModelsplitError):  # an unknown solver is reported below, in turn
+        if resolve_solver(solver).tag == "gecode":
+            gecode_bound.runner()  # built once per machine (the probes' check): not the split's cost
     n_workers, cpu, began = workers or default_workers(), _CoordinatorCPU(), time.time()
     get_splitter(strategy)  # an unknown strategy is refused before any work
     check_destination(output, force)  # ... and so is a destination that is not free

@@ -6,6 +6,7 @@ and a run whose re-splits drop the refuted finer cubes still answers as the unsp
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -47,7 +48,8 @@ def check_of(runner: str, solver, tmp: Path, model: Path, data: str):
     flat = flatten_plan(plan, solver.arg, solver.tag, tmp / "flat")
     assert flat is not None
     slots = choose_slots(plan.info, SplitRequest(all_solutions=plan.all_solutions))
-    return plan, RootCheck(runner, flat, slots, tmp)
+    names = {slot: flat.names[slot] for slot in slots if slot in flat.names}
+    return plan, RootCheck(runner, flat.fzn.read_text(), names, flat.flat, tmp)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +137,7 @@ def test_without_its_process_every_cube_is_open(solver, tmp_path):
     (tmp_path / "d.dzn").write_text("m = 6;\n")
     plan = api.split(GOLOMB, [tmp_path / "d.dzn"], tmp_path / "plan", parts=2, race=0)
     flat = flatten_plan(plan, solver.arg, solver.tag, tmp_path / "flat")
-    check = RootCheck("/bin/false", flat, choose_slots(plan.info, SplitRequest()), tmp_path)
+    check = RootCheck("/bin/false", flat.fzn.read_text(), flat.names, flat.flat, tmp_path)
     late = Cube((Restriction(Slot("mark", (2,)), 30, None),))
     assert check.refuted([late, late], (None, 10)) == [False, False]
     assert check.bounds([late], (None, 10)) == [{}]
@@ -185,3 +187,16 @@ def test_an_enumeration_resplit_with_the_check_counts_every_solution(runner, tmp
     answer = api.solve(plan, virtual=8, part_budget=0.05)
     assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 724
     assert subparts(plan) > 0
+
+
+def test_a_split_asks_propagation_before_it_starts_a_probe(runner, tmp_path):
+    """eps on queens 8: the cubes propagation alone refutes start no probe, and the plan still
+    holds every solution once."""
+    (tmp_path / "d.dzn").write_text(f"n = {N};\n")
+    plan = api.split(QUEENS, [tmp_path / "d.dzn"], tmp_path / "plan", strategy="eps", parts=40, all_solutions=True)
+    found = re.search(r"(\d+) refuted by the solver, (\d+) of them by propagation alone \((\d+) probes", plan.note)
+    assert found, plan.note
+    refuted, checked, probes = map(int, found.groups())
+    assert 0 < checked <= refuted and plan.timing["probes"] < probes  # processes: the others
+    answer = api.solve(plan, workers=2)
+    assert answer.status == Status.ALL_SOLUTIONS and answer.n_solutions == 92

@@ -409,7 +409,8 @@ class Flattening:
             flat, runner = self.get(wait=False), gecode_bound.runner()
             if plan.solver == "gecode" and flat is not None and runner is not None:
                 slots = choose_slots(plan.info, SplitRequest(all_solutions=plan.all_solutions))
-                self._check = RootCheck(runner, flat, slots, scratch_root())
+                names = {slot: flat.names[slot] for slot in slots if slot in flat.names}
+                self._check = RootCheck(runner, flat.fzn.read_text(), names, flat.flat, scratch_root())
         return self._check
 
     def close(self) -> None:

@@ -173,7 +173,9 @@ def _note(nodes: list[_Node], probing: _Probing, dropped: int, finished: int) ->
         how = "(no solver probe: none dropped)"
     else:
         probes = probing.probes
-        how = f"refuted by the solver ({probes} probes, {finished} part(s) small enough to stop cutting"
+        checked = getattr(probing.probe, "checked", 0)
+        by = f", {checked} of them by propagation alone" if checked else ""
+        how = f"refuted by the solver{by} ({probes} probes, {finished} part(s) small enough to stop cutting"
         how += "; deeper levels unprobed, as the solver decided almost none" if probing.unprobed else ""
         how += f"; cubes past the budget of {probing.budget} probes unprobed)" if probing.capped else ")"
     return f"eps: {len(nodes)} parts{on}; {dropped} {how}"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from modelsplit.errors import InputError
 from modelsplit.model.cube import Cube
-from modelsplit.model.fzn import split_at_solve
+from modelsplit.model.fzn import Flat, split_at_solve
 from modelsplit.model.info import Slot
 from modelsplit.workers import cache, cputime
 
@@ -112,30 +112,25 @@ class RootCheck:
     marks cut over 0..m*m), and each would otherwise be a part, a solver's start-up and the
     coordinator's bookkeeping, for nothing.
 
-    The slots asked about are the integer variables among ``slots`` that the flattening names;
-    restrictions on others are left out, which only weakens a check. ``cpu``: CPU seconds the
+    ``names``: slots and their names in the flattening ``fzn_text`` (``flat``, as read); the
+    slots asked about are those named integer variables: restrictions on others are left out,
+    which only weakens a check. ``cpu``: CPU seconds the
     process has used (the coordinator's, on a virtual cluster). Until the process has parsed the
     model (READY_WAIT at the first question, then none: a large model takes seconds, and the
     dispatcher does not wait for it), and where it cannot run or dies, every cube counts as open
     and no bounds are known.
     """
 
-    def __init__(self, executable: str, flat, slots: list[Slot], scratch: Path):
-        names = {}
-        for slot in slots:
-            name = flat.names.get(slot)
-            var = flat.flat.variables.get(name or "")
-            if var is not None and var.type == "int" and var.fixed is None:
-                names[slot] = name
+    def __init__(self, executable: str, fzn_text: str, names: dict[Slot, str], flat: Flat, scratch: Path):
+        names = {s: n for s, n in names.items() if _int_var(flat, n)}
         self.slots = list(names)
         self._index = {slot: i for i, slot in enumerate(self.slots)}
-        objective = flat.flat.variables.get(flat.flat.objective or "")
         self._objective = None
         order = list(names.values())
-        if objective is not None and objective.type == "int" and objective.fixed is None:
+        if flat.objective is not None and _int_var(flat, flat.objective):
             self._objective = len(order)
-            order.append(objective.name)
-        head, _ = split_at_solve(flat.fzn.read_text())
+            order.append(flat.objective)
+        head, _ = split_at_solve(fzn_text)
         solve = f"solve :: int_search([{', '.join(order)}], input_order, indomain_min, complete) satisfy;\n"
         scratch.mkdir(parents=True, exist_ok=True)
         fd, self._path = tempfile.mkstemp(prefix="modelsplit-check-", suffix=".fzn", dir=scratch)
@@ -238,3 +233,8 @@ class RootCheck:
                 process.wait()
         with contextlib.suppress(OSError):
             os.unlink(self._path)
+
+
+def _int_var(flat: Flat, name: str) -> bool:
+    var = flat.variables.get(name)
+    return var is not None and var.type == "int" and var.fixed is None
