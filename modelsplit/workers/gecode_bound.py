@@ -8,13 +8,16 @@ remedy was to stop it and start it again, throwing its search away. ``fzn-gecode
 FlatZinc library exactly as ``fzn-gecode`` is (same options, same output), that also reads
 objective bounds from its standard input while it searches; a propagator on the objective posts
 the latest one at every node. A part told of a better incumbent thus keeps the search it has done
-and cuts what is left as if it had found that solution itself.
+and cuts what is left as if it had found that solution itself. With ``--check`` it searches
+nothing and answers questions about cubes instead (:class:`RootCheck`): what propagation alone
+makes of each, the model parsed once.
 
 It is compiled from its source the first time it is asked for, with the C++ compiler and
 Gecode's development files (Debian's ``g++`` and ``libgecode-dev``), into modelsplit's cache
 directory (named by a digest of the source and of the installed Gecode's headers), once per
 machine. Where it cannot be built the parts run ``fzn-gecode`` as before, only without bounds
-while they run; ``MODELSPLIT_GECODE_BOUND=0`` asks for that on purpose (to compare).
+while they run, and cubes are not checked by propagation; ``MODELSPLIT_GECODE_BOUND=0`` asks
+for that on purpose (to compare).
 """
 
 from __future__ import annotations
