@@ -337,15 +337,20 @@ class Probe:
         return [Outcome.REFUTED if out else next(answers) for out in refuted]
 
     def _refuted(self, cubes: list[Cube]) -> list[bool]:
-        """Which cubes propagation alone refutes (under the bound). Its process's CPU is the
-        coordinator's: it is not among the probes' (``cpu``), which a virtual cluster spreads."""
-        if self._check is None:
+        """Which cubes propagation alone refutes (under the bound). The CPU of its answers
+        counts with the probes' (``cpu``: a virtual cluster spreads it over the workers, each of
+        which would ask about its share); reading the model is the coordinator's, once."""
+        check = self._check
+        if check is None:
             return [False] * len(cubes)
         bound, name = self.bound, self._objective_var()
         limits = (None, None)
         if bound is not None and name is not None:
             limits = (None, bound) if self.info.goal == Goal.MINIMIZE else (bound, None)
-        refuted = self._check.refuted(cubes, limits)
+        before = check.cpu - check.parse_cpu
+        refuted = check.refuted(cubes, limits)
+        with self._lock:
+            self.cpu += max(0.0, check.cpu - check.parse_cpu - before)
         self.checked += sum(refuted)
         return refuted
 

@@ -140,6 +140,7 @@ class RootCheck:
         with os.fdopen(fd, "w") as fh:
             fh.write(head + solve)
         self.cpu = 0.0
+        self.parse_cpu = 0.0  # of which reading the model, before the first answer
         self._cpu_seen = 0.0
         self._ready: bool | None = None  # None: not asked yet
         self._process: subprocess.Popen | None = None
@@ -212,6 +213,8 @@ class RootCheck:
                 if process.stdout.readline().strip() != "ready":
                     raise OSError("the check did not start")
                 self._ready = True
+                self._count_cpu()
+                self.parse_cpu = self.cpu
         return self._ready
 
     def _count_cpu(self) -> None:
