@@ -405,8 +405,10 @@ class Flattening:
         the run: see :class:`RootCheck`); None for other solvers, without a flattening or where
         ``fzn-gecode-bound`` cannot be built."""
         if not self._checked:
-            self._checked = True
-            flat, runner = self.get(wait=False), gecode_bound.runner()
+            flat = self.get(wait=False)
+            if isinstance(self._flat, Future):  # still being made: asked again at the next cut
+                return None
+            self._checked, runner = True, gecode_bound.runner()
             if plan.solver == "gecode" and flat is not None and runner is not None:
                 slots = choose_slots(plan.info, SplitRequest(all_solutions=plan.all_solutions))
                 names = {slot: flat.names[slot] for slot in slots if slot in flat.names}

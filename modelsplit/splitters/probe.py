@@ -116,12 +116,8 @@ class Probe:
         self.spread: int | None = None
         self._stop = threading.Event()  # stop the race now (the split failed)
         self._threads = _Threads(self.workers)  # kept from one classify to the next
-        self._check: RootCheck | None = None  # propagation alone, asked before any process
+        self._check = _root_check(info, self.flat)  # propagation alone, asked before any process
         self.checked = 0  # cubes propagation alone refuted
-        runner = gecode_bound.runner()
-        if runner is not None:
-            flat = self.flat if self.flat is not None else read_flatzinc(info.fzn_text)
-            self._check = RootCheck(runner, info.fzn_text, info.fzn_names, flat, scratch_root())
 
     @classmethod
     def for_solver(cls, info: ModelInfo, solver_arg: str, tag: str, workers: int = 2) -> Probe | None:
@@ -321,7 +317,7 @@ class Probe:
         """For each cube, what a tiny search of it says; a cube that propagation alone refutes
         (:class:`RootCheck`, in microseconds) is not searched."""
         start = time.monotonic()
-        refuted = self._refuted(cubes)
+        refuted = _refuted(self, cubes)
         asked = [c for c, out in zip(cubes, refuted) if not out]
         with self._lock:
             if not self.probes and asked:
@@ -335,24 +331,6 @@ class Probe:
             answers = iter(self._threads.map(self._classify, asked, workers))
         self.seconds += time.monotonic() - start
         return [Outcome.REFUTED if out else next(answers) for out in refuted]
-
-    def _refuted(self, cubes: list[Cube]) -> list[bool]:
-        """Which cubes propagation alone refutes (under the bound). The CPU of its answers
-        counts with the probes' (``cpu``: a virtual cluster spreads it over the workers, each of
-        which would ask about its share); reading the model is the coordinator's, once."""
-        check = self._check
-        if check is None:
-            return [False] * len(cubes)
-        bound, name = self.bound, self._objective_var()
-        limits = (None, None)
-        if bound is not None and name is not None:
-            limits = (None, bound) if self.info.goal == Goal.MINIMIZE else (bound, None)
-        before = check.cpu - check.parse_cpu
-        refuted = check.refuted(cubes, limits)
-        with self._lock:
-            self.cpu += max(0.0, check.cpu - check.parse_cpu - before)
-        self.checked += sum(refuted)
-        return refuted
 
     def close(self) -> None:
         """End the probes' threads and the check's process (the split is done asking)."""
@@ -397,6 +375,34 @@ class _Threads:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False)
+
+
+def _root_check(info: ModelInfo, flat) -> RootCheck | None:
+    """The check by propagation of a Gecode flattening's cubes, where ``fzn-gecode-bound`` is built."""
+    runner = gecode_bound.runner()
+    if runner is None:
+        return None
+    flat = flat if flat is not None else read_flatzinc(info.fzn_text)
+    return RootCheck(runner, info.fzn_text, info.fzn_names, flat, scratch_root())
+
+
+def _refuted(probe: Probe, cubes: list[Cube]) -> list[bool]:
+    """Which cubes propagation alone refutes (under the bound). The CPU of its answers
+    counts with the probes' (``cpu``: a virtual cluster spreads it over the workers, each of
+    which would ask about its share); reading the model is the coordinator's, once."""
+    check = probe._check
+    if check is None:
+        return [False] * len(cubes)
+    bound, name = probe.bound, probe._objective_var()
+    limits = (None, None)
+    if bound is not None and name is not None:
+        limits = (None, bound) if probe.info.goal == Goal.MINIMIZE else (bound, None)
+    before = check.cpu - check.parse_cpu
+    refuted = check.refuted(cubes, limits)
+    with probe._lock:
+        probe.cpu += max(0.0, check.cpu - check.parse_cpu - before)
+    probe.checked += sum(refuted)
+    return refuted
 
 
 def _slot_values(info: ModelInfo, shown: dict[str, str]) -> dict[Slot, int]:
