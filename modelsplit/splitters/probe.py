@@ -325,7 +325,7 @@ class Probe:
                 self.first_at = start
             self.probes += len(asked)  # processes: what the budget is about
         workers = self.workers - 1 if self._race is not None and not self._race.done() else self.workers
-        if len(asked) <= 1 or workers <= 1:
+        if workers <= 1:  # else on the pool's threads, even one cube: they are kept, not made
             answers = iter([self._classify(c) for c in asked])
         else:
             answers = iter(self._threads.map(self._classify, asked, workers))
