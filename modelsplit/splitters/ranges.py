@@ -135,7 +135,10 @@ def refine(
     for slot in choose_slots(info, SplitRequest(all_solutions=all_solutions)):
         if all(share <= 1 for _, share in open_):
             break
-        known = narrow([cube & sub for sub, _ in open_]) if narrow is not None else [{}] * len(open_)
+        # only the cubes still to be cut are asked about: the others were at an earlier level
+        asked = [cube & sub for sub, share in open_ if share > 1]
+        answers = iter(narrow(asked) if narrow is not None else [{}] * len(asked))
+        known = [next(answers) if share > 1 else {} for _, share in open_]
         level = []
         for (sub, share), bounds in zip(open_, known):
             if bounds is None:
