@@ -53,6 +53,10 @@ class Slot:
         return cls(var, tuple(int(i) for i in rest.rstrip("]").split(","))) if rest else cls(var)
 
 
+# each slot's smallest and largest value known to hold (after propagation, or in a cube)
+Bounds = dict[Slot, tuple[int, int]]
+
+
 @dataclass
 class ModelInfo:
     """What inspection found."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from modelsplit.errors import SplitError
 from modelsplit.model.cube import Cube, Restriction
-from modelsplit.model.info import ModelInfo, Slot
+from modelsplit.model.info import Bounds, ModelInfo, Slot
 from modelsplit.model.names import parse_slots
 from modelsplit.splitters.base import Split, SplitRequest, register
 
@@ -103,9 +103,6 @@ def ranges(info: ModelInfo, request: SplitRequest) -> Split:
     cubes = product_of_ranges(info, slots, parts)
     used = sorted({r.slot.key() for c in cubes for r in c.restrictions})
     return Split(cubes, "ranges", f"ranges: {len(cubes)} parts on {', '.join(used) or 'nothing'}")
-
-
-Bounds = dict[Slot, tuple[int, int]]  # each slot's smallest and largest value known to hold
 
 
 def refine(

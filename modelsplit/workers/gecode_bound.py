@@ -35,7 +35,7 @@ from pathlib import Path
 from modelsplit.errors import InputError
 from modelsplit.model.cube import Cube
 from modelsplit.model.fzn import Flat, split_at_solve
-from modelsplit.model.info import Slot
+from modelsplit.model.info import Bounds, Slot
 from modelsplit.workers import cache, cputime
 
 SOURCE = Path(__file__).with_name("fzn_gecode_bound.cpp")
@@ -98,7 +98,6 @@ def _build(root: Path) -> str | None:
         return None  # parts run fzn-gecode as before
 
 
-Bounds = dict[Slot, tuple[int, int]]  # a slot's smallest and largest value after propagation
 CHUNK = 256  # questions written before their answers are read (both stay within a pipe's buffer)
 READY_WAIT = 0.5  # seconds the first question waits for the model to be parsed; later ones do not
 
