@@ -22,7 +22,7 @@ from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.journal import Journal
 from modelsplit.status import Status
 from modelsplit.workers.backend import MiniZincBackend, scratch_root
-from modelsplit.workers.flat import flatten_plan, part_text
+from modelsplit.workers.flat import flatten_plan, part_text, relaxable
 from modelsplit.workers.local import LocalExecutor
 
 
@@ -210,3 +210,33 @@ def test_a_printer_prints_a_solution_again_for_a_part_searched_again():
         pool.give_back(printer)
         assert pool.take(command, str(flat.ozn), {}) is printer  # kept for the next part
         printer.close()
+
+
+def test_an_lns_search_of_the_flattening_relaxes_the_search_variables_and_finds_the_optimum(solver, tmp_path):
+    """The race beside many parts searches the flattening by LNS (Gecode's relax_and_reconstruct,
+    with restarts): it relaxes the search's variables but never the objective or a fixed value,
+    and on a small knapsack it finds the unsplit model's optimum."""
+    (tmp_path / "m7.dzn").write_text("m = 7;\n")
+    golomb = (str(EXAMPLES / "golomb.mzn"), str(tmp_path / "m7.dzn"))  # int_search(mark, ...)
+    for name, files, search in (("golomb", golomb, True), ("knapsack01", model_files(_by_name("knapsack01")), False)):
+        plan = api.split(files[0], files[1:], tmp_path / name, parts=1)
+        flat = flatten_plan(plan, solver.arg, solver.tag, scratch_root())
+        assert flat is not None
+        names = relaxable(flat.flat)
+        assert names and flat.flat.objective not in names
+        assert all(flat.flat.variables[n].fixed is None for n in names)
+        if search:  # the marks but the first (fixed at 0) and the last (the objective)
+            assert set(names) < set(flat.flat.search)
+        lns = flat.lns(70)
+        solve_item = lns.fzn.read_text().rsplit("\nsolve", 1)[1]
+        assert solve_item.startswith(f" :: relax_and_reconstruct([{','.join(names)}], 70)")
+        assert flat.lns(70).fzn == lns.fzn  # written once
+        raw = subprocess.run(
+            [lns.executable, "-a", "-restart", "luby", "-restart-scale", "100", "-time", "2000", str(lns.fzn)],
+            capture_output=True, text=True, check=True,
+        )
+        shown = subprocess.run(
+            ["minizinc", "--ozn-file", str(lns.ozn)], input=raw.stdout, capture_output=True, text=True, check=True
+        )
+        best = optimum(solver.arg, files)[1]
+        assert f'"_objective": {int(best)}' in shown.stdout, shown.stdout[-500:]

@@ -103,7 +103,7 @@ class Dispatcher:
         self.unrecorded = False  # a burst of events was not recorded: record nothing more
         # attempts started and not recorded yet: (the attempt, its worker, when on the journal's clock)
         self.starts: list[tuple[RunningPart, str | None, float]] = []
-        self.race_policy = RacePolicy(plan, race)
+        self.race_policy = RacePolicy(plan, race, executor.free)
         self.restart_policy = RestartPolicy(plan)
         self.resplit_policy = ResplitPolicy(plan, part_budget)
         with journal.transaction():
@@ -136,10 +136,9 @@ class Dispatcher:
         self.running[part.id] = running
         # an enumeration resumed after a stop: rule out what earlier attempts already found
         found = self.journal.part_solutions(part.id) if self.enumerate else []
-        # the race does not wait for the flattening: on an easy model its own run is the whole cost
-        flat = self.flattening.get(wait=part.id != RACE_ID)
+        flat, flags = flattening_of(self, part)
         searched = searched_by(self, part, running.attempt)
-        args = (self.values, bound, found, flat, self.flags, self.incumbent, searched)
+        args = (self.values, bound, found, flat, flags, self.incumbent, searched)
         self.executor.start(make_task(self.plan, part, running.attempt, self.solver_arg, *args))
         return running
 
@@ -231,7 +230,8 @@ class Dispatcher:
 
     def on_race_done(self, res: PartResult) -> None:
         """The whole model's race ended: its answer is the answer if it finished in time."""
-        answered = not res.stopped and self.plan.goal.decisive(res.status, self.enumerate)
+        decisive = self.plan.goal.decisive(res.status, self.enumerate) and not self.race_policy.lns
+        answered = not res.stopped and decisive
         record_end(self.journal, RACE_ID, PartState.DONE if answered else PartState.STOPPED, res)
         # enumerations do not race (a journal of an earlier version that did is settled when it
         # opens, above): every solution of the race is a valid incumbent or the answer
@@ -340,6 +340,15 @@ def note_result(d: Dispatcher, res: PartResult) -> None:
     known = d.inherited.get(res.part_id)
     d.inherited[res.part_id] = point if known is None else max(known, point)
     d.journal.set_searched([res.part_id], d.inherited[res.part_id])  # a resumed run starts there too
+
+
+def flattening_of(d: Dispatcher, part: Part) -> tuple[FlatModel | None, tuple]:
+    """The flattening an attempt at ``part`` runs from, and the solver's flags for it. A race does
+    not wait for the flattening (on an easy model its own run is the whole cost), unless it is an
+    LNS race (see RacePolicy), which needs it."""
+    if part.id != RACE_ID:
+        return d.flattening.get(wait=True), d.flags
+    return d.race_policy.searched_by(d.flattening.get(wait=d.race_policy.lns), d.flags)
 
 
 def searched_by(

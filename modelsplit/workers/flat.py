@@ -22,6 +22,7 @@ the CLI as before.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -100,6 +101,40 @@ class FlatModel:
         pairs = tuple((name, value) for name, value in named if name is not None and _is_variable(name))
         text = "".join(ln + "\n" for ln in lines)
         return FlatPart(self.executable, str(self.fzn), str(self.ozn), text, pairs, self.made_with)
+
+
+    def lns(self, keep: int) -> FlatModel | None:
+        """This flattening searched by large neighbourhood search: each restart keeps ``keep`` % of
+        the search's integer variables at their values in the best solution so far and searches
+        the rest again (Gecode's ``relax_and_reconstruct``; the solver needs ``-restart``). It
+        finds good solutions, and never proves anything. None when no variable can be relaxed."""
+        names = relaxable(self.flat)
+        if not names:
+            return None
+        path = self.fzn.with_name(f"lns-{keep}.fzn")
+        if not path.exists():
+            head, tail = split_at_solve(self.fzn.read_text())
+            annotation = f"solve :: relax_and_reconstruct([{','.join(names)}], {keep})"
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+            tmp.write_text(head + tail.replace("solve", annotation, 1))
+            os.replace(tmp, path)
+        return dataclasses.replace(self, fzn=path)
+
+
+def relaxable(flat: Flat) -> list[str]:
+    """The integer variables a large neighbourhood search relaxes: those of the solve item's search
+    annotation, else those the model outputs; never the objective (kept, it would refute every
+    restart that must improve on it) nor a value flattening fixed."""
+
+    def free(name: str) -> bool:
+        var = flat.variables.get(name)
+        return var is not None and var.type == "int" and var.fixed is None and name != flat.objective
+
+    named = flat.search or [
+        *(n for n, v in flat.variables.items() if v.output),
+        *(e for a in flat.arrays.values() for e in a.elements),
+    ]
+    return list(dict.fromkeys(n for n in named if free(n)))
 
 
 def _is_variable(name: str) -> bool:
