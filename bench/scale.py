@@ -12,7 +12,10 @@ modelsplit/workers/virtual.py). A directory adds every model in it with each dat
 those part counts per worker instead of auto's choice (rows labelled "(N/worker)"). Instances of
 the 300-1200 s range the targets are set for: bench/instances.py writes them. Columns, per instance and W:
 
-- seq cpu: CPU seconds of the sequential process; makespan: virtual seconds of the split (charged
+- seq cpu: CPU seconds of the sequential process, as it would take now: before each instance a
+  reference search (examples/knapsack.mzn, about 3 s) is timed, and a sequential time cached
+  with the reference's time then is scaled by now / then, shown as "345.0 (235.3 x1.47)"
+  (--no-reference: as cached); makespan: virtual seconds of the split (charged
   as it would run on W workers) and the solve; speedup: seq cpu / makespan; eff: speedup / W
 - parts: attempts run (restarts and re-split parts included) / parts of the plan; resplit: parts
   cut into finer ones; restarts: attempts restarted for a better bound
@@ -57,9 +60,37 @@ sys.path.insert(0, str(ROOT))
 
 from speedup import EXAMPLES, instances  # noqa: E402  (bench/speedup.py, beside this script)
 
+# The reference: a short search whose CPU seconds say how fast this machine runs Gecode now. The
+# CPU seconds of one search move by a third and more between hours on a shared machine (knapsack
+# 35 items: 235.3 s one evening, 344.7 s and 695 million nodes the next morning; its 64-worker
+# parts then searched 662 million nodes in all), so a sequential time cached at another hour is
+# scaled by the reference's CPU now over its CPU then.
+REFERENCE = (ROOT / "examples" / "knapsack.mzn", ROOT / "examples" / "knapsack.dzn")
 
-def sequential(files: list[str], all_solutions: bool, timeout: float, cache: dict) -> dict:
-    """Wall and CPU seconds of one `minizinc` process (cached by the files' contents)."""
+
+def reference_cpu(runs: int = 2) -> float:
+    """CPU seconds of the reference search in one Gecode process, the least of ``runs``."""
+    from modelsplit.driver import run_limited
+    from modelsplit.workers.solvers import resolve_solver
+
+    solver = resolve_solver("gecode")
+    command = ["minizinc", "--solver", solver.arg, *map(str, REFERENCE)]
+    return min(run_limited(command, 120).cpu for _ in range(runs))
+
+
+def scaled(seq: dict, reference: float | None) -> tuple[float, str]:
+    """The sequential CPU seconds as they would be now (``reference``: the reference's CPU now),
+    and the table's cell for them: "345.0 (235.3 x1.47)" when scaled."""
+    then = seq.get("reference")
+    if reference is None or not then:
+        return seq["cpu"], f"{seq['cpu']:.1f}"
+    cpu = seq["cpu"] * reference / then
+    return cpu, f"{cpu:.1f} ({seq['cpu']:.1f} x{reference / then:.2f})"
+
+
+def sequential(files: list[str], all_solutions: bool, timeout: float, cache: dict, reference: float | None = None) -> dict:
+    """Wall and CPU seconds of one `minizinc` process (cached by the files' contents, with the
+    reference's CPU seconds when it was measured: ``reference``)."""
     from modelsplit.driver import run_limited
     from modelsplit.workers.solvers import resolve_solver
 
@@ -75,6 +106,8 @@ def sequential(files: list[str], all_solutions: bool, timeout: float, cache: dic
         done = run_limited(["minizinc", "--solver", solver.arg, *flags, *files], timeout)
         finished = done.returncode is not None and ("==========" in done.stdout or "UNSAT" in done.stdout)
         result = {"wall": done.wall, "cpu": done.cpu, "finished": finished, "answer": answer_of(done.stdout)}
+        if reference:
+            result["reference"] = reference
         if done.returncode is None and done.cpu < 0.9 * timeout:
             # the wall-clock limit came before the solver had its CPU seconds (a busy machine):
             # not the instance's time, so not kept for the next run
@@ -238,6 +271,8 @@ def main() -> None:
     ap.add_argument("--per-worker", default="", help="comma-separated parts per worker to compare (default: auto's)")
     ap.add_argument("--only", default=None, help="run only instances whose name contains this")
     ap.add_argument("--cache", default=str(ROOT / "bench" / ".scale-cache.json"))
+    ap.add_argument("--no-reference", action="store_true",
+                    help="take cached sequential times as they are (no reference search to scale them)")
     ap.add_argument("--figure", default="scale.png", help="where to write the figure")
     ap.add_argument("--validate", action="store_true", help="check the virtual clock against real runs")
     ap.add_argument("--plot", metavar="TABLE", help="only draw the figure from a table this script printed")
@@ -273,11 +308,14 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     curves: dict[str, list[tuple[int, float]]] = {}
     for name, files, all_solutions in cases:
-        seq = sequential(files, all_solutions, args.timeout, cache)
+        reference = None if args.no_reference else reference_cpu()
+        seq = sequential(files, all_solutions, args.timeout, cache, reference)
         cache_path.write_text(json.dumps(cache, indent=1))
+        seq = dict(seq)
+        seq["cpu"], seq["cell"] = scaled(seq, reference)
         if not seq["finished"] or not args.min <= seq["cpu"] <= args.max:
             why = "no answer in time" if not seq["finished"] else f"{seq['cpu']:.1f} s is outside the range"
-            print(f"| {name} | {seq['cpu']:.1f} | | skipped: {why} |")
+            print(f"| {name} | {seq['cell']} | | skipped: {why} |")
             continue
         for w in counts:
             for per_worker in per_workers:
@@ -297,7 +335,7 @@ def measure(name, files, all_solutions, w, race, per_worker, seq) -> float | Non
     try:
         r = virtual_run(files, all_solutions, w, race, per_worker)
     except Exception as exc:  # report and go on with the next configuration
-        print(f"| {name} | {seq['cpu']:.1f} | {w} | error: {' '.join(str(exc).split())[:90]} |")
+        print(f"| {name} | {seq['cell']} | {w} | error: {' '.join(str(exc).split())[:90]} |")
         return None
     speedup = seq["cpu"] / r["makespan"] if r["makespan"] > 0 else float("inf")
     cpu = (r["part_cpu"] + r["split_cpu"]) / seq["cpu"] if seq["cpu"] else float("nan")
@@ -305,7 +343,7 @@ def measure(name, files, all_solutions, w, race, per_worker, seq) -> float | Non
     inc = "-" if r["incumbent"] is None else f"{r['incumbent']:.2f}"
     agrees = agreement(seq["answer"], r["answer"], all_solutions)
     print(
-        f"| {name} | {seq['cpu']:.1f} | {w} | {r['makespan']:.2f} | {speedup:.1f} | {speedup / w:.2f} | "
+        f"| {name} | {seq['cell']} | {w} | {r['makespan']:.2f} | {speedup:.1f} | {speedup / w:.2f} | "
         f"{r['attempts']}/{r['plan_parts']} | {r['resplit']} | {r['restarts']} | {cpu:.2f} | {inc} | "
         f"{coord} | {breakdown(r, seq['cpu'], w)} | {agrees} |",
         flush=True,
