@@ -240,3 +240,28 @@ def test_an_lns_search_of_the_flattening_relaxes_the_search_variables_and_finds_
         )
         best = optimum(solver.arg, files)[1]
         assert f'"_objective": {int(best)}' in shown.stdout, shown.stdout[-500:]
+
+
+def test_beside_many_parts_an_optimisation_races_by_lns_and_the_parts_prove_the_optimum(solver, tmp_path):
+    """From 16 workers on, a Gecode optimisation's race searches the flattening by LNS: its
+    solutions bound the parts, it never answers, and the parts' optimum is the unsplit model's.
+    On fewer workers the race searches as the model says."""
+    files = [str(EXAMPLES / "knapsack.mzn"), str(EXAMPLES / "knapsack.dzn")]
+    best = optimum(solver.arg, tuple(files))[1]
+    for workers, lns in ((16, True), (4, False)):
+        plan = api.split(files[0], files[1:], tmp_path / f"w{workers}", parts=32, race=0)
+        executor = RecordingExecutor(workers)
+        answer = solve_plan(plan, executor=executor, race=3.0)
+        assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == best
+        race = [t for t in executor.tasks if t.part_id == 0]
+        assert len(race) == 1
+        # the model's own race does not wait for the flattening (it may run through the CLI)
+        assert (race[0].flat is not None and race[0].flat.fzn.endswith("lns-70.fzn")) == lns
+        assert ("-restart" in race[0].fzn_flags) == lns
+        assert all("-restart" not in t.fzn_flags for t in executor.tasks if t.part_id != 0)
+        journal = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+        try:
+            if lns:
+                assert journal.race_state() == "stopped"  # it did not answer
+        finally:
+            journal.close()
