@@ -230,7 +230,9 @@ def test_a_run_stopped_and_resumed_starts_its_parts_where_they_got(runner, solve
     """The point a stopped part says it got to is kept in the journal: a run resumed later (another
     process, another machine) starts that part there, and still answers the optimum."""
     plan = api.split(GOLOMB, [golomb_data(tmp_path, 10)], tmp_path / "plan", parts=2, race=0)
-    first = api.solve(plan, virtual=1, time_limit=0.4)  # stopped at 0.4 virtual s, mid-search
+    # both parts at once, stopped mid-search (each needs about 0.25 s of CPU); on one worker the
+    # first could end just before the limit and the second be stopped before it searched
+    first = api.solve(plan, virtual=2, time_limit=0.15)
     assert first.status != Status.OPTIMAL_SOLUTION
     kept = kept_points(plan)
     assert kept and all(len(point) == 10 for point in kept.values())
