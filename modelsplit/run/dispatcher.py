@@ -348,7 +348,7 @@ def flattening_of(d: Dispatcher, part: Part) -> tuple[FlatModel | None, tuple]:
     LNS race (see RacePolicy), which needs it."""
     if part.id != RACE_ID:
         return d.flattening.get(wait=True), d.flags
-    return d.race_policy.searched_by(d.flattening.get(wait=d.race_policy.lns), d.flags)
+    return d.race_policy.runs_from(d.flattening.get(wait=d.race_policy.lns), d.flags)
 
 
 def searched_by(

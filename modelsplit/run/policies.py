@@ -20,6 +20,7 @@ from modelsplit.splitters.race import RACE_BESIDE_WORKERS
 from modelsplit.splitters.ranges import refine
 from modelsplit.workers.flat import FlatModel
 from modelsplit.workers.gecode_bound import RootCheck
+from modelsplit.workers.solvers import PartFlags
 
 Limits = tuple[int | None, int | None]  # (lowest, highest) objective that matters; None: no limit
 
@@ -33,7 +34,6 @@ RESTART_CHECK = 0.02  # seconds between two looks for parts to restart
 RESTART_BELOW_WORKERS = 8  # no restarts on this many workers or more (see RestartPolicy)
 LNS_KEEP = 70  # % of the variables an LNS race keeps at each restart (see RacePolicy) ...
 LNS_FLAGS = ("-restart", "luby", "-restart-scale", "100")  # ... restarting as Gecode's flags say
-Flags = tuple[tuple[str, ...], tuple[str, ...]]  # (MiniZinc's standard flags, the solver's own)
 
 
 class RacePolicy:
@@ -58,7 +58,7 @@ class RacePolicy:
             and not plan.independent
         )
 
-    def searched_by(self, flat: FlatModel | None, flags: Flags) -> tuple[FlatModel | None, Flags]:
+    def runs_from(self, flat: FlatModel | None, flags: PartFlags) -> tuple[FlatModel | None, PartFlags]:
         """The flattening and solver flags the race runs with: an LNS search of ``flat`` where the
         race is one (see above) and the flattening has variables to relax."""
         improver = flat.lns(LNS_KEEP) if self.lns and flat is not None else None

@@ -102,7 +102,6 @@ class FlatModel:
         text = "".join(ln + "\n" for ln in lines)
         return FlatPart(self.executable, str(self.fzn), str(self.ozn), text, pairs, self.made_with)
 
-
     def lns(self, keep: int) -> FlatModel | None:
         """This flattening searched by large neighbourhood search: each restart keeps ``keep`` % of
         the search's integer variables at their values in the best solution so far and searches

@@ -34,6 +34,9 @@ class Solver:
         return flag in self.std_flags
 
 
+PartFlags = tuple[tuple[str, ...], tuple[str, ...]]  # (MiniZinc's standard flags, the solver's own)
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     """What every part's solver is told beside the part itself: MiniZinc's standard flags
@@ -57,7 +60,7 @@ class SolverOptions:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise InputError(f"--part-threads must be a whole number of at least 1 (got {k!r})")
 
-    def part_flags(self, solver: Solver, fmt: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def part_flags(self, solver: Solver, fmt: str) -> PartFlags:
         """(standard flags, the solver's own flags) for the parts of a plan of model format
         ``fmt``; refused for a CP-SAT model file, whose parts run no MiniZinc solver (its parts
         take ``-p K`` for ``part_threads`` only)."""
