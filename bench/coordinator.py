@@ -108,13 +108,15 @@ class AtOnce:
 
 
 def measure(parts: int, workers: int, solutions: int, per_event: int, scratch: Path) -> dict:
-    """The coordinator's CPU seconds to run a plan of ``parts`` parts on AtOnce workers."""
+    """The coordinator's CPU seconds to run a plan of ``parts`` parts on AtOnce workers (in a
+    directory of its own under ``scratch``)."""
+    scratch = Path(tempfile.mkdtemp(dir=scratch))
     data = scratch / "q14.dzn"
     data.write_text("n = 14;\n")
     plan = api.split(
         ROOT / "examples" / "queens.mzn",
         [data],
-        output=scratch / f"plan-{parts}-{solutions}",
+        output=scratch / "plan",
         parts=parts,
         strategy="ranges",
         all_solutions=True,
@@ -133,15 +135,15 @@ PIECES = {  # label: (module, owner or None, attribute) of a call timed on the d
     "start": ("modelsplit.workers.virtual", "VirtualExecutor", "start"),
     "tx begin": ("modelsplit.run.store", "Transaction", "__enter__"),
     "tx commit": ("modelsplit.run.store", "Transaction", "__exit__"),
-    "record": ("modelsplit.run.journal_parts", "PartLog", "mark_running"),
-    "record end": ("modelsplit.run.dispatcher", None, "record_end"),
+    "record": ("modelsplit.run.journal_parts", "PartLog", "mark_all_running"),
+    "record end": ("modelsplit.run.journal_parts", "PartLog", "mark_all_finished"),
     "events": ("modelsplit.run.dispatcher", "Dispatcher", "handle"),
 }
 
 
-def _timed(spent: collections.Counter, label: str, call):
-    """``call`` with its CPU on the main thread added to ``spent[label]`` (nested pieces count in
-    both: the table takes the inner ones out)."""
+def _timed(spent: collections.Counter, label: str, call, active: list):
+    """``call`` with its CPU on the main thread added to ``spent[label]``, less that of the
+    pieces timed inside it (``active``: the pieces running, shared by all)."""
     import threading
 
     main = threading.main_thread()
@@ -149,11 +151,17 @@ def _timed(spent: collections.Counter, label: str, call):
     def timed(*args, **kwargs):
         if threading.current_thread() is not main:
             return call(*args, **kwargs)
+        frame = [0.0]  # the CPU of the pieces inside this one
+        active.append(frame)
         cpu = time.thread_time()
         try:
             return call(*args, **kwargs)
         finally:
-            spent[label] += time.thread_time() - cpu
+            total = time.thread_time() - cpu
+            active.pop()
+            spent[label] += total - frame[0]
+            if active:
+                active[-1][0] += total
 
     return timed
 
@@ -164,12 +172,13 @@ def measure_virtual(files: list[str], workers: int, parts: int, pieces: bool = T
     import importlib
 
     spent: collections.Counter = collections.Counter()
+    active: list = []
     saved = []
     for label, (module, owner, attr) in PIECES.items() if pieces else ():
         target = importlib.import_module(module)
         target = getattr(target, owner) if owner else target
         saved.append((target, attr, getattr(target, attr)))
-        setattr(target, attr, _timed(spent, label, getattr(target, attr)))
+        setattr(target, attr, _timed(spent, label, getattr(target, attr), active))
     try:
         answer = api.run(files[0], files[1:], virtual=workers, parts=parts, race=0)
     finally:
@@ -178,9 +187,7 @@ def measure_virtual(files: list[str], workers: int, parts: int, pieces: bool = T
     run = answer.virtual
     if not pieces:
         return {"makespan": run.makespan, "coordinator": run.coordinator_cpu}
-    end = spent.pop("record end")
-    spent["events"] -= end  # an event's part end is recorded while it is handled
-    spent["record"] += end
+    spent["record"] += spent.pop("record end")
     spent["journal"] = spent.pop("tx begin") + spent.pop("tx commit")
     spent["other"] = run.coordinator_cpu - sum(spent.values())
     return {"makespan": run.makespan, "coordinator": run.coordinator_cpu, **spent}
@@ -237,11 +244,11 @@ def main(argv: list[str] | None = None) -> None:
             bare = measure(n, args.workers, 0, args.per_event, Path(tmp))
             full = measure(n, args.workers, args.solutions, args.per_event, Path(tmp))
             per_part = bare["cpu"] / bare["parts"]
-            per_sol = (full["cpu"] - bare["cpu"]) / max(1, full["solutions"])
+            per_sol = (full["cpu"] - bare["cpu"]) / full["solutions"] if full["solutions"] else None
+            us, rate = ("-", "-") if per_sol is None else (f"{1e6 * per_sol:.2f}", f"{1 / max(per_sol, 1e-9):,.0f}")
             print(
                 f"| {bare['parts']} | {full['solutions']} | {bare['cpu']:.2f} / {full['cpu']:.2f} | "
-                f"{1e3 * per_part:.3f} | {1e6 * per_sol:.2f} | {1 / per_part:,.0f} | "
-                f"{(1 / per_sol if per_sol > 0 else float('inf')):,.0f} |",
+                f"{1e3 * per_part:.3f} | {us} | {1 / per_part:,.0f} | {rate} |",
                 flush=True,
             )
 

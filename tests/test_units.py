@@ -355,6 +355,50 @@ def test_a_journal_write_that_failed_refuses_every_later_transaction(tmp_path):
     journal.close()
 
 
+def test_starts_and_ends_written_together_read_back_as_written_one_by_one(tmp_path):
+    """A turn's starts and ends go to the journal in one statement each (mark_all_running,
+    mark_all_finished); what is read back is what one write a part records: each part's state,
+    answer and summed CPU, and one run per attempt with its own worker and times."""
+    from modelsplit.run.journal import Journal
+    from modelsplit.status import PartState, Status
+    from modelsplit.workers.backend import PartResult
+
+    def record(path, together: bool):
+        clock = iter(range(100, 200))
+        journal = Journal.open(path, "plan-x", [(i, f"k{i}") for i in (1, 2, 3)])
+        journal.clock = lambda: float(next(clock))
+        starts = [(1, 1, None, "w/1", 10.0), (2, 1, 7, "w/2", 11.0), (3, 2, 7, None, 12.0)]
+        results = [
+            PartResult(1, 1, Status.OPTIMAL_SOLUTION, 1, 5, 0.5, cpu=0.25, worker="w/1"),
+            PartResult(2, 1, Status.UNSATISFIABLE, elapsed=0.75, cpu=0.5),
+            PartResult(3, 2, Status.UNKNOWN, elapsed=1.0, error="stopped", stopped=True, cpu=1.5, worker="w/9"),
+        ]
+        states = [PartState.DONE, PartState.DONE, PartState.RESPLIT]
+        with journal.transaction():
+            if together:
+                journal.mark_all_running(starts)
+                journal.mark_all_finished([journal.ended(r.part_id, st, r) for r, st in zip(results, states)])
+            else:
+                for part, attempt, bound, worker, when in starts:
+                    journal.mark_running(part, attempt, bound, worker, when)
+                for r, st in zip(results, states):
+                    journal.mark_finished(
+                        r.part_id, st, r.status, n_solutions=r.n_solutions, objective=r.objective,
+                        elapsed=r.elapsed, error=None if st == PartState.RESPLIT else r.error, cpu=r.cpu,
+                        worker=r.worker,
+                    )
+        read = [(p.id, p.state, p.status, p.attempts, p.n_solutions, p.objective, p.error, p.worker) for p in journal.parts()]
+        runs = [(r.part_id, r.attempt, r.worker, r.started, r.finished, r.state, r.cpu) for r in journal.runs()]
+        journal.close()
+        return read, runs
+
+    together = record(tmp_path / "together.sqlite", True)
+    assert together == record(tmp_path / "one-by-one.sqlite", False)
+    parts, runs = together
+    assert parts[2][1] == PartState.RESPLIT and parts[2][6] is None  # a re-split keeps no error
+    assert [(r[0], r[2], r[3], r[6]) for r in runs] == [(1, "w/1", 10.0, 0.25), (2, "w/2", 11.0, 0.5), (3, "w/9", 12.0, 1.5)]
+
+
 def test_part_threads_run_every_job_and_reuse_idle_threads():
     """A job handed over when a thread idles runs on it: 30 jobs one after another need one thread,
     4 at once need 4; every job's event is set once it has returned, and close ends the threads."""

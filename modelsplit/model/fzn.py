@@ -150,24 +150,30 @@ def cube_constraints(info, names: dict, cube) -> list[str] | None:
         name = names.get(r.slot)
         if name is None:
             continue
-        if name in ("true", "false") or name.lstrip("-").isdigit():
-            value = 1 if name == "true" else 0 if name == "false" else int(name)
-            if not r.holds(value):
-                return None
-            continue
-        if info.variables[r.slot.var].type == "bool":
-            if r.lo is not None and r.lo == r.hi:
-                out.append(f"constraint bool_eq({name}, {'true' if r.lo else 'false'});")
-            elif r.lo is not None and r.lo >= 1:
-                out.append(f"constraint bool_eq({name}, true);")
-            elif r.hi is not None and r.hi <= 0:
-                out.append(f"constraint bool_eq({name}, false);")
-            continue
-        if r.lo is not None:
-            out.append(f"constraint int_le({r.lo}, {name});")
-        if r.hi is not None:
-            out.append(f"constraint int_le({name}, {r.hi});")
+        line = restriction_line(info, name, r)
+        if line is None:
+            return None
+        out += line.splitlines()
     return out
+
+
+def restriction_line(info, name: str, r) -> str | None:
+    """The FlatZinc text (one or two constraints, each ending in a newline) that restricts the
+    slot named ``name`` in a flattening (or fixed there to the value ``name`` spells) as ``r``
+    does: "" when a fixed value already holds, None when it violates ``r``."""
+    if name in ("true", "false") or name.lstrip("-").isdigit():
+        value = 1 if name == "true" else 0 if name == "false" else int(name)
+        return "" if r.holds(value) else None
+    if info.variables[r.slot.var].type == "bool":
+        if r.lo is not None and r.lo == r.hi:
+            return f"constraint bool_eq({name}, {'true' if r.lo else 'false'});\n"
+        if r.lo is not None and r.lo >= 1:
+            return f"constraint bool_eq({name}, true);\n"
+        if r.hi is not None and r.hi <= 0:
+            return f"constraint bool_eq({name}, false);\n"
+        return ""
+    lo = "" if r.lo is None else f"constraint int_le({r.lo}, {name});\n"
+    return lo + ("" if r.hi is None else f"constraint int_le({name}, {r.hi});\n")
 
 
 def covers(names: dict, cube) -> bool:

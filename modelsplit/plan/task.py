@@ -46,7 +46,8 @@ class PartTask:
     hint: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "goal", Goal(self.goal))  # a goal given as MiniZinc's word
+        if type(self.goal) is not Goal:
+            object.__setattr__(self, "goal", Goal(self.goal))  # a goal given as MiniZinc's word
 
     @property
     def enumerates(self) -> bool:

@@ -101,8 +101,10 @@ class Dispatcher:
         # a part's point: its stopped attempt's, its parent's; a run resumed starts from those recorded
         self.inherited: dict[int, tuple[int, ...]] = journal.searched_points() if self.lex else {}
         self.unrecorded = False  # a burst of events was not recorded: record nothing more
-        # attempts started and not recorded yet: (the attempt, its worker, when on the journal's clock)
+        # attempts started and not recorded yet: (the attempt, its worker, when on the journal's
+        # clock); attempts ended and not recorded yet: rows of PartLog.ended (see recorded)
         self.starts: list[tuple[RunningPart, str | None, float]] = []
+        self.ends: list[tuple] = []
         self.race_policy = RacePolicy(plan, race, executor.free)
         self.restart_policy = RestartPolicy(plan)
         self.resplit_policy = ResplitPolicy(plan, part_budget)
@@ -119,7 +121,7 @@ class Dispatcher:
     # ---- starting and stopping ------------------------------------------------------------------
     def start_parts(self) -> None:
         """Start pending parts on the free workers. Their starts are recorded with the next burst
-        of events, in its transaction (see :func:`record_starts`): one transaction a turn."""
+        of events, in its transaction (see :func:`recorded`): one transaction a turn."""
         # known at once for local processes; a Dask executor may not offer it (its DoneEvent says)
         placement = getattr(self.executor, "placement", None)
         while self.executor.free > 0 and self.pending:
@@ -216,7 +218,7 @@ class Dispatcher:
         state = end_state(res, self.plan.goal, self.enumerate)
         if state == PartState.DONE:
             self.resplit_policy.finished(res.elapsed)
-        record_end(self.journal, running.id, state, res)
+        record_end(self.journal, running.id, state, res, None if state == PartState.FAILED else self.ends)
         if state == PartState.FAILED and res.crashed and running.attempt < MAX_ATTEMPTS:
             # try once more; solutions of the crashed attempt stay (an enumeration excludes them
             # by nogoods where it can, else searches the part again from scratch)
@@ -249,8 +251,7 @@ class Dispatcher:
         if not came and not self.starts:
             return False
         try:
-            with self.journal.transaction():
-                record_starts(self)
+            with self.journal.transaction(), recorded(self):
                 handled = 0
                 while event is not None:
                     self.handle(event)
@@ -298,8 +299,7 @@ class Dispatcher:
             end = self.clock() + timeout
             while self.running and self.clock() < end:
                 self.take_events(0.2)
-        with self.journal.transaction():
-            record_starts(self)
+        with self.journal.transaction(), recorded(self):
             for part_id in list(self.running):
                 record_end(self.journal, part_id, PartState.STOPPED)
 
@@ -504,27 +504,22 @@ def objective_limits(plan: Plan, best: int | float | None) -> tuple[int | None, 
     return (None, int(bound) - 1) if plan.goal == Goal.MINIMIZE else (int(bound) + 1, None)
 
 
-def record_end(journal: Journal, part_id: int, state: PartState, res: PartResult | None = None) -> None:
-    """Record in the journal how an attempt of a part ended (``res`` None: it never reported).
+def record_end(
+    journal: Journal, part_id: int, state: PartState, res: PartResult | None = None, later: list | None = None
+) -> None:
+    """Record in the journal how an attempt of a part ended (``res`` None: it never reported);
+    with ``later``, add its row there instead, to be written with the burst's others (see
+    :func:`recorded`).
 
     An attempt stopped to run again (PENDING) or to be re-split (RESPLIT) ended on purpose:
     an error text it carries is not the part's, and is not recorded.
     """
     if res is None:
         journal.mark_finished(part_id, state, Status.UNKNOWN, n_solutions=0, objective=None, elapsed=0.0)
-        return
-    replaced = state in (PartState.PENDING, PartState.RESPLIT)
-    journal.mark_finished(
-        part_id,
-        state,
-        res.status,
-        n_solutions=res.n_solutions,
-        objective=res.objective,
-        elapsed=res.elapsed,
-        cpu=res.cpu,
-        error=None if replaced else res.error,
-        worker=res.worker,  # a Dask worker is known once the part ran
-    )
+    elif later is not None:
+        later.append(journal.ended(part_id, state, res))
+    else:
+        journal.mark_all_finished([journal.ended(part_id, state, res)])
 
 
 def record_batch(d: Dispatcher, event: SolutionEvent) -> None:
@@ -534,11 +529,17 @@ def record_batch(d: Dispatcher, event: SolutionEvent) -> None:
     d.stream.offer_batch(event.part_id, event.batch)  # recorded: now they may be shown
 
 
-def record_starts(d: Dispatcher) -> None:
-    """Record the attempts started since the last transaction (called inside one)."""
-    for running, worker, when in d.starts:
-        d.journal.mark_running(running.id, running.attempt, running.bound, worker, when)
-    d.starts.clear()
+@contextlib.contextmanager
+def recorded(d: Dispatcher):
+    """Inside a journal transaction: record first the attempts started since the last one, and
+    last the ends of attempts that ended meanwhile (each statement for all rows at once)."""
+    if d.starts:
+        d.journal.mark_all_running([(r.id, r.attempt, r.bound, worker, when) for r, worker, when in d.starts])
+        d.starts.clear()
+    yield
+    if d.ends:
+        d.journal.mark_all_finished(d.ends)
+        d.ends.clear()
 
 
 def can_exclude(plan: Plan, journal: Journal, part_id: int) -> bool:

@@ -110,10 +110,16 @@ class PartLog:
         """A part's attempt started (on ``worker``, when known as it starts; at ``started`` on
         the journal's clock, now if not given)."""
         started = self.clock() if started is None else started
-        self.conn.execute(
+        self.mark_all_running([(part_id, attempt, bound, worker, started)])
+
+    def mark_all_running(self, starts: list[tuple[int, int, float | None, str | None, float]]) -> None:
+        """Attempts that started, each (part, attempt, bound, worker or None, when on the
+        journal's clock): one statement for all of them."""
+        running = PartState.RUNNING.value
+        self.conn.executemany(
             "UPDATE parts SET state = ?, attempts = ?, bound = ?, started = ?, status = NULL, "
             "error = NULL, worker = ? WHERE id = ?",
-            (PartState.RUNNING.value, attempt, bound, started, worker, part_id),
+            [(running, attempt, bound, when, worker, part) for part, attempt, bound, worker, when in starts],
         )
 
     def mark_finished(
@@ -130,19 +136,33 @@ class PartLog:
         worker: str | None = None,
     ) -> None:
         """An attempt ended (``worker``: where it ran, when known only now, as on Dask)."""
-        now, worker = self.clock(), worker or None
+        row = (state.value, status.value, n_solutions, objective, elapsed, self.clock(), error, cpu, worker or None)
+        self.mark_all_finished([(*row, part_id)])
+
+    def mark_all_finished(self, ends: list[tuple]) -> None:
+        """Attempts that ended, each as :meth:`ended` makes it: two statements for all of them."""
         # cpu adds up over the part's attempts (a restarted or stopped attempt's search counts too)
-        self.conn.execute(
+        self.conn.executemany(
             "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
             "finished = ?, error = ?, cpu = COALESCE(cpu, 0) + COALESCE(?, 0), "
             "worker = COALESCE(?, worker) WHERE id = ?",
-            (state.value, status.value, n_solutions, objective, elapsed, now, error, cpu, worker, part_id),
+            ends,
         )
-        self.conn.execute(
+        self.conn.executemany(
             "INSERT INTO runs (part_id, attempt, worker, started, finished, state, cpu) "
             "SELECT id, attempts, worker, started, finished, state, ? FROM parts "
             "WHERE id = ? AND started IS NOT NULL",
-            (cpu, part_id),
+            [(end[7], end[9]) for end in ends],
+        )
+
+    def ended(self, part_id: int, state: PartState, res) -> tuple:
+        """The row :meth:`mark_all_finished` takes for an attempt that ended now with ``res`` (a
+        PartResult; its error is left out where the attempt ended on purpose, to run again or be
+        re-split: it is not the part's)."""
+        replaced = state in (PartState.PENDING, PartState.RESPLIT)
+        return (
+            state.value, res.status.value, res.n_solutions, res.objective, res.elapsed, self.clock(),
+            None if replaced else res.error, res.cpu, res.worker or None, part_id,
         )
 
     def set_searched(self, part_ids: list[int], point: tuple[int, ...]) -> None:

@@ -28,7 +28,7 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -37,10 +37,9 @@ from modelsplit.errors import ModelError
 from modelsplit.model.cube import Cube
 from modelsplit.model.fzn import (
     Flat,
-    covers,
-    cube_constraints,
     objective_bound,
     read_flatzinc,
+    restriction_line,
     split_at_solve,
 )
 from modelsplit.model.info import Slot
@@ -73,6 +72,10 @@ class FlatModel:
     names: dict[Slot, str]
     seconds: float = 0.0  # how long flattening took
     made_with: str = ""  # see made_with
+    # a restriction's FlatZinc text (see restriction_line; None: the part runs through the CLI),
+    # by (var, index, lo, hi): a split's thousands of cubes share a few dozen restrictions, and a
+    # key of plain values hashes without a Python call (a Restriction's hash makes two)
+    fzn_texts: dict[tuple, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     def part(
         self, info, cube: Cube, solve: str, bound=None, exact=None, hint=None, searched=None
@@ -82,24 +85,30 @@ class FlatModel:
         ``exact``: the objective must equal this (the optimum, known already) instead.
         ``hint``: slot values (the incumbent's that fit the cube), named as in the flattening.
         ``searched``: (a lexicographic search order, the point searched up to), excluded."""
-        if not covers(self.names, cube):
-            return None
-        lines = cube_constraints(info, self.names, cube)
-        if lines is None:
-            return None
+        lines = []
+        for r in cube.restrictions:
+            slot = r.slot
+            key = (slot.var, slot.index, r.lo, r.hi)
+            line = self.fzn_texts.get(key, False)
+            if line is False:
+                name = self.names.get(slot)
+                line = self.fzn_texts[key] = None if name is None else restriction_line(info, name, r)
+            if line is None:  # a slot the flattening does not show, or a fixed value it violates
+                return None
+            lines.append(line)
         if bound is not None or exact is not None:
             line = objective_bound(self.flat, solve, bound if exact is None else exact, exact is not None)
             if line is None:
                 return None
-            lines.append(line)
+            lines.append(line + "\n")
         if searched is not None:
             line = searched[0].fzn(self.names, searched[1])
             if line is None:
                 return None
-            lines.append(line)
+            lines.append(line + "\n")
         named = ((self.names.get(slot), value) for slot, value in (hint or {}).items())
         pairs = tuple((name, value) for name, value in named if name is not None and _is_variable(name))
-        text = "".join(ln + "\n" for ln in lines)
+        text = "".join(lines)
         return FlatPart(self.executable, str(self.fzn), str(self.ozn), text, pairs, self.made_with)
 
     def lns(self, keep: int) -> FlatModel | None:
