@@ -623,3 +623,55 @@ def test_minizinc_temporary_files_go_where_the_next_run_sweeps_them(tmp_path):
     again = _start_run(tmp, str(EXAMPLES / "queens.mzn"), str(EXAMPLES / "queens.dzn"))
     assert again.wait(timeout=120) == 0
     assert list(tmp.iterdir()) == []
+
+
+def test_ctrl_c_inside_a_burst_leaves_no_part_done_without_its_solutions(solver, tmp_path):
+    """Ctrl-C while the dispatcher records a burst of events rolls the burst's rows back; the ends
+    it held to write at the end of the burst go with them, so no part is left done without the
+    solutions it found (a resumed run would skip it and miss them). Fault injection: a local
+    executor holds each part's events until it ends, hands them on as one burst, and raises
+    KeyboardInterrupt right after the end of the first part that found solutions."""
+    import collections
+
+    from modelsplit.run.dispatcher import solve_plan
+    from modelsplit.run.journal import Journal
+    from modelsplit.workers.backend import MiniZincBackend
+    from modelsplit.workers.executor import DoneEvent
+    from modelsplit.workers.local import LocalExecutor
+
+    class CtrlCInABurst(LocalExecutor):
+        def __init__(self):
+            super().__init__(MiniZincBackend(), 2)
+            self.held, self.ready = collections.defaultdict(list), collections.deque()
+            self.armed = self.fired = False
+
+        def next_event(self, timeout):
+            if self.armed:  # the burst's next event: Ctrl-C instead
+                self.armed, self.fired = False, True
+                raise KeyboardInterrupt
+            while not self.ready and not self.fired:
+                event = super().next_event(0.5 if timeout is None else max(timeout, 0.5))
+                if event is None:
+                    return None
+                self.held[event.part_id].append(event)
+                if isinstance(event, DoneEvent):
+                    self.ready.extend(self.held.pop(event.part_id))
+            if not self.ready:
+                return super().next_event(timeout)
+            event = self.ready.popleft()
+            self.armed = not self.ready and event.result.n_solutions > 0 if isinstance(event, DoneEvent) else False
+            return event
+
+    files = tuple(str(MODELS / f) for f in ("knapsack01.mzn", "knapsack01.json"))
+    plan = api.split(files[0], files[1:], tmp_path / "plan", strategy="ranges", parts=4, race=0)
+    executor = CtrlCInABurst()
+    answer = solve_plan(plan, executor=executor, part_budget=0)
+    assert executor.fired and answer.interrupted
+    journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
+    try:
+        done = [r for r in journal.parts() if r.state.value == "done" and r.n_solutions > 0]
+        assert all(journal.count_solutions(r.id) > 0 for r in done), done
+    finally:
+        journal.close()
+    resumed = api.solve(Plan.load(plan.path), workers=2)
+    assert resumed.objective == optimum(solver.arg, files)[1]

@@ -532,14 +532,21 @@ def record_batch(d: Dispatcher, event: SolutionEvent) -> None:
 @contextlib.contextmanager
 def recorded(d: Dispatcher):
     """Inside a journal transaction: record first the attempts started since the last one, and
-    last the ends of attempts that ended meanwhile (each statement for all rows at once)."""
+    last the ends of attempts that ended meanwhile (each statement for all rows at once). Ends
+    held when the transaction fails (or Ctrl-C comes) are dropped with it: written later, a part
+    would be done without the solutions its rolled-back rows held (it stays running in the
+    journal, and a resumed run searches it again)."""
     if d.starts:
         d.journal.mark_all_running([(r.id, r.attempt, r.bound, worker, when) for r, worker, when in d.starts])
         d.starts.clear()
-    yield
-    if d.ends:
-        d.journal.mark_all_finished(d.ends)
+    try:
+        yield
+    except BaseException:
         d.ends.clear()
+        raise
+    if d.ends:
+        ends, d.ends = d.ends, []
+        d.journal.mark_all_finished(ends)
 
 
 def can_exclude(plan: Plan, journal: Journal, part_id: int) -> bool:
