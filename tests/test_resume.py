@@ -649,17 +649,16 @@ def test_ctrl_c_inside_a_burst_leaves_no_part_done_without_its_solutions(solver,
             if self.armed:  # the burst's next event: Ctrl-C instead
                 self.armed, self.fired = False, True
                 raise KeyboardInterrupt
-            while not self.ready and not self.fired:
+            while not self.ready:  # a part's events, all of them once it ended
                 event = super().next_event(0.5 if timeout is None else max(timeout, 0.5))
                 if event is None:
                     return None
                 self.held[event.part_id].append(event)
                 if isinstance(event, DoneEvent):
                     self.ready.extend(self.held.pop(event.part_id))
-            if not self.ready:
-                return super().next_event(timeout)
             event = self.ready.popleft()
-            self.armed = not self.ready and event.result.n_solutions > 0 if isinstance(event, DoneEvent) else False
+            found = isinstance(event, DoneEvent) and event.result.n_solutions > 0
+            self.armed = found and not self.ready and not self.fired
             return event
 
     files = tuple(str(MODELS / f) for f in ("knapsack01.mzn", "knapsack01.json"))
