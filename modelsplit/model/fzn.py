@@ -142,8 +142,7 @@ def cube_constraints(info, names: dict, cube) -> list[str] | None:
 
     ``names`` maps each slot to its name in that flattening, or to its value where flattening
     fixed it. Returns None when a fixed value already violates the cube (the cube holds no
-    solution). Slots without a name are skipped: callers that need the whole cube check
-    :func:`covers` first.
+    solution). Slots without a name are skipped (a probe is only weakened by them).
     """
     out = []
     for r in cube.restrictions:
@@ -174,11 +173,6 @@ def restriction_line(info, name: str, r) -> str | None:
         return ""
     lo = "" if r.lo is None else f"constraint int_le({r.lo}, {name});\n"
     return lo + ("" if r.hi is None else f"constraint int_le({name}, {r.hi});\n")
-
-
-def covers(names: dict, cube) -> bool:
-    """Whether every slot the cube restricts has a name (or value) in the flattening."""
-    return all(r.slot in names for r in cube.restrictions)
 
 
 def objective_bound(flat: Flat, solve: str, bound, exact: bool = False) -> str | None:

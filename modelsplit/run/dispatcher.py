@@ -30,6 +30,7 @@ from modelsplit.plan.plan import Part, Plan
 from modelsplit.plan.task import make_task
 from modelsplit.run.collector import Answer, Collector
 from modelsplit.run.journal import RACE_ID, Journal
+from modelsplit.run.journal_parts import Ended
 from modelsplit.run.journal_sessions import command_line
 from modelsplit.run.policies import MAX_RESPLIT_DEPTH, RacePolicy, ResplitPolicy, RestartPolicy
 from modelsplit.run.progress import Progress
@@ -102,9 +103,9 @@ class Dispatcher:
         self.inherited: dict[int, tuple[int, ...]] = journal.searched_points() if self.lex else {}
         self.unrecorded = False  # a burst of events was not recorded: record nothing more
         # attempts started and not recorded yet: (the attempt, its worker, when on the journal's
-        # clock); attempts ended and not recorded yet: rows of PartLog.ended (see recorded)
+        # clock); attempts ended and not recorded yet (see recorded)
         self.starts: list[tuple[RunningPart, str | None, float]] = []
-        self.ends: list[tuple] = []
+        self.ends: list[Ended] = []
         self.race_policy = RacePolicy(plan, race, executor.free)
         self.restart_policy = RestartPolicy(plan)
         self.resplit_policy = ResplitPolicy(plan, part_budget)
@@ -505,7 +506,7 @@ def objective_limits(plan: Plan, best: int | float | None) -> tuple[int | None, 
 
 
 def record_end(
-    journal: Journal, part_id: int, state: PartState, res: PartResult | None = None, later: list | None = None
+    journal: Journal, part_id: int, state: PartState, res: PartResult | None = None, later: list[Ended] | None = None
 ) -> None:
     """Record in the journal how an attempt of a part ended (``res`` None: it never reported);
     with ``later``, add its row there instead, to be written with the burst's others (see

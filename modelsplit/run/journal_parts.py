@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from typing import NamedTuple
 
 from modelsplit.model.cube import Cube
 from modelsplit.run.records import RACE_ID, PartRecord, Run, SubPart, stored_number
@@ -24,6 +25,21 @@ def insert_parts(conn: sqlite3.Connection, parts: list[tuple[int, str]]) -> None
         "INSERT OR IGNORE INTO parts (id, key, state) VALUES (?, ?, ?)",
         [(pid, key, PartState.PENDING.value) for pid, key in parts],
     )
+
+
+class Ended(NamedTuple):
+    """An attempt's end as the parts table records it (see :meth:`PartLog.mark_all_finished`)."""
+
+    state: str
+    status: str
+    n_solutions: int
+    objective: float | None
+    elapsed: float
+    finished: float  # on the journal's clock
+    error: str | None
+    cpu: float | None
+    worker: str | None
+    part_id: int
 
 
 class PartLog:
@@ -136,11 +152,13 @@ class PartLog:
         worker: str | None = None,
     ) -> None:
         """An attempt ended (``worker``: where it ran, when known only now, as on Dask)."""
-        row = (state.value, status.value, n_solutions, objective, elapsed, self.clock(), error, cpu, worker or None)
-        self.mark_all_finished([(*row, part_id)])
+        ended = Ended(
+            state.value, status.value, n_solutions, objective, elapsed, self.clock(), error, cpu, worker or None, part_id
+        )
+        self.mark_all_finished([ended])
 
-    def mark_all_finished(self, ends: list[tuple]) -> None:
-        """Attempts that ended, each as :meth:`ended` makes it: two statements for all of them."""
+    def mark_all_finished(self, ends: list[Ended]) -> None:
+        """Attempts that ended: two statements for all of them."""
         # cpu adds up over the part's attempts (a restarted or stopped attempt's search counts too)
         self.conn.executemany(
             "UPDATE parts SET state = ?, status = ?, n_solutions = ?, objective = ?, elapsed = ?, "
@@ -152,17 +170,17 @@ class PartLog:
             "INSERT INTO runs (part_id, attempt, worker, started, finished, state, cpu) "
             "SELECT id, attempts, worker, started, finished, state, ? FROM parts "
             "WHERE id = ? AND started IS NOT NULL",
-            [(end[7], end[9]) for end in ends],
+            [(end.cpu, end.part_id) for end in ends],
         )
 
-    def ended(self, part_id: int, state: PartState, res) -> tuple:
-        """The row :meth:`mark_all_finished` takes for an attempt that ended now with ``res`` (a
-        PartResult; its error is left out where the attempt ended on purpose, to run again or be
-        re-split: it is not the part's)."""
+    def ended(self, part_id: int, state: PartState, res) -> Ended:
+        """How an attempt that ended now with ``res`` (a PartResult) is recorded; its error is left
+        out where the attempt ended on purpose, to run again or be re-split: it is not the part's."""
         replaced = state in (PartState.PENDING, PartState.RESPLIT)
-        return (
-            state.value, res.status.value, res.n_solutions, res.objective, res.elapsed, self.clock(),
-            None if replaced else res.error, res.cpu, res.worker or None, part_id,
+        error = None if replaced else res.error
+        return Ended(
+            state.value, res.status.value, res.n_solutions, res.objective, res.elapsed, self.clock(), error,
+            res.cpu, res.worker or None, part_id,
         )
 
     def set_searched(self, part_ids: list[int], point: tuple[int, ...]) -> None:
