@@ -18,7 +18,8 @@ the 300-1200 s range the targets are set for: bench/instances.py writes them. Co
   (--no-reference: as cached); makespan: virtual seconds of the split (charged
   as it would run on W workers) and the solve; speedup: seq cpu / makespan; eff: speedup / W
 - parts: attempts run (restarts and re-split parts included) / parts of the plan; resplit: parts
-  cut into finer ones; restarts: attempts restarted for a better bound
+  cut into finer ones after they ran a while, "+Nt": parts cut finer before they ran, as the
+  last round began (the taper); restarts: attempts restarted for a better bound
 - cpu: CPU of every solver process (race, probes and parts) / seq cpu
 - incumbent: virtual seconds to the final best solution (optimisation)
 - where the W workers' time went (W x makespan, in %): eff (the sequential search's share),
@@ -206,7 +207,8 @@ def journal_stats(journal, plan) -> dict:
         "done_cpu": done_cpu,
         "lost_cpu": max(0.0, part_cpu - done_cpu),
         "attempts": len(runs),
-        "resplit": sum(1 for r in records if r.state.value == "resplit"),
+        "resplit": sum(1 for r in records if r.state.value == "resplit" and r.attempts > 0),
+        "tapered": sum(1 for r in records if r.state.value == "resplit" and r.attempts == 0),
         "restarts": sum(1 for r in runs if r.state.value == "pending"),
         "part_cpu": part_cpu,
         "incumbent": found,
@@ -341,10 +343,11 @@ def measure(name, files, all_solutions, w, race, per_worker, seq) -> float | Non
     cpu = (r["part_cpu"] + r["split_cpu"]) / seq["cpu"] if seq["cpu"] else float("nan")
     coord = f"{r['coordinator']:.1f}" + ("!" if r["coordinator"] > r["makespan"] else "")
     inc = "-" if r["incumbent"] is None else f"{r['incumbent']:.2f}"
+    taper = f" +{r['tapered']}t" if r["tapered"] else ""
     agrees = agreement(seq["answer"], r["answer"], all_solutions)
     print(
         f"| {name} | {seq['cell']} | {w} | {r['makespan']:.2f} | {speedup:.1f} | {speedup / w:.2f} | "
-        f"{r['attempts']}/{r['plan_parts']} | {r['resplit']} | {r['restarts']} | {cpu:.2f} | {inc} | "
+        f"{r['attempts']}/{r['plan_parts']} | {r['resplit']}{taper} | {r['restarts']} | {cpu:.2f} | {inc} | "
         f"{coord} | {breakdown(r, seq['cpu'], w)} | {agrees} |",
         flush=True,
     )

@@ -25,6 +25,7 @@ from modelsplit.run.policies import (
     RESTART_BELOW_WORKERS,
     RESTART_CHECK,
     RESTART_QUIET,
+    TAPER_MIN_PART,
     RacePolicy,
     ResplitPolicy,
     RestartPolicy,
@@ -104,6 +105,26 @@ def test_many_idle_workers_resplit_a_long_part_sooner():
     assert policy.budget(0, idle=8 * IDLE_FLOOR) == RESPLIT_FACTOR * 0.2
     # a fixed --part-budget stays as given
     assert ResplitPolicy(minimising_plan(), part_budget=3.0).budget(1, idle=100) == 6.0
+
+
+def test_the_waiting_parts_are_cut_finer_once_as_the_last_round_begins():
+    policy = ResplitPolicy(minimising_plan(), part_budget=None)
+    assert not policy.taper(waiting=3, workers=8)  # nothing finished yet: how long parts take is unknown
+    for elapsed in [TAPER_MIN_PART / 2] * 3:
+        policy.finished(elapsed)
+    assert not policy.taper(waiting=3, workers=8)  # parts this short leave a short tail
+    for elapsed in [TAPER_MIN_PART * 2] * 4:
+        policy.finished(elapsed)
+    assert not policy.taper(waiting=8, workers=8)  # a whole round still waits
+    assert not policy.taper(waiting=0, workers=8)  # nothing waits
+    assert policy.taper(waiting=7, workers=8)
+    assert not policy.taper(waiting=7, workers=8)  # once a run
+    never = ResplitPolicy(minimising_plan(), part_budget=0)  # --part-budget 0: never cut
+    independent = ResplitPolicy(minimising_plan(independent=True), part_budget=None)
+    for p in (never, independent):
+        for elapsed in [TAPER_MIN_PART * 2] * 3:
+            p.finished(elapsed)
+        assert not p.taper(waiting=1, workers=8)
 
 
 def test_the_ledger_carries_attempts_depth_and_restarts_over_attempts():

@@ -9,6 +9,7 @@ from pathlib import Path
 from conftest import CATALOG, MODELS, model_files, optimum, plain_minizinc, solver_processes
 
 from modelsplit import api
+from modelsplit.run import policies
 from modelsplit.run.journal import Journal
 from modelsplit.status import PartState, Status
 
@@ -221,6 +222,48 @@ def test_resplit_optimisation_keeps_the_optimum(tmp_path, solver):
     assert answer.status == Status.OPTIMAL_SOLUTION
     assert answer.objective == optimum(solver.arg, (golomb, str(data)))[1]
     assert answer.parts["resplit"] >= 1, answer.parts
+
+
+def _tapered(plan) -> tuple[set[int], list]:
+    """The parts cut finer before they ran (the taper), and the sub-parts made of them."""
+    journal = Journal.open(plan.journal_path, plan.id, [])
+    try:
+        records = {r.id: r for r in journal.parts()}
+        parents = {i for i, r in records.items() if r.state == PartState.RESPLIT and r.attempts == 0}
+        subs = [s for s in journal.subparts() if s.parent in parents]
+        for sub in subs:
+            assert sub.depth == 1 and records[sub.id].state == PartState.DONE
+        cubes = _cubes_by_part(plan, journal)
+        for sol in journal.solutions():  # every solution lies in the cube of the part holding it
+            assert cubes[sol.part_id].holds(plan.info.slot_values(sol.values))
+        return parents, subs
+    finally:
+        journal.close()
+
+
+def test_the_last_rounds_parts_cut_finer_count_each_solution_once(tmp_path, solver, monkeypatch):
+    """The taper (ResplitPolicy.taper) on parts of any length: the parts still waiting as the last
+    round begins are cut finer before they run, and the count stays the unsplit model's."""
+    monkeypatch.setattr(policies, "TAPER_MIN_PART", 0.0)
+    plan = api.split(QUEENS12[0], QUEENS12[1:], tmp_path / "plan", strategy="ranges", parts=12, all_solutions=True)
+    answer = api.solve(plan, workers=4, part_budget=60)
+    assert answer.status == Status.ALL_SOLUTIONS
+    assert answer.n_solutions == plain_minizinc(solver.arg, QUEENS12, True).count
+    parents, subs = _tapered(plan)
+    assert 1 <= len(parents) < 4 and len(subs) > len(parents), (parents, subs)
+
+
+def test_the_last_rounds_parts_cut_finer_keep_the_optimum(tmp_path, solver, monkeypatch):
+    monkeypatch.setattr(policies, "TAPER_MIN_PART", 0.0)
+    data = tmp_path / "m9.dzn"
+    data.write_text("m = 9;\n")
+    golomb = str(Path(__file__).parent.parent / "examples" / "golomb.mzn")
+    plan = api.split(golomb, [data], tmp_path / "plan", strategy="ranges", parts=12, race=0)
+    answer = api.solve(plan, workers=4, part_budget=60)
+    assert answer.status == Status.OPTIMAL_SOLUTION
+    assert answer.objective == optimum(solver.arg, (golomb, str(data)))[1]
+    parents, _ = _tapered(plan)  # their finer parts may all be refuted under the incumbent
+    assert parents, answer.parts
 
 
 def test_plan_with_subparts_resumes_exactly(tmp_path, solver):

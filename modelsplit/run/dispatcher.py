@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from modelsplit.driver import scratch_root
 from modelsplit.errors import ModelsplitError
 from modelsplit.formats import format_named
-from modelsplit.model.cube import CubeIndex
+from modelsplit.model.cube import Cube, CubeIndex
 from modelsplit.model.goal import Goal
 from modelsplit.model.lexorder import LexOrder, lex_order
 from modelsplit.plan.lock import plan_lock
@@ -32,7 +32,7 @@ from modelsplit.run.collector import Answer, Collector
 from modelsplit.run.journal import RACE_ID, Journal
 from modelsplit.run.journal_parts import Ended
 from modelsplit.run.journal_sessions import command_line
-from modelsplit.run.policies import MAX_RESPLIT_DEPTH, RacePolicy, ResplitPolicy, RestartPolicy
+from modelsplit.run.policies import MAX_RESPLIT_DEPTH, TAPER, RacePolicy, ResplitPolicy, RestartPolicy
 from modelsplit.run.progress import Progress
 from modelsplit.run.running import Ledger, RunningPart, StopReason
 from modelsplit.run.stream import OnSolution, SolutionStream, total_statistics
@@ -81,11 +81,7 @@ class Dispatcher:
         self.stream = stream or SolutionStream(plan)
         self.flags = flags  # (standard flags, the solver's own flags) for every part
         self.statistics: list[tuple[int, dict]] = []  # (part id, the solver's statistics) per attempt
-        self.journal = journal
-        self.executor = executor
-        self.solver_arg = solver_arg
-        self.started = started
-        self.clock = clock
+        self.journal, self.executor, self.solver_arg, self.started, self.clock = journal, executor, solver_arg, started, clock
         self.optimise = plan.goal.optimises
         self.enumerate = plan.all_solutions and not self.optimise
         self.packed = self.enumerate and not reshapes(plan)  # its batches are recorded as they come
@@ -121,10 +117,11 @@ class Dispatcher:
 
     # ---- starting and stopping ------------------------------------------------------------------
     def start_parts(self) -> None:
-        """Start pending parts on the free workers. Their starts are recorded with the next burst
-        of events, in its transaction (see :func:`recorded`): one transaction a turn."""
-        # known at once for local processes; a Dask executor may not offer it (its DoneEvent says)
-        placement = getattr(self.executor, "placement", None)
+        """Start pending parts on the free workers (as the last round begins, cut finer first: see
+        :func:`taper`). Their starts are recorded with the next burst of events, in its
+        transaction (see :func:`recorded`): one transaction a turn."""
+        taper(self)
+        placement = getattr(self.executor, "placement", None)  # a Dask executor may not offer it
         while self.executor.free > 0 and self.pending:
             running = self.start_part(self.pending.popleft())
             worker = placement(running.id) if placement is not None else None
@@ -462,12 +459,7 @@ def end_state(res: PartResult, goal: Goal, enumerate_: bool) -> PartState:
 def resplit(d: Dispatcher, running: RunningPart, res: PartResult) -> None:
     """Replace a part stopped for taking too long by finer parts of its own cube."""
     parent = running.part
-    check = d.flattening.check(d.plan)
-    spent = check.cpu if check is not None else 0.0
-    limits = objective_limits(d.plan, d.collector.incumbent)
-    children = d.resplit_policy.cut(parent, len(d.running) + d.executor.free, check, limits)
-    if check is not None and hasattr(d.executor, "charge"):  # the check's CPU is the coordinator's
-        d.executor.charge(check.cpu - spent)
+    children = finer(d, parent, len(d.running) + d.executor.free)
     if len(children) == 1 and children[0][0] == parent.cube:  # nothing left to cut: run it again
         # as it is, and leave it alone
         d.ledger.depth[parent.id] = MAX_RESPLIT_DEPTH
@@ -493,6 +485,44 @@ def resplit(d: Dispatcher, running: RunningPart, res: PartResult) -> None:
         d.stream.dropped(d.journal.drop_solutions(parent.id, res.attempt))
         d.collector.n_solutions = d.journal.count_solutions()
     d.pending.extendleft(reversed(subparts))
+
+
+def finer(d: Dispatcher, parent: Part, capacity: int) -> list[tuple[Cube, str, str]]:
+    """The finer cubes ``parent`` is cut into for ``capacity`` workers (see ResplitPolicy.cut),
+    those propagation refutes under the incumbent left out; the check's CPU is the coordinator's."""
+    check = d.flattening.check(d.plan)
+    spent = check.cpu if check is not None else 0.0
+    limits = objective_limits(d.plan, d.collector.incumbent)
+    children = d.resplit_policy.cut(parent, capacity, check, limits)
+    if check is not None and hasattr(d.executor, "charge"):
+        d.executor.charge(check.cpu - spent)
+    return children
+
+
+def taper(d: Dispatcher) -> None:
+    """As a run's last round begins (see ResplitPolicy.taper), cut each part still waiting that
+    never ran into about TAPER finer parts, in its place in the queue: the round's parts, and the
+    tail that ends it, are shorter. Parts re-split already, or that ran before (in this run or
+    an earlier one), or whose search got somewhere (a recorded point) wait as they are."""
+    if not d.resplit_policy.taper(len(d.pending), len(d.running) + d.executor.free):
+        return
+    cut: dict[int, list[tuple[Cube, str, str]]] = {}
+    for part in d.pending:
+        fresh = d.ledger.attempts.get(part.id) == 0 and d.ledger.depth.get(part.id, 0) == 0
+        if fresh and part.id != RACE_ID and part.id not in d.inherited:
+            children = finer(d, part, TAPER // 2)
+            if not (len(children) == 1 and children[0][0] == part.cube):
+                cut[part.id] = children
+    made: dict[int, list[Part]] = {}
+    with d.journal.transaction():  # the parents and their finer parts, recorded together
+        for parent, children in cut.items():
+            ids = d.journal.add_subparts(parent, 1, [(c.to_json(), mzn, key) for c, mzn, key in children])
+            made[parent] = [Part(i, "", c, mzn, key) for i, (c, mzn, key) in zip(ids, children)]
+            record_end(d.journal, parent, PartState.RESPLIT)
+    for subs in made.values():
+        for sub in subs:
+            d.ledger.add(sub.id, 1)
+    d.pending = deque(sub for part in d.pending for sub in made.get(part.id, [part]))
 
 
 def objective_limits(plan: Plan, best: int | float | None) -> tuple[int | None, int | None]:

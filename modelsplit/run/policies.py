@@ -2,7 +2,8 @@
 
 :class:`RacePolicy`: whether the whole model races beside the first parts, and when its race is
 over. :class:`RestartPolicy`: which running parts to restart with the incumbent's bound.
-:class:`ResplitPolicy`: which running part to cut into finer parts, and how. The policies only
+:class:`ResplitPolicy`: which running part to cut into finer parts, and how, and when to cut the
+parts still waiting as a run's last round begins (its taper). The policies only
 decide; the dispatcher stops the parts and writes the journal. Times are read on the
 dispatcher's clock and handed in as ``now``.
 """
@@ -28,6 +29,8 @@ MIN_PART_BUDGET = 2.0  # seconds: a part is never re-split sooner while at most 
 IDLE_FLOOR = 2  # ... with more idle workers the floor shrinks in proportion (a tail of long parts)
 RESPLIT_FACTOR = 4.0  # ... nor before it ran this many times the median finished part
 MAX_RESPLIT_DEPTH = 8  # re-splits of re-splits at most
+TAPER = 4  # the parts still waiting as a run's last round begins are each cut into this many ...
+TAPER_MIN_PART = 0.25  # ... where the median finished part took this many seconds at least
 RESTART_AFTER = 1.0  # seconds a part runs before it may be restarted with a better bound ...
 RESTART_QUIET = 0.5  # ... once the incumbent has not improved for this long
 RESTART_CHECK = 0.02  # seconds between two looks for parts to restart
@@ -174,6 +177,7 @@ class ResplitPolicy:
         # (it is asked for once per finished part, and runs finish 10,000 parts and more)
         self.finished_times: list[float] = []
         self._base: float | None = None  # the budget at depth 0, until another part finishes
+        self.tapered = False  # the parts still waiting were cut finer in this run (see taper)
 
     def finished(self, elapsed: float) -> None:
         """A part finished (its answer known) after ``elapsed`` seconds."""
@@ -206,6 +210,23 @@ class ResplitPolicy:
             return self._base * 2**depth
         floor = MIN_PART_BUDGET * min(1.0, IDLE_FLOOR / max(1, idle))
         return max(floor, self._base) * 2**depth
+
+    def taper(self, waiting: int, workers: int) -> bool:
+        """Whether to cut the ``waiting`` parts into TAPER finer parts each now, on ``workers``
+        workers: once a run, when fewer parts wait than there are workers (the last round
+        begins) and the median finished part took TAPER_MIN_PART seconds at least.
+
+        A run ends with a tail: once nothing waits, workers go idle one by one while the last
+        parts finish, about half a part's time each (knapsack 35 on 64 workers: 9 % of the
+        workers' time, all of it in the last 0.95 s of 6.66 s). Cut finer, the last round is made
+        of parts a TAPER-th as long, and so is its tail; none of their search is lost, since they
+        have not run. Shorter parts leave a tail too short to pay for the finer parts' starts
+        (about 7 ms of a Gecode process, and the coordinator's bookkeeping, each).
+        """
+        if self.tapered or not self.enabled or not 0 < waiting < workers or len(self.finished_times) < 2:
+            return False
+        self.tapered = self.median() >= TAPER_MIN_PART
+        return self.tapered
 
     def pick(self, running: Iterable[RunningPart], now: float, idle: int = 1) -> RunningPart | None:
         """The longest-running part among ``running`` (oldest first) that has spent its budget,
