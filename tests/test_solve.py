@@ -266,6 +266,19 @@ def test_the_last_rounds_parts_cut_finer_keep_the_optimum(tmp_path, solver, monk
     assert parents, answer.parts
 
 
+def test_parts_whose_search_learns_are_not_cut_finer(tmp_path, solver, monkeypatch):
+    """Knapsack's parts search by Gecode's default (failure counts), which finer parts would each
+    learn anew: nothing is tapered, however the parts fare."""
+    monkeypatch.setattr(policies, "TAPER_MIN_PART", 0.0)
+    files = (str(Path(__file__).parent.parent / "examples" / "knapsack.mzn"),
+             str(Path(__file__).parent.parent / "examples" / "knapsack.dzn"))
+    plan = api.split(files[0], files[1:], tmp_path / "plan", strategy="ranges", parts=12, race=0)
+    answer = api.solve(plan, workers=4, part_budget=60)
+    assert answer.objective == optimum(solver.arg, files)[1]
+    parents, _ = _tapered(plan)
+    assert not parents
+
+
 def test_plan_with_subparts_resumes_exactly(tmp_path, solver):
     plan = api.split(
         QUEENS12[0], QUEENS12[1:], tmp_path / "plan", strategy="ranges", parts=2, all_solutions=True

@@ -65,6 +65,23 @@ def test_read_flatzinc():
     assert flat.arrays["q"].elements == ["X_1", "X_2"]
     assert flat.search == ["X_1", "X_2"]
     assert flat.n_constraints == 1
+    assert not flat.adaptive  # input_order: chosen from the model alone
+
+
+def test_a_search_that_learns_is_told_from_one_that_does_not():
+    def adaptive(solve: str) -> bool:
+        return read_flatzinc(f"var 1..5: X_1;\nvar 1..5: X_2;\n{solve}\n").adaptive
+
+    assert adaptive("solve satisfy;")  # the solver's default: Gecode's picks by failure counts
+    assert not adaptive("solve :: int_search([X_1,X_2], first_fail, indomain_min, complete) satisfy;")
+    assert not adaptive(
+        "solve :: seq_search([int_search([X_1], smallest, indomain_min), bool_search(X_2, input_order, indomain_max)]) "
+        "minimize X_1;"
+    )
+    assert adaptive(
+        "solve :: seq_search([int_search([X_1], smallest, indomain_min), int_search([X_2], dom_w_deg, indomain_min)]) "
+        "minimize X_1;"
+    )
 
 
 def _info(doms: list[list[int]], enum_names=None) -> ModelInfo:

@@ -23,6 +23,14 @@ _RANGE_RE = re.compile(r"(-?\d+)\s*\.\.\s*(-?\d+)")
 _FLOAT_RANGE_RE = re.compile(r"-?[\d.eE+-]+\s*\.\.\s*-?[\d.eE+-]+")
 _GOAL_RE = re.compile(r"\b(?:minimize|maximize)\s+([^;\s]+)\s*;")
 _SEARCH_RE = re.compile(r"\b(?:int_search|bool_search)\s*\(\s*(\[[^\]]*\]|" + _IDENT + ")")
+# any search annotation's variable choice (its second argument)
+_CHOICE_RE = re.compile(r"\b(?:int|bool|float|set)_search\s*\(\s*(?:\[[^\]]*\]|" + _IDENT + r")\s*,\s*(\w+)")
+# choices made from the domains and the model alone, never from what the search met so far
+# (failures, activity): a search that follows them searches a region the same way whether it
+# is one part or cut into several
+STEADY_CHOICES = frozenset(
+    {"input_order", "first_fail", "anti_first_fail", "smallest", "largest", "occurrence", "most_constrained", "max_regret"}
+)
 
 
 def parse_domain(text: str) -> tuple[str, Domain | None]:
@@ -69,6 +77,9 @@ class Flat:
     search: list[str] = field(default_factory=list)  # FlatZinc names, in search order
     n_constraints: int = 0
     objective: str | None = None  # what `solve minimize|maximize` names (a variable or a literal)
+    # the search picks variables by what it met so far: an annotation's choice outside
+    # STEADY_CHOICES, or none at all (a solver's default, Gecode's picks by failure counts)
+    adaptive: bool = True
 
 
 def _literal(value: str) -> int | None:
@@ -122,6 +133,8 @@ def read_flatzinc(text: str) -> Flat:
             goal = _GOAL_RE.search(line)
             if goal:
                 flat.objective = goal.group(1)
+            choices = _CHOICE_RE.findall(line)
+            flat.adaptive = not choices or any(c not in STEADY_CHOICES for c in choices)
             for target in _SEARCH_RE.findall(line):
                 if target.startswith("["):
                     flat.search.extend(e.strip() for e in target[1:-1].split(",") if e.strip())
