@@ -81,7 +81,11 @@ class Dispatcher:
         self.stream = stream or SolutionStream(plan)
         self.flags = flags  # (standard flags, the solver's own flags) for every part
         self.statistics: list[tuple[int, dict]] = []  # (part id, the solver's statistics) per attempt
-        self.journal, self.executor, self.solver_arg, self.started, self.clock = journal, executor, solver_arg, started, clock
+        self.journal = journal
+        self.executor = executor
+        self.solver_arg = solver_arg
+        self.started = started
+        self.clock = clock
         self.optimise = plan.goal.optimises
         self.enumerate = plan.all_solutions and not self.optimise
         self.packed = self.enumerate and not reshapes(plan)  # its batches are recorded as they come
@@ -117,9 +121,8 @@ class Dispatcher:
 
     # ---- starting and stopping ------------------------------------------------------------------
     def start_parts(self) -> None:
-        """Start pending parts on the free workers (as the last round begins, cut finer first: see
-        :func:`taper`). Their starts are recorded with the next burst of events, in its
-        transaction (see :func:`recorded`): one transaction a turn."""
+        """Start pending parts on the free workers, the last round's cut finer first (:func:`taper`);
+        their starts are recorded with the next burst's events, in its transaction (:func:`recorded`)."""
         taper(self)
         placement = getattr(self.executor, "placement", None)  # a Dask executor may not offer it
         while self.executor.free > 0 and self.pending:
