@@ -107,6 +107,7 @@ def run_modelsplit(
             all_solutions=all_solutions,
             workers=workers,
             race=race,
+            threads=workers if dask is None else 0,  # as `modelsplit run` on local processes
             **split_options,
         )
         split_time = time.monotonic() - t0

@@ -67,6 +67,7 @@ def split(
     output_mode: str | None = None,
     time_limit: float | None = None,
     part_files: bool = True,
+    threads: int = 0,
 ) -> Plan:
     """Inspect ``model`` with ``data`` and write a plan to ``output``.
 
@@ -91,6 +92,9 @@ def split(
     ``time_limit``: seconds from the call within which the split's own searches (the race, the
     probes) end (the model's inspection and the plan's writing are not cut short).
     ``part_files=False``: no part files, for a plan only this process solves (see write_part_files).
+    ``threads``: the parts will run on one machine's ``threads`` cores, by a solver that searches
+    in parallel itself (:func:`run` on local processes): ``auto`` then leaves an optimisation whose
+    search learns as it goes whole, for the solver's own threads (see splitters/auto.py).
     """
     if output_mode not in (None, "item", "dzn", "json"):
         raise InputError(f"unknown output mode {output_mode!r}: give item, dzn or json")
@@ -107,7 +111,7 @@ def split(
                 files.append(_cmdline_data_file(cmdline_data, tmp))
         searches = _Budget(race, time_limit)
         return _split(model, files, output, parts, on, strategy, solver, all_solutions, workers, force,
-                      resumable, searches, virtual, output_mode == "dzn", part_files)
+                      resumable, searches, virtual, output_mode == "dzn", part_files, threads)
 
 
 def _data_items(data: Data) -> list:
@@ -139,7 +143,7 @@ class _Budget:
 
 
 def _split(model, data, output, parts, on, strategy, solver, all_solutions, workers, force, resumable,
-           searches: _Budget, virtual, dzn_output, part_files=True) -> Plan:
+           searches: _Budget, virtual, dzn_output, part_files=True, threads=0) -> Plan:
     """:func:`split`, its data files complete."""
     _check_counts(parts, workers)
     with contextlib.suppress(ModelsplitError):  # an unknown solver is reported below, in turn
@@ -154,7 +158,8 @@ def _split(model, data, output, parts, on, strategy, solver, all_solutions, work
     if virtual and inspected.probe is not None:
         inspected.probe.spread = max(1, n_workers - 1)
     search = _resumable_search(info, all_solutions) if resumable else None
-    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, inspected.probe)
+    threads = threads if inspected.solver.tag == "gecode" and not virtual else 0
+    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, inspected.probe, threads)
     if inspected.probe is not None:
         inspected.probe.budget = searches.left(inspected.probe.budget)
     result, incumbent, timing = race_and_split(info, request, strategy, searches.left(searches.race))
@@ -400,9 +405,11 @@ def run(
         if temporary:  # in the scratch directory, which a later run sweeps if this one is killed
             output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root()))) / "plan"
         within = time_limit if virtual is None else None  # the split's race and probes are part of the time
+        local = dask is None and scheduler_file is None and virtual is None
+        threads = (workers or default_workers()) if local and not (solver_options and solver_options.threads) else 0
         plan = split(
             model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), time_limit=within,
-            part_files=not temporary, **split_options,
+            part_files=not temporary, threads=threads, **split_options,
         )
         if on_split is not None:
             on_split(plan)

@@ -12,6 +12,7 @@ from conftest import EXAMPLES, MODELS, optimum, plain_minizinc
 from modelsplit import api
 from modelsplit.model.files import Model
 from modelsplit.model.inspect import inspect
+from modelsplit.plan.plan import Plan
 from modelsplit.splitters import race
 from modelsplit.splitters.base import Outcome, SplitRequest, split_model
 from modelsplit.splitters.probe import Probe
@@ -227,3 +228,33 @@ def test_bench_instances_knapsack_optimum_and_its_unsat_variant(solver, tmp_path
     at = tmp_path / "at18.dzn"  # a file of its own: optimum() is cached by the files' names
     at.write_text(instances.knapsack_dzn(18, f"min_profit = {best};\n"))
     assert optimum(solver.arg, (str(model), str(at)))[0] == "SATISFIED"
+
+
+def test_on_one_machine_a_search_that_learns_stays_whole_on_the_solvers_threads(solver, tmp_path):
+    """knapsack01 has no search annotation (Gecode picks by failure counts): run on 2 local
+    workers leaves it one part, searched by Gecode's own 2 threads, with no race before it, and
+    answers as the unsplit model; a model with a steady search (golomb: input_order), a given
+    part count, and a virtual cluster are cut as always."""
+    from modelsplit.run.dispatcher import on_threads
+    from modelsplit.run.policies import RacePolicy
+    from modelsplit.workers.solvers import SolverOptions
+
+    files = (str(MODELS / "knapsack01.mzn"), str(MODELS / "knapsack01.json"))
+    answer = api.run(files[0], files[1:], output=tmp_path / "whole", workers=2)
+    plan = Plan.load(tmp_path / "whole")
+    assert (plan.strategy, len(plan.parts), plan.parts[0].cube.restrictions) == ("whole", 1, ())
+    assert not plan.raced and "learns as it goes" in plan.note
+    assert (answer.status.name, answer.objective) == optimum(solver.arg, files)
+    assert on_threads(plan, solver, SolverOptions(), 2) == (SolverOptions(threads=2), 1)
+    assert on_threads(plan, solver, SolverOptions(threads=3), 2) == (SolverOptions(threads=3), 2)  # -p given
+    assert on_threads(plan, solver, SolverOptions(), 1) == (SolverOptions(), 1)
+    assert not RacePolicy(plan, 3.0).wanted(True)
+
+    cut = api.run(files[0], files[1:], output=tmp_path / "parts", workers=2, parts=3)
+    assert Plan.load(tmp_path / "parts").strategy != "whole" and cut.objective == answer.objective
+    steady = api.run(str(EXAMPLES / "golomb.mzn"), {"m": 7}, output=tmp_path / "steady", workers=2, race=0)
+    assert len(Plan.load(tmp_path / "steady").parts) > 1 and steady.status == Status.OPTIMAL_SOLUTION
+    virtual = api.run(files[0], files[1:], output=tmp_path / "virtual", virtual=2)
+    assert Plan.load(tmp_path / "virtual").strategy != "whole" and virtual.objective == answer.objective
+    steady_plan = Plan.load(tmp_path / "steady")
+    assert on_threads(steady_plan, solver, SolverOptions(), 2) == (SolverOptions(), 2)

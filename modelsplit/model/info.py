@@ -82,6 +82,9 @@ class ModelInfo:
     # a restriction's MiniZinc text, once made (see Cube.mzn): a split for 1,024 workers writes
     # 4,096 cubes that share most of their restrictions
     texts: dict = field(default_factory=dict, repr=False, compare=False)
+    # the flattening's search picks variables by what it met so far (see model/fzn.py, Flat):
+    # cubes cut on fixed variables cannot follow it (see splitters/auto.py, whole_on_threads)
+    adaptive: bool = field(default=True, compare=False)
 
     def __post_init__(self) -> None:
         self.goal = Goal(self.goal)  # a goal given as MiniZinc's word

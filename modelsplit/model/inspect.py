@@ -64,6 +64,7 @@ def inspect(
         fzn_text=fzn_text,
         fzn_names=fzn_names,
         objective=objective,
+        adaptive=flat.adaptive,
     )
 
 

@@ -11,6 +11,7 @@ purpose (the race, restarts, re-splits) is for the policies of run/policies.py t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -44,7 +45,7 @@ from modelsplit.workers.backend import PartResult
 from modelsplit.workers.executor import Event, Executor, SolutionEvent
 from modelsplit.workers.flat import FlatModel, flatten_plan
 from modelsplit.workers.gecode_bound import RootCheck
-from modelsplit.workers.local import LocalExecutor
+from modelsplit.workers.local import LocalExecutor, default_workers
 from modelsplit.workers.solvers import SolverOptions, resolve_solver
 
 MAX_ATTEMPTS = 2  # a part whose solver process crashed is tried once more
@@ -682,6 +683,8 @@ def solve_plan(
     plan.check_files()
     solver = resolve_solver(plan.solver)
     options = solver_options or SolverOptions()
+    if executor is None:
+        options, workers = on_threads(plan, solver, options, workers)
     flags = options.part_flags(solver, plan.format)
     with plan_lock(plan.path):  # one run per plan: a second would restart this one's parts
         journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
@@ -704,6 +707,16 @@ def solve_plan(
         finally:
             _end_session(journal)
             journal.close()
+
+
+def on_threads(plan: Plan, solver, options: SolverOptions, workers: int | None) -> tuple[SolverOptions, int | None]:
+    """The solver options and worker count for local processes: a plan left whole (strategy
+    ``whole``, see splitters/auto.py) runs its one part on the solver's own threads, one for each
+    worker, where the solver searches in parallel (``-p``) and no ``-p`` was given."""
+    threads = workers or default_workers()
+    if plan.strategy != "whole" or options.threads is not None or not solver.supports("-p") or threads < 2:
+        return options, workers
+    return dataclasses.replace(options, threads=threads), 1
 
 
 def _statistics(dispatcher: Dispatcher) -> dict:

@@ -74,15 +74,17 @@ class RacePolicy:
         """Whether a run over a plan not yet started (``fresh``) begins with the race.
 
         The race answers an easy model at once and finds a first bound; it is left out where the
-        split raced already, and for enumerations (the parts find every solution anyway).
+        split raced already, for enumerations (the parts find every solution anyway), and where
+        the plan's one part is the whole model (the race would search it twice).
         """
         plan = self.plan
         enumerate_ = plan.all_solutions and not plan.goal.optimises
+        whole = len(plan.parts) == 1 and not plan.parts[0].cube.restrictions
         return (
             self.budget > 0
             and fresh
             and bool(plan.parts)
-            and not (plan.independent or plan.raced or enumerate_)
+            and not (plan.independent or plan.raced or enumerate_ or whole)
         )
 
     def over(self, race: RunningPart, now: float) -> bool:

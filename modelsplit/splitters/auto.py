@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modelsplit.model.cube import Cube
 from modelsplit.model.info import ModelInfo
 from modelsplit.splitters.base import Split, SplitRequest, register
 from modelsplit.splitters.cubes import cubes
@@ -46,12 +47,45 @@ def part_count(request: SplitRequest, enumeration: bool) -> int:
     return min(parts, MAX_PARTS)
 
 
+def whole_on_threads(info: ModelInfo, request: SplitRequest) -> bool:
+    """Whether ``auto`` leaves the model whole, one part searched by the solver's own threads.
+
+    It does for an optimisation whose search picks variables by what it met so far (Gecode's
+    default, by failure counts; ``dom_w_deg``; see model/fzn.py, Flat.adaptive) when the parts run
+    on one machine's cores with a solver that searches in parallel itself (``request.threads``) and
+    neither --parts nor --on is given. Cubes cut on fixed variables cannot follow such a search:
+    each part learns its choices anew. On 2 workers still_life 8x8's parts searched 2.2x the CPU
+    of one process, where Gecode's own parallel search shares what its threads learn and steals
+    work from their trees (docs/performance.md). Across machines the model is cut as always: no
+    solver's threads reach past one.
+    """
+    return (
+        request.threads > 1
+        and request.parts is None
+        and not request.on
+        and info.goal.optimises
+        and info.adaptive
+    )
+
+
+@register("whole")
+def whole(info: ModelInfo, request: SplitRequest) -> Split:
+    """One part, the whole model: on one machine, searched by the solver's own threads (-p)."""
+    why = "its search learns as it goes, which cubes cannot follow" if info.adaptive else "asked for"
+    threads = f" on {request.threads} threads" if request.threads > 1 else ""
+    return Split([Cube()], "whole", f"whole: 1 part ({why}): the solver's own parallel search{threads}")
+
+
 @register("auto")
 def auto(info: ModelInfo, request: SplitRequest) -> Split:
-    """Chooses for you: ranges on --on variables, else eps (cubes where the solver cannot be asked)."""
+    """Chooses for you: ranges on --on variables, else eps (cubes where the solver cannot be asked);
+    on one machine, an optimisation whose search learns as it goes stays whole (see whole_on_threads)."""
 
+    if whole_on_threads(info, request):
+        chosen = whole(info, request)
+        return Split(chosen.cubes, chosen.strategy, f"auto chose {chosen.note}")
     parts = part_count(request, request.all_solutions and not info.goal.optimises)
-    sized = SplitRequest(parts, request.on, request.all_solutions, request.workers, request.probe)
+    sized = SplitRequest(parts, request.on, request.all_solutions, request.workers, request.probe, request.threads)
     if request.on:
         chosen = ranges(info, sized)
     elif request.probe is not None:

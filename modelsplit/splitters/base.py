@@ -36,6 +36,9 @@ class SplitRequest:
     all_solutions: bool = False
     workers: int = 1
     probe: object | None = field(default=None, compare=False)  # has .classify(cubes) -> list[Outcome]
+    # the parts run on one machine, whose solver can search in parallel itself (Gecode's -p) on
+    # this many threads; 0: not so (parts elsewhere, or a solver without parallel search)
+    threads: int = 0
 
     def parts_or(self, per_worker: int) -> int:
         if self.parts is not None:

@@ -10,6 +10,7 @@ import time
 
 from modelsplit.model.cube import Cube
 from modelsplit.model.info import ModelInfo
+from modelsplit.splitters.auto import whole_on_threads
 from modelsplit.splitters.base import (
     DEFAULT_STRATEGY,
     Outcome,
@@ -49,8 +50,8 @@ def _race_and_split(
     started = time.monotonic()
     probe: Probe | None = request.probe  # type: ignore[assignment]
     racing = None
-    if request.workers >= RACE_BESIDE_WORKERS:
-        budget = 0.0
+    if request.workers >= RACE_BESIDE_WORKERS or _whole(info, request, strategy):
+        budget = 0.0  # (a whole model searched by the solver's threads: the part is the race)
     if probe is not None and info.goal.optimises and budget > 0 and not independent(strategy):
         if request.on:  # a bad --on is refused before any search, even when the race answers
             choose_slots(info, SplitRequest(on=request.on, all_solutions=request.all_solutions))
@@ -85,6 +86,11 @@ def _race_and_split(
             probe_cpu=round(probe.cpu, 3),
         )
     return result, incumbent, timing
+
+
+def _whole(info: ModelInfo, request: SplitRequest, strategy: str | None) -> bool:
+    """Whether the split leaves the model whole (see splitters/auto.py)."""
+    return strategy == "whole" or (strategy in (None, DEFAULT_STRATEGY) and whole_on_threads(info, request))
 
 
 def _trace(incumbent: Incumbent) -> list[list[float | int]]:
