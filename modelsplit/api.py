@@ -75,8 +75,7 @@ def split(
     (``{"n": 8}``: ints, floats, bools, strings, lists, nested lists for arrays of several
     dimensions, sets), or a list of both; values are written as a JSON data file, which the plan
     keeps like any other (InputError, naming the key, for a value MiniZinc has no form for).
-    ``parts=None`` lets the strategy choose the count from the worker count; ``strategy=None`` is
-    ``auto``. What the strategy chose is in the plan (``plan.note``).
+    ``parts=None``: the strategy chooses the count from the workers; ``strategy=None``: ``auto``.
 
     ``race`` seconds (None: RACE_SECONDS; 0: none): an optimisation is first searched whole for at
     most that long (less once its best solution stops improving, see splitters/probe.py). If that
@@ -87,14 +86,11 @@ def split(
     time budget counts as they would run there, spread over the workers.
     ``cmdline_data``: data assignments given as text (`minizinc -D "n=8;"`), written into the
     plan as one more data file. ``output_mode``: how solutions print: "item" (None: the model's
-    output item, or dzn without one) or "dzn" (`minizinc --output-mode dzn`: the variables of
-    the model's output as dzn; "json" is the values, which any plan has, printed as JSON).
+    output item, or dzn without one), "dzn" (`minizinc --output-mode dzn`) or "json".
     ``time_limit``: seconds from the call within which the split's own searches (the race, the
-    probes) end (the model's inspection and the plan's writing are not cut short).
-    ``part_files=False``: no part files, for a plan only this process solves (see write_part_files).
-    ``threads``: the parts will run on one machine's ``threads`` cores, by a solver that searches
-    in parallel itself (:func:`run` on local processes): ``auto`` then leaves an optimisation whose
-    search learns as it goes whole, for the solver's own threads (see splitters/auto.py).
+    probes) end (not the inspection, nor the plan's writing). ``part_files=False``: no part files,
+    for a plan only this process solves. ``threads``: the parts run on one machine's ``threads``
+    cores (see splitters/auto.py, whole).
     """
     if output_mode not in (None, "item", "dzn", "json"):
         raise InputError(f"unknown output mode {output_mode!r}: give item, dzn or json")
@@ -405,11 +401,9 @@ def run(
         if temporary:  # in the scratch directory, which a later run sweeps if this one is killed
             output = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelsplit-run-", dir=scratch_root()))) / "plan"
         within = time_limit if virtual is None else None  # the split's race and probes are part of the time
-        local = dask is None and scheduler_file is None and virtual is None
-        threads = (workers or default_workers()) if local and not (solver_options and solver_options.threads) else 0
         plan = split(
             model, data, output, workers=virtual or workers, race=race, virtual=bool(virtual), time_limit=within,
-            part_files=not temporary, threads=threads, **split_options,
+            part_files=not temporary, threads=_threads(dask, scheduler_file, virtual, workers, solver_options), **split_options,
         )
         if on_split is not None:
             on_split(plan)
@@ -425,6 +419,13 @@ def run(
         if temporary:
             _settle_temporary(plan, answer)
         return answer
+
+
+def _threads(dask, scheduler_file, virtual, workers: int | None, options: SolverOptions | None) -> int:
+    """The threads a run's parts have on one machine (see :func:`split`): the workers, on local
+    processes where no ``-p`` is given; else 0."""
+    local = dask is None and scheduler_file is None and virtual is None
+    return (workers or default_workers()) if local and not (options and options.threads) else 0
 
 
 def _settle_temporary(plan: Plan, answer: Answer) -> None:

@@ -682,9 +682,7 @@ def solve_plan(
     started = clock()
     plan.check_files()
     solver = resolve_solver(plan.solver)
-    options = solver_options or SolverOptions()
-    if executor is None:
-        options, workers = on_threads(plan, solver, options, workers)
+    options, workers = on_threads(plan, solver, solver_options or SolverOptions(), workers, executor)
     flags = options.part_flags(solver, plan.format)
     with plan_lock(plan.path):  # one run per plan: a second would restart this one's parts
         journal = Journal.open(plan.journal_path, plan.id, [(p.id, p.key) for p in plan.parts])
@@ -709,12 +707,17 @@ def solve_plan(
             journal.close()
 
 
-def on_threads(plan: Plan, solver, options: SolverOptions, workers: int | None) -> tuple[SolverOptions, int | None]:
-    """The solver options and worker count for local processes: a plan left whole (strategy
-    ``whole``, see splitters/auto.py) runs its one part on the solver's own threads, one for each
-    worker, where the solver searches in parallel (``-p``) and no ``-p`` was given."""
+def on_threads(
+    plan: Plan, solver, options: SolverOptions, workers: int | None, executor: Executor | None = None
+) -> tuple[SolverOptions, int | None]:
+    """The solver options and worker count: on local processes (no ``executor`` given) a plan
+    left whole (strategy ``whole``, see splitters/auto.py) runs its one part on the solver's own
+    threads, one for each worker, where the solver searches in parallel (``-p``) and no ``-p`` was
+    given."""
     threads = workers or default_workers()
-    if plan.strategy != "whole" or options.threads is not None or not solver.supports("-p") or threads < 2:
+    if executor is not None or plan.strategy != "whole" or options.threads is not None:
+        return options, workers
+    if not solver.supports("-p") or threads < 2:
         return options, workers
     return dataclasses.replace(options, threads=threads), 1
 

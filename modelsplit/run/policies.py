@@ -74,12 +74,12 @@ class RacePolicy:
         """Whether a run over a plan not yet started (``fresh``) begins with the race.
 
         The race answers an easy model at once and finds a first bound; it is left out where the
-        split raced already, for enumerations (the parts find every solution anyway), and where
-        the plan's one part is the whole model (the race would search it twice).
+        split raced already, for enumerations (the parts find every solution anyway), and for a
+        plan left whole (strategy ``whole``: its one part would search what the race does).
         """
         plan = self.plan
         enumerate_ = plan.all_solutions and not plan.goal.optimises
-        whole = len(plan.parts) == 1 and not plan.parts[0].cube.restrictions
+        whole = plan.strategy == "whole"
         return (
             self.budget > 0
             and fresh
