@@ -94,15 +94,18 @@ class Printer:
         at its end, keep the rest in ``trailing`` and mark the part's end (a comment the printer
         copies at once)."""
         assert self.proc.stdin is not None
-        carry = first
+        carry = first  # a solution that prints nothing is its separator alone: whole already
         try:
-            while chunk := source.read1(1 << 16):
-                data = carry + chunk
-                cut = _after_last_separator(data)
+            while True:
+                cut = _after_last_separator(carry)
                 if cut:
-                    self.proc.stdin.write(data[:cut])
+                    self.proc.stdin.write(carry[:cut])
                     self.proc.stdin.flush()
-                carry = data[cut:]
+                    carry = carry[cut:]
+                chunk = source.read1(1 << 16)
+                if not chunk:
+                    break
+                carry += chunk
             trailing.extend(carry.splitlines(keepends=True))
             self.proc.stdin.write(PART_END + b"\n")
             self.proc.stdin.flush()

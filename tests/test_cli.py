@@ -72,6 +72,10 @@ def test_model_without_variables_answers_as_minizinc_does(tmp_path, text, flags)
     out = ms("run", str(model), *flags, "-q", "-w", "2")
     assert out.returncode == 0, out.stderr
     assert out.stdout == plain.stdout
+    # the part alone, without the race that answers a first-solution search beside it: a solution
+    # that prints nothing is its separator alone, which the shared printer must still be given
+    alone = ms("run", str(model), *flags, "-q", "-w", "2", "--race", "0")
+    assert (alone.returncode, alone.stdout) == (0, plain.stdout), alone.stderr
     # a part stopped and run again (here: a tiny part budget) excludes the one solution it found
     data = json.loads(ms("run", str(model), *flags, "-q", "-w", "2", "--json", "--part-budget", "0.001").stdout)
     assert data["n_solutions"] == 1
