@@ -715,9 +715,8 @@ def on_threads(
     threads, one for each worker, where the solver searches in parallel (``-p``) and no ``-p`` was
     given."""
     threads = workers or default_workers()
-    if executor is not None or plan.strategy != "whole" or options.threads is not None:
-        return options, workers
-    if not solver.supports("-p") or threads < 2:
+    given = executor is not None or options.threads is not None
+    if given or plan.strategy != "whole" or not solver.supports("-p") or threads < 2:
         return options, workers
     return dataclasses.replace(options, threads=threads), 1
 
