@@ -11,9 +11,10 @@ against the paper's kind of heuristic at its base budget, both scored by the sys
 (examples/learning/baselines/cases.py has the details). Per system and size: how many seeds the
 exact side proved, the gap's median, quartiles and worst over those (a seed whose exact side is
 not proven within the limit is counted as such, never as a gap), and what the gap alone does not
-say (HSFL: with plain rounding; Synergy: plan-space and combination losses; NSGA-II at 4x and
-the JMSNAS search at 16x their base budget). Writes, under bench/results/, ``learning-gaps-DATE.md`` (the
-table), ``.json`` (every case) and ``.png`` (gap against instance size, one panel per system),
+say (HSFL: with plain rounding; Synergy: plan-space and combination losses; NSGA-II and the
+JMSNAS search grown 4x at a time for as long as the gap still shrinks, up to 64x their base
+budget: the gap there, the budget of the last gain, the seeds still improving at 64x). Writes,
+under bench/results/ (``--out`` elsewhere), ``learning-gaps-DATE.md`` (the table), ``.json`` (every case) and ``.png`` (gap against instance size, one panel per system),
 and ``learning-hfsl-front-DATE.png`` (the hard HFSL instance's exact front, NSGA-II's fronts at
 1x and 16x, and the all-FL and all-SL fronts). The default (sizes small and medium, 10 seeds,
 60 s limit) keeps to about 10 minutes on this 2-core machine; the hard sizes take one Gecode
@@ -174,8 +175,8 @@ def gap_cases(system: str, size: str, seeds: int, args) -> list:
     while len([c for c in out if c.status != "NO_INSTANCE"]) < seeds and seed < 3 * seeds:
         seed += 1
         c = cases.case(system, size, seed, workers=args.workers, limit=args.limit)
-        if system in LARGER and c.gap is not None:
-            c.extra[f"gap at {LARGER[system]}x"] = budget_gap(system, size, seed, c)
+        if system in GROW and c.gap is not None:
+            c.extra.update(grown_gap(system, size, seed, c))
         out.append(c)
         shown = f"{c.gap:+.2f} %" if c.gap is not None else c.note
         print(
@@ -184,13 +185,16 @@ def gap_cases(system: str, size: str, seeds: int, args) -> list:
     return out
 
 
-# the searches also run at a larger budget: NSGA-II at 4x (320 generations; 16x costs about
-# 6 CPU s a seed), the relaxed JMSNAS search at 16x (64 starts)
-LARGER = dict(hfsl=4, jmsnas=16)
+# the searches also run at growing budgets, 4x at a time for as long as the gap still shrinks, up
+# to GROW times their base one (NSGA-II at 64x: 5120 generations, about 20 CPU s a medium seed;
+# the relaxed JMSNAS search at 64x: 256 starts)
+GROW = dict(hfsl=64, jmsnas=64)
 
 
-def budget_gap(system: str, size: str, seed: int, c) -> float:
-    """The heuristic's gap at LARGER times its base budget, against the same exact side as ``c``."""
+def grown_gap(system: str, size: str, seed: int, c) -> dict:
+    """The heuristic's gap (as ``c.gap``, against the same exact side) at growing budgets
+    (report.grow): the gap where it stopped, the budget that last improved, and whether the cap
+    stopped it while it still improved."""
     import cases
 
     gen = cases.load(system, "gen")
@@ -198,11 +202,25 @@ def budget_gap(system: str, size: str, seed: int, c) -> float:
     tab = gen.tables(inst)
     if system == "hfsl":
         exact = cases.load("hfsl", "dp").FrontDP(tab).front()
-        heur = cases.baseline("hfsl").nsga2(tab, generations=80 * LARGER["hfsl"], seed=seed)
-        return 100 * (1 - cases.baseline("report").front_metrics(heur, exact)["hv"])
-    score, o, v = cases.baseline("jmsnas").solve(tab, starts=4 * LARGER["jmsnas"], seed=seed)
-    j = cases.load("jmsnas", "evaluate").score(inst, o, v)
-    return 100 * (j - c.exact) / abs(c.exact)
+        metrics = cases.baseline("report").front_metrics
+        nsga2 = cases.baseline("hfsl").nsga2
+        run = lambda k: 100 * (1 - metrics(nsga2(tab, generations=80 * k, seed=seed), exact)["hv"])  # noqa: E731
+    else:
+        score = cases.load("jmsnas", "evaluate").score
+
+        def run(k):
+            _, o, v = cases.baseline("jmsnas").solve(tab, starts=4 * k, seed=seed)
+            return 100 * (score(inst, o, v) - c.exact) / abs(c.exact)
+
+    steps, improving = cases.baseline("report").grow(
+        run, lambda a, b: a < b - 1e-9, least=2, cap=GROW[system]
+    )
+    best = min(range(len(steps)), key=lambda i: (steps[i][1], i))
+    return {
+        "gap grown": steps[-1][1],
+        "budget that last improved": steps[best][0],
+        "still improving": int(improving and steps[-1][1] > 0),  # no gap left: nothing to gain
+    }
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -229,6 +247,18 @@ def summary_row(system: str, size: str, group: list) -> str:
             notes.append(f"energy cap binds {sum(v == 1 for v in vals)}/{len(vals)}")
         elif vals and key == "front points":
             notes.append(f"front {min(vals):.0f}-{max(vals):.0f} points")
+        elif vals and key == "budget that last improved":
+            ks = [k for k in cases.baseline("report").BUDGETS if k <= max(vals)]
+            counts = "/".join(str(sum(v == k for v in vals)) for k in ks)
+            notes.append(f"last gain at {'/'.join(f'{k}x' for k in ks)}: {counts} seeds")
+        elif vals and key == "still improving":
+            stopped = [c.seed for c in real if c.extra.get(key)]
+            if stopped:
+                notes.append(f"still improving at the cap: seeds {', '.join(map(str, stopped))}")
+        elif vals and key == "gap grown":
+            notes.append(
+                f"grown until no gain: median {statistics.median(vals):+.2f} %, worst {max(vals):+.2f} %"
+            )
         elif vals and key == "exact points found":
             notes.append(
                 f"exact points found: median {statistics.median(vals):.0f} %, least {min(vals):.0f} %"
@@ -424,18 +454,18 @@ def gaps_main(args) -> None:
     if args.no_files:
         return
     day = time.strftime("%Y-%m-%d")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    base = RESULTS / f"learning-gaps-{day}"
+    args.out.mkdir(parents=True, exist_ok=True)
+    base = args.out / f"learning-gaps-{day}"
     written = [base.with_suffix(x) for x in (".md", ".json", ".png")]
     if "hfsl" in systems:
-        written.append(RESULTS / f"learning-hfsl-front-{day}.png")
+        written.append(args.out / f"learning-hfsl-front-{day}.png")
         table += "\n\n" + front_figure(written[-1])
         print(table.rsplit("\n", 1)[-1])
     base.with_suffix(".md").write_text(table + "\n")
     raw = {s: {z: [dataclasses.asdict(c) for c in g] for z, g in r.items()} for s, r in results.items()}
     base.with_suffix(".json").write_text(json.dumps(dict(header=head, cases=raw), indent=1) + "\n")
     gap_figure(results, args.sizes, base.with_suffix(".png"))
-    print("\nwritten: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
+    print("\nwritten: " + ", ".join(map(str, written)))
 
 
 def main() -> None:
@@ -448,6 +478,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=10, help="gaps: seeds per system and size")
     ap.add_argument("--limit", type=float, default=60, help="gaps: seconds for each exact run")
     ap.add_argument("--no-files", action="store_true", help="gaps: print the table only")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="gaps: directory of the files written")
     ap.add_argument(
         "--size", default="hard", choices=["small", "medium", "hard"], help="--speedup: instance size"
     )

@@ -150,3 +150,46 @@ def test_a_gap_is_reported_only_against_a_proven_optimum():
     assert proven.extra["cap binds"] == 0.0  # small seed 1: the DP without the cap agrees
     cut = cases.case("sfl", "medium", 1, workers=2, limit=0.01)
     assert cut.status != "OPTIMAL_SOLUTION" and cut.gap is None and "not proven" in cut.note
+
+
+def test_a_search_grows_until_a_step_no_longer_improves():
+    """report.grow: budgets 1x, 4x, 16x always, then 4x more for as long as the last step
+    improved; a cap (budget, or the next run's expected CPU) stops it and says it still improved."""
+    grow = baseline("report").grow
+    better = lambda a, b: a < b  # noqa: E731 (a gap: lower is better)
+    levels = {1: 9.0, 4: 5.0, 16: 3.0, 64: 2.0, 256: 2.0, 1024: 1.0}  # flat from 64x to 256x
+    steps, improving = grow(lambda k: levels[k], better)
+    assert [k for k, _ in steps] == [1, 4, 16, 64, 256] and not improving
+    steps, improving = grow(lambda k: levels[k], better, cap=64)
+    assert [k for k, _ in steps] == [1, 4, 16, 64] and improving
+    # a run of 100 CPU s makes the next one (about 400 s) too long
+    steps, improving = grow(lambda k: levels[k], better, cpu=lambda r: 100.0 if r == 3.0 else 1.0)
+    assert [k for k, _ in steps] == [1, 4, 16] and improving
+    # from the second budget on, when asked: a first step without gain ends it
+    steps, improving = grow(lambda k: 4.0, better, least=2)
+    assert [k for k, _ in steps] == [1, 4] and not improving
+
+
+def test_the_gap_bench_writes_its_table_json_and_figures(tmp_path):
+    """`python bench/learning.py SYSTEM ... --out DIR` on one seed: the table's rows (proven
+    seeds, the grown searches' notes), every case in the JSON, and the PNG figures."""
+    import json
+    import subprocess
+
+    bench = LEARNING.parent.parent / "bench" / "learning.py"
+    args = "jmsnas hfsl --sizes small --seeds 1 --out".split()
+    out = subprocess.run([sys.executable, str(bench), *args, str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    (md,) = tmp_path.glob("learning-gaps-*.md")
+    lines = [line for line in md.read_text().splitlines() if line.startswith("| ")]
+    rows = {line.split(" | ")[0].strip("| "): line for line in lines}
+    assert "1/1 (seeds 1)" in rows["JMSNAS"] and "grown until no gain" in rows["JMSNAS"]
+    assert "1/1 (seeds 1)" in rows["HFSL"] and "last gain at" in rows["HFSL"]
+    cases = json.loads(md.with_suffix(".json").read_text())["cases"]
+    for system in ("jmsnas", "hfsl"):
+        (case,) = cases[system]["small"]
+        assert case["status"] == "OPTIMAL_SOLUTION"
+        assert 0 <= case["extra"]["gap grown"] <= case["gap"] + 1e-9  # a larger budget never does worse
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(pngs) == 2 and any("hfsl-front" in p for p in pngs)
+    assert all((tmp_path / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)

@@ -5,15 +5,17 @@
 
 SFL: alternating optimisation with an energy repair (best of 5 starts per epochs choice)
 against the CP optimum (modelsplit, recommended split) and the DP without the energy cap (a
-lower bound). JMSNAS: the relaxed search against
-the CP optimum, at growing budgets (4, 16, 64 starts, and 256 while still improving). Both in
+lower bound). JMSNAS: the relaxed search against the CP optimum, at growing budgets (4, 16,
+64 starts, ...). Both in
 the model's integer units and with the continuous evaluator. HFSL: NSGA-II's front against the
 exact front (DP over the same tables, whose fastest point is the CP optimum), at growing budgets
-(population 60 for 80, 320, 1280 generations, and 5120 while still improving): hypervolume
+(population 60 for 80, 320, 1280 generations, ...): hypervolume
 ratio (reference point 1.1 x the exact front's nadir), IGD (mean distance of exact points to
 the nearest heuristic point, each axis normalised by the exact front's range), heuristic points
 strictly dominated by the exact front, exact points found. Heuristic (and DP) times are CPU
-seconds of this process; the exact CP runs' are wall seconds. Prints Markdown.
+seconds of this process; the exact CP runs' are wall seconds. A search grows by 4x for as long
+as its last step improved (see ``grow``: at most 4096x its base budget, a run at most about
+MAX_STEP_CPU seconds); a last row that still improved says so. Prints Markdown.
 """
 
 from __future__ import annotations
@@ -95,18 +97,32 @@ def sfl_rows(size: str, seed: int, tmp: Path) -> list[str]:
     ]
 
 
-BUDGETS = (1, 4, 16, 64)  # evaluation budgets, multiples of the base one
+BUDGETS = (1, 4, 16, 64, 256, 1024, 4096)  # evaluation budgets, multiples of the base one
+MAX_STEP_CPU = 300.0  # CPU seconds: a budget whose run would take longer is not run
 
 
-def grow(run, better) -> list[tuple[int, object]]:
-    """``run(k)`` at budgets 1x, 4x, 16x, and 64x only while the last step still improved
-    (``better(new, old)``): [(k, result)]."""
-    out = []
+def grow(run, better, cpu=lambda result: 0.0, least: int = 3, cap: int = BUDGETS[-1]):
+    """``run(k)`` at budgets 1x, 4x, 16x, ... (the first ``least`` always), each next one only
+    while the last step still improved on the one before (``better(new, old)``), up to ``cap``,
+    and while the next run, about 4x the last one's CPU seconds (``cpu(result)``), stays within
+    MAX_STEP_CPU: ([(k, result)], whether the last step still improved, i.e. the search was
+    stopped by the cap rather than by its own convergence)."""
+    out: list[tuple[int, object]] = []
     for k in BUDGETS:
-        if len(out) >= 3 and not better(out[-1][1], out[-2][1]):
+        if len(out) >= max(least, 2) and not better(out[-1][1], out[-2][1]):
+            return out, False
+        if k > cap or (out and 4 * cpu(out[-1][1]) > MAX_STEP_CPU):
             break
         out.append((k, run(k)))
-    return out
+    return out, len(out) >= 2 and better(out[-1][1], out[-2][1])
+
+
+def still(steps: list, improving: bool, k: int) -> str:
+    """What the row of budget ``k`` adds when it is a growth's last and the cap, not the
+    search's convergence, stopped it."""
+    if not improving or k != steps[-1][0]:
+        return ""
+    return f"; still improving, not grown further: {BUDGETS[-1]}x or {MAX_STEP_CPU:.0f} CPU s at most"
 
 
 def jmsnas_rows(size: str, seed: int, tmp: Path) -> list[str]:
@@ -124,10 +140,11 @@ def jmsnas_rows(size: str, seed: int, tmp: Path) -> list[str]:
         return score, o, v, stats["evaluations"], time.process_time() - t0
 
     rows = []
-    for k, (score, o, v, evals, t_rs) in grow(run, lambda a, b: (a[0] or math.inf) < (b[0] or math.inf)):
+    steps, improving = grow(run, lambda a, b: (a[0] or math.inf) < (b[0] or math.inf), lambda r: r[4])
+    for k, (score, o, v, evals, t_rs) in steps:
         e_rs = ev.score(inst, o, v) if score is not None else float("nan")
         rows.append(
-            f"| JMSNAS | {size} seed {seed} | relaxed search, {4 * k} starts, {evals} designs ({t_rs:.1f} CPU s) | {score} | "
+            f"| JMSNAS | {size} seed {seed} | relaxed search, {4 * k} starts, {evals} designs ({t_rs:.1f} CPU s{still(steps, improving, k)}) | {score} | "
             f"{answer.objective} ({answer.status.value}, {t_cp:.1f} s) | {gap(score, answer.objective)} | "
             f"{e_rs:.1f} | {e_cp:.1f} | {gap(e_rs, e_cp)} |"
         )
@@ -161,9 +178,10 @@ def hfsl_rows(size: str, seed: int) -> list[str]:
         return heur, front_metrics(heur, ex), time.process_time() - t0
 
     rows = []
-    for k, (heur, m, t_ga) in grow(run, lambda a, b: a[1]["hv"] > b[1]["hv"] + 1e-12):
+    steps, improving = grow(run, lambda a, b: a[1]["hv"] > b[1]["hv"] + 1e-12, lambda r: r[2])
+    for k, (heur, m, t_ga) in steps:
         rows.append(
-            f"| HFSL | {size} seed {seed} | NSGA-II, 60 x {80 * k} ({t_ga:.1f} CPU s) | {len(heur)} points | {len(ex)} points "
+            f"| HFSL | {size} seed {seed} | NSGA-II, 60 x {80 * k} ({t_ga:.1f} CPU s{still(steps, improving, k)}) | {len(heur)} points | {len(ex)} points "
             f"(DP, {t_dp:.1f} CPU s) | HV ratio {m['hv']:.4f}, IGD {m['igd']:.4f}, dominated {m['dominated']}/{len(heur)}, "
             f"exact points found {m['found']}/{len(ex)} | | | |"
         )
