@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -471,6 +472,38 @@ def test_constraints_that_are_not_bounds_run_on_a_copy(cpsat, tmp_path):
     text, rc, err = outputs[3]
     assert rc == 1 and "unknown name 'nosuch'" in err and "Traceback" not in err
     assert len({r.pid for r in pool.records}) == 1 and pool.records[-1].runs == 5
+
+
+def test_a_bound_told_while_a_part_runs_restarts_its_search_below_it(cpsat, tmp_path):
+    """A better incumbent found elsewhere reaches a running CP-SAT part at once: its server stops
+    the search and starts it again within the bound, from its last solution (one attempt, no
+    restart by the dispatcher). Golomb m=9 told 45 after its first solution goes on to 44 and
+    proves it; golomb m=11 told 1 (no ruler is that short) ends at once, complete."""
+    backend = MiniZincBackend()
+    try:
+        for m, bound, want in [(9, 45, 44), (11, 1, None)]:
+            data = tmp_path / f"g{m}.dzn"
+            data.write_text(f"m = {m};\n")
+            sub = tmp_path / f"m{m}"
+            sub.mkdir()
+            _, _, tasks = _flat_tasks(cpsat, (str(EXAMPLES / "golomb.mzn"), str(data)), sub, 1, False)
+            token, found, told = StopToken(), [], []
+
+            def report(batch, token=token, bound=bound, found=found, told=told) -> None:
+                found.extend(sol.objective for sol in batch)
+                if not told:
+                    told.append(token.tighten(bound))
+
+            watchdog = threading.Timer(120, token.stop)  # a part that never took the bound
+            watchdog.start()
+            result = backend.solve(tasks[0], report, token)
+            watchdog.cancel()
+            assert not result.stopped and result.error is None and result.status == Status.OPTIMAL_SOLUTION
+            assert told == [True] and found[0] > bound and backend.servers().records[-1].resumes == 1
+            assert found == sorted(found, reverse=True) and found[-1] == (want or found[-1])
+            assert result.objective == found[-1]
+    finally:
+        backend.close()
 
 
 def test_a_stopped_part_stops_its_search_and_its_server_stays(cpsat, tmp_path):

@@ -57,6 +57,7 @@ class RunRecord:
     startup: float | None  # seconds from the part's start to its search's (None: it did not end)
     workers: int = 1  # CP-SAT workers of the part's search (num_workers; 0: no search ran)
     hints: int = 0  # variables its search started from the incumbent's values (a solution hint)
+    resumes: int = 0  # times its search stopped for a bound told while it ran, and went on below it
 
 
 class Server:
@@ -78,12 +79,14 @@ class Server:
         self.pid = self.proc.pid
         self.runs = 0
         self.loaded = False  # it has read and translated the model
+        self._send = threading.Lock()  # requests come from the part's thread and the coordinator's
 
     def send(self, message: dict) -> None:
         """Write one request (OSError when the server has gone)."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
-        self.proc.stdin.flush()
+        with self._send:
+            self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+            self.proc.stdin.flush()
 
     def stderr_size(self) -> int:
         return os.fstat(self._stderr.fileno()).st_size
@@ -135,7 +138,9 @@ class ServerPool:
             self._minizinc = find_minizinc()
         key = ("fzn", flat.fzn, "--ozn", flat.ozn, "--minizinc", self._minizinc, *free)
         request = {"argv": argv, "constraints": flat.constraints, "hint": [list(h) for h in flat.hint]}
-        return self.part(key, request, label)
+        part = self.part(key, request, label)
+        part.takes_bounds = True
+        return part
 
     def proto_part(
         self, model_file: str, all_solutions: bool, cube, bound, label: str | None, threads: int = 1, hint=()
@@ -221,6 +226,7 @@ class ServerPart:
         self._ended = threading.Event()
         self._stopped = threading.Event()
         self._closed = False
+        self.takes_bounds = False  # a FlatZinc part's search takes bounds while it runs (tighten)
         server.runs += 1
         self.run = server.runs
         server.send({"run": self.run, **request})
@@ -282,6 +288,19 @@ class ServerPart:
         timer.daemon = True
         timer.start()
 
+    def tighten(self, limit: int) -> bool:
+        """Tell the part's search that from now on its objective must be at most ``limit``
+        (minimize) or at least ``limit`` (maximize): the server stops the search and starts it
+        again within that limit, from the part's last solution as a hint. Whether it was told
+        (False: a part of a CP-SAT model file, or one that has ended or been stopped)."""
+        if not self.takes_bounds or self._ended.is_set() or self._stopped.is_set() or self._closed:
+            return False
+        try:
+            self.server.send({"tighten": self.run, "limit": int(limit)})
+        except (OSError, ValueError):  # the server has gone, or its pipe is closed
+            return False
+        return True
+
     def _kill_unless_ended(self) -> None:
         if not self._ended.is_set():
             self.server.kill()
@@ -312,6 +331,6 @@ class ServerPart:
         if end is not None and "solving" in end:
             startup = max(0.0, float(end["solving"]) - self.started)
         runs, loads = (int(end["runs"]), int(end["loads"])) if end else (self.run, 1)
-        workers, hints = (int(end.get("workers", 0)), int(end.get("hints", 0))) if end else (0, 0)
-        record = RunRecord(self.pid, runs, loads, startup, workers, hints)
+        workers, hints, resumes = (int(end.get(k, 0)) for k in ("workers", "hints", "resumes")) if end else (0, 0, 0)
+        record = RunRecord(self.pid, runs, loads, startup, workers, hints, resumes)
         self.pool.release(self.server, record, healthy=end is not None and self.server.proc.poll() is None)

@@ -17,20 +17,27 @@ Requests come on stdin, one JSON object a line:
 * ``{"run": N, "all": bool, "cube": [[name, lo, hi], ...], "bound": B, "threads": K}`` (model
   file; ``lo``, ``hi`` and ``B`` may be null; ``threads``: CP-SAT workers, default 1);
 * ``{"stop": N}``: stop run N now (CP-SAT's ``stop_search``); a run not started yet ends at once.
+* ``{"tighten": N, "limit": L}`` (FlatZinc optimisations): from now on run N's objective must be
+  at most L (minimize) or at least L (maximize), the incumbent's bound found elsewhere: its
+  search stops and starts again with the objective's domain cut to L, from the run's last
+  solution as CP-SAT's solution hint (CP-SAT takes no new constraint while it searches). A run
+  whose search then finds nothing within L, after solutions above it, ends complete
+  (``==========``): nothing better than its last solution or L is left in its part.
 
 Once the model is read, the server prints ``%%%modelsplit-loaded``. A run prints what the
 one-part process prints (``fzn-cpsat``'s protocol through MiniZinc's
 solution printer, ``minizinc --ozn-file``, which runs as this process's child for its whole life;
 or the dzn text of :mod:`.standalone`), each solution flushed as it is found (the printer prints
 repeated solution texts: see :func:`_printer`), and then one line
-``%%%modelsplit-run-end run=N rc=R loads=L runs=K solving=T workers=W hints=H``: ``rc`` is 0,
+``%%%modelsplit-run-end run=N rc=R loads=L runs=K solving=T workers=W hints=H resumes=S``: ``rc`` is 0,
 or 1 after an error line on stderr; ``loads`` counts the translations this process made (one);
 ``runs`` the runs it served; ``solving`` is the monotonic time its search started; ``workers``
 the CP-SAT workers its search had (``num_workers``: ``-p N`` or the request's ``threads``; 0
 when no search ran); ``hints`` the variables whose values in the request's ``hint`` (the
 incumbent's, ``[[name, value], ...]``: FlatZinc names, or the model file's variable names) lay
 in the part's domains and started its search as CP-SAT's solution hint (cleared after the
-run). The end of stdin ends the process.
+run); ``resumes`` the times a told limit stopped its search and started it again. The end of
+stdin ends the process.
 """
 
 from __future__ import annotations
@@ -126,6 +133,9 @@ class FznModel:
             text = f.read()
         self.translator = Translator(parse_fzn(text, path), use_search=use_search)
         self.tr = self.translator.translate()
+        obj = self.tr.objective  # an optimisation's objective variable takes told limits
+        live = self.tr.kind != "satisfy" and isinstance(obj, cp_model.IntVar)
+        self.objective = (obj.index, self.tr.kind == "minimize") if live else None
 
     def solve(self, request: dict, out, server: Server) -> None:
         started = time.monotonic()
@@ -194,6 +204,8 @@ class FznModel:
 class ProtoModel:
     """A CP-SAT model file read once; each run solves it with a part's domains and bound."""
 
+    objective = None  # its runs take no told limits
+
     def __init__(self, cp_model, path: str):
         self.cp_model = cp_model
         self.model = standalone.read_part(path)
@@ -251,6 +263,9 @@ class Server:
         self.solving = 0.0  # monotonic time the current run's search started
         self.workers = 0  # CP-SAT workers of the current run's search (num_workers)
         self.hints = 0  # variables the current run's search has a hint for
+        self.resumes = 0  # times the current run's search started again within a told limit
+        self._limit: int | None = None  # the objective limit told for the current run (tighten)
+        self._applied: int | None = None  # the limit its search runs within now
         self._queue: queue.Queue = queue.Queue()
 
     def read(self, requests) -> None:
@@ -260,6 +275,8 @@ class Server:
                 msg = json.loads(line)
                 if "stop" in msg:
                     self.stop(int(msg["stop"]))
+                elif "tighten" in msg:
+                    self.tighten(int(msg["tighten"]), int(msg["limit"]))
                 else:
                     self._queue.put(msg)
         finally:  # the worker has gone (or sent what no worker sends): stop every run and end
@@ -292,6 +309,26 @@ class Server:
                 solver.stop_search()
             time.sleep(STOP_EVERY)
 
+    def tighten(self, run: int, limit: int) -> None:
+        """From now on ``run``'s objective must be within ``limit`` (see the module docstring):
+        its search is stopped until :meth:`search` has started it again within the limit."""
+        with self._lock:
+            if self._current != run or self._stop_asked >= run:
+                return
+            self._limit = limit
+        threading.Thread(target=self._interrupting, args=(run, limit), name="tighten", daemon=True).start()
+
+    def _interrupting(self, run: int, limit: int) -> None:
+        # stop_search is called under the lock that search() takes to apply a limit, so that it
+        # stops the search still without it, never the one started again within it
+        while True:
+            with self._lock:
+                if self._current != run or self._limit != limit or self._applied == limit:
+                    return
+                if self._solver is not None:
+                    self._solver.stop_search()
+            time.sleep(STOP_EVERY)
+
     def register(self, solver, printer=None) -> None:
         """The run's search is about to start with ``solver``: a stop now reaches it."""
         with self._lock:
@@ -300,9 +337,38 @@ class Server:
             self.workers = solver.parameters.num_workers
 
     def search(self, cp_model, solver, model, printer):
-        """Run a FlatZinc part's search (``cli.answer``'s ``run``), registered for stops."""
-        self.register(solver, printer)
-        return solver.Solve(model, cli.solution_callback(cp_model, printer))
+        """Run a FlatZinc part's search (``cli.answer``'s ``run``), registered for stops; an
+        optimisation's search starts again within each limit told while it runs (:meth:`tighten`),
+        from its last solution as a hint, within what is left of its time limit."""
+        objective = self.model.objective
+        callback = cli.solution_callback(cp_model, printer)
+        narrowing = Narrowing(model.proto)
+        budget, started = solver.parameters.max_time_in_seconds, time.monotonic()
+        try:
+            while True:
+                with self._lock:
+                    limit = self._applied = self._limit if objective is not None else None
+                if limit is not None:
+                    index, minimize = objective
+                    if not narrowing.variable(index, *((None, limit) if minimize else (limit, None))):
+                        return cp_model.OPTIMAL if printer.printed else cp_model.INFEASIBLE
+                self.register(solver, printer)
+                status = solver.Solve(model, callback)
+                left = budget - (time.monotonic() - started)
+                with self._lock:
+                    told = self._limit != self._applied
+                if not told or printer.interrupted or status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) or left <= 0:
+                    break
+                self.resumes += 1
+                solver.parameters.max_time_in_seconds = left
+                last = solver.response_proto.solution
+                if last:
+                    hint(model.proto, enumerate(last))
+        finally:
+            narrowing.undo()
+        if status == cp_model.INFEASIBLE and printer.printed:  # nothing within the told limit
+            return cp_model.OPTIMAL
+        return status
 
     def serve(self) -> None:
         while (request := self._queue.get()) is not None:
@@ -312,10 +378,11 @@ class Server:
         run = int(request["run"])
         with self._lock:
             self._current, self._solver, self._printer = run, None, None
+            self._limit = self._applied = None
             skip = self._stop_asked >= run
         self.runs += 1
         self.solving = time.monotonic()
-        self.workers = self.hints = 0
+        self.workers = self.hints = self.resumes = 0
         rc = 0
         try:
             if not skip:
@@ -327,7 +394,7 @@ class Server:
             with self._lock:
                 self._current = self._solver = self._printer = None
         self.out.write(
-            f"{END} run={run} rc={rc} loads=1 runs={self.runs} solving={self.solving:.6f} workers={self.workers} hints={self.hints}\n"
+            f"{END} run={run} rc={rc} loads=1 runs={self.runs} solving={self.solving:.6f} workers={self.workers} hints={self.hints} resumes={self.resumes}\n"
         )
         self.out.flush()
 

@@ -271,7 +271,8 @@ def _stream_until_solved(solving: _Solving, watch: _Watch, stream: Queue, run: s
             seq += 1
         if not solving.token.stopped and watch.told_to_stop(polls):
             solving.token.stop()
-        # a better incumbent's bound, to a part whose solver takes one while it runs (fzn-gecode-bound)
+        # a better incumbent's bound, to a part whose solver takes one while it runs (fzn-gecode-bound,
+        # a CP-SAT part server)
         bound = watch.new_bound() if solving.token.takes_bounds and polls % JOB_POLL_EVERY == 0 else None
         if bound is not None:
             solving.token.tighten(bound)
