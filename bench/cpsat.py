@@ -15,7 +15,8 @@ Both sides run OR-Tools CP-SAT through modelsplit's FlatZinc translator (``--sol
 
 Columns: wall seconds of each, speedup of modelsplit over both, part count, part start-up (from a
 part's start to its search's start, on a worker that has translated the model already: median /
-largest in ms; in brackets the median of the workers' first parts, which start the server), and
+largest in ms; in brackets the median of the workers' first parts, which start the server), how
+often a running part's search was started again under a bound told while it ran (resumed), and
 whether the answers agree (optimum, or solution count). Prints a Markdown table. Timing belongs
 here, never in the tests: this machine is shared.
 """
@@ -174,9 +175,9 @@ def main() -> None:
         )
         print(
             f"| instance | task | CP-SAT -p 1 s | CP-SAT -p {w} s | modelsplit {w // k}x{k} s | vs -p 1 | vs -p {w} | parts "
-            "| start-up ms (first) | agrees |"
+            "| start-up ms (first) | resumed | agrees |"
         )
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for name, files, all_solutions in cases:
             t1, a1 = run_minizinc(msc, files, all_solutions, 1, args.timeout)
             tw, aw = run_minizinc(msc, files, all_solutions, w, args.timeout)
@@ -187,7 +188,7 @@ def main() -> None:
             task = "all" if all_solutions else "solve"
             print(
                 f"| {name} | {task} | {t1:.2f} | {tw:.2f} | {tm:.2f} | {t1 / tm:.2f}x | {tw / tm:.2f}x "
-                f"| {parts} | {startup(records)} | {agrees} |",
+                f"| {parts} | {startup(records)} | {sum(r.resumes for r in records)} | {agrees} |",
                 flush=True,
             )
 
