@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -410,3 +411,51 @@ def test_model_file_parts_start_from_the_incumbent_where_it_fits(tmp_path):
             assert result.error is None and backend.servers().records[-1].hints == len(task.hint)
     finally:
         backend.close()
+
+
+def golomb(marks: int, maximise: bool) -> cp_model.CpModel:
+    """A Golomb ruler: the last mark minimised (maximised as its negation), which one CP-SAT
+    worker takes many seconds to prove for 11 marks."""
+    m = cp_model.CpModel()
+    x = [m.new_int_var(0, marks * marks, f"x{i}") for i in range(marks)]
+    m.add(x[0] == 0)
+    for a, b in zip(x, x[1:]):
+        m.add(a < b)
+    diffs = [x[j] - x[i] for i in range(marks) for j in range(i + 1, marks)]
+    m.add_all_different(diffs)
+    m.add(x[1] - x[0] < x[-1] - x[-2])  # symmetry
+    if maximise:
+        m.maximize(-x[-1])
+    else:
+        m.minimize(x[-1])
+    return m
+
+
+@pytest.mark.parametrize("maximise", [False, True], ids=["min", "max"])
+def test_a_bound_told_while_a_model_file_part_runs_reaches_its_search(tmp_path, maximise):
+    """A bound told while a part of a model file runs stops its search and starts it again under
+    that bound (one attempt, the server's record counts it): golomb 11 told a bound no ruler
+    meets ends at once, complete, with the solutions it had found."""
+    plan = api.split(export(golomb(11, maximise), tmp_path, ".pb"), output=tmp_path / "plan", parts=2)
+    task = make_task(plan, plan.parts[0], 1, "", "", None)
+    whole = dataclasses.replace(task, cube=Cube())
+    bound = -1 if maximise else 1  # strict: -x[-1] > -1 or x[-1] < 1
+    backend = ProtoBackend()
+    token, found, told = StopToken(), [], []
+
+    def report(batch) -> None:
+        found.extend(sol.objective for sol in batch)
+        if not told:
+            told.append(token.tighten(bound))
+
+    watchdog = threading.Timer(120, token.stop)  # a part that never took the bound
+    watchdog.start()
+    try:
+        result = backend.solve(whole, report, token)
+        record = backend.servers().records[-1]
+    finally:
+        watchdog.cancel()
+        backend.close()
+    assert told == [True] and not result.stopped and result.error is None
+    assert result.status.name == "OPTIMAL_SOLUTION" and record.resumes == 1
+    assert found and result.objective == found[-1] and (found[-1] < bound if maximise else found[-1] > bound)

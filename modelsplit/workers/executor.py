@@ -148,8 +148,8 @@ class Executor(Protocol):
 
     def tighten(self, part_id: int, bound: int | float) -> bool:
         """Tell a running part the incumbent's strict objective bound, where its solver takes
-        bounds while it runs (Gecode's parts through ``fzn-gecode-bound``, CP-SAT's FlatZinc parts on
-        their part servers); whether it was told."""
+        bounds while it runs (Gecode's parts through ``fzn-gecode-bound``, CP-SAT's parts on their
+        part servers); whether it was told."""
         ...
 
     def close(self) -> None:

@@ -138,9 +138,7 @@ class ServerPool:
             self._minizinc = find_minizinc()
         key = ("fzn", flat.fzn, "--ozn", flat.ozn, "--minizinc", self._minizinc, *free)
         request = {"argv": argv, "constraints": flat.constraints, "hint": [list(h) for h in flat.hint]}
-        part = self.part(key, request, label)
-        part.takes_bounds = True
-        return part
+        return self.part(key, request, label)
 
     def proto_part(
         self, model_file: str, all_solutions: bool, cube, bound, label: str | None, threads: int = 1, hint=()
@@ -226,7 +224,6 @@ class ServerPart:
         self._ended = threading.Event()
         self._stopped = threading.Event()
         self._closed = False
-        self.takes_bounds = False  # a FlatZinc part's search takes bounds while it runs (tighten)
         server.runs += 1
         self.run = server.runs
         server.send({"run": self.run, **request})
@@ -292,8 +289,8 @@ class ServerPart:
         """Tell the part's search that from now on its objective must be at most ``limit``
         (minimize) or at least ``limit`` (maximize): the server stops the search and starts it
         again within that limit, from the part's last solution as a hint. Whether it was told
-        (False: a part of a CP-SAT model file, or one that has ended or been stopped)."""
-        if not self.takes_bounds or self._ended.is_set() or self._stopped.is_set() or self._closed:
+        (False: a part that has ended or been stopped; a satisfaction's server ignores it)."""
+        if self._ended.is_set() or self._stopped.is_set() or self._closed:
             return False
         try:
             self.server.send({"tighten": self.run, "limit": int(limit)})

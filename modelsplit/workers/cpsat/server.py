@@ -17,9 +17,9 @@ Requests come on stdin, one JSON object a line:
 * ``{"run": N, "all": bool, "cube": [[name, lo, hi], ...], "bound": B, "threads": K}`` (model
   file; ``lo``, ``hi`` and ``B`` may be null; ``threads``: CP-SAT workers, default 1);
 * ``{"stop": N}``: stop run N now (CP-SAT's ``stop_search``); a run not started yet ends at once.
-* ``{"tighten": N, "limit": L}`` (FlatZinc optimisations): from now on run N's objective must be
-  at most L (minimize) or at least L (maximize), the incumbent's bound found elsewhere: its
-  search stops and starts again with the objective's domain cut to L, from the run's last
+* ``{"tighten": N, "limit": L}`` (optimisations): from now on run N's objective must be at most
+  L (minimize) or at least L (maximize), the incumbent's bound found elsewhere: its search
+  stops and starts again with the objective's domain cut to L, from the run's last
   solution as CP-SAT's solution hint (CP-SAT takes no new constraint while it searches). A run
   whose search then finds nothing within L, after solutions above it, ends complete
   (``==========``): nothing better than its last solution or L is left in its part.
@@ -124,6 +124,8 @@ def hint(proto, pairs) -> int:
 class FznModel:
     """A FlatZinc model translated once; each run solves it with a part's constraints."""
 
+    within = None  # how a run's model is cut to a told objective limit (None: it takes none)
+
     def __init__(self, cp_model, path: str, use_search: bool):
         from modelsplit.workers.cpsat.translate import Translator  # deferred: it imports OR-Tools
 
@@ -134,8 +136,11 @@ class FznModel:
         self.translator = Translator(parse_fzn(text, path), use_search=use_search)
         self.tr = self.translator.translate()
         obj = self.tr.objective  # an optimisation's objective variable takes told limits
-        live = self.tr.kind != "satisfy" and isinstance(obj, cp_model.IntVar)
-        self.objective = (obj.index, self.tr.kind == "minimize") if live else None
+        if self.tr.kind != "satisfy" and isinstance(obj, cp_model.IntVar):
+            index, minimize = obj.index, self.tr.kind == "minimize"
+            self.within = lambda narrowing, limit: narrowing.variable(
+                index, *((None, limit) if minimize else (limit, None))
+            )
 
     def solve(self, request: dict, out, server: Server) -> None:
         started = time.monotonic()
@@ -204,8 +209,6 @@ class FznModel:
 class ProtoModel:
     """A CP-SAT model file read once; each run solves it with a part's domains and bound."""
 
-    objective = None  # its runs take no told limits
-
     def __init__(self, cp_model, path: str):
         self.cp_model = cp_model
         self.model = standalone.read_part(path)
@@ -217,6 +220,15 @@ class ProtoModel:
             self.model.clear_objective()  # see standalone.main
         self.columns = standalone.columns_of(self.model)
         self.index = {name: i for i, name in enumerate(self.columns[0])}
+        self.within = self._within if self.optimise else None
+
+    def _within(self, narrowing: Narrowing, limit: int) -> bool:
+        """Cut the objective to the told inclusive ``limit`` (of the user's objective)."""
+        from modelsplit.workers.cpsat.parts import objective_limit
+
+        proto = self.model.proto
+        strict = limit + 1 if standalone.solve_kind(proto) == "minimize" else limit - 1
+        return narrowing.objective(objective_limit(proto, strict))
 
     def solve(self, request: dict, out, server: Server) -> None:
         from modelsplit.workers.cpsat.parts import objective_limit  # deferred: protobuf for bounds only
@@ -237,9 +249,8 @@ class ProtoModel:
             pairs = [(self.index[name], int(v)) for name, v in request.get("hint", ()) if name in self.index]
             server.hints = hint(proto, pairs)
             threads = int(request.get("threads", 1))
-            status = standalone.solve(
-                self.model, self.optimise, enumerate_all, None, out, server.register, self.columns, threads
-            )
+            run = dict(columns=self.columns, threads=threads, search=server.resumable)
+            status = standalone.solve(self.model, self.optimise, enumerate_all, None, out, **run)
             if not standalone.write_end(status, self.optimise, enumerate_all, out):
                 raise ModelsplitError("CP-SAT says the model is invalid")
         finally:
@@ -337,27 +348,33 @@ class Server:
             self.workers = solver.parameters.num_workers
 
     def search(self, cp_model, solver, model, printer):
-        """Run a FlatZinc part's search (``cli.answer``'s ``run``), registered for stops; an
-        optimisation's search starts again within each limit told while it runs (:meth:`tighten`),
-        from its last solution as a hint, within what is left of its time limit."""
-        objective = self.model.objective
-        callback = cli.solution_callback(cp_model, printer)
+        """Run a FlatZinc part's search (``cli.answer``'s ``run``): see :meth:`resumable`."""
+        return self.resumable(solver, model, cli.solution_callback(cp_model, printer), printer)
+
+    def resumable(self, solver, model, callback, printer=None):
+        """Run a part's search, registered for stops; an optimisation's search starts again within
+        each limit told while it runs (:meth:`tighten`; the model's ``within`` cuts it to the
+        limit), from its last solution as a hint, within what is left of its time limit. CP-SAT's
+        status; OPTIMAL (complete) for a search that found nothing within a told limit after
+        solutions above it."""
+        cp_model = import_cp_model()
+        within, run = self.model.within, self._current
         narrowing = Narrowing(model.proto)
         budget, started = solver.parameters.max_time_in_seconds, time.monotonic()
+        found = False  # a solution, in a search before this one
         try:
             while True:
                 with self._lock:
-                    limit = self._applied = self._limit if objective is not None else None
-                if limit is not None:
-                    index, minimize = objective
-                    if not narrowing.variable(index, *((None, limit) if minimize else (limit, None))):
-                        return cp_model.OPTIMAL if printer.printed else cp_model.INFEASIBLE
+                    limit = self._applied = self._limit if within is not None else None
+                if limit is not None and not within(narrowing, limit):
+                    return cp_model.OPTIMAL if found else cp_model.INFEASIBLE
                 self.register(solver, printer)
                 status = solver.Solve(model, callback)
+                found = found or status in (cp_model.FEASIBLE, cp_model.OPTIMAL)
                 left = budget - (time.monotonic() - started)
                 with self._lock:
-                    told = self._limit != self._applied
-                if not told or printer.interrupted or status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) or left <= 0:
+                    told, stopped = self._limit != self._applied, self._stop_asked >= run
+                if not told or stopped or status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) or left <= 0:
                     break
                 self.resumes += 1
                 solver.parameters.max_time_in_seconds = left
@@ -366,9 +383,7 @@ class Server:
                     hint(model.proto, enumerate(last))
         finally:
             narrowing.undo()
-        if status == cp_model.INFEASIBLE and printer.printed:  # nothing within the told limit
-            return cp_model.OPTIMAL
-        return status
+        return cp_model.OPTIMAL if status == cp_model.INFEASIBLE and found else status
 
     def serve(self) -> None:
         while (request := self._queue.get()) is not None:

@@ -178,13 +178,23 @@ def columns_of(model) -> tuple[list[str], list]:
 
 
 def solve(
-    model, optimise: bool, enumerate_all: bool, limit_ms: int | None, out, register=None, columns=None, threads=1
+    model,
+    optimise: bool,
+    enumerate_all: bool,
+    limit_ms: int | None,
+    out,
+    register=None,
+    columns=None,
+    threads=1,
+    search=None,
 ) -> int:
     """Solve ``model`` with ``threads`` CP-SAT workers (one for an enumeration, which needs
     one), writing each solution to ``out`` as it is found (with ``_objective`` when
     ``optimise``); return CP-SAT's status. ``register(solver)`` is called just before the
     search starts (a long-lived process stops it through the solver); ``columns``: the
-    variables' names and variables, when known already (:func:`columns_of`)."""
+    variables' names and variables, when known already (:func:`columns_of`); ``search(solver,
+    model, callback)`` runs the search instead of ``solver.solve`` (a part server's, which
+    registers the solver itself)."""
     cp_model = import_cp_model()
     names, variables = columns or columns_of(model)
 
@@ -202,6 +212,8 @@ def solve(
         solver.parameters.enumerate_all_solutions = True
     if limit_ms is not None:
         solver.parameters.max_time_in_seconds = limit_ms / 1000
+    if search is not None:
+        return search(solver, model, Printer())
     if register is not None:
         register(solver)
     return solver.solve(model, Printer())
