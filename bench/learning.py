@@ -12,7 +12,7 @@ against the paper's kind of heuristic at its base budget, both scored by the sys
 exact side proved, the gap's median, quartiles and worst over those (a seed whose exact side is
 not proven within the limit is counted as such, never as a gap), and what the gap alone does not
 say (HSFL: with plain rounding; Synergy: plan-space and combination losses; NSGA-II and the
-JMSNAS search grown 4x at a time for as long as the gap still shrinks, up to 64x their base
+JMSNAS search grown 4x at a time until two steps in a row bring no gain, up to 64x their base
 budget: the gap there, the budget of the last gain, the seeds still improving at 64x). Writes,
 under bench/results/ (``--out`` elsewhere), ``learning-gaps-DATE.md`` (the table), ``.json`` (every case) and ``.png`` (gap against instance size, one panel per system),
 and ``learning-hfsl-front-DATE.png`` (the hard HFSL instance's exact front, NSGA-II's fronts at
@@ -185,7 +185,7 @@ def gap_cases(system: str, size: str, seeds: int, args) -> list:
     return out
 
 
-# the searches also run at growing budgets, 4x at a time for as long as the gap still shrinks, up
+# the searches also run at growing budgets, 4x at a time until two steps bring no gain (report.grow), up
 # to GROW times their base one (NSGA-II at 64x: 5120 generations, about 20 CPU s a medium seed;
 # the relaxed JMSNAS search at 64x: 256 starts)
 GROW = dict(hfsl=64, jmsnas=64)

@@ -152,22 +152,22 @@ def test_a_gap_is_reported_only_against_a_proven_optimum():
     assert cut.status != "OPTIMAL_SOLUTION" and cut.gap is None and "not proven" in cut.note
 
 
-def test_a_search_grows_until_a_step_no_longer_improves():
-    """report.grow: budgets 1x, 4x, 16x always, then 4x more for as long as the last step
-    improved; a cap (budget, or the next run's expected CPU) stops it and says it still improved."""
+def test_a_search_grows_until_two_steps_bring_no_gain():
+    """report.grow: budgets 1x, 4x, 16x always, then 4x more until two steps in a row bring no
+    gain; a cap (budget, or the next run's expected CPU) stops it and says it still improved."""
     grow = baseline("report").grow
     better = lambda a, b: a < b  # noqa: E731 (a gap: lower is better)
-    levels = {1: 9.0, 4: 5.0, 16: 3.0, 64: 2.0, 256: 2.0, 1024: 1.0}  # flat from 64x to 256x
+    levels = {1: 9.0, 4: 9.0, 16: 3.0, 64: 2.0, 256: 2.0, 1024: 2.0, 4096: 1.0}  # a plateau from 64x
     steps, improving = grow(lambda k: levels[k], better)
-    assert [k for k, _ in steps] == [1, 4, 16, 64, 256] and not improving
+    assert [k for k, _ in steps] == [1, 4, 16, 64, 256, 1024] and not improving
     steps, improving = grow(lambda k: levels[k], better, cap=64)
     assert [k for k, _ in steps] == [1, 4, 16, 64] and improving
     # a run of 100 CPU s makes the next one (about 400 s) too long
     steps, improving = grow(lambda k: levels[k], better, cpu=lambda r: 100.0 if r == 3.0 else 1.0)
     assert [k for k, _ in steps] == [1, 4, 16] and improving
-    # from the second budget on, when asked: a first step without gain ends it
+    # one step without gain (1x to 4x) is not the end; two are
     steps, improving = grow(lambda k: 4.0, better, least=2)
-    assert [k for k, _ in steps] == [1, 4] and not improving
+    assert [k for k, _ in steps] == [1, 4, 16] and not improving
 
 
 def test_the_gap_bench_writes_its_table_json_and_figures(tmp_path):

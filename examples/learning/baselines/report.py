@@ -13,8 +13,8 @@ exact front (DP over the same tables, whose fastest point is the CP optimum), at
 ratio (reference point 1.1 x the exact front's nadir), IGD (mean distance of exact points to
 the nearest heuristic point, each axis normalised by the exact front's range), heuristic points
 strictly dominated by the exact front, exact points found. Heuristic (and DP) times are CPU
-seconds of this process; the exact CP runs' are wall seconds. A search grows by 4x for as long
-as its last step improved (see ``grow``: at most 4096x its base budget, a run at most about
+seconds of this process; the exact CP runs' are wall seconds. A search grows by 4x until two steps
+in a row bring no gain (see ``grow``: at most 4096x its base budget, a run at most about
 MAX_STEP_CPU seconds); a last row that still improved says so. Prints Markdown.
 """
 
@@ -101,20 +101,24 @@ BUDGETS = (1, 4, 16, 64, 256, 1024, 4096)  # evaluation budgets, multiples of th
 MAX_STEP_CPU = 300.0  # CPU seconds: a budget whose run would take longer is not run
 
 
-def grow(run, better, cpu=lambda result: 0.0, least: int = 3, cap: int = BUDGETS[-1]):
+def grow(run, better, cpu=lambda result: 0.0, least: int = 3, cap: int = BUDGETS[-1], patience: int = 2):
     """``run(k)`` at budgets 1x, 4x, 16x, ... (the first ``least`` always), each next one only
-    while the last step still improved on the one before (``better(new, old)``), up to ``cap``,
-    and while the next run, about 4x the last one's CPU seconds (``cpu(result)``), stays within
-    MAX_STEP_CPU: ([(k, result)], whether the last step still improved, i.e. the search was
-    stopped by the cap rather than by its own convergence)."""
+    while one of the last ``patience`` steps still improved on the one before it (``better(new,
+    old)``), up to ``cap``, and while the next run, about 4x the last one's CPU seconds
+    (``cpu(result)``), stays within MAX_STEP_CPU: ([(k, result)], whether it still improved
+    then, i.e. the cap stopped it rather than its own convergence)."""
     out: list[tuple[int, object]] = []
+
+    def gaining() -> bool:
+        return any(better(b[1], a[1]) for a, b in list(zip(out, out[1:]))[-patience:])
+
     for k in BUDGETS:
-        if len(out) >= max(least, 2) and not better(out[-1][1], out[-2][1]):
+        if len(out) >= max(least, patience + 1) and not gaining():
             return out, False
         if k > cap or (out and 4 * cpu(out[-1][1]) > MAX_STEP_CPU):
             break
         out.append((k, run(k)))
-    return out, len(out) >= 2 and better(out[-1][1], out[-2][1])
+    return out, len(out) >= 2 and gaining()
 
 
 def still(steps: list, improving: bool, k: int) -> str:
