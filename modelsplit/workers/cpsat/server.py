@@ -224,7 +224,7 @@ class ProtoModel:
 
     def _within(self, narrowing: Narrowing, limit: int) -> bool:
         """Cut the objective to the told inclusive ``limit`` (of the user's objective)."""
-        from modelsplit.workers.cpsat.parts import objective_limit
+        from modelsplit.workers.cpsat.parts import objective_limit  # deferred: protobuf for bounds only
 
         proto = self.model.proto
         strict = limit + 1 if standalone.solve_kind(proto) == "minimize" else limit - 1
