@@ -502,6 +502,17 @@ def test_a_bound_told_while_a_part_runs_restarts_its_search_below_it(cpsat, tmp_
             assert told == [True] and found[0] > bound and backend.servers().records[-1].resumes == 1
             assert found == sorted(found, reverse=True) and found[-1] == (want or found[-1])
             assert result.objective == found[-1]
+        # a run without an objective ignores a bound (its search is not stopped again and again)
+        plan, _, tasks = _flat_tasks(cpsat, _queens(tmp_path, 8), tmp_path / "q", 1, True)
+        token, n = StopToken(), []
+
+        def count(batch) -> None:
+            n.extend(batch)
+            token.tighten(5)
+
+        result = backend.solve(tasks[0], count, token)
+        assert result.status == Status.ALL_SOLUTIONS and len(n) == 92
+        assert backend.servers().records[-1].resumes == 0
     finally:
         backend.close()
 

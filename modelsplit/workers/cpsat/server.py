@@ -324,8 +324,8 @@ class Server:
         """From now on ``run``'s objective must be within ``limit`` (see the module docstring):
         its search is stopped until :meth:`search` has started it again within the limit."""
         with self._lock:
-            if self._current != run or self._stop_asked >= run:
-                return
+            if self._current != run or self._stop_asked >= run or getattr(self.model, "within", None) is None:
+                return  # ended, stopped, or a run that takes no limit (no objective variable)
             self._limit = limit
         threading.Thread(target=self._interrupting, args=(run, limit), name="tighten", daemon=True).start()
 
@@ -373,7 +373,7 @@ class Server:
                 found = found or status in (cp_model.FEASIBLE, cp_model.OPTIMAL)
                 left = budget - (time.monotonic() - started)
                 with self._lock:
-                    told, stopped = self._limit != self._applied, self._stop_asked >= run
+                    told, stopped = within is not None and self._limit != self._applied, self._stop_asked >= run
                 if not told or stopped or status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) or left <= 0:
                     break
                 self.resumes += 1
