@@ -2,6 +2,7 @@
 
     python bench/cpsat.py                       # the default instances, W = number of cores
     python bench/cpsat.py --workers 4 --timeout 300 MODEL.mzn [DATA ...]
+    python bench/cpsat.py --timeout 120 DIR ...  # every model of DIR with its data (as bench/speedup.py)
 
 Both sides run OR-Tools CP-SAT through modelsplit's FlatZinc translator (``--solver cp-sat``):
 
@@ -143,11 +144,16 @@ def startup(records) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("files", nargs="*", help="one model and its data (default: the built-in instances)")
+    ap.add_argument(
+        "files", nargs="*",
+        help="one model and its data, or directories of instances (a model and the data files beside it, "
+        "as bench/speedup.py reads them; --per-model data files of each); default: the built-in instances",
+    )  # fmt: skip
+    ap.add_argument("--per-model", type=int, default=1, help="with directories: data files per model")
     ap.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     ap.add_argument("--parts", type=int, default=None, help="parts per model (default: the strategy's)")
-    ap.add_argument("--only", action="append", default=[], help="run only built-in instances starting so")
+    ap.add_argument("--only", action="append", default=[], help="run only the instances whose name starts so")
     ap.add_argument("-a", "--all-solutions", action="store_true", help="with FILES: count all solutions")
     ap.add_argument(
         "--part-threads", type=int, default=1, metavar="K",
@@ -162,12 +168,17 @@ def main() -> None:
     msc = resolve_solver("cp-sat").arg
     w, k = args.workers, args.part_threads
     with tempfile.TemporaryDirectory() as tmp:
-        if args.files:
+        if any(Path(f).is_dir() for f in args.files):
+            sys.path.insert(0, str(ROOT / "bench"))
+            from speedup import instances
+
+            cases = instances(args.files, args.per_model, args.all_solutions)
+        elif args.files:
             cases = [(Path(args.files[0]).stem, args.files, args.all_solutions)]
         else:
             cases = default_instances(Path(tmp))
-            if args.only:
-                cases = [c for c in cases if any(c[0].startswith(o) for o in args.only)]
+        if args.only:
+            cases = [c for c in cases if any(c[0].startswith(o) for o in args.only)]
         stamp = time.strftime("%Y-%m-%d %H:%M")
         print(
             f"# {stamp}, {platform.node()}, {os.cpu_count()} cores, workers={w}, "
