@@ -46,7 +46,7 @@ from modelsplit.workers.executor import Event, Executor, SolutionEvent
 from modelsplit.workers.flat import FlatModel, flatten_plan
 from modelsplit.workers.gecode_bound import RootCheck
 from modelsplit.workers.local import LocalExecutor, default_workers
-from modelsplit.workers.solvers import SolverOptions, resolve_solver
+from modelsplit.workers.solvers import SolverOptions, is_cpsat, resolve_solver
 
 MAX_ATTEMPTS = 2  # a part whose solver process crashed is tried once more
 BATCH = 2000  # events recorded per journal transaction at most
@@ -312,10 +312,11 @@ def tell_incumbent(d: Dispatcher) -> None:
     by it. The part that found the incumbent searches below it already. Once per improvement (its
     cost grows with the running parts: at most a few dozen improvements a run).
 
-    A told part still counts as started under its own bound for the restart policy (below
+    A told Gecode part still counts as started under its own bound for the restart policy (below
     RESTART_BELOW_WORKERS workers): the runner applies a bound when the objective (or a
     lexicographic search's variables) next moves, and a part whose objective stays put for a long
-    search would otherwise never end it (tests/test_solve.py, the stale part)."""
+    search would otherwise never end it (tests/test_solve.py, the stale part). A CP-SAT part's
+    server starts its search again under the bound at once: it counts as started under it."""
     best = d.collector.incumbent
     if not d.optimise or d.plan.independent or best is None or best == d.told:
         return
@@ -328,6 +329,8 @@ def tell_incumbent(d: Dispatcher) -> None:
             continue
         if d.executor.tighten(running.id, bound):
             d.ledger.told += 1
+            if is_cpsat(d.plan.solver):
+                running.bound = bound
 
 
 def note_result(d: Dispatcher, res: PartResult) -> None:

@@ -29,7 +29,7 @@ class RunningPart:
 
     part: Part
     attempt: int
-    bound: int | float | None  # the objective bound it was started with (None: none)
+    bound: int | float | None  # the objective bound it searches under (None: none): started with, or told (CP-SAT)
     started_at: float  # on the dispatcher's clock
     restarts: int = 0  # restarts for a better bound before this attempt, in this run
     depth: int = 0  # re-splits above this part (0: a part of the plan)

@@ -129,6 +129,11 @@ def installed_tags() -> list[str]:
     return sorted(set(names))
 
 
+def is_cpsat(tag: str | None) -> bool:
+    """Whether ``tag`` (a plan's solver) names CP-SAT."""
+    return (tag or "").strip().lower() in _CPSAT_NAMES
+
+
 def resolve_solver(tag: str | None = None) -> Solver:
     """Resolve a solver tag to what `minizinc --solver` needs; clear error when it is unknown."""
     tag = (tag or DEFAULT_SOLVER).strip()
