@@ -293,7 +293,7 @@ TABLE_HEAD = (
 def gap_figure(results: dict, sizes: list[str], path: Path) -> None:
     """Gap against instance size, one panel per system: a box (quartiles, whiskers to the extremes)
     and every seed's gap; under each box, seeds whose exact side was proven / seeds, and how many
-    of those the heuristic found no answer for ("none")."""
+    of those the heuristic found no answer for ("none"); beside it (red x) a grown search's gap."""
     import cases
     import matplotlib  # deferred: only the gap run draws
 
@@ -320,6 +320,15 @@ def gap_figure(results: dict, sizes: list[str], path: Path) -> None:
         for p, d in filled:
             jitter = [p + 0.18 * ((i % 5) - 2) / 2 for i in range(len(d))]
             ax.scatter(jitter, d, s=12, alpha=0.6, color="tab:blue", zorder=3)
+        grown = [  # the search grown until two 4x steps bring no gain, beside its base budget
+            (p + 0.3, c.extra["gap grown"])
+            for p, size in zip(pos, sizes)
+            for c in results[system].get(size, [])
+            if "gap grown" in c.extra
+        ]
+        if grown:
+            ax.scatter(*zip(*grown), s=14, marker="x", color="tab:red", zorder=3, label="grown until no gain")
+            ax.legend(fontsize=7, loc="upper right")
         ax.set_xticks(pos)
         ax.set_xticklabels(labels, fontsize=8)
         ax.set_xlim(0.5, len(sizes) + 0.5)
