@@ -474,13 +474,21 @@ def test_constraints_that_are_not_bounds_run_on_a_copy(cpsat, tmp_path):
     assert len({r.pid for r in pool.records}) == 1 and pool.records[-1].runs == 5
 
 
-def test_a_bound_told_while_a_part_runs_restarts_its_search_below_it(cpsat, tmp_path):
-    """A better incumbent found elsewhere reaches a running CP-SAT part at once: its server stops
-    the search and starts it again within the bound, from its last solution (one attempt, no
-    restart by the dispatcher). Golomb m=9 told 45 after its first solution goes on to 44 and
-    proves it; golomb m=11 told 1 (no ruler is that short) ends at once, complete."""
+def test_a_bound_told_while_a_part_runs_restarts_its_search_below_it(cpsat, tmp_path, monkeypatch):
+    """With MODELSPLIT_CPSAT_RESUME=1 a better incumbent found elsewhere reaches a running CP-SAT
+    part at once: its server stops the search and starts it again within the bound, from its last
+    solution (one attempt, no restart by the dispatcher). Golomb m=9 told 45 after its first
+    solution goes on to 44 and proves it; golomb m=11 told 1 (no ruler is that short) ends at
+    once, complete. Without it (the default) a part is not told."""
+    from modelsplit.workers.cpsat.pool import RESUME_ENV
+
     backend = MiniZincBackend()
     try:
+        _, _, tasks = _flat_tasks(cpsat, _queens(tmp_path, 6), tmp_path / "off", 1, False)
+        token, told = StopToken(), []
+        backend.solve(tasks[0], lambda batch: told.append(token.tighten(5)), token)
+        assert told == [False]  # the default: CP-SAT searches slower under a bound than it goes on
+        monkeypatch.setenv(RESUME_ENV, "1")
         for m, bound, want in [(9, 45, 44), (11, 1, None)]:
             data = tmp_path / f"g{m}.dzn"
             data.write_text(f"m = {m};\n")

@@ -432,10 +432,13 @@ def golomb(marks: int, maximise: bool) -> cp_model.CpModel:
 
 
 @pytest.mark.parametrize("maximise", [False, True], ids=["min", "max"])
-def test_a_bound_told_while_a_model_file_part_runs_reaches_its_search(tmp_path, maximise):
-    """A bound told while a part of a model file runs stops its search and starts it again under
-    that bound (one attempt, the server's record counts it): golomb 11 told a bound no ruler
-    meets ends at once, complete, with the solutions it had found."""
+def test_a_bound_told_while_a_model_file_part_runs_reaches_its_search(tmp_path, maximise, monkeypatch):
+    """With MODELSPLIT_CPSAT_RESUME=1, a bound told while a part of a model file runs stops its
+    search and starts it again under that bound (one attempt, the server's record counts it):
+    golomb 11 told a bound no ruler meets ends at once, complete, with the solutions it had found."""
+    from modelsplit.workers.cpsat.pool import RESUME_ENV
+
+    monkeypatch.setenv(RESUME_ENV, "1")
     plan = api.split(export(golomb(11, maximise), tmp_path, ".pb"), output=tmp_path / "plan", parts=2)
     task = make_task(plan, plan.parts[0], 1, "", "", None)
     whole = dataclasses.replace(task, cube=Cube())

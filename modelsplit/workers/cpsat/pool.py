@@ -43,6 +43,10 @@ SEPARATOR = b"----------"
 STOP_GRACE = 1.0  # seconds a stopped part's server has to end the part before it is killed
 LOAD_GRACE = 30.0  # ... while it still reads and translates the model (it stops once it has)
 CLOSE_GRACE = 1.0  # seconds a closed server has to end before it is killed
+# "1": a bound found while a part runs stops its search and starts it again under it (tighten);
+# off by default: measured slower (2026-12-07, bench/cpsat.py: golomb m=9 0.86 s -> 5.03 s, jobshop
+# 10x10 2.44 s -> 4.50 s; CP-SAT given a bound searches slower than it goes on without one)
+RESUME_ENV = "MODELSPLIT_CPSAT_RESUME"
 
 _SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="cpsat-servers")
 
@@ -289,8 +293,9 @@ class ServerPart:
         """Tell the part's search that from now on its objective must be at most ``limit``
         (minimize) or at least ``limit`` (maximize): the server stops the search and starts it
         again within that limit, from the part's last solution as a hint. Whether it was told
-        (False: a part that has ended or been stopped; a satisfaction's server ignores it)."""
-        if self._ended.is_set() or self._stopped.is_set() or self._closed:
+        (False: a part that has ended or been stopped, or RESUME_ENV is not "1"; a satisfaction's
+        server ignores it)."""
+        if os.environ.get(RESUME_ENV) != "1" or self._ended.is_set() or self._stopped.is_set() or self._closed:
             return False
         try:
             self.server.send({"tighten": self.run, "limit": int(limit)})
