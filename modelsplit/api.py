@@ -154,8 +154,9 @@ def _split(model, data, output, parts, on, strategy, solver, all_solutions, work
     if virtual and inspected.probe is not None:
         inspected.probe.spread = max(1, n_workers - 1)
     search = _resumable_search(info, all_solutions) if resumable else None
-    threads = threads if inspected.solver.tag == "gecode" and not virtual else 0
-    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, inspected.probe, threads)
+    tag = inspected.solver.tag  # whose own parallel search a plan left whole runs on (-p)
+    threads = threads if (tag == "gecode" or (tag == "cp-sat" and fmt.name == "minizinc")) and not virtual else 0
+    request = SplitRequest(parts, tuple(on), all_solutions, n_workers, inspected.probe, threads, tag == "cp-sat")
     if inspected.probe is not None:
         inspected.probe.budget = searches.left(inspected.probe.budget)
     result, incumbent, timing = race_and_split(info, request, strategy, searches.left(searches.race))

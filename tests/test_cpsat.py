@@ -23,6 +23,7 @@ from conftest import CATALOG, EXAMPLES, MODELS, model_files, ms, optimum, plain_
 
 from modelsplit import api
 from modelsplit.driver import scratch_root
+from modelsplit.plan.plan import Plan
 from modelsplit.plan.task import make_task
 from modelsplit.run.dispatcher import solve_plan
 from modelsplit.run.journal import Journal
@@ -762,3 +763,30 @@ def test_part_threads_from_the_configuration_file(cpsat, tmp_path):
     out = ms("run", *files, "--solver", "gecode", "-q", "--race", "0", cwd=tmp_path)
     assert out.returncode == 1 and "is for CP-SAT parts" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_on_one_machine_a_cpsat_optimisation_stays_whole_on_cpsat_workers(cpsat, tmp_path):
+    """CP-SAT learns as it searches whatever the model's search says: run on 2 local workers, an
+    optimisation stays one part searched by CP-SAT's own 2 workers (-p 2) and answers as the
+    unsplit model; an enumeration, a given part count and a virtual cluster are cut as always."""
+    from modelsplit.run.dispatcher import on_threads
+    from modelsplit.workers.solvers import SolverOptions
+
+    golomb = str(EXAMPLES / "golomb.mzn")
+    answer = api.run(golomb, {"m": 8}, output=tmp_path / "whole", workers=2, solver="cp-sat")
+    plan = Plan.load(tmp_path / "whole")
+    assert (plan.strategy, len(plan.parts), plan.parts[0].cube.restrictions) == ("whole", 1, ())
+    assert "learns as it goes" in plan.note and not plan.raced
+    data = tmp_path / "g8.dzn"
+    data.write_text("m = 8;\n")
+    assert (answer.status.name, answer.objective) == optimum(cpsat.arg, (golomb, str(data)))
+    options, workers = on_threads(plan, cpsat, SolverOptions(), 2)
+    assert workers == 1 and options.part_flags(cpsat, "minizinc")[0][-2:] == ("-p", "2")
+
+    cut = api.run(golomb, {"m": 8}, output=tmp_path / "parts", workers=2, solver="cp-sat", parts=3)
+    assert len(Plan.load(tmp_path / "parts").parts) > 1 and cut.objective == answer.objective
+    virtual = api.run(golomb, {"m": 8}, output=tmp_path / "virtual", virtual=2, solver="cp-sat")
+    assert len(Plan.load(tmp_path / "virtual").parts) > 1 and virtual.objective == answer.objective
+    queens = _queens(tmp_path, 6)
+    every = api.run(queens[0], queens[1:], output=tmp_path / "all", workers=2, solver="cp-sat", all_solutions=True)
+    assert len(Plan.load(tmp_path / "all").parts) > 1 and every.n_solutions == 4

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from modelsplit.model.cube import Cube
 from modelsplit.model.info import ModelInfo
 from modelsplit.splitters.base import Split, SplitRequest, register
@@ -51,27 +53,33 @@ def whole_on_threads(info: ModelInfo, request: SplitRequest) -> bool:
     """Whether ``auto`` leaves the model whole, one part searched by the solver's own threads.
 
     It does for an optimisation whose search picks variables by what it met so far (Gecode's
-    default, by failure counts; ``dom_w_deg``; see model/fzn.py, Flat.adaptive) when the parts run
-    on one machine's cores with a solver that searches in parallel itself (``request.threads``) and
-    neither --parts nor --on is given. Cubes cut on fixed variables cannot follow such a search:
-    each part learns its choices anew. On 2 workers still_life 8x8's parts searched 2.2x the CPU
-    of one process, where Gecode's own parallel search shares what its threads learn and steals
-    work from their trees (docs/performance.md). Across machines the model is cut as always: no
-    solver's threads reach past one.
+    default, by failure counts; ``dom_w_deg``; see model/fzn.py, Flat.adaptive), or whose solver
+    learns as it searches whatever the search says (CP-SAT, ``request.learning``), when the parts
+    run on one machine's cores with a solver that searches in parallel itself
+    (``request.threads``) and neither --parts nor --on is given. Cubes cut on fixed variables
+    cannot follow such a search: each part learns anew. On 2 workers still_life 8x8's parts
+    searched 2.2x the CPU of one process, where Gecode's own parallel search shares what its
+    threads learn and steals work from their trees; CP-SAT's 16 parts took 1.3-2x the time of
+    one CP-SAT process (docs/performance.md, docs/cpsat.md). Across machines the model is cut as
+    always: no solver's threads reach past one.
     """
     return (
         request.threads > 1
         and request.parts is None
         and not request.on
         and info.goal.optimises
-        and info.adaptive
+        and (info.adaptive or request.learning)
     )
 
 
 @register("whole")
 def whole(info: ModelInfo, request: SplitRequest) -> Split:
     """One part, the whole model: on one machine, searched by the solver's own threads (-p)."""
-    why = "its search learns as it goes, which cubes cannot follow" if info.adaptive else "asked for"
+    why = (
+        "its search learns as it goes, which cubes cannot follow"
+        if info.adaptive or request.learning
+        else "asked for"
+    )
     threads = f" on {request.threads} threads" if request.threads > 1 else ""
     return Split([Cube()], "whole", f"whole: 1 part ({why}): the solver's own parallel search{threads}")
 
@@ -85,7 +93,7 @@ def auto(info: ModelInfo, request: SplitRequest) -> Split:
         chosen = whole(info, request)
         return Split(chosen.cubes, chosen.strategy, f"auto chose {chosen.note}")
     parts = part_count(request, request.all_solutions and not info.goal.optimises)
-    sized = SplitRequest(parts, request.on, request.all_solutions, request.workers, request.probe, request.threads)
+    sized = dataclasses.replace(request, parts=parts)
     if request.on:
         chosen = ranges(info, sized)
     elif request.probe is not None:

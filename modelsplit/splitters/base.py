@@ -39,6 +39,9 @@ class SplitRequest:
     # the parts run on one machine, whose solver can search in parallel itself (Gecode's -p) on
     # this many threads; 0: not so (parts elsewhere, or a solver without parallel search)
     threads: int = 0
+    # the parts' solver learns as it searches, whatever the model's search says (CP-SAT: clauses,
+    # bounds from its relaxation, neighbourhood search); see auto.whole_on_threads
+    learning: bool = False
 
     def parts_or(self, per_worker: int) -> int:
         if self.parts is not None:
