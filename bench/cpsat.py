@@ -97,10 +97,10 @@ def run_modelsplit(
     ``modelsplit run --part-threads`` does; the answer, the part count and what the part servers
     did (their records, see workers/cpsat/pool.py)."""
     from modelsplit import api
-    from modelsplit.run.dispatcher import solve_plan
+    from modelsplit.run.dispatcher import on_threads, solve_plan
     from modelsplit.workers.backend import MiniZincBackend
     from modelsplit.workers.local import LocalExecutor
-    from modelsplit.workers.solvers import SolverOptions
+    from modelsplit.workers.solvers import SolverOptions, resolve_solver
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
@@ -112,9 +112,11 @@ def run_modelsplit(
             parts=parts,
             all_solutions=all_solutions,
             workers=workers,
+            threads=workers if threads == 1 else 0,  # as `modelsplit run` on local processes
         )
         backend = MiniZincBackend()
-        options = SolverOptions(part_threads=threads)
+        # a plan left whole runs its one part on CP-SAT's own workers, as `modelsplit run` does
+        options, workers = on_threads(plan, resolve_solver("cp-sat"), SolverOptions(part_threads=threads), workers)
         executor = LocalExecutor(backend, workers)
         answer = solve_plan(plan, executor=executor, race=0, time_limit=timeout, solver_options=options)
         wall = time.monotonic() - t0

@@ -424,9 +424,10 @@ def run(
 
 def _threads(dask, scheduler_file, virtual, workers: int | None, options: SolverOptions | None) -> int:
     """The threads a run's parts have on one machine (see :func:`split`): the workers, on local
-    processes where no ``-p`` is given; else 0."""
+    processes where neither ``-p`` nor ``--part-threads`` is given; else 0."""
     local = dask is None and scheduler_file is None and virtual is None
-    return (workers or default_workers()) if local and not (options and options.threads) else 0
+    given = options is not None and (options.threads or options.part_threads > 1)
+    return (workers or default_workers()) if local and not given else 0
 
 
 def _settle_temporary(plan: Plan, answer: Answer) -> None:

@@ -782,6 +782,8 @@ def test_on_one_machine_a_cpsat_optimisation_stays_whole_on_cpsat_workers(cpsat,
     assert (answer.status.name, answer.objective) == optimum(cpsat.arg, (golomb, str(data)))
     options, workers = on_threads(plan, cpsat, SolverOptions(), 2)
     assert workers == 1 and options.part_flags(cpsat, "minizinc")[0][-2:] == ("-p", "2")
+    given = SolverOptions(part_threads=2)  # parts of K workers asked for: no more threads to give
+    assert on_threads(plan, cpsat, given, 2) == (given, 2)
 
     cut = api.run(golomb, {"m": 8}, output=tmp_path / "parts", workers=2, solver="cp-sat", parts=3)
     assert len(Plan.load(tmp_path / "parts").parts) > 1 and cut.objective == answer.objective

@@ -715,10 +715,10 @@ def on_threads(
 ) -> tuple[SolverOptions, int | None]:
     """The solver options and worker count: on local processes (no ``executor`` given) a plan
     left whole (strategy ``whole``, see splitters/auto.py) runs its one part on the solver's own
-    threads, one for each worker, where the solver searches in parallel (``-p``) and no ``-p`` was
-    given."""
+    threads, one for each worker, where the solver searches in parallel (``-p``) and neither
+    ``-p`` nor ``--part-threads`` was given."""
     threads = workers or default_workers()
-    given = executor is not None or options.threads is not None
+    given = executor is not None or options.threads is not None or options.part_threads > 1
     if given or plan.strategy != "whole" or not solver.supports("-p") or threads < 2:
         return options, workers
     return dataclasses.replace(options, threads=threads), 1
