@@ -11,8 +11,10 @@ Both sides run OR-Tools CP-SAT through modelsplit's FlatZinc translator (``--sol
   solutions CP-SAT enumerates with one worker, so this equals ``p1`` there)
 - ``modelsplit``: ``modelsplit run --solver cp-sat -w W --race 0`` (split, then W local workers,
   each keeping one CP-SAT part server that translates the model once and solves part after
-  part with one CP-SAT worker); with ``--part-threads K``, W/K workers whose parts each run K
-  CP-SAT workers (``modelsplit run -w W/K --part-threads K``: one K-thread part per machine)
+  part with one CP-SAT worker; an optimisation stays one part on CP-SAT's own W workers, as
+  ``run`` leaves it on one machine: ``parts`` says 1); with ``--part-threads K``, W/K workers
+  whose parts each run K CP-SAT workers (``modelsplit run -w W/K --part-threads K``: one
+  K-thread part per machine; ``--parts N`` cuts an optimisation into N parts on one machine too)
 
 Columns: wall seconds of each, speedup of modelsplit over both, part count, part start-up (from a
 part's start to its search's start, on a worker that has translated the model already: median /
