@@ -62,7 +62,8 @@ def instances(paths: list[str], limit: int, all_solutions: bool) -> list[tuple[s
         if p.is_file():
             found.append((p.stem, [str(p)], all_solutions))
             continue
-        for mzn in sorted(p.rglob("*.mzn")):
+        walked = os.walk(p, followlinks=True)  # an instance directory may be a link (rglob skips those)
+        for mzn in sorted(Path(root) / f for root, _, files in walked for f in files if f.endswith(".mzn")):
             datas = sorted(mzn.parent.glob("*.dzn")) + sorted(mzn.parent.glob("*.json"))
             if not datas:
                 found.append((mzn.stem, [str(mzn)], all_solutions))
