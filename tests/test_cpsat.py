@@ -768,7 +768,8 @@ def test_part_threads_from_the_configuration_file(cpsat, tmp_path):
 def test_on_one_machine_a_cpsat_optimisation_stays_whole_on_cpsat_workers(cpsat, tmp_path):
     """CP-SAT learns as it searches whatever the model's search says: run on 2 local workers, an
     optimisation stays one part searched by CP-SAT's own 2 workers (-p 2) and answers as the
-    unsplit model; an enumeration, a given part count and a virtual cluster are cut as always."""
+    unsplit model, and so does a search for one solution or an UNSAT proof; an enumeration, a
+    given part count and a virtual cluster are cut as always."""
     from modelsplit.run.dispatcher import on_threads
     from modelsplit.workers.solvers import SolverOptions
 
@@ -792,3 +793,9 @@ def test_on_one_machine_a_cpsat_optimisation_stays_whole_on_cpsat_workers(cpsat,
     queens = _queens(tmp_path, 6)
     every = api.run(queens[0], queens[1:], output=tmp_path / "all", workers=2, solver="cp-sat", all_solutions=True)
     assert len(Plan.load(tmp_path / "all").parts) > 1 and every.n_solutions == 4
+    # a search for one solution, or a proof that there is none, stays whole too
+    none = _queens(tmp_path, 3)
+    unsat = api.run(none[0], none[1:], output=tmp_path / "unsat", workers=2, solver="cp-sat")
+    assert Plan.load(tmp_path / "unsat").strategy == "whole" and unsat.status == Status.UNSATISFIABLE
+    one = api.run(queens[0], queens[1:], output=tmp_path / "one", workers=2, solver="cp-sat")
+    assert Plan.load(tmp_path / "one").strategy == "whole" and one.status == Status.SATISFIED

@@ -53,23 +53,22 @@ def whole_on_threads(info: ModelInfo, request: SplitRequest) -> bool:
     """Whether ``auto`` leaves the model whole, one part searched by the solver's own threads.
 
     It does for an optimisation whose search picks variables by what it met so far (Gecode's
-    default, by failure counts; ``dom_w_deg``; see model/fzn.py, Flat.adaptive), or whose solver
-    learns as it searches whatever the search says (CP-SAT, ``request.learning``), when the parts
-    run on one machine's cores with a solver that searches in parallel itself
-    (``request.threads``) and neither --parts nor --on is given. Cubes cut on fixed variables
+    default, by failure counts; ``dom_w_deg``; see model/fzn.py, Flat.adaptive), or for any
+    search but an enumeration whose solver learns as it searches whatever the search says
+    (CP-SAT, ``request.learning``: an UNSAT proof too), when the parts run on one machine's
+    cores with a solver that searches in parallel itself (``request.threads``) and neither
+    --parts nor --on is given. Cubes cut on fixed variables
     cannot follow such a search: each part learns anew. On 2 workers still_life 8x8's parts
     searched 2.2x the CPU of one process, where Gecode's own parallel search shares what its
     threads learn and steals work from their trees; CP-SAT's 16 parts took 1.3-2x the time of
     one CP-SAT process (docs/performance.md, docs/cpsat.md). Across machines the model is cut as
     always: no solver's threads reach past one.
     """
-    return (
-        request.threads > 1
-        and request.parts is None
-        and not request.on
-        and info.goal.optimises
-        and (info.adaptive or request.learning)
-    )
+    searched = info.goal.optimises and info.adaptive  # Gecode following a search that learns
+    # CP-SAT learns whatever the search; an enumeration it searches with one worker: cut, its
+    # parts search side by side
+    learnt = request.learning and (info.goal.optimises or not request.all_solutions)
+    return request.threads > 1 and request.parts is None and not request.on and (searched or learnt)
 
 
 @register("whole")
