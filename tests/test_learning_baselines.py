@@ -193,3 +193,24 @@ def test_the_gap_bench_writes_its_table_json_and_figures(tmp_path):
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(pngs) == 2 and any("hfsl-front" in p for p in pngs)
     assert all((tmp_path / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+
+def test_baselines_answers_at_the_papers_scale_are_feasible_under_the_evaluator():
+    """HSFL's BCD (16 devices, memory capping the FL batch) and Synergy's plan enumeration (9
+    accelerators, 112 layers, kernels per processor) on the papers' scale (seed 1, the committed
+    paper instances): each answer is feasible under its system's evaluator and scores what the
+    heuristic says."""
+    inst = load("hsfl", "gen").make_instance("paper", 1)
+    ev = load("hsfl", "evaluate")
+    got = baseline("hsfl_bcd").solve(inst, randoms=0)
+    score = ev.score(inst, ev.decision_from_solution(inst, got["solution"]))
+    assert score.feasible, score.violations
+    assert score.delay_ms == pytest.approx(got["score"].delay_ms)
+
+    inst = load("synergy", "gen").make_instance("paper", 1)
+    ev = load("synergy", "evaluate")
+    got = baseline("synergy_plans").solve(inst, most=24)
+    score = ev.score(inst, got["solution"]["a"])
+    assert score.feasible, score.violations
+    assert score.cycle_us == pytest.approx(got["score"].cycle_us)
+    assert len(got["solution"]["a"]) == sum(len(m["layers"]) for m in inst["models"]) >= 100
