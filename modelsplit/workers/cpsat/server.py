@@ -324,7 +324,7 @@ class Server:
         """From now on ``run``'s objective must be within ``limit`` (see the module docstring):
         its search is stopped until :meth:`search` has started it again within the limit."""
         with self._lock:
-            if self._current != run or self._stop_asked >= run or getattr(self.model, "within", None) is None:
+            if self._current != run or self._stop_asked >= run or self.model.within is None:
                 return  # ended, stopped, or a run that takes no limit (no objective variable)
             self._limit = limit
         threading.Thread(target=self._interrupting, args=(run, limit), name="tighten", daemon=True).start()
@@ -362,13 +362,13 @@ class Server:
         narrowing = Narrowing(model.proto)
         budget, started = solver.parameters.max_time_in_seconds, time.monotonic()
         found = False  # a solution, in a search before this one
+        self.register(solver, printer)  # once: a search started again is the same solver's
         try:
             while True:
                 with self._lock:
                     limit = self._applied = self._limit if within is not None else None
                 if limit is not None and not within(narrowing, limit):
                     return cp_model.OPTIMAL if found else cp_model.INFEASIBLE
-                self.register(solver, printer)
                 status = solver.Solve(model, callback)
                 found = found or status in (cp_model.FEASIBLE, cp_model.OPTIMAL)
                 left = budget - (time.monotonic() - started)
