@@ -8,7 +8,8 @@ For each instance, one plain `minizinc` process (sequential; its CPU seconds are
 for W workers, solved with `--virtual W`: W workers on a virtual clock, real solver processes (see
 modelsplit/workers/virtual.py). A directory adds every model in it with each data file beside it
 (at most --limit per model); --min/--max keep the instances whose sequential time is in range;
---only re-measures the instances whose name contains a text; --per-worker 8,32 runs each W with
+--only re-measures the instances whose name contains a text; --solver cp-sat runs the sequential
+search and the parts with CP-SAT, one CP-SAT worker each (`-p 1`); --per-worker 8,32 runs each W with
 those part counts per worker instead of auto's choice (rows labelled "(N/worker)"). Instances of
 the 300-1200 s range the targets are set for: bench/instances.py writes them. Columns, per instance and W:
 
@@ -89,22 +90,25 @@ def scaled(seq: dict, reference: float | None) -> tuple[float, str]:
     return cpu, f"{cpu:.1f} ({seq['cpu']:.1f} x{reference / then:.2f})"
 
 
-def sequential(files: list[str], all_solutions: bool, timeout: float, cache: dict, reference: float | None = None) -> dict:
-    """Wall and CPU seconds of one `minizinc` process (cached by the files' contents, with the
-    reference's CPU seconds when it was measured: ``reference``)."""
+def sequential(files: list[str], all_solutions: bool, timeout: float, cache: dict, reference: float | None = None,
+               solver_name: str = "gecode") -> dict:
+    """Wall and CPU seconds of one `minizinc` process (cached by the files' contents and the
+    solver, with the reference's CPU seconds when it was measured: ``reference``). CP-SAT runs
+    with one worker (`-p 1`), as each of its parts does."""
     from modelsplit.driver import run_limited
     from modelsplit.workers.solvers import resolve_solver
 
-    digest = hashlib.sha256(str(all_solutions).encode())
+    digest = hashlib.sha256(str(all_solutions).encode() + (b"" if solver_name == "gecode" else solver_name.encode()))
     for f in files:
         digest.update(Path(f).read_bytes())
     key = digest.hexdigest()[:24]
     if key not in cache:
-        solver = resolve_solver("gecode")
+        solver = resolve_solver(solver_name)
+        threads = [] if solver_name == "gecode" else ["-p", "1"]
         # an optimisation prints its objective (dzn output); an enumeration the model's own output,
         # whose solutions are those `minizinc -a` counts
         flags = ["-a"] if all_solutions else ["--output-mode", "dzn", "--output-objective"]
-        done = run_limited(["minizinc", "--solver", solver.arg, *flags, *files], timeout)
+        done = run_limited(["minizinc", "--solver", solver.arg, *threads, *flags, *files], timeout)
         finished = done.returncode is not None and ("==========" in done.stdout or "UNSAT" in done.stdout)
         result = {"wall": done.wall, "cpu": done.cpu, "finished": finished, "answer": answer_of(done.stdout)}
         if reference:
@@ -129,7 +133,8 @@ def answer_of(text: str) -> str:
     return f"{count} sols" + ("" if "==========" in text else " (incomplete)")
 
 
-def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float, per_worker: int | None = None) -> dict:
+def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float, per_worker: int | None = None,
+                solver: str = "gecode") -> dict:
     """Split for ``workers`` workers (``per_worker`` parts each, if given, else as ``auto``
     chooses) and solve on that many virtual workers."""
     from modelsplit import api
@@ -139,6 +144,7 @@ def virtual_run(files: list[str], all_solutions: bool, workers: int, race: float
         t0 = time.monotonic()
         plan = api.split(
             files[0], files[1:], Path(tmp) / "plan", all_solutions=all_solutions, workers=workers, race=race, virtual=True,
+            solver=solver,
             parts=per_worker * workers if per_worker else None, part_files=False,  # as a run's temporary plan
         )
         split_wall = time.monotonic() - t0
@@ -271,6 +277,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=2, help="data files per model from a directory")
     ap.add_argument("-a", "--all-solutions", action="store_true", help="enumerate (directory instances)")
     ap.add_argument("--per-worker", default="", help="comma-separated parts per worker to compare (default: auto's)")
+    ap.add_argument("--solver", default="gecode", choices=["gecode", "cp-sat"],
+                    help="the solver of the sequential run and the parts (CP-SAT: one worker each)")
     ap.add_argument("--only", default=None, help="run only instances whose name contains this")
     ap.add_argument("--cache", default=str(ROOT / "bench" / ".scale-cache.json"))
     ap.add_argument("--no-reference", action="store_true",
@@ -304,14 +312,15 @@ def main() -> None:
     cache_path = Path(args.cache)
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     stamp = f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores"
-    print(f"# {stamp}, race={args.race}, workers {args.workers}")
+    print(f"# {stamp}, race={args.race}, workers {args.workers}" + ("" if args.solver == "gecode" else f", solver {args.solver}"))
     print("| instance | seq cpu s | W | makespan s | speedup | eff | parts | resplit | restarts | cpu | incumbent s | coord s | "
           "split % | excess % | lost % | idle % | agrees |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     curves: dict[str, list[tuple[int, float]]] = {}
     for name, files, all_solutions in cases:
-        reference = None if args.no_reference else reference_cpu()
-        seq = sequential(files, all_solutions, args.timeout, cache, reference)
+        # the reference is a Gecode search: it says nothing of how fast CP-SAT runs now
+        reference = None if args.no_reference or args.solver != "gecode" else reference_cpu()
+        seq = sequential(files, all_solutions, args.timeout, cache, reference, args.solver)
         cache_path.write_text(json.dumps(cache, indent=1))
         seq = dict(seq)
         seq["cpu"], seq["cell"] = scaled(seq, reference)
@@ -322,7 +331,7 @@ def main() -> None:
         for w in counts:
             for per_worker in per_workers:
                 label = name if per_worker is None else f"{name} ({per_worker}/worker)"
-                speedup = measure(label, files, all_solutions, w, args.race, per_worker, seq)
+                speedup = measure(label, files, all_solutions, w, args.race, per_worker, seq, args.solver)
                 if speedup is not None:
                     curves.setdefault(label, []).append((w, speedup))
         if curves:  # after every instance, so a long run shows what it has so far
@@ -332,10 +341,10 @@ def main() -> None:
         print(f"\nfigure: {args.figure}")
 
 
-def measure(name, files, all_solutions, w, race, per_worker, seq) -> float | None:
+def measure(name, files, all_solutions, w, race, per_worker, seq, solver="gecode") -> float | None:
     """One row of the table: a virtual run on ``w`` workers; its speedup (None on an error)."""
     try:
-        r = virtual_run(files, all_solutions, w, race, per_worker)
+        r = virtual_run(files, all_solutions, w, race, per_worker, solver)
     except Exception as exc:  # report and go on with the next configuration
         print(f"| {name} | {seq['cell']} | {w} | error: {' '.join(str(exc).split())[:90]} |")
         return None

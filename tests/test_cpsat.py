@@ -799,3 +799,28 @@ def test_on_one_machine_a_cpsat_optimisation_stays_whole_on_cpsat_workers(cpsat,
     assert Plan.load(tmp_path / "unsat").strategy == "whole" and unsat.status == Status.UNSATISFIABLE
     one = api.run(queens[0], queens[1:], output=tmp_path / "one", workers=2, solver="cp-sat")
     assert Plan.load(tmp_path / "one").strategy == "whole" and one.status == Status.SATISFIED
+
+
+def test_scale_bench_runs_cpsat_sequential_and_parts(tmp_path):
+    """`python bench/scale.py DIR --solver cp-sat`: one CP-SAT worker for the sequential run
+    (cached apart from Gecode's time of the same files) and CP-SAT parts on the virtual cluster,
+    whose answer agrees with it."""
+    model = tmp_path / "golomb"
+    model.mkdir()
+    (model / "golomb.mzn").write_text((EXAMPLES / "golomb.mzn").read_text())
+    (model / "g8.dzn").write_text("m = 8;\n")
+    cache = tmp_path / "cache.json"
+    bench = Path(__file__).resolve().parent.parent / "bench" / "scale.py"
+    rows = {}
+    for solver in ("cp-sat", "gecode"):
+        out = subprocess.run(
+            [sys.executable, str(bench), str(tmp_path), "--solver", solver, "--workers", "2",
+             "--no-reference", "--cache", str(cache), "--figure", str(tmp_path / f"{solver}.png")],
+            capture_output=True, text=True, timeout=600,
+        )
+        assert out.returncode == 0, out.stderr
+        assert ("solver cp-sat" in out.stdout.splitlines()[0]) == (solver == "cp-sat")
+        (row,) = [line for line in out.stdout.splitlines() if line.startswith("| golomb/g8 |")]
+        rows[solver] = [cell.strip() for cell in row.strip("|").split("|")]
+    assert rows["cp-sat"][2] == "2" and rows["cp-sat"][-1] == "yes"
+    assert len(json.loads(cache.read_text())) == 2  # one sequential time per solver
