@@ -824,3 +824,36 @@ def test_scale_bench_runs_cpsat_sequential_and_parts(tmp_path):
         rows[solver] = [cell.strip() for cell in row.strip("|").split("|")]
     assert rows["cp-sat"][2] == "2" and rows["cp-sat"][-1] == "yes"
     assert len(json.loads(cache.read_text())) == 2  # one sequential time per solver
+
+
+# ---- the FlatZinc reader ------------------------------------------------------------------------
+def test_fzn_reader_reads_items_skips_comments_and_names_the_line_of_a_mistake():
+    """Tokens, comments (whatever they hold), strings, sets and lines as written; a mistake is
+    one FznSyntaxError naming file and line, also after a long run of spaces."""
+    from modelsplit.workers.cpsat.parser import FznSyntaxError, IntSet, parse_fzn
+
+    text = (
+        "% a comment: constraint int_le(x, 3);\n"
+        "var 1..10: x :: output_var;\n"
+        "array [1..2] of var {1, 3, 5}: ys :: output_array([1..2]) = [x, x];%trailing\n"
+        "\n"
+        "constraint int_lin_le([2, -1], [x, x], 0x1f) :: domain;  % 31\n"
+        'constraint float_le(1.5e0, 2.0) :: mzn_path("a \\" b");\n'
+        "solve :: int_search([x], input_order, indomain_min, complete) minimize x;\n"
+        "% the end"
+    )
+    fzn = parse_fzn(text, "t.fzn")
+    assert [d.name for d in fzn.decls] == ["x", "ys"] and [d.line for d in fzn.decls] == [2, 3]
+    assert fzn.decls[1].type.domain == IntSet.of([1, 3, 5])
+    assert [c.name for c in fzn.constraints] == ["int_lin_le", "float_le"]
+    assert [c.line for c in fzn.constraints] == [5, 6] and fzn.constraints[0].args[2] == 31
+    assert fzn.solve.kind == "minimize" and fzn.solve.line == 7
+    for bad, message in [
+        ("var int: x;\n%c\n" + " " * 20000 + "@ y;", "t.fzn:3: cannot read '@ y;'"),
+        ("var int: x\nsolve satisfy;", "t.fzn:2: expected ';', found 'solve'"),
+        ('var int: x;\n\nvar int: y = "a\n";', "t.fzn:3: cannot read '\"a\\n\";'"),
+        ("var int: x;\n% c\n%d\n  x", "t.fzn:4: expected a type, found 'x'"),
+    ]:
+        with pytest.raises(FznSyntaxError) as err:
+            parse_fzn(bad, "t.fzn")
+        assert str(err.value) == message

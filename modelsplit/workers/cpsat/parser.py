@@ -10,6 +10,7 @@ constraints and the solve item. Expressions are plain Python values: ``int``, ``
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -107,42 +108,58 @@ class FlatZinc:
     solve: SolveItem | None = None
 
 
+# a token with the white space and comments before it: one match a token, not two (a comment
+# runs to the end of its line, so that a failed match never reads into it)
 _TOKEN = re.compile(
     r"""
-    (?P<ws>\s+|%[^\n]*)
-  | (?P<string>"(?:[^"\\\n]|\\.)*")
-  | (?P<float>-?\d+\.\d+(?:[eE][-+]?\d+)?|-?\d+[eE][-+]?\d+)
-  | (?P<int>-?0x[0-9a-fA-F]+|-?0o[0-7]+|-?\d+)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct>\.\.|::|[\[\]{}(),:;=])
+    \s*(?:%[^\n]*(?![^\n])\s*)*
+    (?:
+      (?P<string>"(?:[^"\\\n]|\\.)*")
+    | (?P<float>-?\d+\.\d+(?:[eE][-+]?\d+)?|-?\d+[eE][-+]?\d+)
+    | (?P<int>-?0x[0-9a-fA-F]+|-?0o[0-7]+|-?\d+)
+    | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<punct>\.\.|::|[\[\]{}(),:;=])
+    )
     """,
     re.VERBOSE,
 )
+_SPACE = re.compile(r"\s*(?:%[^\n]*(?![^\n])\s*)*")
 
 
 class _Parser:
+    """Tokens are ``(kind, text, offset)``; an offset becomes a line number only where one is
+    kept or reported (:meth:`line`): counting lines token by token was a third of the parse."""
+
     def __init__(self, text: str, path: str):
         self.path = path
-        self.tokens: list[tuple[str, str, int]] = []
-        line = 1
+        self.text = text
+        self._newlines: list[int] | None = None
+        tokens: list[tuple[str, str, int]] = []
+        append = tokens.append
         pos = 0
-        n = len(text)
-        while pos < n:
-            m = _TOKEN.match(text, pos)
-            if m is None:
-                raise FznSyntaxError(f"{path}:{line}: cannot read {text[pos : pos + 20]!r}")
-            kind = m.lastgroup
-            value = m.group()
-            if kind != "ws":
-                self.tokens.append((kind, value, line))
-            line += value.count("\n")
+        match = _TOKEN.match
+        while m := match(text, pos):
             pos = m.end()
-        self.tokens.append(("eof", "", line))
+            kind = m.lastgroup
+            append((kind, m.group(kind), m.start(kind)))
+        if pos != len(text) and not _SPACE.fullmatch(text, pos):
+            pos = _SPACE.match(text, pos).end()
+            raise FznSyntaxError(f"{path}:{self.line(pos)}: cannot read {text[pos : pos + 20]!r}")
+        append(("eof", "", len(text)))
+        self.tokens = tokens
         self.i = 0
+
+    def line(self, offset: int) -> int:
+        """The line (from 1) of the text at ``offset``."""
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
+        return bisect.bisect_left(self._newlines, offset) + 1
 
     # -- token helpers ---------------------------------------------------------------------------
 
     def peek(self, k: int = 0) -> tuple[str, str, int]:
+        if k == 0:
+            return self.tokens[self.i]  # never past "eof": next() stays on it
         return self.tokens[min(self.i + k, len(self.tokens) - 1)]
 
     def next(self) -> tuple[str, str, int]:
@@ -154,7 +171,7 @@ class _Parser:
     def error(self, what: str, tok=None) -> FznSyntaxError:
         tok = tok or self.peek()
         got = tok[1] or "end of file"
-        return FznSyntaxError(f"{self.path}:{tok[2]}: expected {what}, found {got!r}")
+        return FznSyntaxError(f"{self.path}:{self.line(tok[2])}: expected {what}, found {got!r}")
 
     def expect(self, value: str) -> tuple[str, str, int]:
         tok = self.next()
@@ -163,7 +180,8 @@ class _Parser:
         return tok
 
     def accept(self, value: str) -> bool:
-        if self.peek()[1] == value and self.peek()[0] in ("punct", "ident"):
+        tok = self.tokens[self.i]
+        if tok[1] == value and tok[0] in ("punct", "ident"):
             self.i += 1
             return True
         return False
@@ -179,7 +197,8 @@ class _Parser:
     def parse(self) -> FlatZinc:
         fzn = FlatZinc(self.path)
         while self.peek()[0] != "eof":
-            kind, value, line = self.peek()
+            kind, value, offset = self.peek()
+            line = self.line(offset)
             if value == "predicate":
                 self.skip_item()
             elif value == "constraint":
@@ -220,7 +239,7 @@ class _Parser:
                 return
 
     def decl(self) -> Decl:
-        line = self.peek()[2]
+        line = self.line(self.peek()[2])
         typ = self.type()
         self.expect(":")
         name_tok = self.next()
@@ -292,7 +311,7 @@ class _Parser:
                 return items
 
     def expr(self):
-        kind, value, line = self.next()
+        kind, value, offset = self.next()
         if kind == "int":
             lo = int(value, 0) if ("x" in value or "o" in value) else int(value)
             if self.accept(".."):
@@ -326,9 +345,9 @@ class _Parser:
         if value == "{":
             items = self.exprs("}")
             if not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
-                raise FznSyntaxError(f"{self.path}:{line}: only sets of integers are supported")
+                raise FznSyntaxError(f"{self.path}:{self.line(offset)}: only sets of integers are supported")
             return IntSet.of(items)
-        raise self.error("an expression", (kind, value, line))
+        raise self.error("an expression", (kind, value, offset))
 
 
 def parse_fzn(text: str, path: str = "<fzn>") -> FlatZinc:
