@@ -287,6 +287,10 @@ def main() -> None:
     ap.add_argument("--validate", action="store_true", help="check the virtual clock against real runs")
     ap.add_argument("--plot", metavar="TABLE", help="only draw the figure from a table this script printed")
     args = ap.parse_args()
+    if args.validate and args.solver != "gecode":
+        # a real CP-SAT run on one machine keeps an optimisation whole on CP-SAT's own workers:
+        # nothing a virtual run of cut parts could be checked against
+        ap.error("--validate checks Gecode runs; leave out --solver cp-sat")
     if args.plot:
         text = Path(args.plot).read_text()
         figure(curves_of(text), Path(args.figure), text.splitlines()[0].lstrip("# "))
