@@ -198,10 +198,10 @@ class _Parser:
         fzn = FlatZinc(self.path)
         while self.peek()[0] != "eof":
             kind, value, offset = self.peek()
-            line = self.line(offset)
             if value == "predicate":
                 self.skip_item()
             elif value == "constraint":
+                line = self.line(offset)  # (a declaration finds its own line: decl)
                 self.next()
                 name_tok = self.next()
                 if name_tok[0] != "ident":
@@ -211,6 +211,7 @@ class _Parser:
                 fzn.constraints.append(Constraint(name_tok[1], args, self.annotations(), line))
                 self.expect(";")
             elif value == "solve":
+                line = self.line(offset)
                 self.next()
                 anns = self.annotations()
                 kind_tok = self.next()
