@@ -24,7 +24,7 @@ from modelsplit.driver import scratch_root
 from modelsplit.errors import InputError, ModelsplitError, SplitError
 from modelsplit.formats import format_named, format_of
 from modelsplit.model.files import data_json
-from modelsplit.model.resumable import search_annotation
+from modelsplit.model.resumable import search_annotation, search_slots
 from modelsplit.plan.lock import plan_lock
 from modelsplit.plan.plan import Plan
 from modelsplit.plan.write import check_destination, write_part_files, write_plan
@@ -153,7 +153,10 @@ def _split(model, data, output, parts, on, strategy, solver, all_solutions, work
     info = inspected.info
     if virtual and inspected.probe is not None:
         inspected.probe.spread = max(1, n_workers - 1)
-    search = _resumable_search(info, all_solutions) if resumable else None
+    search = None
+    if resumable:  # the plan's copy searches the shown variables lexicographically: cut in that order
+        search = _resumable_search(info, all_solutions)
+        info = dataclasses.replace(info, search_order=search_slots(info))
     tag = inspected.solver.tag  # whose own parallel search a plan left whole runs on (-p)
     threads = threads if (tag == "gecode" or (tag == "cp-sat" and fmt.name == "minizinc")) and not virtual else 0
     request = SplitRequest(parts, tuple(on), all_solutions, n_workers, inspected.probe, threads, tag == "cp-sat")

@@ -674,3 +674,18 @@ def test_ctrl_c_inside_a_burst_leaves_no_part_done_without_its_solutions(solver,
         journal.close()
     resumed = api.solve(Plan.load(plan.path), workers=2)
     assert resumed.objective == optimum(solver.arg, files)[1]
+
+
+def test_a_resumable_plan_is_cut_in_its_own_search_order(tmp_path):
+    """--resumable replaces the model's search with a lexicographic one over the shown variables,
+    so its cubes are on the first of them; without it a model with no search annotation is cut
+    where Gecode's default starts (here, its counts tied, the last variable)."""
+    model = tmp_path / "row.mzn"
+    model.write_text("array[1..5] of var 0..2: x;\nconstraint sum(x) <= 6;\nsolve satisfy;\noutput [\"\\(x)\\n\"];\n")
+
+    def cut_on(plan) -> set[str]:
+        return {r.slot.key() for p in plan.parts for r in p.cube.restrictions}
+
+    kwargs = {"parts": 3, "strategy": "ranges", "all_solutions": True}
+    assert cut_on(api.split(model, [], tmp_path / "lex", resumable=True, **kwargs)) == {"x[1]"}
+    assert cut_on(api.split(model, [], tmp_path / "default", **kwargs)) == {"x[5]"}

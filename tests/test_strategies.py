@@ -231,16 +231,17 @@ def test_bench_instances_knapsack_optimum_and_its_unsat_variant(solver, tmp_path
 
 
 def test_on_one_machine_a_search_that_learns_stays_whole_on_the_solvers_threads(solver, tmp_path):
-    """knapsack01 has no search annotation (Gecode picks by failure counts): run on 2 local
-    workers leaves it one part, searched by Gecode's own 2 threads, with no race before it, and
-    answers as the unsplit model; a model with a steady search (golomb: input_order), a given
-    part count, and a virtual cluster are cut as always."""
+    """assignment has no search annotation and its failure counts differ from variable to
+    variable (Gecode picks by them): run on 2 local workers it is one part, searched by Gecode's
+    own 2 threads, with no race before it, and answers as the unsplit model; a model with a
+    steady search (golomb: input_order; knapsack01: Gecode's default, whose counts stay tied), a
+    given part count, and a virtual cluster are cut as always."""
     from modelsplit.run.dispatcher import on_threads
     from modelsplit.run.policies import RacePolicy
     from modelsplit.workers.solvers import SolverOptions
 
-    files = (str(MODELS / "knapsack01.mzn"), str(MODELS / "knapsack01.json"))
-    answer = api.run(files[0], files[1:], output=tmp_path / "whole", workers=2)
+    files = (str(MODELS / "assignment.mzn"),)
+    answer = api.run(files[0], [], output=tmp_path / "whole", workers=2)
     plan = Plan.load(tmp_path / "whole")
     assert (plan.strategy, len(plan.parts), plan.parts[0].cube.restrictions) == ("whole", 1, ())
     assert not plan.raced and "learns as it goes" in plan.note
@@ -250,11 +251,48 @@ def test_on_one_machine_a_search_that_learns_stays_whole_on_the_solvers_threads(
     assert on_threads(plan, solver, SolverOptions(), 1) == (SolverOptions(), 1)
     assert not RacePolicy(plan, 3.0).wanted(True)
 
-    cut = api.run(files[0], files[1:], output=tmp_path / "parts", workers=2, parts=3)
+    cut = api.run(files[0], [], output=tmp_path / "parts", workers=2, parts=3)
     assert Plan.load(tmp_path / "parts").strategy != "whole" and cut.objective == answer.objective
     steady = api.run(str(EXAMPLES / "golomb.mzn"), {"m": 7}, output=tmp_path / "steady", workers=2, race=0)
     assert len(Plan.load(tmp_path / "steady").parts) > 1 and steady.status == Status.OPTIMAL_SOLUTION
-    virtual = api.run(files[0], files[1:], output=tmp_path / "virtual", virtual=2)
+    virtual = api.run(files[0], [], output=tmp_path / "virtual", virtual=2)
     assert Plan.load(tmp_path / "virtual").strategy != "whole" and virtual.objective == answer.objective
     steady_plan = Plan.load(tmp_path / "steady")
     assert on_threads(steady_plan, solver, SolverOptions(), 2) == (SolverOptions(), 2)
+    knapsack = (str(MODELS / "knapsack01.mzn"), str(MODELS / "knapsack01.json"))
+    tied = api.run(knapsack[0], knapsack[1:], output=tmp_path / "tied", workers=2, race=0)
+    tied_plan = Plan.load(tmp_path / "tied")  # cut, on the last item first (what Gecode fixes first)
+    assert tied_plan.strategy != "whole" and tied_plan.parts[0].cube.restrictions[0].slot.key() == "take[10]"
+    assert (tied.status.name, tied.objective) == optimum(solver.arg, knapsack)
+
+
+def _nodes(solver_arg: str, files: list[str]) -> int:
+    out = subprocess.run(["minizinc", "--solver", solver_arg, "-s", *files], capture_output=True, text=True, check=True)
+    assert "=====UNSATISFIABLE=====" in out.stdout
+    return int(out.stdout.split("%%%mzn-stat: nodes=", 1)[1].split()[0])
+
+
+def test_parts_of_a_model_without_search_annotation_search_what_one_process_does(solver, tmp_path):
+    """Gecode's default search starts from the last variables (ties in its failure counts go to
+    the variable declared last): a knapsack's cubes on them cut its tree as one process searches
+    it, where cubes on the first items made 8 parts search 2.3x its nodes."""
+    weight = [27, 82, 18, 42, 25, 73, 67, 70, 93, 58, 36, 22, 72, 13, 59, 65, 87, 10, 99, 67]
+    capacity = sum(weight) // 2
+    best = [0] * (capacity + 1)
+    for w in weight:
+        for c in range(capacity, w - 1, -1):
+            best[c] = max(best[c], best[c - w] + w + 10)
+    model = tmp_path / "above.mzn"
+    text = (EXAMPLES / "knapsack.mzn").read_text()
+    model.write_text(text[: text.index("solve maximize")] + "int: best;\nconstraint total_profit > best;\nsolve satisfy;\n")
+    data = tmp_path / "k20.dzn"
+    data.write_text(
+        f"n = 20; capacity = {capacity}; best = {best[capacity]};\nweight = {weight};\n"
+        f"profit = {[w + 10 for w in weight]};\n"
+    )
+    files = [str(model), str(data)]
+    whole = _nodes(solver.arg, files)
+    plan = api.split(files[0], files[1:], tmp_path / "plan", strategy="eps", parts=8)
+    assert {r.slot.key() for p in plan.parts for r in p.cube.restrictions} == {"take[18]", "take[19]", "take[20]"}
+    parts = [_nodes(solver.arg, [*files, str(tmp_path / "plan" / p.file)]) for p in plan.parts]
+    assert len(parts) == 8 and sum(parts) <= whole + 8, (sum(parts), whole)

@@ -68,6 +68,23 @@ def test_read_flatzinc():
     assert not flat.adaptive  # input_order: chosen from the model alone
 
 
+def test_without_a_search_annotation_the_order_is_gecode_defaults():
+    text = (
+        "var 0..1: a;\nvar 0..1: b;\nvar 0..1: c;\nvar 0..3: w;\nvar 0..9: obj:: output_var;\n"
+        "var 0..1: t:: var_is_introduced :: is_defined_var;\nvar 1..1: f = 1;\n"
+        "array [1..3] of var int: take:: output_array([1..3]) = [a,b,c];\n"
+        "array [1..3] of int: coef = [1,2,3];\n"
+        "constraint int_lin_le(coef,take,4);\nconstraint int_lin_le(coef,take,9);\n"
+        "constraint int_le(b,w);\nconstraint int_le(a,w);\nconstraint int_le(w,obj);\n"
+        "constraint int_eq_reif(a,c,t):: defines_var(t);\n"
+    )
+    # a in 4 constraints over 2 values; b and c in 3, c declared later; w in 3 over 4 values;
+    # the objective, the introduced t and the fixed f are not searched by the default
+    assert read_flatzinc(text + "solve maximize obj;\n").default_search == ["a", "c", "b", "w"]
+    annotated = read_flatzinc(text + "solve :: int_search(take, input_order, indomain_min) maximize obj;\n")
+    assert annotated.default_search == [] and annotated.search == ["a", "b", "c"]
+
+
 def test_a_search_that_learns_is_told_from_one_that_does_not():
     def adaptive(solve: str) -> bool:
         return read_flatzinc(f"var 1..5: X_1;\nvar 1..5: X_2;\n{solve}\n").adaptive

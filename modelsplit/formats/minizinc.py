@@ -58,9 +58,10 @@ class MiniZincFormat(ModelFormat):
                 "--resumable needs a solver that follows a fixed search order; CP-SAT does not "
                 "(leave --resumable out: stopped parts then exclude the solutions they found)"
             )
-        info = inspect(files, resolved.arg)
+        gecode = resolved.tag == "gecode"
+        info = inspect(files, resolved.arg, gecode=gecode)
         if on and any(name.split("[", 1)[0].strip() not in info.variables for name in on):
-            info = inspect(files, resolved.arg, all_variables=True)  # --on names a variable not shown
+            info = inspect(files, resolved.arg, all_variables=True, gecode=gecode)  # --on names a variable not shown
         probe = Probe.for_solver(info, resolved.arg, resolved.tag, workers)
         return Inspected(files, info, resolved, probe)
 

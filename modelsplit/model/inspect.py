@@ -29,11 +29,14 @@ def inspect(
     *,
     all_variables: bool = False,
     compile_timeout: float | None = None,
+    gecode: bool = False,
 ) -> ModelInfo:
     """Inspect ``model`` as flattened for ``solver_arg`` (a value for `minizinc --solver`).
 
     Variables shown by the model's output are always found with their domains; with
     ``all_variables`` the other top-level decision variables are found too (a second flattening).
+    The search order is the search annotation's; without one, for ``gecode``, the order Gecode's
+    default search starts in (model/fzn.py's ``default_order``).
     """
     files = [str(f.resolve()) for f in model.files]
     with tempfile.TemporaryDirectory(prefix="modelsplit-inspect-", dir=driver.scratch_root()) as tmp:
@@ -51,11 +54,12 @@ def inspect(
     variables, others, by_fzn_name = _variables(iface.get("output", {}), types, flats)
     fzn_names = slot_names(variables, flat)
     objective = next((s for s, n in fzn_names.items() if flat.objective and n == flat.objective), None)
+    searched = flat.search or (flat.default_search if gecode else [])
     return ModelInfo(
         goal=Goal.from_method(iface.get("method")),
         variables=variables,
         enums=_enums(ozn),
-        search_order=[by_fzn_name[n] for n in flat.search if n in by_fzn_name],
+        search_order=[by_fzn_name[n] for n in searched if n in by_fzn_name],
         has_output_item=bool(iface.get("has_output_item")),
         included_files=list(iface.get("included_files", [])),
         n_constraints=flat.n_constraints,
@@ -64,7 +68,7 @@ def inspect(
         fzn_text=fzn_text,
         fzn_names=fzn_names,
         objective=objective,
-        adaptive=flat.adaptive,
+        adaptive=not flat.gecode_steady if gecode else flat.adaptive,
     )
 
 

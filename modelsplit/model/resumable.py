@@ -10,7 +10,7 @@ region again (the alternative, used otherwise, excludes each found solution but 
 from __future__ import annotations
 
 from modelsplit.errors import SplitError
-from modelsplit.model.info import ModelInfo, flatten
+from modelsplit.model.info import ModelInfo, Slot, flatten
 
 
 def search_vars(info: ModelInfo) -> list[str]:
@@ -24,6 +24,16 @@ def search_vars(info: ModelInfo) -> list[str]:
             "variables); leave --resumable out: stopped parts then exclude the solutions they found"
         )
     return names
+
+
+def search_slots(info: ModelInfo) -> list[Slot]:
+    """The slots of the shown variables in the order the resumable search fixes them: the order
+    a --resumable plan is cut in (not the model's own search, which the plan's copy replaces)."""
+    slots: list[Slot] = []
+    for name in search_vars(info):
+        var = info.variables[name]
+        slots.extend(Slot(name, idx) for idx in var.indices()) if var.is_array else slots.append(Slot(name))
+    return slots
 
 
 def _array(info: ModelInfo, name: str) -> str:

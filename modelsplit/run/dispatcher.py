@@ -542,12 +542,13 @@ def taper(d: Dispatcher) -> None:
 def steady_search(d: Dispatcher) -> bool:
     """Whether a part searches its region as its finer parts would together: Gecode, following
     a search annotation whose every variable choice is made from the domains and the model alone
-    (``STEADY_CHOICES`` of model/fzn.py), without free search. Gecode's default search, or an
+    (``STEADY_CHOICES`` of model/fzn.py), or its default search where its failure counts stay
+    tied (``Flat.gecode_steady``), without free search. Gecode's default search, or an
     annotation by failure counts or activity, learns from the search it has done; so does a
     solver that learns clauses."""
     flat = d.flattening.get(wait=False)
     free = any(f in ("-f", "--free-search") for f in (*d.flags[0], *d.flags[1]))
-    return d.plan.solver == "gecode" and flat is not None and not flat.flat.adaptive and not free
+    return d.plan.solver == "gecode" and flat is not None and flat.flat.gecode_steady and not free
 
 
 def objective_limits(plan: Plan, best: int | float | None) -> tuple[int | None, int | None]:

@@ -53,7 +53,8 @@ def whole_on_threads(info: ModelInfo, request: SplitRequest) -> bool:
     """Whether ``auto`` leaves the model whole, one part searched by the solver's own threads.
 
     It does for an optimisation whose search picks variables by what it met so far (Gecode's
-    default, by failure counts; ``dom_w_deg``; see model/fzn.py, Flat.adaptive), or for any
+    default, by failure counts, unless they stay tied; ``dom_w_deg``; see model/fzn.py,
+    Flat.gecode_steady), or for any
     search but an enumeration whose solver learns as it searches whatever the search says
     (CP-SAT, ``request.learning``: an UNSAT proof too), when the parts run on one machine's
     cores with a solver that searches in parallel itself (``request.threads``) and neither

@@ -10,7 +10,7 @@ from modelsplit.splitters.ranges import choose_slots, run_restriction
 
 @register("cubes")
 def cubes(info: ModelInfo, request: SplitRequest) -> Split:
-    """Product of ranges over several variables: search-annotation order, else smallest domain first."""
+    """Product of ranges over several variables: the search order (see inspect), else smallest domain first."""
     parts = request.parts_or(4)
     slots = choose_slots(info, request)
     if not request.on and not info.search_order:
