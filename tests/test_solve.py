@@ -267,16 +267,21 @@ def test_the_last_rounds_parts_cut_finer_keep_the_optimum(tmp_path, solver, monk
 
 
 def test_parts_whose_search_learns_are_not_cut_finer(tmp_path, solver, monkeypatch):
-    """Knapsack's parts search by Gecode's default (failure counts), which finer parts would each
-    learn anew: nothing is tapered, however the parts fare."""
+    """A knapsack with one constraint over its first three items: Gecode's default search picks
+    by failure counts that now differ between items, which finer parts would each learn anew:
+    nothing is tapered, however the parts fare. The plain knapsack, whose counts stay tied (every
+    item in every constraint), searches as steadily as input_order: its last round is tapered."""
     monkeypatch.setattr(policies, "TAPER_MIN_PART", 0.0)
-    files = (str(Path(__file__).parent.parent / "examples" / "knapsack.mzn"),
-             str(Path(__file__).parent.parent / "examples" / "knapsack.dzn"))
-    plan = api.split(files[0], files[1:], tmp_path / "plan", strategy="ranges", parts=12, race=0)
-    answer = api.solve(plan, workers=4, part_budget=60)
-    assert answer.objective == optimum(solver.arg, files)[1]
-    parents, _ = _tapered(plan)
-    assert not parents
+    examples = Path(__file__).parent.parent / "examples"
+    model = tmp_path / "knapsack.mzn"
+    model.write_text((examples / "knapsack.mzn").read_text() + "constraint take[1] + take[2] + take[3] <= 2;\n")
+    for files, tapered in [((str(model), str(examples / "knapsack.dzn")), False),
+                           ((str(examples / "knapsack.mzn"), str(examples / "knapsack.dzn")), True)]:
+        plan = api.split(files[0], files[1:], tmp_path / f"plan-{tapered}", strategy="ranges", parts=12, race=0)
+        answer = api.solve(plan, workers=4, part_budget=60)
+        assert answer.objective == optimum(solver.arg, files)[1]
+        parents, _ = _tapered(plan)
+        assert bool(parents) == tapered, parents
 
 
 def test_plan_with_subparts_resumes_exactly(tmp_path, solver):
