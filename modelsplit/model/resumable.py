@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from modelsplit.errors import SplitError
 from modelsplit.model.info import ModelInfo, Slot, flatten
+from modelsplit.model.names import parse_slots
 
 
 def search_vars(info: ModelInfo) -> list[str]:
@@ -29,11 +30,7 @@ def search_vars(info: ModelInfo) -> list[str]:
 def search_slots(info: ModelInfo) -> list[Slot]:
     """The slots of the shown variables in the order the resumable search fixes them: the order
     a --resumable plan is cut in (not the model's own search, which the plan's copy replaces)."""
-    slots: list[Slot] = []
-    for name in search_vars(info):
-        var = info.variables[name]
-        slots.extend(Slot(name, idx) for idx in var.indices()) if var.is_array else slots.append(Slot(name))
-    return slots
+    return [slot for name in search_vars(info) for slot in parse_slots(info, name)]
 
 
 def _array(info: ModelInfo, name: str) -> str:
