@@ -15,7 +15,7 @@ import pytest
 from conftest import CATALOG, EXAMPLES, model_files, optimum
 
 from modelsplit import api, driver
-from modelsplit.run import dispatcher
+from modelsplit.run import dispatcher, policies
 from modelsplit.run.journal import Journal
 from modelsplit.status import Status
 from modelsplit.workers import gecode_bound
@@ -275,3 +275,39 @@ def test_a_search_of_arrays_joined_by_plus_plus_keeps_its_points(runner, solver,
     assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == 55
     kept = kept_points(plan)
     assert kept and all(len(point) == 10 for point in kept.values())
+
+
+def test_a_lexicographic_optimisation_cuts_a_long_part_while_others_wait(runner, solver, tmp_path, monkeypatch):
+    """Golomb's search is lexicographic: on 8 workers a part that runs past its budget is cut into
+    a few finer parts while later parts still wait (they start where it got, nothing searched
+    again), and the answer is the optimum; on 2 workers (restarts' ground) and for knapsack
+    (Gecode's default search, no order to start from) a cut waits for idle workers."""
+    waiting = []
+    resplit = dispatcher.resplit
+
+    def noting(d, running, res):
+        waiting.append(len(d.pending))
+        resplit(d, running, res)
+
+    monkeypatch.setattr(dispatcher, "resplit", noting)
+    plan = api.split(GOLOMB, [golomb_data(tmp_path, 10)], tmp_path / "plan", parts=32, race=0)
+    answer = api.solve(plan, virtual=8, part_budget=0.05)
+    assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == 55
+    assert any(n > 0 for n in waiting), waiting
+    subparts = Journal.open(plan.journal_path, plan.id, [], readonly=True)
+    try:
+        made = subparts.conn.execute("SELECT parent, COUNT(*) FROM subparts GROUP BY parent").fetchall()
+    finally:
+        subparts.close()
+    assert made and max(n for _, n in made) <= 2 * policies.EARLY_CUT + 1, made
+
+    waiting.clear()
+    plan = api.split(GOLOMB, [golomb_data(tmp_path, 10)], tmp_path / "two", parts=8, race=0)
+    answer = api.solve(plan, virtual=2, part_budget=0.05)
+    assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == 55
+    assert all(n == 0 for n in waiting), waiting
+    files = model_files(KNAPSACK)
+    plan = api.split(files[0], files[1:], tmp_path / "k", parts=32, race=0)
+    answer = api.solve(plan, virtual=8, part_budget=0.05)
+    assert answer.status == Status.OPTIMAL_SOLUTION and answer.objective == optimum(solver.arg, files)[1]
+    assert all(n == 0 for n in waiting), waiting

@@ -33,7 +33,14 @@ from modelsplit.run.collector import Answer, Collector
 from modelsplit.run.journal import RACE_ID, Journal
 from modelsplit.run.journal_parts import Ended
 from modelsplit.run.journal_sessions import command_line
-from modelsplit.run.policies import MAX_RESPLIT_DEPTH, TAPER, RacePolicy, ResplitPolicy, RestartPolicy
+from modelsplit.run.policies import (
+    EARLY_CUT,
+    MAX_RESPLIT_DEPTH,
+    TAPER,
+    RacePolicy,
+    ResplitPolicy,
+    RestartPolicy,
+)
 from modelsplit.run.progress import Progress
 from modelsplit.run.running import Ledger, RunningPart, StopReason
 from modelsplit.run.stream import OnSolution, SolutionStream, total_statistics
@@ -109,7 +116,7 @@ class Dispatcher:
         self.ends: list[Ended] = []
         self.race_policy = RacePolicy(plan, race, executor.free)
         self.restart_policy = RestartPolicy(plan)
-        self.resplit_policy = ResplitPolicy(plan, part_budget)
+        self.resplit_policy = ResplitPolicy(plan, part_budget, self.lex is not None and gecode_bound.runner() is not None)
         with journal.transaction():
             if journal.race_state() == "running":  # the last run died during its race: it did not answer
                 journal.end_race(answered=False, keep_solutions=self.optimise)
@@ -166,12 +173,12 @@ class Dispatcher:
         alone = not self.pending and len(self.running) == 1
         if race is not None and race.stopping is None and (alone or self.race_policy.over(race, now)):
             self.stop(race, StopReason.RACE_OVER)
-        # re-split while workers are idle and nothing waits, one part at a time
+        # re-split one part at a time while workers idle and nothing waits (early: see ResplitPolicy)
         idle = not self.pending and self.executor.free > 0
+        early = self.resplit_policy.early(len(self.running) + self.executor.free)
         cutting = self.running.get(self.cutting) if self.cutting is not None else None
-        if idle and (cutting is None or cutting.stopping != StopReason.RESPLIT):
-            # self.running keeps the order the attempts started in: the oldest come first
-            oldest = (r for r in self.running.values() if r.stopping is None and r is not race)
+        if (idle or early) and (cutting is None or cutting.stopping != StopReason.RESPLIT):
+            oldest = (r for r in self.running.values() if r.stopping is None and r is not race)  # started first
             longest = self.resplit_policy.pick(oldest, now, self.executor.free)
             if longest is not None:
                 self.cutting = longest.id
@@ -466,7 +473,8 @@ def end_state(res: PartResult, goal: Goal, enumerate_: bool) -> PartState:
 def resplit(d: Dispatcher, running: RunningPart, res: PartResult) -> None:
     """Replace a part stopped for taking too long by finer parts of its own cube."""
     parent = running.part
-    children = finer(d, parent, len(d.running) + d.executor.free)
+    # while parts wait (a lexicographic optimisation's early cut) its few finer parts go first
+    children = finer(d, parent, EARLY_CUT if d.pending else len(d.running) + d.executor.free)
     if len(children) == 1 and children[0][0] == parent.cube:  # nothing left to cut: run it again
         # as it is, and leave it alone
         d.ledger.depth[parent.id] = MAX_RESPLIT_DEPTH
